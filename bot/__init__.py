@@ -1,0 +1,1 @@
+"""Telegram transport: the bot, its delivery worker, and the `articlebot` command."""

@@ -1,0 +1,283 @@
+"""The `articlebot` command: run the bot, and manage the archive without Telegram.
+
+Every verb opens the store, does one thing, and closes it. Expected failures (bad input,
+unknown ids, a locked or foreign database file, bad settings) print one line on stderr and
+exit non-zero; usage errors exit 2. No traceback ever reaches the user.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import html
+import json
+import re
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+import click
+
+from config import Settings, SettingsError, load_settings
+from storage import Article, NewArticle, SearchPage, Storage, StorageError
+from storage.text import parse_datetime, parse_tags
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class Context:
+    """What every verb gets: the settings, read once."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    async def open_storage(self, *, migrate: bool = True) -> Storage:
+        return await Storage.open(
+            self.settings.database_path,
+            busy_timeout=self.settings.database_timeout,
+            migrate=migrate,
+        )
+
+
+def with_storage(
+    func: Callable[Concatenate[Storage, P], Awaitable[None]],
+) -> Callable[P, None]:
+    """Run an async verb with an open store, turning expected failures into one line."""
+
+    @click.pass_obj
+    @functools.wraps(func)
+    def wrapper(ctx: Context, /, *args: P.args, **kwargs: P.kwargs) -> None:
+        async def run() -> None:
+            storage = await ctx.open_storage()
+            async with storage:
+                await func(storage, *args, **kwargs)
+
+        try:
+            asyncio.run(run())
+        except StorageError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    "database",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="SQLite file (default: DATABASE_PATH, or data/articlebot.db).",
+)
+@click.version_option(package_name="articlebot")
+@click.pass_context
+def cli(click_ctx: click.Context, database: Path | None) -> None:
+    """articlebot: distribute a publication's articles on Telegram."""
+    overrides: dict[str, Any] = {"database_path": database} if database else {}
+    try:
+        click_ctx.obj = Context(load_settings(**overrides))
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@cli.command()
+@click.pass_obj
+def run(ctx: Context) -> None:
+    """Run the bot (polling or webhook, as configured)."""
+    if ctx.settings.bot_token is None:
+        raise click.ClickException(
+            "BOT_TOKEN is not set: get one from @BotFather and put it in .env (see .env.example)"
+        )
+    raise click.ClickException("the Telegram bot is not part of this version yet")
+
+
+@cli.command()
+@click.option("--url", required=True, help="The article's address (http or https).")
+@click.option("--title", required=True)
+@click.option("--summary", default="", help="A short lead shown on cards.")
+@click.option(
+    "--body-file", type=click.File("r", encoding="utf-8"), help="Body text; - for stdin."
+)
+@click.option("--tags", default="", help="Comma-separated, e.g. 'peru, economy'.")
+@click.option("--author", default="")
+@click.option("--published", help="ISO-8601 date or time; default now.")
+@click.option("--json", "as_json", is_flag=True, help="Print the stored article as JSON.")
+@with_storage
+async def add(
+    storage: Storage,
+    url: str,
+    title: str,
+    summary: str,
+    body_file: Any,
+    tags: str,
+    author: str,
+    published: str | None,
+    as_json: bool,
+) -> None:
+    """Add an article; prints its id."""
+    article = await storage.articles.add(
+        NewArticle(
+            url=url,
+            title=title,
+            summary=summary,
+            body=body_file.read() if body_file else "",
+            tags=parse_tags(tags),
+            author=author,
+            published_at=parse_datetime(published) if published else None,
+            source="cli",
+        )
+    )
+    if as_json:
+        print_json(article.to_dict())
+    else:
+        click.echo(article.id)
+
+
+def page_options(func: Callable[P, T]) -> Callable[P, T]:
+    func = click.option("--json", "as_json", is_flag=True, help="Print JSON.")(func)
+    func = click.option("--offset", default=0, type=click.IntRange(min=0), show_default=True)(func)
+    return click.option(
+        "-n", "--limit", default=10, type=click.IntRange(1, 1000), show_default=True
+    )(func)
+
+
+@cli.command()
+@page_options
+@with_storage
+async def latest(storage: Storage, limit: int, offset: int, as_json: bool) -> None:
+    """The newest articles, by publication date."""
+    articles = await storage.articles.latest(limit, offset)
+    if as_json:
+        print_json([article.to_dict() for article in articles])
+    else:
+        for article in articles:
+            click.echo(article_line(article))
+
+
+# ignore_unknown_options: a search for "-foo" is a search, not an unknown option.
+@cli.command(context_settings={"ignore_unknown_options": True})
+@click.argument("words", nargs=-1, required=True)
+@page_options
+@with_storage
+async def search(
+    storage: Storage, words: tuple[str, ...], limit: int, offset: int, as_json: bool
+) -> None:
+    """Full-text search (accents and case ignored; the last word may be a prefix)."""
+    page = await storage.articles.search(" ".join(words), limit, offset)
+    if as_json:
+        print_json([hit.to_dict() for hit in page.hits])
+        return
+    if not page.hits:
+        click.echo("nothing found", err=True)
+        return
+    for hit in page.hits:
+        click.echo(article_line(hit.article))
+        click.echo("    " + terminal_snippet(hit.snippet))
+    click.echo(search_footer(page, offset), err=True)
+
+
+@cli.command()
+@click.argument("article_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@with_storage
+async def show(storage: Storage, article_id: int, as_json: bool) -> None:
+    """One article, with its body."""
+    article = await storage.articles.get(article_id)
+    if as_json:
+        print_json(article.to_dict())
+        return
+    click.echo(click.style(article.title, bold=True))
+    click.echo(article.url)
+    byline = " · ".join(part for part in (article.author, article.published_at[:10]) if part)
+    click.echo(byline)
+    if article.tags:
+        click.echo(" ".join("#" + tag for tag in article.tags))
+    for text in (article.summary, article.body):
+        if text:
+            click.echo("\n" + text)
+
+
+@cli.command()
+@click.argument("article_id", type=int)
+@with_storage
+async def delete(storage: Storage, article_id: int) -> None:
+    """Remove an article from the archive and from search."""
+    await storage.articles.delete(article_id)
+    click.echo(f"deleted #{article_id}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@with_storage
+async def stats(storage: Storage, as_json: bool) -> None:
+    """Counts of articles, chats, subscriptions, deliveries and feeds."""
+    figures = await storage.stats()
+    if as_json:
+        print_json(figures)
+        return
+    for key, value in figures.items():
+        if isinstance(value, dict):
+            value = ", ".join(f"{k} {v}" for k, v in value.items()) or "none"
+        click.echo(f"{key.replace('_', ' ')}: {value}")
+
+
+@cli.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command()
+@with_storage
+async def migrate(storage: Storage) -> None:
+    """Bring the schema up to date (also done on every start)."""
+    # Storage.open has already applied what was pending; say where the schema stands.
+    click.echo(f"schema is at version {await storage.schema_version()}")
+
+
+@db.command()
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite TARGET if it exists.")
+@with_storage
+async def backup(storage: Storage, target: Path, force: bool) -> None:
+    """Copy the database to TARGET, safely while the bot runs."""
+    size = await storage.backup(target, overwrite=force)
+    click.echo(f"backed up to {target} ({size:,} bytes)")
+
+
+def article_line(article: Article) -> str:
+    tags = f"  [{', '.join(article.tags)}]" if article.tags else ""
+    return f"#{article.id}  {article.published_at[:10]}  {article.title}{tags}"
+
+
+def terminal_snippet(snippet: str) -> str:
+    """Bold the highlighted words on a terminal (click drops the styling when piped)."""
+    parts = re.split(r"<b>(.*?)</b>", snippet)
+    return "".join(
+        click.style(html.unescape(part), bold=True) if index % 2 else html.unescape(part)
+        for index, part in enumerate(parts)
+    )
+
+
+def search_footer(page: SearchPage, offset: int) -> str:
+    total = f"{page.total}" if page.total_is_exact else f"more than {page.total - 1}"
+    shown = f"{offset + 1}-{offset + len(page.hits)}"
+    return f"{shown} of {total} results, by {page.ordered_by}"
+
+
+def print_json(data: object) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def main() -> None:
+    """Console entry point: a last guard so no traceback ever reaches the user."""
+    try:
+        cli.main(prog_name="articlebot")
+    except SystemExit:
+        raise
+    except Exception as exc:  # anything unexpected still gets one line, not a traceback
+        click.echo(f"error: unexpected {type(exc).__name__}: {exc}", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""The bot's configuration: one pydantic-settings model, validated once in `main`.
+
+Every variable of DESIGN.md's table lives here. A bad value becomes one line that names
+the variable, never a pydantic traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+TELEGRAM_API_URL = "https://api.telegram.org/bot"
+
+
+class SettingsError(Exception):
+    """The configuration is invalid; `str()` is one line per problem."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    bot_token: SecretStr | None = None
+    database_path: Path = Path("data/articlebot.db")
+    database_timeout: float = Field(default=5.0, gt=0, le=600)
+    admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    telegram_api_url: str = TELEGRAM_API_URL
+    bot_mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    broadcast_rate: float = Field(default=25.0, gt=0, le=1000)
+    broadcast_paid: bool = False
+    feed_interval: int = Field(default=600, ge=1)
+    allow_private_urls: bool = False
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_admin_ids(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        ids: set[int] = set()
+        for part in value.replace(";", ",").split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if not part.lstrip("-").isdigit():
+                raise ValueError(f"{part!r} is not a numeric Telegram user id")
+            ids.add(int(part))
+        return frozenset(ids)
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _check_api_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment (and `.env`); raise `SettingsError` with one line per problem."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError(describe(exc)) from None
+
+
+def describe(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors(include_url=False, include_input=False):
+        name = "_".join(str(part) for part in error["loc"]).upper() or "settings"
+        message = error["msg"].removeprefix("Value error, ")
+        lines.append(f"invalid setting {name}: {message}")
+    return "\n".join(lines)

@@ -1,0 +1,24 @@
+"""All SQL lives here. Knows nothing of Telegram."""
+
+from storage.errors import (
+    DatabaseUnavailable,
+    DuplicateArticle,
+    InvalidInput,
+    NotFound,
+    StorageError,
+)
+from storage.models import Article, NewArticle, SearchHit, SearchPage
+from storage.store import Storage
+
+__all__ = [
+    "Article",
+    "DatabaseUnavailable",
+    "DuplicateArticle",
+    "InvalidInput",
+    "NewArticle",
+    "NotFound",
+    "SearchHit",
+    "SearchPage",
+    "Storage",
+    "StorageError",
+]

@@ -1,0 +1,197 @@
+"""The article archive: add, read, delete, list the latest, and full-text search."""
+
+from __future__ import annotations
+
+import html
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+import aiosqlite
+
+from storage.db import Database
+from storage.errors import DuplicateArticle, NotFound
+from storage.models import (
+    Article,
+    NewArticle,
+    SearchHit,
+    SearchPage,
+    join_tags,
+    published_or_now,
+)
+from storage.text import fts_query, iso, now_iso, query_tokens
+
+COLUMNS = "id, url, title, summary, author, tags, published_at, created_at, source, guid"
+
+# Search ranks by bm25 only while that is cheap. bm25 costs time in proportion to how many
+# articles contain each query word (its IDF is counted over the whole index) and how many
+# match; past these bounds a query is served newest first, straight off the index's rowid
+# order, which costs the same at a million matches as at ten. See README "Search".
+RELEVANCE_MAX_MATCHES = 5_000
+RELEVANCE_MAX_TERM_ARTICLES = 20_000
+BM25_WEIGHTS = "10.0, 4.0, 1.0, 6.0"  # title, summary, body, tags
+SNIPPET_TOKENS = 16
+_OPEN, _CLOSE = "\x02", "\x03"  # never stored: clean_text strips control characters
+
+
+class ArticleRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def add(self, article: NewArticle) -> Article:
+        """Store a new article; `DuplicateArticle` if its URL (or feed guid) is known."""
+        now = now_iso()
+        async with self._db.atomic() as conn:
+            existing = await _find_existing(conn, article)
+            if existing is not None:
+                raise DuplicateArticle(article.url, existing)
+            cursor = await conn.execute(
+                """INSERT INTO articles
+                   (url, title, summary, body, author, tags, published_at, created_at,
+                    source, guid)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (
+                    article.url,
+                    article.title,
+                    article.summary,
+                    article.body,
+                    article.author,
+                    join_tags(article.tags),
+                    published_or_now(article, now),
+                    now,
+                    article.source,
+                    article.guid,
+                ),
+            )
+            article_id = cursor.lastrowid
+        assert article_id is not None
+        return await self.get(article_id, with_body=False)
+
+    async def get(self, article_id: int, *, with_body: bool = True) -> Article:
+        columns = COLUMNS + (", body" if with_body else "")
+        row = await self._db.fetchone(
+            f"SELECT {columns} FROM articles WHERE id = ?", (article_id,)
+        )
+        if row is None:
+            raise NotFound(f"article #{article_id} not found")
+        return Article.from_row(row)
+
+    async def find_by_url(self, url: str) -> Article | None:
+        row = await self._db.fetchone(f"SELECT {COLUMNS} FROM articles WHERE url = ?", (url,))
+        return None if row is None else Article.from_row(row)
+
+    async def delete(self, article_id: int) -> None:
+        async with self._db.atomic() as conn:
+            cursor = await conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+            if cursor.rowcount == 0:
+                raise NotFound(f"article #{article_id} not found")
+
+    async def count(self) -> int:
+        return int(await self._db.fetchval("SELECT count(*) FROM articles"))
+
+    async def count_since(self, days: int) -> int:
+        since = iso(datetime.now(UTC) - timedelta(days=days))
+        return int(
+            await self._db.fetchval(
+                "SELECT count(*) FROM articles WHERE published_at >= ?", (since,)
+            )
+        )
+
+    async def latest(self, limit: int = 10, offset: int = 0) -> list[Article]:
+        rows = await self._db.fetchall(
+            f"""SELECT {COLUMNS} FROM articles
+                ORDER BY published_at DESC, id DESC LIMIT ? OFFSET ?""",
+            (limit, offset),
+        )
+        return [Article.from_row(row) for row in rows]
+
+    async def search(self, words: str, limit: int = 10, offset: int = 0) -> SearchPage:
+        """Ranked, diacritics-insensitive search; never raises on what a user typed."""
+        tokens = query_tokens(words)
+        match = fts_query(words)
+        empty = SearchPage([], 0, True, "relevance", words, tokens)
+        if match is None or limit <= 0:
+            return empty
+        total = await self._count_matches(match, RELEVANCE_MAX_MATCHES + 1)
+        if total == 0:
+            return empty
+        by_relevance = total <= RELEVANCE_MAX_MATCHES and await self._all_terms_selective(match)
+        if by_relevance:
+            order = f"bm25(articles_fts, {BM25_WEIGHTS})"
+            ranked = await self._db.fetchall(
+                f"""SELECT rowid, {order} AS score FROM articles_fts
+                    WHERE articles_fts MATCH ? ORDER BY score LIMIT ? OFFSET ?""",
+                (match, limit, offset),
+            )
+        else:
+            ranked = await self._db.fetchall(
+                """SELECT rowid, NULL AS score FROM articles_fts
+                   WHERE articles_fts MATCH ? ORDER BY rowid DESC LIMIT ? OFFSET ?""",
+                (match, limit, offset),
+            )
+        hits = await self._hits(match, ranked, offset)
+        return SearchPage(
+            hits=hits,
+            total=total,
+            total_is_exact=total <= RELEVANCE_MAX_MATCHES,
+            ordered_by="relevance" if by_relevance else "recency",
+            query=words,
+            tokens=tokens,
+        )
+
+    async def _count_matches(self, match: str, cap: int) -> int:
+        return int(
+            await self._db.fetchval(
+                """SELECT count(*) FROM
+                   (SELECT 1 FROM articles_fts WHERE articles_fts MATCH ? LIMIT ?)""",
+                (match, cap),
+            )
+        )
+
+    async def _all_terms_selective(self, match: str) -> bool:
+        phrases = match.split(" ")
+        if len(phrases) == 1:
+            return True  # its count is the match count, already known to be small
+        for phrase in phrases:
+            count = await self._count_matches(phrase, RELEVANCE_MAX_TERM_ARTICLES + 1)
+            if count > RELEVANCE_MAX_TERM_ARTICLES:
+                return False
+        return True
+
+    async def _hits(self, match: str, ranked: list[sqlite3.Row], offset: int) -> list[SearchHit]:
+        if not ranked:
+            return []
+        ids = [row["rowid"] for row in ranked]
+        marks = ", ".join("?" * len(ids))
+        rows = await self._db.fetchall(
+            f"""SELECT {", ".join("a." + c for c in COLUMNS.split(", "))},
+                       snippet(articles_fts, -1, char(2), char(3), '…', {SNIPPET_TOKENS})
+                       AS snippet
+                FROM articles_fts JOIN articles AS a ON a.id = articles_fts.rowid
+                WHERE articles_fts MATCH ? AND articles_fts.rowid IN ({marks})""",
+            (match, *ids),
+        )
+        by_id = {row["id"]: row for row in rows}
+        return [
+            SearchHit(
+                article=Article.from_row(by_id[row["rowid"]]),
+                snippet=highlight(by_id[row["rowid"]]["snippet"]),
+                rank=offset + position,
+                score=row["score"],
+            )
+            for position, row in enumerate(ranked, start=1)
+            if row["rowid"] in by_id
+        ]
+
+
+def highlight(snippet: str) -> str:
+    """Escape the article text, then turn the match markers into the only tags."""
+    return html.escape(snippet, quote=False).replace(_OPEN, "<b>").replace(_CLOSE, "</b>")
+
+
+async def _find_existing(conn: aiosqlite.Connection, article: NewArticle) -> int | None:
+    async with conn.execute(
+        "SELECT id FROM articles WHERE url = ? OR (guid IS NOT NULL AND guid = ?) LIMIT 1",
+        (article.url, article.guid),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else int(row[0])

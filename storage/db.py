@@ -1,0 +1,119 @@
+"""Connections, pragmas, transactions.
+
+Two aiosqlite connections per process: a writer whose transactions are serialised by an
+asyncio lock and always `BEGIN IMMEDIATE` (so a writer never has to upgrade a read lock and
+deadlock), and a reader that never sees another coroutine's uncommitted rows. WAL lets the
+reader, other processes (the CLI) and the writer work side by side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from storage.errors import explain
+
+Params = Sequence[Any] | dict[str, Any]
+
+
+async def connect(path: Path, busy_timeout: float) -> aiosqlite.Connection:
+    """Open one connection with the pragmas every connection needs."""
+    try:
+        conn = await aiosqlite.connect(path, timeout=busy_timeout, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise explain(exc, path) from None
+    try:
+        conn.row_factory = sqlite3.Row
+        await conn.execute_fetchall(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        await conn.execute_fetchall("PRAGMA foreign_keys = ON")
+        await conn.execute_fetchall("PRAGMA synchronous = NORMAL")
+        # Reading the schema here surfaces "not a database" before anything is written.
+        await conn.execute_fetchall("SELECT count(*) FROM sqlite_schema")
+    except sqlite3.Error as exc:
+        await conn.close()
+        raise explain(exc, path) from None
+    return conn
+
+
+class Database:
+    """The writer and the reader connection of one SQLite file."""
+
+    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection):
+        self.path = path
+        self._writer = writer
+        self._reader = reader
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path, busy_timeout: float = 5.0) -> Database:
+        writer = await connect(path, busy_timeout)
+        try:
+            async with _translated(path):
+                mode = list(await writer.execute_fetchall("PRAGMA journal_mode = WAL"))
+            if not mode or mode[0][0].lower() != "wal":
+                raise explain(
+                    sqlite3.OperationalError("attempt to write a readonly database"), path
+                )
+            reader = await connect(path, busy_timeout)
+        except BaseException:
+            await writer.close()
+            raise
+        return cls(path, writer, reader)
+
+    async def close(self) -> None:
+        await self._reader.close()
+        await self._writer.close()
+
+    @asynccontextmanager
+    async def atomic(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction: commit on success, roll back and re-raise on any error."""
+        async with self._write_lock, _translated(self.path):
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._writer
+            except BaseException:
+                await self._writer.rollback()
+                raise
+            await self._writer.commit()
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        async with _translated(self.path):
+            return list(await self._reader.execute_fetchall(sql, params))
+
+    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        async with _translated(self.path), self._reader.execute(sql, params) as cursor:
+            row: sqlite3.Row | None = await cursor.fetchone()
+            return row
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+    async def stream(
+        self, sql: str, params: Params = (), batch: int = 500
+    ) -> AsyncIterator[list[sqlite3.Row]]:
+        """Yield rows in batches so a large result never sits in memory at once."""
+        async with _translated(self.path), self._reader.execute(sql, params) as cursor:
+            while rows := list(await cursor.fetchmany(batch)):
+                yield rows
+
+    async def backup(self, target: Path) -> None:
+        async with _translated(self.path), aiosqlite.connect(target) as dest:
+            await self._reader.backup(dest)
+
+
+@asynccontextmanager
+async def _translated(path: Path) -> AsyncIterator[None]:
+    try:
+        yield
+    except sqlite3.Error as exc:
+        translated = explain(exc, path)
+        if translated is exc:
+            raise
+        raise translated from None

@@ -1,0 +1,140 @@
+"""Numbered, append-only schema migrations tracked in `PRAGMA user_version`.
+
+Never edit a migration that has shipped: add the next one. Each migration and the bump of
+`user_version` are applied in one transaction, so a crash leaves the old or the new schema,
+never half of one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiosqlite
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    statements: tuple[str, ...]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "articles with full-text search",
+        (
+            """CREATE TABLE articles (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                url TEXT NOT NULL UNIQUE,
+                title TEXT NOT NULL,
+                summary TEXT NOT NULL DEFAULT '',
+                body TEXT NOT NULL DEFAULT '',
+                author TEXT NOT NULL DEFAULT '',
+                tags TEXT NOT NULL DEFAULT '',
+                published_at TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                source TEXT NOT NULL DEFAULT 'manual',
+                guid TEXT
+            )""",
+            "CREATE INDEX articles_by_published ON articles (published_at DESC, id DESC)",
+            "CREATE UNIQUE INDEX articles_by_guid ON articles (guid) WHERE guid IS NOT NULL",
+            # External content: the text lives once, in `articles`; the triggers keep the
+            # index in step. prefix='3' makes three-letter prefix searches one index lookup.
+            """CREATE VIRTUAL TABLE articles_fts USING fts5(
+                title, summary, body, tags,
+                content='articles', content_rowid='id',
+                tokenize='unicode61 remove_diacritics 2', prefix='3'
+            )""",
+            """CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
+                INSERT INTO articles_fts (rowid, title, summary, body, tags)
+                VALUES (new.id, new.title, new.summary, new.body, new.tags);
+            END""",
+            """CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN
+                INSERT INTO articles_fts (articles_fts, rowid, title, summary, body, tags)
+                VALUES ('delete', old.id, old.title, old.summary, old.body, old.tags);
+            END""",
+            """CREATE TRIGGER articles_fts_update
+            AFTER UPDATE OF title, summary, body, tags ON articles BEGIN
+                INSERT INTO articles_fts (articles_fts, rowid, title, summary, body, tags)
+                VALUES ('delete', old.id, old.title, old.summary, old.body, old.tags);
+                INSERT INTO articles_fts (rowid, title, summary, body, tags)
+                VALUES (new.id, new.title, new.summary, new.body, new.tags);
+            END""",
+        ),
+    ),
+    Migration(
+        2,
+        "chats, subscriptions, the delivery outbox and feeds",
+        (
+            """CREATE TABLE chats (
+                chat_id INTEGER PRIMARY KEY,
+                type TEXT NOT NULL
+                    CHECK (type IN ('private', 'group', 'supergroup', 'channel')),
+                title TEXT NOT NULL DEFAULT '',
+                username TEXT,
+                is_forum INTEGER NOT NULL DEFAULT 0,
+                language_code TEXT,
+                active INTEGER NOT NULL DEFAULT 1,
+                deactivated_reason TEXT,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            )""",
+            """CREATE TABLE subscriptions (
+                chat_id INTEGER NOT NULL
+                    REFERENCES chats (chat_id) ON UPDATE CASCADE ON DELETE CASCADE,
+                thread_id INTEGER NOT NULL DEFAULT 0,
+                topics TEXT NOT NULL DEFAULT '',
+                created_at TEXT NOT NULL,
+                PRIMARY KEY (chat_id, thread_id)
+            )""",
+            """CREATE TABLE deliveries (
+                id INTEGER PRIMARY KEY,
+                article_id INTEGER NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+                chat_id INTEGER NOT NULL
+                    REFERENCES chats (chat_id) ON UPDATE CASCADE ON DELETE CASCADE,
+                thread_id INTEGER NOT NULL DEFAULT 0,
+                status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN
+                    ('pending', 'sending', 'sent', 'failed', 'skipped', 'cancelled')),
+                attempts INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at REAL NOT NULL DEFAULT 0,
+                message_id INTEGER,
+                last_error TEXT,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                UNIQUE (article_id, chat_id, thread_id)
+            )""",
+            """CREATE INDEX deliveries_due ON deliveries (next_attempt_at)
+                WHERE status IN ('pending', 'sending')""",
+            "CREATE INDEX deliveries_by_chat ON deliveries (chat_id, status)",
+            """CREATE TABLE feeds (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                url TEXT NOT NULL UNIQUE,
+                title TEXT NOT NULL DEFAULT '',
+                etag TEXT,
+                last_modified TEXT,
+                next_check_at REAL NOT NULL DEFAULT 0,
+                last_checked_at TEXT,
+                error_count INTEGER NOT NULL DEFAULT 0,
+                last_error TEXT,
+                active INTEGER NOT NULL DEFAULT 1,
+                created_at TEXT NOT NULL
+            )""",
+        ),
+    ),
+)
+
+LATEST_VERSION = MIGRATIONS[-1].version
+
+
+async def current_version(conn: aiosqlite.Connection) -> int:
+    async with conn.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def apply(conn: aiosqlite.Connection, migration: Migration) -> None:
+    """Run one migration's statements; the caller holds the write transaction."""
+    for statement in migration.statements:
+        await conn.execute(statement)
+    await conn.execute(f"PRAGMA user_version = {migration.version}")

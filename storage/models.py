@@ -1,0 +1,131 @@
+"""Plain data crossing the storage boundary."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from storage.errors import InvalidInput
+from storage.text import clean_text, iso, normalize_url, parse_tags
+
+MAX_TITLE = 256
+MAX_SUMMARY = 2000
+MAX_AUTHOR = 256
+MAX_BODY = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class NewArticle:
+    """An article about to be stored, normalised and validated on construction."""
+
+    url: str
+    title: str
+    summary: str = ""
+    body: str = ""
+    author: str = ""
+    tags: tuple[str, ...] = ()
+    published_at: datetime | None = None
+    source: str = "manual"
+    guid: str | None = None
+
+    def __post_init__(self) -> None:
+        title = clean_text(self.title, single_line=True)
+        summary = clean_text(self.summary)
+        author = clean_text(self.author, single_line=True)
+        body = clean_text(self.body)
+        if not title:
+            raise InvalidInput("the title is empty")
+        for name, value, limit in (
+            ("title", title, MAX_TITLE),
+            ("summary", summary, MAX_SUMMARY),
+            ("author", author, MAX_AUTHOR),
+            ("body", body, MAX_BODY),
+        ):
+            if len(value) > limit:
+                raise InvalidInput(f"the {name} is longer than {limit} characters ({len(value)})")
+        set_ = object.__setattr__
+        set_(self, "url", normalize_url(self.url))
+        set_(self, "title", title)
+        set_(self, "summary", summary)
+        set_(self, "author", author)
+        set_(self, "body", body)
+        set_(self, "tags", parse_tags(self.tags))
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    id: int
+    url: str
+    title: str
+    summary: str
+    author: str
+    tags: tuple[str, ...]
+    published_at: str
+    created_at: str
+    source: str
+    guid: str | None = None
+    body: str | None = None  # loaded only when one article is opened
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Article:
+        keys = row.keys()
+        return cls(
+            id=row["id"],
+            url=row["url"],
+            title=row["title"],
+            summary=row["summary"],
+            author=row["author"],
+            tags=split_tags(row["tags"]),
+            published_at=row["published_at"],
+            created_at=row["created_at"],
+            source=row["source"],
+            guid=row["guid"],
+            body=row["body"] if "body" in keys else None,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["tags"] = list(self.tags)
+        if self.body is None:
+            del data["body"]
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    article: Article
+    snippet: str  # HTML-safe; only <b>…</b> around the matched words
+    rank: int  # 1-based position in the whole result list
+    score: float | None  # bm25 (lower is better) when ranked by relevance, else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.article.to_dict(),
+            "snippet": self.snippet,
+            "rank": self.rank,
+            "score": self.score,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    hits: list[SearchHit]
+    total: int  # exact when `total_is_exact`, else a lower bound
+    total_is_exact: bool
+    ordered_by: str  # "relevance" or "recency"
+    query: str = ""
+    tokens: list[str] = field(default_factory=list)
+
+
+def join_tags(tags: tuple[str, ...]) -> str:
+    return ", ".join(tags)
+
+
+def split_tags(stored: str) -> tuple[str, ...]:
+    return tuple(tag for tag in stored.split(", ") if tag)
+
+
+def published_or_now(article: NewArticle, now: str) -> str:
+    return iso(article.published_at) if article.published_at else now

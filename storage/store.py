@@ -1,0 +1,114 @@
+"""`Storage`: opens the database, migrates it, and hands out the repositories."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from storage.articles import ArticleRepository
+from storage.db import Database
+from storage.errors import DatabaseUnavailable, StorageError
+from storage.migrations import LATEST_VERSION, MIGRATIONS, Migration, apply, current_version
+
+
+class Storage:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.articles = ArticleRepository(db)
+
+    @classmethod
+    async def open(cls, path: Path, *, busy_timeout: float = 5.0, migrate: bool = True) -> Storage:
+        """Open (creating it and its folder if needed) and bring the schema up to date."""
+        path = Path(path)
+        await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
+        storage = cls(await Database.open(path, busy_timeout))
+        try:
+            if migrate:
+                await storage.migrate()
+        except BaseException:
+            await storage.close()
+            raise
+        return storage
+
+    async def close(self) -> None:
+        await self.db.close()
+
+    async def __aenter__(self) -> Storage:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def schema_version(self) -> int:
+        return int(await self.db.fetchval("PRAGMA user_version"))
+
+    async def migrate(self, target: int = LATEST_VERSION) -> list[Migration]:
+        """Apply the pending migrations, each with its version bump in one transaction."""
+        applied: list[Migration] = []
+        for migration in MIGRATIONS:
+            if migration.version > target:
+                break
+            async with self.db.atomic() as conn:
+                # Read inside the write lock: another process may have migrated meanwhile.
+                version = await current_version(conn)
+                if version > LATEST_VERSION:
+                    raise DatabaseUnavailable(
+                        f"{self.db.path} was written by a newer articlebot "
+                        f"(schema {version}, this one knows {LATEST_VERSION}); upgrade first"
+                    )
+                if version >= migration.version:
+                    continue
+                await apply(conn, migration)
+            applied.append(migration)
+        return applied
+
+    async def backup(self, target: Path, *, overwrite: bool = False) -> int:
+        """Copy the live database with SQLite's online backup API; returns the bytes written.
+
+        The copy is written beside the target and renamed into place, so a reader of
+        `target` never sees half a backup.
+        """
+        target = Path(target)
+        if target.exists() and not overwrite:
+            raise StorageError(f"{target} already exists (use --force to overwrite)")
+        if target.resolve() == self.db.path.resolve():
+            raise StorageError("the backup cannot overwrite the live database")
+        partial = target.with_name(target.name + ".partial")
+        await asyncio.to_thread(partial.unlink, missing_ok=True)
+        try:
+            await self.db.backup(partial)
+            await asyncio.to_thread(os.replace, partial, target)
+        except BaseException:
+            await asyncio.to_thread(partial.unlink, missing_ok=True)
+            raise
+        return (await asyncio.to_thread(target.stat)).st_size
+
+    async def stats(self) -> dict[str, Any]:
+        db = self.db
+        chats = await db.fetchall(
+            "SELECT type, active, count(*) AS n FROM chats GROUP BY type, active"
+        )
+        deliveries = await db.fetchall(
+            "SELECT status, count(*) AS n FROM deliveries GROUP BY status"
+        )
+        return {
+            "articles": await self.articles.count(),
+            "articles_last_7_days": await self.articles.count_since(days=7),
+            "chats": {
+                f"{row['type']}_{'active' if row['active'] else 'inactive'}": row["n"]
+                for row in chats
+            },
+            "subscriptions": await db.fetchval("SELECT count(*) FROM subscriptions"),
+            "deliveries": {row["status"]: row["n"] for row in deliveries},
+            "feeds": await db.fetchval("SELECT count(*) FROM feeds"),
+            "schema_version": await self.schema_version(),
+            "database_bytes": (await asyncio.to_thread(db.path.stat)).st_size,
+        }

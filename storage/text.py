@@ -1,0 +1,146 @@
+"""Pure normalisation of what goes into the store: text, URLs, tags, dates, search queries."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from storage.errors import InvalidInput
+
+MAX_URL = 2048
+MAX_TAGS = 20
+MAX_TAG = 64
+MAX_QUERY_TOKENS = 16
+MIN_PREFIX = 3
+
+# Query parameters that only say where a click came from; two URLs that differ by them are
+# the same article.
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "yclid",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "_ga",
+        "_gl",
+        "ref_src",
+        "ref_url",
+        "cmpid",
+        "ocid",
+    }
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u2028\u2029]")
+_SPACES = re.compile(r"\s+")
+# Letters and digits, as SQLite's unicode61 tokenizer sees them (`_` separates words there).
+_TOKEN = re.compile(r"[^\W_]+")
+
+
+def clean_text(value: str, *, single_line: bool = False) -> str:
+    """NFC, no control characters, trimmed; `single_line` also folds all whitespace runs."""
+    value = _CONTROL.sub("", unicodedata.normalize("NFC", value))
+    if single_line:
+        return _SPACES.sub(" ", value).strip()
+    return "\n".join(line.rstrip() for line in value.strip().splitlines())
+
+
+def fold(value: str) -> str:
+    """Case- and diacritics-insensitive form: `Perú` and `peru` fold to the same string."""
+    decomposed = unicodedata.normalize("NFKD", value.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def normalize_url(raw: str) -> str:
+    """The canonical form used for uniqueness: lower-case scheme and host, no default port,
+    no fragment, no trailing slash, no tracking parameters, remaining parameters sorted."""
+    url = clean_text(raw, single_line=True)
+    if len(url) > MAX_URL:
+        raise InvalidInput(f"URL is longer than {MAX_URL} characters")
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidInput(f"not an http(s) URL: {url[:100]!r}")
+    if " " in url:
+        raise InvalidInput(f"a URL cannot contain spaces: {url[:100]!r}")
+    host = parts.hostname.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        raise InvalidInput(f"invalid port in URL: {url[:100]!r}") from None
+    if port and (scheme, port) not in (("http", 80), ("https", 443)):
+        host = f"{host}:{port}"
+    if parts.username or parts.password:
+        raise InvalidInput("URLs with user names or passwords are not accepted")
+    query = sorted(
+        (key, value)
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+        if not key.lower().startswith("utm_") and key.lower() not in TRACKING_PARAMS
+    )
+    path = parts.path.rstrip("/")
+    return urlunsplit((scheme, host, path, urlencode(query), ""))
+
+
+def parse_tags(raw: str | Iterable[str]) -> tuple[str, ...]:
+    """Comma-separated (or already split) tags: trimmed, de-duplicated ignoring case and
+    accents, bounded in number and length."""
+    items = raw.split(",") if isinstance(raw, str) else raw
+    tags: list[str] = []
+    seen: set[str] = set()
+    for item in items:
+        tag = clean_text(item.replace(",", " "), single_line=True).lstrip("#").strip()
+        if not tag:
+            continue
+        if len(tag) > MAX_TAG:
+            raise InvalidInput(f"tag longer than {MAX_TAG} characters: {tag[:20]!r}…")
+        if fold(tag) not in seen:
+            seen.add(fold(tag))
+            tags.append(tag)
+    if len(tags) > MAX_TAGS:
+        raise InvalidInput(f"at most {MAX_TAGS} tags, got {len(tags)}")
+    return tuple(tags)
+
+
+def parse_datetime(raw: str) -> datetime:
+    """ISO-8601 (`2026-03-01`, `2026-03-01T10:00`, `...Z`, `...+02:00`); naive means UTC."""
+    try:
+        value = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise InvalidInput(f"not an ISO-8601 date: {raw[:40]!r}") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def iso(value: datetime) -> str:
+    """How dates are stored: UTC, second precision, sortable as text."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def now_iso() -> str:
+    return iso(datetime.now(UTC))
+
+
+def query_tokens(words: str) -> list[str]:
+    """The words of a search as the FTS tokenizer will see them; operators are just text."""
+    normalized = unicodedata.normalize("NFKC", words)
+    return _TOKEN.findall(normalized)[:MAX_QUERY_TOKENS]
+
+
+def fts_query(words: str) -> str | None:
+    """A safe FTS5 MATCH expression: every token a quoted string, all required; the last one
+    a prefix (as the user types) when it is long enough to be selective. None if no token."""
+    tokens = query_tokens(words)
+    if not tokens:
+        return None
+    quoted = ['"' + token.replace('"', '""') + '"' for token in tokens]
+    if len(tokens[-1]) >= MIN_PREFIX:
+        quoted[-1] += "*"
+    return " ".join(quoted)
