@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import html
 import sqlite3
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import aiosqlite
 
@@ -66,6 +68,26 @@ class ArticleRepository:
         assert article_id is not None
         return await self.get(article_id, with_body=False)
 
+    async def add_many(self, articles: Iterable[NewArticle]) -> int:
+        """Bulk import in one transaction, skipping URLs and guids already stored; returns
+        how many were added. For imports and benchmarks: no per-article round trip."""
+        now = now_iso()
+        rows = [
+            (a.url, a.title, a.summary, a.body, a.author, join_tags(a.tags),
+             published_or_now(a, now), now, a.source, a.guid)
+            for a in articles
+        ]  # fmt: skip
+        async with self._db.atomic() as conn:
+            before = await _scalar(conn, "SELECT coalesce(max(id), 0) FROM articles")
+            await conn.executemany(
+                """INSERT INTO articles
+                   (url, title, summary, body, author, tags, published_at, created_at,
+                    source, guid)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
+                rows,
+            )
+            return int(await _scalar(conn, "SELECT count(*) FROM articles WHERE id > ?", before))
+
     async def get(self, article_id: int, *, with_body: bool = True) -> Article:
         columns = COLUMNS + (", body" if with_body else "")
         row = await self._db.fetchone(
@@ -78,6 +100,31 @@ class ArticleRepository:
     async def find_by_url(self, url: str) -> Article | None:
         row = await self._db.fetchone(f"SELECT {COLUMNS} FROM articles WHERE url = ?", (url,))
         return None if row is None else Article.from_row(row)
+
+    async def update(
+        self,
+        article_id: int,
+        *,
+        title: str | None = None,
+        summary: str | None = None,
+        tags: tuple[str, ...] | None = None,
+    ) -> Article:
+        """Change the editable fields; the FTS triggers re-index the row in the same step."""
+        current = await self.get(article_id)
+        edited = NewArticle(
+            url=current.url,
+            title=current.title if title is None else title,
+            summary=current.summary if summary is None else summary,
+            tags=current.tags if tags is None else tags,
+        )
+        async with self._db.atomic() as conn:
+            cursor = await conn.execute(
+                "UPDATE articles SET title = ?, summary = ?, tags = ? WHERE id = ?",
+                (edited.title, edited.summary, join_tags(edited.tags), article_id),
+            )
+            if cursor.rowcount == 0:
+                raise NotFound(f"article #{article_id} not found")
+        return await self.get(article_id, with_body=False)
 
     async def delete(self, article_id: int) -> None:
         async with self._db.atomic() as conn:
@@ -189,9 +236,16 @@ def highlight(snippet: str) -> str:
 
 
 async def _find_existing(conn: aiosqlite.Connection, article: NewArticle) -> int | None:
-    async with conn.execute(
+    found = await _scalar(
+        conn,
         "SELECT id FROM articles WHERE url = ? OR (guid IS NOT NULL AND guid = ?) LIMIT 1",
-        (article.url, article.guid),
-    ) as cursor:
+        article.url,
+        article.guid,
+    )
+    return None if found is None else int(found)
+
+
+async def _scalar(conn: aiosqlite.Connection, sql: str, *params: object) -> Any:
+    async with conn.execute(sql, params) as cursor:
         row = await cursor.fetchone()
-    return None if row is None else int(row[0])
+    return None if row is None else row[0]
