@@ -1,0 +1,26 @@
+# syntax=docker/dockerfile:1
+# Build stage: a wheel of the project and its dependencies, nothing of the toolchain kept.
+FROM python:3.11-slim AS build
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+COPY storage ./storage
+COPY config ./config
+RUN python -m venv /opt/venv \
+    && /opt/venv/bin/pip install --no-cache-dir --upgrade pip \
+    && /opt/venv/bin/pip install --no-cache-dir .
+
+# Run stage: the venv only, as an unprivileged user, the database on a volume.
+FROM python:3.11-slim
+RUN useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin articlebot \
+    && mkdir -p /data && chown articlebot /data
+COPY --from=build /opt/venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    DATABASE_PATH=/data/articlebot.db
+USER articlebot
+WORKDIR /data
+VOLUME ["/data"]
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s \
+    CMD ["articlebot", "stats", "--json"]
+CMD ["articlebot", "run"]
