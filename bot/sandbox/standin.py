@@ -1,0 +1,435 @@
+"""A small Telegram Bot API served over HTTP on 127.0.0.1.
+
+The real bot talks to it through `TELEGRAM_API_URL` exactly as it talks to Telegram. It
+records every call, answers with Bot API-shaped objects, lets a caller push updates the way a
+user would produce them (messages, commands, button presses, inline queries), and injects
+faults (429 with retry_after, 403, 400 with migrate_to_chat_id, 5xx, slow answers).
+
+    async with BotApiStandIn() as api:
+        settings = Settings(bot_token=api.token, telegram_api_url=api.base_url)
+        api.push_command("/latest", chat=api.private_chat(42))
+        call = await api.wait_for("sendMessage", chat_id=42)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+
+TOKEN = "123456:TEST-standin-token-not-secret"
+BOT_USER = {
+    "id": 123456,
+    "is_bot": True,
+    "first_name": "Articlebot",
+    "username": "articlebot_test_bot",
+    "can_join_groups": True,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": True,
+}
+# Form fields that PTB sends JSON-encoded; everything else is a plain string.
+JSON_FIELDS = frozenset(
+    {"reply_markup", "entities", "commands", "scope", "results", "link_preview_options",
+     "allowed_updates", "button", "reply_parameters"}
+)  # fmt: skip
+INT_FIELDS = frozenset(
+    {"chat_id", "message_id", "offset", "limit", "timeout", "cache_time", "user_id",
+     "message_thread_id", "from_chat_id"}
+)  # fmt: skip
+BOOL_FIELDS = frozenset({"is_personal", "show_alert", "disable_notification",
+                         "allow_paid_broadcast", "drop_pending_updates"})  # fmt: skip
+
+
+@dataclass
+class Call:
+    """One Bot API request the bot made."""
+
+    method: str
+    params: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.params[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.params.get(key, default)
+
+    @property
+    def buttons(self) -> list[list[dict[str, Any]]]:
+        markup = self.params.get("reply_markup") or {}
+        rows: list[list[dict[str, Any]]] = markup.get("inline_keyboard", [])
+        return rows
+
+    def button_data(self) -> list[str]:
+        return [b["callback_data"] for row in self.buttons for b in row if "callback_data" in b]
+
+
+@dataclass
+class Fault:
+    """An error the stand-in answers instead of succeeding, `times` times."""
+
+    method: str
+    error_code: int
+    description: str
+    retry_after: int | None = None
+    migrate_to_chat_id: int | None = None
+    chat_id: int | None = None
+    times: int = 1
+    delay: float = 0.0
+
+
+class BotApiStandIn:
+    def __init__(self, token: str = TOKEN) -> None:
+        self.token = token
+        self.calls: list[Call] = []
+        self.chat_members: dict[tuple[int, int], dict[str, Any]] = {}
+        self.chats: dict[int | str, dict[str, Any]] = {}
+        self.delay = 0.0
+        self._faults: list[Fault] = []
+        self._updates: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1000)
+        self._new_update = asyncio.Event()
+        self._new_call = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    async def start(self) -> None:
+        app = web.Application(client_max_size=50 * 2**20)
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> BotApiStandIn:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """The value for TELEGRAM_API_URL."""
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    # -- what a user does ------------------------------------------------------------
+
+    @staticmethod
+    def user(user_id: int = 42, language_code: str = "en", **extra: Any) -> dict[str, Any]:
+        return {"id": user_id, "is_bot": False, "first_name": f"User{user_id}",
+                "language_code": language_code, **extra}  # fmt: skip
+
+    @staticmethod
+    def private_chat(chat_id: int = 42) -> dict[str, Any]:
+        return {"id": chat_id, "type": "private", "first_name": f"User{chat_id}"}
+
+    @staticmethod
+    def group_chat(chat_id: int = -100_123, title: str = "Group", **extra: Any) -> dict[str, Any]:
+        return {"id": chat_id, "type": "supergroup", "title": title, **extra}
+
+    def push(self, kind: str, payload: dict[str, Any]) -> int:
+        """Queue a raw update of `kind` (message, callback_query, ...); returns its id."""
+        update_id = next(self._update_ids)
+        self._updates.append({"update_id": update_id, kind: payload})
+        self._new_update.set()
+        return update_id
+
+    def push_message(
+        self,
+        text: str,
+        *,
+        chat: dict[str, Any] | None = None,
+        user: dict[str, Any] | None = None,
+        **extra: Any,
+    ) -> int:
+        user = user or self.user()
+        chat = chat or self.private_chat(user["id"])
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": user,
+            "text": text,
+            **extra,
+        }
+        if text.startswith("/"):
+            command = text.split()[0]
+            message["entities"] = [
+                {
+                    "type": "bot_command",
+                    "offset": 0,
+                    "length": len(command.encode("utf-16-le")) // 2,
+                }
+            ]
+        return self.push("message", message)
+
+    push_command = push_message
+
+    def push_callback(
+        self,
+        data: str,
+        *,
+        message: Call | dict[str, Any] | None = None,
+        user: dict[str, Any] | None = None,
+    ) -> int:
+        """Press a button: `message` is the recorded call (or message) that carried it."""
+        user = user or self.user()
+        if isinstance(message, Call):
+            message = self.message_from_call(message)
+        payload: dict[str, Any] = {
+            "id": str(next(self._message_ids)),
+            "from": user,
+            "chat_instance": "1",
+            "data": data,
+        }
+        if message is not None:
+            payload["message"] = message
+        return self.push("callback_query", payload)
+
+    def push_inline_query(
+        self, query: str, *, offset: str = "", user: dict[str, Any] | None = None
+    ) -> int:
+        payload = {"id": str(next(self._message_ids)), "from": user or self.user(),
+                   "query": query, "offset": offset}  # fmt: skip
+        return self.push("inline_query", payload)
+
+    def message_from_call(self, call: Call) -> dict[str, Any]:
+        """The message a sendMessage/editMessageText call produced, as Telegram shows it."""
+        result = call.get("_result")
+        if not isinstance(result, dict):
+            raise ValueError(f"{call.method} produced no message")
+        return result
+
+    # -- faults ----------------------------------------------------------------------
+
+    def inject(self, fault: Fault) -> None:
+        self._faults.append(fault)
+
+    def _take_fault(self, method: str, params: dict[str, Any]) -> Fault | None:
+        for fault in self._faults:
+            if fault.method == method and fault.chat_id in (None, params.get("chat_id")):
+                fault.times -= 1
+                if fault.times <= 0:
+                    self._faults.remove(fault)
+                return fault
+        return None
+
+    # -- what the bot did ------------------------------------------------------------
+
+    def calls_to(self, method: str, **match: Any) -> list[Call]:
+        return [c for c in self.calls if c.method == method and _matches(c, match)]
+
+    async def wait_for(
+        self,
+        method: str,
+        *,
+        timeout: float = 5.0,
+        after: int = 0,
+        where: Callable[[Call], bool] | None = None,
+        **match: Any,
+    ) -> Call:
+        """The first call to `method` (from index `after` on) whose params match."""
+
+        def found() -> Call | None:
+            for call in self.calls[after:]:
+                if call.method == method and _matches(call, match) and (not where or where(call)):
+                    return call
+            return None
+
+        async with self._new_call:
+            try:
+                await asyncio.wait_for(self._new_call.wait_for(found), timeout)
+            except TimeoutError:
+                seen = [(c.method, {k: v for k, v in c.params.items() if k != "_result"})
+                        for c in self.calls[after:]][-10:]  # fmt: skip
+                raise AssertionError(
+                    f"no {method} call matching {match}; last calls: {seen}"
+                ) from None
+        call = found()
+        assert call is not None
+        return call
+
+    def mark(self) -> int:
+        """An index to pass as `after=` so that only later calls count."""
+        return len(self.calls)
+
+    # -- HTTP ------------------------------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return _error(401, "Unauthorized")
+        method = request.match_info["method"]
+        params = await _read_params(request)
+        if method != "getUpdates":
+            call = Call(method, params)
+            await self._record(call)
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        fault = self._take_fault(method, params)
+        if fault is not None:
+            await asyncio.sleep(fault.delay)
+            extra: dict[str, Any] = {}
+            if fault.retry_after is not None:
+                extra["retry_after"] = fault.retry_after
+            if fault.migrate_to_chat_id is not None:
+                extra["migrate_to_chat_id"] = fault.migrate_to_chat_id
+            return _error(fault.error_code, fault.description, extra)
+        handler = getattr(self, "_api_" + method, None)
+        if handler is None:
+            return _error(404, "Not Found: method not found")
+        try:
+            result = await handler(params)
+        except _ApiError as exc:
+            return _error(400, exc.description)
+        if method != "getUpdates":
+            call.params["_result"] = result
+        return web.json_response({"ok": True, "result": result})
+
+    async def _record(self, call: Call) -> None:
+        async with self._new_call:
+            self.calls.append(call)
+            self._new_call.notify_all()
+
+    # -- Bot API methods -------------------------------------------------------------
+
+    async def _api_getMe(self, params: dict[str, Any]) -> Any:
+        return BOT_USER
+
+    async def _api_getUpdates(self, params: dict[str, Any]) -> Any:
+        offset = int(params.get("offset") or 0)
+        timeout = float(params.get("timeout") or 0)
+        self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        if not self._updates and timeout:
+            self._new_update.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._new_update.wait(), min(timeout, 1.0))
+        limit = int(params.get("limit") or 100)
+        return self._updates[:limit]
+
+    async def _api_deleteWebhook(self, params: dict[str, Any]) -> Any:
+        return True
+
+    async def _api_setMyCommands(self, params: dict[str, Any]) -> Any:
+        return True
+
+    async def _api_answerCallbackQuery(self, params: dict[str, Any]) -> Any:
+        return True
+
+    async def _api_answerInlineQuery(self, params: dict[str, Any]) -> Any:
+        results = params.get("results") or []
+        if len(results) > 50:
+            raise _ApiError("Bad Request: RESULTS_TOO_MUCH")
+        return True
+
+    async def _api_sendMessage(self, params: dict[str, Any]) -> Any:
+        _check_text(params.get("text", ""))
+        return self._message(params)
+
+    async def _api_editMessageText(self, params: dict[str, Any]) -> Any:
+        _check_text(params.get("text", ""))
+        if "inline_message_id" in params:
+            return True
+        return self._message(params, message_id=params.get("message_id"))
+
+    async def _api_editMessageReplyMarkup(self, params: dict[str, Any]) -> Any:
+        return self._message(params, message_id=params.get("message_id"))
+
+    async def _api_deleteMessage(self, params: dict[str, Any]) -> Any:
+        return True
+
+    async def _api_getChat(self, params: dict[str, Any]) -> Any:
+        chat = self.chats.get(params["chat_id"])
+        if chat is None:
+            raise _ApiError("Bad Request: chat not found")
+        return chat
+
+    async def _api_getChatMember(self, params: dict[str, Any]) -> Any:
+        member = self.chat_members.get((params["chat_id"], params["user_id"]))
+        if member is None:
+            return {"status": "member", "user": self.user(params["user_id"])}
+        return member
+
+    def _message(self, params: dict[str, Any], message_id: int | None = None) -> dict[str, Any]:
+        chat_id = params.get("chat_id")
+        chat = self.chats.get(chat_id or 0) or (
+            self.private_chat(chat_id) if isinstance(chat_id, int) and chat_id > 0
+            else {"id": chat_id, "type": "supergroup", "title": "Group"}
+        )  # fmt: skip
+        message: dict[str, Any] = {
+            "message_id": message_id or next(self._message_ids),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": BOT_USER,
+            "text": params.get("text", ""),
+        }
+        if params.get("reply_markup"):
+            message["reply_markup"] = params["reply_markup"]
+        if params.get("message_thread_id"):
+            message["message_thread_id"] = params["message_thread_id"]
+        return message
+
+
+class _ApiError(Exception):
+    def __init__(self, description: str) -> None:
+        self.description = description
+
+
+def _check_text(text: str) -> None:
+    if not text.strip():
+        raise _ApiError("Bad Request: message text is empty")
+    if len(text) > 4096:
+        raise _ApiError("Bad Request: message is too long")
+
+
+def _error(code: int, description: str, parameters: dict[str, Any] | None = None) -> web.Response:
+    body: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
+    if parameters:
+        body["parameters"] = parameters
+    return web.json_response(body, status=code)
+
+
+def _matches(call: Call, match: dict[str, Any]) -> bool:
+    return all(call.params.get(key) == value for key, value in match.items())
+
+
+async def _read_params(request: web.Request) -> dict[str, Any]:
+    if request.content_type == "application/json":
+        data = await request.json()
+        return dict(data) if isinstance(data, dict) else {}
+    raw = dict(await request.post()) if request.can_read_body else dict(request.query)
+    params: dict[str, Any] = {}
+    for key, value in raw.items():
+        if not isinstance(value, str):
+            continue  # an uploaded file: not used by the bot yet
+        if key in JSON_FIELDS:
+            params[key] = json.loads(value)
+        elif key in INT_FIELDS and value.lstrip("-").isdigit():
+            params[key] = int(value)
+        elif key in BOOL_FIELDS:
+            params[key] = value == "true"
+        else:
+            params[key] = value
+    return params
