@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench messages clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,14 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python bench/search.py
+
+# Re-extract the bot's texts after changing them; then translate the new entries in
+# bot/locales/es/LC_MESSAGES/articlebot.po (the i18n test lists what is missing).
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg --no-location --omit-header --sort-output \
+		-o bot/locales/articlebot.pot bot
+	$(BIN)/pybabel update -i bot/locales/articlebot.pot -d bot/locales -D articlebot \
+		--no-location --omit-header --no-fuzzy-matching
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -5,7 +5,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.context import BotApplication
+from bot.sandbox import BotApiStandIn
 from storage import NewArticle, Storage
+from tests.e2e import running_bot
 
 
 @pytest.fixture
@@ -31,3 +34,15 @@ def article(n: int, **fields: object) -> NewArticle:
     }
     values.update(fields)
     return NewArticle(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[BotApiStandIn]:
+    async with BotApiStandIn() as standin:
+        yield standin
+
+
+@pytest.fixture
+async def bot(api: BotApiStandIn, storage: Storage) -> AsyncIterator[BotApplication]:
+    async with running_bot(api, storage) as application:
+        yield application

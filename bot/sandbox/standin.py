@@ -93,6 +93,7 @@ class BotApiStandIn:
         self.chat_members: dict[tuple[int, int], dict[str, Any]] = {}
         self.chats: dict[int | str, dict[str, Any]] = {}
         self.delay = 0.0
+        self._draining = False
         self._faults: list[Fault] = []
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
@@ -272,6 +273,11 @@ class BotApiStandIn:
         assert call is not None
         return call
 
+    def drain(self) -> None:
+        """Answer long polls at once from now on, so a bot polling us can stop quickly."""
+        self._draining = True
+        self._new_update.set()
+
     def mark(self) -> int:
         """An index to pass as `after=` so that only later calls count."""
         return len(self.calls)
@@ -322,7 +328,7 @@ class BotApiStandIn:
         offset = int(params.get("offset") or 0)
         timeout = float(params.get("timeout") or 0)
         self._updates = [u for u in self._updates if u["update_id"] >= offset]
-        if not self._updates and timeout:
+        if not self._updates and timeout and not self._draining:
             self._new_update.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._new_update.wait(), min(timeout, 1.0))

@@ -1,0 +1,121 @@
+"""`build_application`: the bot's one ordered list of handlers, and its lifecycle."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, BotCommandScopeDefault, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import (
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    InlineQueryHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import callbacks
+from bot.context import BotApplication, BotContext, BotData
+from bot.handlers import errors, inline, reader
+from bot.i18n import N_, Catalog
+from config import Settings
+from storage import Storage
+
+log = logging.getLogger(__name__)
+
+# Commands react to new messages only: an edited "/subscribe" must not act twice.
+NEW_MESSAGES = filters.UpdateType.MESSAGE
+PRIVATE_TEXT = NEW_MESSAGES & filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
+READER_COMMANDS = (
+    ("latest", N_("The newest articles")),
+    ("search", N_("Search the archive")),
+    ("article", N_("Open an article by number")),
+    ("help", N_("What this bot can do")),
+)
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
+
+
+def build_application(settings: Settings, storage: Storage | None = None) -> BotApplication:
+    """The bot, ready to run. With `storage`, the caller owns it; else post_init opens it."""
+    if settings.bot_token is None:
+        raise ValueError("BOT_TOKEN is required to build the bot")
+    application: BotApplication = (
+        ApplicationBuilder()
+        .token(settings.bot_token.get_secret_value())
+        .base_url(settings.telegram_api_url)
+        .context_types(ContextTypes(context=BotContext, bot_data=BotData))
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .concurrent_updates(16)
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    data = application.bot_data
+    data.settings = settings
+    data.catalog = Catalog.load()
+    data.storage = storage
+    data.owns_storage = storage is None
+
+    application.add_handlers(
+        [
+            CommandHandler("start", reader.start, filters=NEW_MESSAGES),
+            CommandHandler("help", reader.help_command, filters=NEW_MESSAGES),
+            CommandHandler("latest", reader.latest, filters=NEW_MESSAGES),
+            CommandHandler("search", reader.search, filters=NEW_MESSAGES),
+            CommandHandler("article", reader.article, filters=NEW_MESSAGES),
+            MessageHandler(PRIVATE_TEXT, reader.search_text),
+            MessageHandler(
+                NEW_MESSAGES & filters.ChatType.PRIVATE & filters.COMMAND, reader.unknown_command
+            ),
+            CallbackQueryHandler(reader.latest_button, pattern=callbacks.LATEST_PATTERN),
+            CallbackQueryHandler(reader.search_button, pattern=callbacks.SEARCH_PATTERN),
+            CallbackQueryHandler(reader.article_button, pattern=callbacks.ARTICLE_PATTERN),
+            CallbackQueryHandler(reader.unknown_button),
+            InlineQueryHandler(inline.inline_query),
+        ]
+    )
+    application.add_error_handler(errors.on_error)
+    return application
+
+
+async def post_init(application: BotApplication) -> None:
+    data = application.bot_data
+    assert data.settings is not None
+    if data.storage is None:
+        data.storage = await Storage.open(
+            data.settings.database_path, busy_timeout=data.settings.database_timeout
+        )
+    await register_commands(application)
+
+
+async def post_shutdown(application: BotApplication) -> None:
+    data = application.bot_data
+    if data.owns_storage and data.storage is not None:
+        await data.storage.close()
+        data.storage = None
+
+
+async def register_commands(application: BotApplication) -> None:
+    """The command menu, in every language we speak. A failure here is not fatal."""
+    catalog = application.bot_data.catalog
+    assert catalog is not None
+    try:
+        for language in catalog.languages:
+            t = catalog.for_language(language)
+            commands = [BotCommand(name, t.gettext(about)) for name, about in READER_COMMANDS]
+            await application.bot.set_my_commands(
+                commands,
+                scope=BotCommandScopeDefault(),
+                language_code=None if language == "en" else language,
+            )
+    except TelegramError as exc:
+        log.warning("could not register the command menu: %s", exc)

@@ -1,0 +1,79 @@
+"""Button payloads: stateless, at most 64 bytes, valid across restarts.
+
+Each payload is a letter and its arguments: `L<offset>` a page of the latest articles,
+`S<offset> <query>` a page of search results, `A<id>` an article card. A search query is
+kept short enough to fit (see `compact_query`), and the first page is searched with that
+same compact query, so every page of one search shows the same result list.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from storage.text import query_tokens
+
+MAX_CALLBACK_BYTES = 64
+MAX_OFFSET = 10_000
+_QUERY_BYTES = MAX_CALLBACK_BYTES - len(f"S{MAX_OFFSET} ".encode())
+
+LATEST_PATTERN = r"^L\d{1,5}$"
+SEARCH_PATTERN = r"^S\d{1,5} \S.*$"
+ARTICLE_PATTERN = r"^A\d{1,12}$"
+
+
+@dataclass(frozen=True)
+class LatestPage:
+    offset: int
+
+    def encode(self) -> str:
+        return f"L{self.offset}"
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    offset: int
+    query: str
+
+    def encode(self) -> str:
+        return f"S{self.offset} {self.query}"
+
+
+@dataclass(frozen=True)
+class OpenArticle:
+    article_id: int
+
+    def encode(self) -> str:
+        return f"A{self.article_id}"
+
+
+Callback = LatestPage | SearchResults | OpenArticle
+
+
+def parse(data: str | None) -> Callback | None:
+    """The payload of a button, or None for anything we did not produce."""
+    if not data or len(data.encode()) > MAX_CALLBACK_BYTES:
+        return None
+    if re.match(LATEST_PATTERN, data):
+        offset = int(data[1:])
+        return LatestPage(offset) if offset <= MAX_OFFSET else None
+    if re.match(SEARCH_PATTERN, data):
+        head, query = data.split(" ", 1)
+        offset = int(head[1:])
+        return SearchResults(offset, query) if offset <= MAX_OFFSET else None
+    if re.match(ARTICLE_PATTERN, data):
+        return OpenArticle(int(data[1:]))
+    return None
+
+
+def compact_query(words: str) -> str:
+    """The search words as tokens, cut to what fits in a button payload."""
+    kept = ""
+    for token in query_tokens(words):
+        candidate = f"{kept} {token}".strip()
+        if len(candidate.encode()) > _QUERY_BYTES:
+            if not kept:  # one huge word: keep as much of it as fits
+                kept = token.encode()[:_QUERY_BYTES].decode(errors="ignore")
+            break
+        kept = candidate
+    return kept

@@ -1,0 +1,46 @@
+"""Typed dependencies for handlers: `context.storage`, `context.settings`, `context.texts()`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.i18n import Catalog, Texts
+from config import Settings
+from storage import Storage
+
+
+class BotData:
+    """What the whole application shares; filled by `build_application` and `post_init`."""
+
+    def __init__(self) -> None:
+        self.settings: Settings | None = None
+        self.storage: Storage | None = None
+        self.catalog: Catalog | None = None
+        self.owns_storage = False
+
+
+class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
+    @property
+    def storage(self) -> Storage:
+        if self.bot_data.storage is None:
+            raise RuntimeError("storage is not open: post_init has not run")
+        return self.bot_data.storage
+
+    @property
+    def settings(self) -> Settings:
+        assert self.bot_data.settings is not None
+        return self.bot_data.settings
+
+    def texts(self, update: object) -> Texts:
+        """The bot's words in the language of the user behind `update`."""
+        assert self.bot_data.catalog is not None
+        user = update.effective_user if isinstance(update, Update) else None
+        return self.bot_data.catalog.for_language(user.language_code if user else None)
+
+
+BotApplication = Application[
+    ExtBot[None], BotContext, dict[Any, Any], dict[Any, Any], BotData, Any
+]

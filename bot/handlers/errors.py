@@ -1,0 +1,28 @@
+"""The one place unexpected errors end up: logged (never with the token), user told."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import TelegramError
+
+from bot import render
+from bot.context import BotContext
+
+log = logging.getLogger(__name__)
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error("unhandled error update_id=%s", update_id, exc_info=context.error)
+    if not isinstance(update, Update):
+        return
+    t = context.texts(update)
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(render.something_went_wrong(t), show_alert=True)
+        elif update.effective_message is not None and update.inline_query is None:
+            await update.effective_message.reply_text(render.something_went_wrong(t))
+    except TelegramError as exc:  # telling the user failed too; the log has the cause
+        log.warning("could not report the error to the user: %s", exc)

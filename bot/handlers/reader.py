@@ -1,0 +1,155 @@
+"""What readers do: start, help, latest, search, open an article, and page with buttons."""
+
+from __future__ import annotations
+
+from telegram import CallbackQuery, Message, Update
+from telegram.error import BadRequest
+
+from bot import callbacks, render
+from bot.context import BotContext
+from bot.render import PAGE_SIZE, Reply
+from storage import NotFound
+
+DEEP_LINK_PREFIX = "a"
+
+
+async def start(update: Update, context: BotContext) -> None:
+    message = update.effective_message
+    assert message is not None
+    payload = context.args[0] if context.args else ""
+    if payload.startswith(DEEP_LINK_PREFIX) and payload[1:].isdigit():
+        await show_article(message, context, int(payload[1:]), update)
+        return
+    t = context.texts(update)
+    await send(message, render.welcome(t, context.bot.first_name, context.bot.username))
+
+
+async def help_command(update: Update, context: BotContext) -> None:
+    assert update.effective_message is not None
+    await send(
+        update.effective_message, render.help_text(context.texts(update), context.bot.username)
+    )
+
+
+async def latest(update: Update, context: BotContext) -> None:
+    assert update.effective_message is not None
+    await send(update.effective_message, await latest_reply(context, update, offset=0))
+
+
+async def search(update: Update, context: BotContext) -> None:
+    message = update.effective_message
+    assert message is not None
+    words = " ".join(context.args or [])
+    query = callbacks.compact_query(words)
+    if not query:
+        t = context.texts(update)
+        text = render.usage(t, "search") if not words else render.nothing_found(words, t).text
+        await message.reply_text(text)
+        return
+    await send(message, await search_reply(context, update, query, offset=0))
+
+
+async def search_text(update: Update, context: BotContext) -> None:
+    """Plain text in a private chat is a search."""
+    message = update.effective_message
+    assert message is not None
+    assert message.text is not None
+    query = callbacks.compact_query(message.text)
+    if not query:
+        await message.reply_text(render.usage(context.texts(update), "search"))
+        return
+    await send(message, await search_reply(context, update, query, offset=0))
+
+
+async def article(update: Update, context: BotContext) -> None:
+    message = update.effective_message
+    assert message is not None
+    argument = (context.args or [""])[0].lstrip("#") if len(context.args or []) == 1 else ""
+    if not argument.isdigit():
+        await message.reply_text(render.usage(context.texts(update), "article"))
+        return
+    await show_article(message, context, int(argument), update)
+
+
+async def latest_button(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    page = callbacks.parse(query.data)
+    assert isinstance(page, callbacks.LatestPage)
+    await edit(query, await latest_reply(context, update, page.offset))
+
+
+async def search_button(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    page = callbacks.parse(query.data)
+    assert isinstance(page, callbacks.SearchResults)
+    await edit(query, await search_reply(context, update, page.query, page.offset))
+
+
+async def article_button(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    target = callbacks.parse(query.data)
+    assert isinstance(target, callbacks.OpenArticle)
+    if not isinstance(query.message, Message):  # a button on an inline or very old message
+        await query.answer(render.expired_button(context.texts(update)), show_alert=True)
+        return
+    await query.answer()
+    await show_article(query.message, context, target.article_id, update)
+
+
+async def unknown_button(update: Update, context: BotContext) -> None:
+    """Data we never produced (forged, or from an older version): say so, change nothing."""
+    assert update.callback_query is not None
+    await update.callback_query.answer(render.expired_button(context.texts(update)))
+
+
+async def unknown_command(update: Update, context: BotContext) -> None:
+    assert update.effective_message is not None
+    t = context.texts(update)
+    await update.effective_message.reply_text(t.gettext("I don't know that command. /help"))
+
+
+# -- shared steps ---------------------------------------------------------------------
+
+
+async def latest_reply(context: BotContext, update: Update, offset: int) -> Reply:
+    articles = await context.storage.articles.latest(PAGE_SIZE + 1, offset)
+    has_more = len(articles) > PAGE_SIZE
+    return render.latest_page(articles[:PAGE_SIZE], offset, has_more, context.texts(update))
+
+
+async def search_reply(context: BotContext, update: Update, query: str, offset: int) -> Reply:
+    page = await context.storage.articles.search(query, PAGE_SIZE, offset)
+    return render.search_page(page, query, offset, context.texts(update))
+
+
+async def show_article(
+    message: Message, context: BotContext, article_id: int, update: Update
+) -> None:
+    t = context.texts(update)
+    try:
+        found = await context.storage.articles.get(article_id, with_body=False)
+    except NotFound:
+        await message.reply_text(render.not_found(t, article_id))
+        return
+    await send(message, render.article_card(found, t, context.bot.username))
+
+
+async def send(message: Message, reply: Reply) -> None:
+    await message.reply_text(
+        reply.text, reply_markup=reply.markup, link_preview_options=reply.link_preview
+    )
+
+
+async def edit(query: CallbackQuery, reply: Reply) -> None:
+    """Turn the page in place; pressing the same page twice is not an error."""
+    await query.answer()
+    try:
+        await query.edit_message_text(
+            reply.text, reply_markup=reply.markup, link_preview_options=reply.link_preview
+        )
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():
+            raise

@@ -1,0 +1,81 @@
+"""Every text the bot says goes through here: gettext catalogs managed with Babel.
+
+Catalogs are the `.po` files under `bot/locales/`; they are compiled in memory when the
+application is built, so there is no binary `.mo` to keep in step. The language follows
+the user's Telegram `language_code` and falls back to English. Article content is never
+translated.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from babel.dates import format_date
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+DOMAIN = "articlebot"
+LOCALES = Path(__file__).resolve().parent / "locales"
+DEFAULT_LANGUAGE = "en"
+
+
+def N_(message: str) -> str:
+    """Mark a text for translation where it is defined; it is translated where it is used."""
+    return message
+
+
+@dataclass(frozen=True)
+class Texts:
+    """The bot's words in one language."""
+
+    language: str
+    translations: gettext.NullTranslations
+
+    def gettext(self, message: str, /, **values: object) -> str:
+        text = self.translations.gettext(message)
+        return text.format(**values) if values else text
+
+    def ngettext(self, singular: str, plural: str, count: int, /, **values: object) -> str:
+        text = self.translations.ngettext(singular, plural, count)
+        return text.format(count=count, **values)
+
+    def date(self, iso_timestamp: str) -> str:
+        """A stored UTC timestamp as a short local date: "Nov 28, 2026" / "28 nov 2026"."""
+        moment = datetime.fromisoformat(iso_timestamp.replace("Z", "+00:00"))
+        return format_date(moment.date(), format="medium", locale=self.language)
+
+
+class Catalog:
+    """All languages, loaded once."""
+
+    def __init__(self, translations: dict[str, gettext.NullTranslations]) -> None:
+        self._texts = {lang: Texts(lang, tr) for lang, tr in translations.items()}
+        self._texts.setdefault(
+            DEFAULT_LANGUAGE, Texts(DEFAULT_LANGUAGE, gettext.NullTranslations())
+        )
+
+    @classmethod
+    def load(cls, directory: Path = LOCALES) -> Catalog:
+        translations: dict[str, gettext.NullTranslations] = {}
+        for po_path in sorted(directory.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+            language = po_path.parent.parent.name
+            with po_path.open("rb") as po_file:
+                catalog = read_po(po_file, locale=language)
+            buffer = io.BytesIO()
+            write_mo(buffer, catalog)
+            buffer.seek(0)
+            translations[language] = gettext.GNUTranslations(buffer)
+        return cls(translations)
+
+    @property
+    def languages(self) -> list[str]:
+        return sorted(self._texts)
+
+    def for_language(self, language_code: str | None) -> Texts:
+        """`es-419` → Spanish; unknown or missing → English."""
+        language = (language_code or "").split("-")[0].split("_")[0].lower()
+        return self._texts.get(language, self._texts[DEFAULT_LANGUAGE])
