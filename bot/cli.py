@@ -84,11 +84,31 @@ def cli(click_ctx: click.Context, database: Path | None) -> None:
 @click.pass_obj
 def run(ctx: Context) -> None:
     """Run the bot (polling or webhook, as configured)."""
-    if ctx.settings.bot_token is None:
+    settings = ctx.settings
+    if settings.bot_token is None:
         raise click.ClickException(
             "BOT_TOKEN is not set: get one from @BotFather and put it in .env (see .env.example)"
         )
-    raise click.ClickException("the Telegram bot is not part of this version yet")
+    # Imported here so that the archive verbs never pay for loading the Telegram stack.
+    from telegram.error import InvalidToken, NetworkError
+
+    from bot import logs
+    from bot.app import ALLOWED_UPDATES, build_application
+
+    secrets = [settings.bot_token.get_secret_value()]
+    if settings.webhook_secret is not None:
+        secrets.append(settings.webhook_secret.get_secret_value())
+    logs.configure(settings.log_level, settings.log_format, secrets)
+    try:
+        build_application(settings).run_polling(allowed_updates=ALLOWED_UPDATES)
+    except InvalidToken:
+        raise click.ClickException(
+            "Telegram rejected BOT_TOKEN: check it with @BotFather"
+        ) from None
+    except NetworkError as exc:
+        raise click.ClickException(f"cannot reach the Bot API: {logs.redact(str(exc))}") from None
+    except StorageError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @cli.command()

@@ -36,9 +36,14 @@ class RedactingFormatter(logging.Formatter):
         return self.redact(text)
 
     def redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, REDACTED)
-        return TOKEN_SHAPE.sub(REDACTED, text)
+        return redact(text, self._secrets)
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """`text` without the given secrets and without anything shaped like a bot token."""
+    for secret in secrets:
+        text = text.replace(secret, REDACTED)
+    return TOKEN_SHAPE.sub(REDACTED, text)
 
 
 def configure(level: str, log_format: str, secrets: Iterable[str]) -> None:

@@ -104,8 +104,14 @@ class Database:
                 yield rows
 
     async def backup(self, target: Path) -> None:
-        async with _translated(self.path), aiosqlite.connect(target) as dest:
-            await self._reader.backup(dest)
+        """Copy with the online backup API, on a connection of its own: the copy holds a
+        read snapshot for its whole run, which the shared reader must not be stuck in."""
+        async with (
+            _translated(self.path),
+            aiosqlite.connect(self.path) as source,
+            aiosqlite.connect(target) as dest,
+        ):
+            await source.backup(dest)
 
 
 @asynccontextmanager

@@ -14,7 +14,7 @@ MAX_URL = 2048
 MAX_TAGS = 20
 MAX_TAG = 64
 MAX_QUERY_TOKENS = 16
-MIN_PREFIX = 3
+MIN_PREFIX = 4  # shorter prefixes match too much to help, and cost too much
 
 # Query parameters that only say where a click came from; two URLs that differ by them are
 # the same article.
