@@ -1,5 +1,7 @@
 """All SQL lives here. Knows nothing of Telegram."""
 
+from storage.chats import Change as SubscriptionChange
+from storage.chats import ChatInfo, ChatState, Subscription
 from storage.errors import (
     DatabaseUnavailable,
     DuplicateArticle,
@@ -12,6 +14,8 @@ from storage.store import Storage
 
 __all__ = [
     "Article",
+    "ChatInfo",
+    "ChatState",
     "DatabaseUnavailable",
     "DuplicateArticle",
     "InvalidInput",
@@ -21,4 +25,6 @@ __all__ = [
     "SearchPage",
     "Storage",
     "StorageError",
+    "Subscription",
+    "SubscriptionChange",
 ]

@@ -143,6 +143,22 @@ class ArticleRepository:
             )
         )
 
+    async def count_about_since(self, topics: tuple[str, ...], days: int) -> int:
+        """Articles of the last `days` whose title, summary or tags mention one of the
+        (folded) topics: the same rule subscriptions are matched by."""
+        since = iso(datetime.now(UTC) - timedelta(days=days))
+        if not topics:
+            return await self.count_since(days)
+        match = "{title summary tags} : (" + " OR ".join(f'"{t}"' for t in topics) + ")"
+        return int(
+            await self._db.fetchval(
+                """SELECT count(*) FROM articles_fts JOIN articles AS a
+                   ON a.id = articles_fts.rowid
+                   WHERE articles_fts MATCH ? AND a.published_at >= ?""",
+                (match, since),
+            )
+        )
+
     async def latest(self, limit: int = 10, offset: int = 0) -> list[Article]:
         rows = await self._db.fetchall(
             f"""SELECT {COLUMNS} FROM articles

@@ -81,14 +81,28 @@ MIGRATIONS: tuple[Migration, ...] = (
                 created_at TEXT NOT NULL,
                 updated_at TEXT NOT NULL
             )""",
+            # One row per subscribed chat (and forum topic; thread_id 0 is none).
+            # `everything` = no topic filter; otherwise the topics are the rows of
+            # subscription_topics, folded (lower case, no accents) like search tokens.
             """CREATE TABLE subscriptions (
                 chat_id INTEGER NOT NULL
                     REFERENCES chats (chat_id) ON UPDATE CASCADE ON DELETE CASCADE,
                 thread_id INTEGER NOT NULL DEFAULT 0,
-                topics TEXT NOT NULL DEFAULT '',
+                everything INTEGER NOT NULL DEFAULT 1,
                 created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
                 PRIMARY KEY (chat_id, thread_id)
             )""",
+            "CREATE INDEX subscriptions_to_everything ON subscriptions (everything, chat_id)",
+            """CREATE TABLE subscription_topics (
+                chat_id INTEGER NOT NULL,
+                thread_id INTEGER NOT NULL,
+                topic TEXT NOT NULL,
+                PRIMARY KEY (chat_id, thread_id, topic),
+                FOREIGN KEY (chat_id, thread_id) REFERENCES subscriptions (chat_id, thread_id)
+                    ON UPDATE CASCADE ON DELETE CASCADE
+            ) WITHOUT ROWID""",
+            "CREATE INDEX subscription_topics_by_topic ON subscription_topics (topic)",
             """CREATE TABLE deliveries (
                 id INTEGER PRIMARY KEY,
                 article_id INTEGER NOT NULL REFERENCES articles (id) ON DELETE CASCADE,

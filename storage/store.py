@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Any
 
 from storage.articles import ArticleRepository
+from storage.chats import ChatRepository
 from storage.db import Database
 from storage.errors import DatabaseUnavailable, StorageError
 from storage.migrations import LATEST_VERSION, MIGRATIONS, Migration, apply, current_version
@@ -18,6 +19,7 @@ class Storage:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.articles = ArticleRepository(db)
+        self.chats = ChatRepository(db)
 
     @classmethod
     async def open(cls, path: Path, *, busy_timeout: float = 5.0, migrate: bool = True) -> Storage:

@@ -14,6 +14,8 @@ MAX_URL = 2048
 MAX_TAGS = 20
 MAX_TAG = 64
 MAX_QUERY_TOKENS = 16
+MAX_TOPICS = 20
+MAX_TOPIC = 64
 MIN_PREFIX = 4  # shorter prefixes match too much to help, and cost too much
 
 # Query parameters that only say where a click came from; two URLs that differ by them are
@@ -144,3 +146,29 @@ def fts_query(words: str) -> str | None:
     if len(tokens[-1]) >= MIN_PREFIX:
         quoted[-1] += "*"
     return " ".join(quoted)
+
+
+def terms(text: str) -> set[str]:
+    """Every word of `text`, folded: what a topic filter is compared with."""
+    return {fold(token) for token in _TOKEN.findall(unicodedata.normalize("NFKC", text))}
+
+
+def parse_topics(words: Iterable[str]) -> tuple[str, ...]:
+    """Subscription topics: single words of letters and digits, folded, de-duplicated."""
+    topics: list[str] = []
+    for word in words:
+        word = unicodedata.normalize("NFKC", word.strip()).lstrip("#")
+        if not word:
+            continue
+        if not _TOKEN.fullmatch(word):
+            raise InvalidInput(
+                f"a topic is one word of letters and digits; {word[:MAX_TOPIC]!r} is not"
+            )
+        if len(word) > MAX_TOPIC:
+            raise InvalidInput(f"a topic has at most {MAX_TOPIC} characters")
+        topic = fold(word)
+        if topic not in topics:
+            topics.append(topic)
+        if len(topics) > MAX_TOPICS:
+            raise InvalidInput(f"at most {MAX_TOPICS} topics")
+    return tuple(topics)

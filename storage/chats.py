@@ -1,0 +1,271 @@
+"""Chats the bot knows, their lifecycle, and their subscriptions (with topic filters)."""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+
+import aiosqlite
+
+from storage.db import Database
+from storage.errors import InvalidInput, NotFound
+from storage.text import MAX_TOPICS, now_iso
+
+
+@dataclass(frozen=True, slots=True)
+class ChatInfo:
+    """What Telegram tells us about a chat."""
+
+    chat_id: int
+    type: str  # private, group, supergroup, channel
+    title: str = ""
+    username: str | None = None
+    is_forum: bool = False
+    language_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChatState:
+    chat_id: int
+    type: str
+    title: str
+    username: str | None
+    active: bool
+    deactivated_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    chat_id: int
+    thread_id: int
+    topics: tuple[str, ...]  # empty: every article
+
+    @property
+    def everything(self) -> bool:
+        return not self.topics
+
+
+class Change(enum.Enum):
+    CREATED = "created"
+    CHANGED = "changed"
+    UNCHANGED = "unchanged"
+
+
+class ChatRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # -- chats ---------------------------------------------------------------------------
+
+    async def remember(self, chat: ChatInfo) -> None:
+        """Record or refresh a chat's details; its active flag is left as it is."""
+        async with self._db.atomic() as conn:
+            await _upsert_chat(conn, chat)
+
+    async def get(self, chat_id: int) -> ChatState | None:
+        row = await self._db.fetchone(
+            """SELECT chat_id, type, title, username, active, deactivated_reason
+               FROM chats WHERE chat_id = ?""",
+            (chat_id,),
+        )
+        if row is None:
+            return None
+        return ChatState(row[0], row[1], row[2], row[3], bool(row[4]), row[5])
+
+    async def deactivate(self, chat_id: int, reason: str) -> bool:
+        """The bot can no longer write there (blocked, kicked, chat gone). Subscriptions are
+        kept, so they resume if the chat comes back. Returns whether anything changed."""
+        async with self._db.atomic() as conn:
+            cursor = await conn.execute(
+                """UPDATE chats SET active = 0, deactivated_reason = ?, updated_at = ?
+                   WHERE chat_id = ? AND active = 1""",
+                (reason, now_iso(), chat_id),
+            )
+            return cursor.rowcount > 0
+
+    async def reactivate(self, chat: ChatInfo) -> bool:
+        """The chat is reachable again (re-added, unblocked); True if it had been inactive."""
+        async with self._db.atomic() as conn:
+            await _upsert_chat(conn, chat)
+            cursor = await conn.execute(
+                """UPDATE chats SET active = 1, deactivated_reason = NULL, updated_at = ?
+                   WHERE chat_id = ? AND active = 0""",
+                (now_iso(), chat.chat_id),
+            )
+            return cursor.rowcount > 0
+
+    async def migrate(self, old_id: int, new_id: int) -> None:
+        """A group became a supergroup: everything of the old id now belongs to the new one,
+        once. Safe to repeat, and safe if the new chat was already seen."""
+        async with self._db.atomic() as conn:
+            if await _exists(conn, "SELECT 1 FROM chats WHERE chat_id = ?", new_id):
+                await conn.execute(
+                    """INSERT OR IGNORE INTO subscriptions
+                       (chat_id, thread_id, everything, created_at, updated_at)
+                       SELECT ?, thread_id, everything, created_at, updated_at
+                       FROM subscriptions WHERE chat_id = ?""",
+                    (new_id, old_id),
+                )
+                await conn.execute(
+                    """INSERT OR IGNORE INTO subscription_topics (chat_id, thread_id, topic)
+                       SELECT ?, thread_id, topic FROM subscription_topics WHERE chat_id = ?""",
+                    (new_id, old_id),
+                )
+                await conn.execute("DELETE FROM chats WHERE chat_id = ?", (old_id,))
+            else:
+                # ON UPDATE CASCADE carries subscriptions, topics and deliveries along.
+                await conn.execute(
+                    "UPDATE chats SET chat_id = ?, type = 'supergroup', updated_at = ? "
+                    "WHERE chat_id = ?",
+                    (new_id, now_iso(), old_id),
+                )
+
+    # -- subscriptions -------------------------------------------------------------------
+
+    async def subscription(self, chat_id: int, thread_id: int = 0) -> Subscription | None:
+        row = await self._db.fetchone(
+            "SELECT everything FROM subscriptions WHERE chat_id = ? AND thread_id = ?",
+            (chat_id, thread_id),
+        )
+        if row is None:
+            return None
+        topics = await self._db.fetchall(
+            """SELECT topic FROM subscription_topics WHERE chat_id = ? AND thread_id = ?
+               ORDER BY topic""",
+            (chat_id, thread_id),
+        )
+        return Subscription(chat_id, thread_id, tuple(r[0] for r in topics))
+
+    async def subscriptions_of(self, chat_id: int) -> list[Subscription]:
+        rows = await self._db.fetchall(
+            "SELECT thread_id FROM subscriptions WHERE chat_id = ? ORDER BY thread_id",
+            (chat_id,),
+        )
+        found = [await self.subscription(chat_id, row[0]) for row in rows]
+        return [s for s in found if s is not None]
+
+    async def subscribe(
+        self, chat: ChatInfo, thread_id: int = 0, topics: Iterable[str] = ()
+    ) -> tuple[Change, Subscription]:
+        """Subscribe to everything (no topics) or add topics to the filter.
+
+        Topics given to a chat that receives everything narrow it to those topics; no topics
+        given to a chat with a filter widens it to everything. Subscribing also marks the
+        chat active: whoever subscribes it can evidently be written to.
+        """
+        wanted = tuple(topics)
+        before = await self.subscription(chat.chat_id, thread_id)
+        current = set(before.topics) if before else set()
+        if wanted and len(current | set(wanted)) > MAX_TOPICS:
+            raise InvalidInput(f"at most {MAX_TOPICS} topics per subscription")
+        now = now_iso()
+        async with self._db.atomic() as conn:
+            await _upsert_chat(conn, chat)
+            await conn.execute(
+                "UPDATE chats SET active = 1, deactivated_reason = NULL WHERE chat_id = ?",
+                (chat.chat_id,),
+            )
+            await conn.execute(
+                """INSERT INTO subscriptions (chat_id, thread_id, everything, created_at,
+                                              updated_at)
+                   VALUES (?, ?, ?, ?, ?)
+                   ON CONFLICT (chat_id, thread_id) DO UPDATE SET
+                       everything = excluded.everything, updated_at = excluded.updated_at""",
+                (chat.chat_id, thread_id, int(not wanted), now, now),
+            )
+            if not wanted:
+                await conn.execute(
+                    "DELETE FROM subscription_topics WHERE chat_id = ? AND thread_id = ?",
+                    (chat.chat_id, thread_id),
+                )
+            else:
+                await conn.executemany(
+                    """INSERT OR IGNORE INTO subscription_topics (chat_id, thread_id, topic)
+                       VALUES (?, ?, ?)""",
+                    [(chat.chat_id, thread_id, topic) for topic in wanted],
+                )
+        after = await self.subscription(chat.chat_id, thread_id)
+        assert after is not None
+        if before is None:
+            return Change.CREATED, after
+        return (Change.UNCHANGED if after == before else Change.CHANGED), after
+
+    async def unsubscribe(
+        self, chat_id: int, thread_id: int = 0, topics: Iterable[str] = ()
+    ) -> Subscription | None:
+        """Remove topics (the subscription ends with its last topic) or, with no topics,
+        the whole subscription. Returns what remains; `NotFound` if nothing to remove."""
+        remove = set(topics)
+        before = await self.subscription(chat_id, thread_id)
+        if before is None:
+            raise NotFound("not subscribed")
+        if remove and not remove & set(before.topics):
+            raise NotFound("none of those topics is subscribed")
+        async with self._db.atomic() as conn:
+            if remove and set(before.topics) - remove:
+                await conn.executemany(
+                    """DELETE FROM subscription_topics
+                       WHERE chat_id = ? AND thread_id = ? AND topic = ?""",
+                    [(chat_id, thread_id, topic) for topic in remove],
+                )
+            else:
+                await conn.execute(
+                    "DELETE FROM subscriptions WHERE chat_id = ? AND thread_id = ?",
+                    (chat_id, thread_id),
+                )
+        return await self.subscription(chat_id, thread_id)
+
+    async def recipients(
+        self, article_terms: Iterable[str], batch: int = 1000
+    ) -> AsyncIterator[list[tuple[int, int]]]:
+        """(chat_id, thread_id) of every active subscription that wants an article with
+        these folded terms: one statement, streamed in batches."""
+        terms = json.dumps(sorted(article_terms))
+        async for rows in self._db.stream(RECIPIENTS_SQL, (terms,), batch):
+            yield [(row[0], row[1]) for row in rows]
+
+    async def channels(self) -> list[ChatState]:
+        rows = await self._db.fetchall(
+            """SELECT DISTINCT c.chat_id, c.type, c.title, c.username, c.active,
+                      c.deactivated_reason
+               FROM chats AS c JOIN subscriptions AS s ON s.chat_id = c.chat_id
+               WHERE c.type = 'channel' ORDER BY c.title""",
+        )
+        return [ChatState(r[0], r[1], r[2], r[3], bool(r[4]), r[5]) for r in rows]
+
+
+# Subscribers to everything, then topic subscribers whose topic is one of the article's
+# terms (grouped, so a chat matching two topics appears once).
+RECIPIENTS_SQL = """
+    SELECT s.chat_id, s.thread_id
+    FROM subscriptions AS s JOIN chats AS c ON c.chat_id = s.chat_id
+    WHERE s.everything = 1 AND c.active = 1
+    UNION ALL
+    SELECT t.chat_id, t.thread_id
+    FROM subscription_topics AS t JOIN chats AS c ON c.chat_id = t.chat_id
+    WHERE t.topic IN (SELECT value FROM json_each(?1)) AND c.active = 1
+    GROUP BY t.chat_id, t.thread_id
+"""
+
+
+async def _upsert_chat(conn: aiosqlite.Connection, chat: ChatInfo) -> None:
+    now = now_iso()
+    await conn.execute(
+        """INSERT INTO chats (chat_id, type, title, username, is_forum, language_code,
+                              created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (chat_id) DO UPDATE SET
+               type = excluded.type, title = excluded.title, username = excluded.username,
+               is_forum = excluded.is_forum,
+               language_code = coalesce(excluded.language_code, chats.language_code),
+               updated_at = excluded.updated_at""",
+        (chat.chat_id, chat.type, chat.title, chat.username, int(chat.is_forum),
+         chat.language_code, now, now),
+    )  # fmt: skip
+
+
+async def _exists(conn: aiosqlite.Connection, sql: str, *params: object) -> bool:
+    async with conn.execute(sql, params) as cursor:
+        return await cursor.fetchone() is not None
