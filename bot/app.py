@@ -10,6 +10,7 @@ from telegram.error import TelegramError
 from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     Defaults,
@@ -20,7 +21,7 @@ from telegram.ext import (
 
 from bot import callbacks
 from bot.context import BotApplication, BotContext, BotData
-from bot.handlers import errors, inline, reader
+from bot.handlers import errors, inline, reader, subscriptions
 from bot.i18n import N_, Catalog
 from config import Settings
 from storage import Storage
@@ -34,9 +35,17 @@ READER_COMMANDS = (
     ("latest", N_("The newest articles")),
     ("search", N_("Search the archive")),
     ("article", N_("Open an article by number")),
+    ("subscribe", N_("Receive new articles here")),
+    ("unsubscribe", N_("Stop receiving articles")),
+    ("subscriptions", N_("What this chat receives")),
     ("help", N_("What this bot can do")),
 )
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.INLINE_QUERY,
+    Update.MY_CHAT_MEMBER,
+]
 
 
 def build_application(settings: Settings, storage: Storage | None = None) -> BotApplication:
@@ -72,6 +81,19 @@ def build_application(settings: Settings, storage: Storage | None = None) -> Bot
             CommandHandler("latest", reader.latest, filters=NEW_MESSAGES),
             CommandHandler("search", reader.search, filters=NEW_MESSAGES),
             CommandHandler("article", reader.article, filters=NEW_MESSAGES),
+            CommandHandler("subscribe", subscriptions.subscribe, filters=NEW_MESSAGES),
+            CommandHandler("unsubscribe", subscriptions.unsubscribe, filters=NEW_MESSAGES),
+            CommandHandler(
+                "subscriptions", subscriptions.show_subscriptions, filters=NEW_MESSAGES
+            ),
+            MessageHandler(
+                NEW_MESSAGES & filters.StatusUpdate.MIGRATE, subscriptions.chat_migrated
+            ),
+            MessageHandler(
+                NEW_MESSAGES & filters.ChatType.PRIVATE & filters.FORWARDED,
+                subscriptions.forwarded_channel_post,
+            ),
+            ChatMemberHandler(subscriptions.membership_changed, ChatMemberHandler.MY_CHAT_MEMBER),
             MessageHandler(PRIVATE_TEXT, reader.search_text),
             MessageHandler(
                 NEW_MESSAGES & filters.ChatType.PRIVATE & filters.COMMAND, reader.unknown_command
@@ -79,6 +101,9 @@ def build_application(settings: Settings, storage: Storage | None = None) -> Bot
             CallbackQueryHandler(reader.latest_button, pattern=callbacks.LATEST_PATTERN),
             CallbackQueryHandler(reader.search_button, pattern=callbacks.SEARCH_PATTERN),
             CallbackQueryHandler(reader.article_button, pattern=callbacks.ARTICLE_PATTERN),
+            CallbackQueryHandler(
+                subscriptions.subscription_button, pattern=callbacks.SUBSCRIPTION_PATTERN
+            ),
             CallbackQueryHandler(reader.unknown_button),
             InlineQueryHandler(inline.inline_query),
         ]

@@ -1,13 +1,15 @@
 """Button payloads: stateless, at most 64 bytes, valid across restarts.
 
 Each payload is a letter and its arguments: `L<offset>` a page of the latest articles,
-`S<offset> <query>` a page of search results, `A<id>` an article card. A search query is
+`S<offset> <query>` a page of search results, `A<id>` an article card, `Us` / `Ua` /
+`Ut<key>` subscribe, unsubscribe, or drop the topic whose key is `<key>`. A search query is
 kept short enough to fit (see `compact_query`), and the first page is searched with that
 same compact query, so every page of one search shows the same result list.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -20,6 +22,7 @@ _QUERY_BYTES = MAX_CALLBACK_BYTES - len(f"S{MAX_OFFSET} ".encode())
 LATEST_PATTERN = r"^L\d{1,5}$"
 SEARCH_PATTERN = r"^S\d{1,5} \S.*$"
 ARTICLE_PATTERN = r"^A\d{1,12}$"
+SUBSCRIPTION_PATTERN = r"^U(s|a|t[0-9a-f]{12})$"
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,25 @@ class OpenArticle:
         return f"A{self.article_id}"
 
 
-Callback = LatestPage | SearchResults | OpenArticle
+@dataclass(frozen=True)
+class SubscriptionAction:
+    SUBSCRIBE = "s"
+    UNSUBSCRIBE = "a"
+    DROP_TOPIC = "t"
+
+    kind: str
+    topic_key: str = ""
+
+    def encode(self) -> str:
+        return f"U{self.kind}{self.topic_key}"
+
+
+def topic_key(topic: str) -> str:
+    """A short fixed-size name for a topic (topics can be longer than a payload allows)."""
+    return hashlib.blake2s(topic.encode(), digest_size=6).hexdigest()
+
+
+Callback = LatestPage | SearchResults | OpenArticle | SubscriptionAction
 
 
 def parse(data: str | None) -> Callback | None:
@@ -63,6 +84,8 @@ def parse(data: str | None) -> Callback | None:
         return SearchResults(offset, query) if offset <= MAX_OFFSET else None
     if re.match(ARTICLE_PATTERN, data):
         return OpenArticle(int(data[1:]))
+    if re.match(SUBSCRIPTION_PATTERN, data):
+        return SubscriptionAction(data[1], data[2:])
     return None
 
 

@@ -19,11 +19,12 @@ from telegram import (
     LinkPreviewOptions,
 )
 
-from bot.callbacks import LatestPage, OpenArticle, SearchResults
+from bot.callbacks import LatestPage, OpenArticle, SearchResults, SubscriptionAction, topic_key
 from bot.i18n import Texts
-from storage import Article, SearchPage
+from storage import Article, ChatInfo, SearchPage, Subscription
 
 MAX_MESSAGE = 4096
+SUBSCRIBE_DATA = SubscriptionAction(SubscriptionAction.SUBSCRIBE).encode()
 CARD_SUMMARY = 700
 LIST_SUMMARY = 160
 PAGE_SIZE = 5
@@ -106,7 +107,10 @@ def welcome(t: Texts, bot_name: str, bot_username: str) -> Reply:
         ]
     )
     keyboard = [
-        [InlineKeyboardButton(_("📰 Latest articles"), callback_data=LatestPage(0).encode())]
+        [
+            InlineKeyboardButton(_("📰 Latest articles"), callback_data=LatestPage(0).encode()),
+            InlineKeyboardButton(_("🔔 Subscribe"), callback_data=SUBSCRIBE_DATA),
+        ]
     ]
     return Reply(text, InlineKeyboardMarkup(keyboard))
 
@@ -119,6 +123,11 @@ def help_text(t: Texts, bot_username: str) -> Reply:
         _("/latest — the newest articles, five at a time"),
         _("/search <i>words</i> — search titles, summaries and texts; accents don't matter"),
         _("/article <i>number</i> — open an article by its number"),
+        _("/subscribe — receive every new article here"),
+        _("/subscribe <i>topics</i> — only articles about these words, e.g. /subscribe peru"),
+        _("/unsubscribe [<i>topics</i>] — stop, or drop some topics"),
+        _("/subscriptions — what this chat receives"),
+        _("/subscribe @<i>channel</i> — subscribe a channel you administer"),
         _("/help — this message"),
         "",
         _("In a private chat you can also just type what you are looking for."),
@@ -268,3 +277,111 @@ def inline_results(
             )
         )
     return results
+
+
+# -- subscriptions ---------------------------------------------------------------------
+
+
+def topic_list(topics: tuple[str, ...]) -> str:
+    return ", ".join(f"<b>{escape(topic)}</b>" for topic in topics)
+
+
+def subscribed(t: Texts, subscription: Subscription, per_week: float, chat: ChatInfo) -> str:
+    _ = t.gettext
+    where = escape(chat.title) if chat.type == "channel" and chat.title else _("here")
+    if subscription.everything:
+        lines = [_("🔔 Subscribed: every new article will arrive {where}.", where=where)]
+    else:
+        lines = [_("🔔 Subscribed to {topics}: articles about them will arrive {where}.",
+                   topics=topic_list(subscription.topics), where=where)]  # fmt: skip
+    lines.append(
+        _("Expect about {count} a week.", count=f"{per_week:.0f}")
+        if per_week >= 1
+        else _("Articles on that are rare: fewer than one a week lately.")
+    )
+    lines.append(_("/unsubscribe stops it; /subscriptions shows it."))
+    return "\n".join(lines)
+
+
+def already_subscribed(t: Texts, subscription: Subscription) -> str:
+    if subscription.everything:
+        return t.gettext("You are already subscribed to every article here. Nothing changed.")
+    return t.gettext("Already subscribed to {topics}. Nothing changed.",
+                     topics=topic_list(subscription.topics))  # fmt: skip
+
+
+def unsubscribed(t: Texts, remaining: Subscription | None) -> str:
+    _ = t.gettext
+    if remaining is None:
+        return _("🔕 Unsubscribed: no more articles will arrive here. /subscribe to come back.")
+    return _("Done. Still subscribed to {topics}.", topics=topic_list(remaining.topics))
+
+
+def not_subscribed(t: Texts, topics: tuple[str, ...]) -> str:
+    if topics:
+        return t.gettext("None of those topics is subscribed here. See /subscriptions")
+    return t.gettext("This chat is not subscribed. /subscribe to receive new articles.")
+
+
+def subscription_state(t: Texts, subscription: Subscription | None) -> Reply:
+    _ = t.gettext
+    if subscription is None:
+        text = _("This chat is not subscribed. /subscribe to receive every new article, or "
+                 "/subscribe <i>topics</i> for some.")  # fmt: skip
+        button = InlineKeyboardButton(_("🔔 Subscribe"), callback_data=SUBSCRIBE_DATA)
+        return Reply(text, InlineKeyboardMarkup([[button]]))
+    if subscription.everything:
+        text = _("<b>Subscribed</b>: every new article arrives here.")
+        rows = []
+    else:
+        text = _("<b>Subscribed</b> to articles about {topics}.",
+                 topics=topic_list(subscription.topics))  # fmt: skip
+        drops = [
+            InlineKeyboardButton(
+                "✖ " + topic,
+                callback_data=SubscriptionAction(
+                    SubscriptionAction.DROP_TOPIC, topic_key(topic)
+                ).encode(),
+            )
+            for topic in subscription.topics
+        ]
+        rows = [drops[i : i + 3] for i in range(0, len(drops), 3)]
+    unsubscribe = SubscriptionAction(SubscriptionAction.UNSUBSCRIBE).encode()
+    rows.append([InlineKeyboardButton(_("🔕 Unsubscribe"), callback_data=unsubscribe)])
+    return Reply(text, InlineKeyboardMarkup(rows))
+
+
+def bad_topics(t: Texts) -> str:
+    return t.gettext(
+        "Topics are single words of letters and digits, at most 20 of at most 64 characters. "
+        "For example: /subscribe peru economia"
+    )
+
+
+def admins_only(t: Texts) -> str:
+    return t.gettext("Sorry, only this group's administrators can change its subscription.")
+
+
+def channels_from_private_chat(t: Texts) -> str:
+    return t.gettext("To subscribe a channel, write /subscribe @channel to me in a private chat.")
+
+
+def channel_not_found(t: Texts, name: str) -> str:
+    return t.gettext(
+        "I can't find the channel {name}. Check the name, and add me to the channel as an "
+        "administrator first.",
+        name=escape(name),
+    )
+
+
+def cannot_post(t: Texts, name: str) -> str:
+    return t.gettext(
+        "I can't post in {name}: add me as an administrator with the right to post messages, "
+        "then try again.",
+        name=escape(name),
+    )
+
+
+def not_channel_admin(t: Texts, name: str) -> str:
+    return t.gettext("Only administrators of {name} can change its subscription.",
+                     name=escape(name))  # fmt: skip

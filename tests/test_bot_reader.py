@@ -33,7 +33,7 @@ async def test_start_greets_with_buttons(api: BotApiStandIn, bot: BotApplication
     assert call["parse_mode"] == "HTML"
     assert "articles of <b>Articlebot</b>" in call["text"]
     assert "/latest" in call["text"]
-    assert call.button_data() == ["L0"]
+    assert call.button_data() == ["L0", "Us"]
 
 
 async def test_latest_pages_in_place_and_opens_cards(
@@ -260,7 +260,9 @@ async def test_command_menu_is_registered_in_each_language(
     languages = {call.get("language_code") for call in calls}
     assert languages == {None, "es"}
     english = next(c for c in calls if c.get("language_code") is None)
-    assert [c["command"] for c in english["commands"]] == ["latest", "search", "article", "help"]
+    assert [c["command"] for c in english["commands"]] == [
+        "latest", "search", "article", "subscribe", "unsubscribe", "subscriptions", "help"
+    ]
 
 
 async def test_a_failing_command_menu_is_only_a_warning(

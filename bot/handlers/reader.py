@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from telegram import CallbackQuery, Message, Update
+from telegram.constants import ChatType
 from telegram.error import BadRequest
 
 from bot import callbacks, render
 from bot.context import BotContext
+from bot.handlers.subscriptions import chat_info
 from bot.render import PAGE_SIZE, Reply
 from storage import NotFound
 
@@ -20,6 +22,10 @@ async def start(update: Update, context: BotContext) -> None:
     if payload.startswith(DEEP_LINK_PREFIX) and payload[1:].isdigit():
         await show_article(message, context, int(payload[1:]), update)
         return
+    if message.chat.type == ChatType.PRIVATE:  # a user who unblocked us writes /start
+        user = update.effective_user
+        language = user.language_code if user else None
+        await context.storage.chats.reactivate(chat_info(message.chat, language))
     t = context.texts(update)
     await send(message, render.welcome(t, context.bot.first_name, context.bot.username))
 

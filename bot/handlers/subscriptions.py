@@ -1,0 +1,273 @@
+"""Subscribing private chats, groups, forum topics and channels; the chat lifecycle."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Chat, ChatFullInfo, Message, MessageOriginChannel, Update
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import BadRequest, Forbidden
+
+from bot import callbacks, permissions, render
+from bot.context import BotContext
+from storage import ChatInfo, InvalidInput, NotFound, SubscriptionChange
+from storage.text import parse_topics
+
+log = logging.getLogger(__name__)
+WEEKS_SAMPLED = 4
+GONE = frozenset({ChatMemberStatus.LEFT, ChatMemberStatus.BANNED})
+
+
+def chat_info(chat: Chat | ChatFullInfo, language_code: str | None = None) -> ChatInfo:
+    return ChatInfo(
+        chat_id=chat.id,
+        type=chat.type,
+        title=chat.title or chat.full_name or "",
+        username=chat.username,
+        is_forum=bool(chat.is_forum),
+        language_code=language_code,
+    )
+
+
+def thread_of(message: Message | None) -> int:
+    """The forum topic a message was written in; 0 outside forum topics."""
+    if message is None or not message.is_topic_message or message.message_thread_id is None:
+        return 0
+    return message.message_thread_id
+
+
+async def subscribe(update: Update, context: BotContext) -> None:
+    message, chat = update.effective_message, update.effective_chat
+    assert message is not None
+    assert chat is not None
+    t = context.texts(update)
+    args = context.args or []
+    if args and args[0].startswith("@"):
+        await subscribe_channel(update, context, args[0], args[1:])
+        return
+    try:
+        topics = parse_topics(args)
+    except InvalidInput:
+        await message.reply_text(render.bad_topics(t))
+        return
+    if not await permissions.may_manage_chat(update, context):
+        await message.reply_text(render.admins_only(t))
+        return
+    await apply_subscribe(message, context, update, chat_info(chat), thread_of(message), topics)
+
+
+async def apply_subscribe(
+    message: Message,
+    context: BotContext,
+    update: Update,
+    chat: ChatInfo,
+    thread_id: int,
+    topics: tuple[str, ...],
+) -> None:
+    t = context.texts(update)
+    try:
+        change, subscription = await context.storage.chats.subscribe(chat, thread_id, topics)
+    except InvalidInput:
+        await message.reply_text(render.bad_topics(t))
+        return
+    if change is SubscriptionChange.UNCHANGED:
+        await message.reply_text(render.already_subscribed(t, subscription))
+        return
+    recent = await context.storage.articles.count_about_since(
+        subscription.topics, days=7 * WEEKS_SAMPLED
+    )
+    await message.reply_text(render.subscribed(t, subscription, recent / WEEKS_SAMPLED, chat))
+
+
+async def unsubscribe(update: Update, context: BotContext) -> None:
+    message, chat = update.effective_message, update.effective_chat
+    assert message is not None
+    assert chat is not None
+    t = context.texts(update)
+    args = context.args or []
+    if args and args[0].startswith("@"):
+        await unsubscribe_channel(update, context, args[0])
+        return
+    try:
+        topics = parse_topics(args)
+    except InvalidInput:
+        await message.reply_text(render.bad_topics(t))
+        return
+    if not await permissions.may_manage_chat(update, context):
+        await message.reply_text(render.admins_only(t))
+        return
+    try:
+        remaining = await context.storage.chats.unsubscribe(chat.id, thread_of(message), topics)
+    except NotFound:
+        await message.reply_text(render.not_subscribed(t, topics))
+        return
+    await message.reply_text(render.unsubscribed(t, remaining))
+
+
+async def show_subscriptions(update: Update, context: BotContext) -> None:
+    message, chat = update.effective_message, update.effective_chat
+    assert message is not None
+    assert chat is not None
+    subscription = await context.storage.chats.subscription(chat.id, thread_of(message))
+    reply = render.subscription_state(context.texts(update), subscription)
+    await message.reply_text(reply.text, reply_markup=reply.markup)
+
+
+async def subscription_button(update: Update, context: BotContext) -> None:
+    """The buttons of /subscriptions and /start: subscribe, drop a topic, unsubscribe."""
+    query = update.callback_query
+    assert query is not None
+    action = callbacks.parse(query.data)
+    assert isinstance(action, callbacks.SubscriptionAction)
+    t = context.texts(update)
+    if not isinstance(query.message, Message):
+        await query.answer(render.expired_button(t), show_alert=True)
+        return
+    if not await permissions.may_manage_chat(update, context):
+        await query.answer(render.admins_only(t), show_alert=True)
+        return
+    await query.answer()
+    chat, thread_id = query.message.chat, thread_of(query.message)
+    store = context.storage.chats
+    if action.kind == callbacks.SubscriptionAction.SUBSCRIBE:
+        await apply_subscribe(query.message, context, update, chat_info(chat), thread_id, ())
+        return
+    current = await store.subscription(chat.id, thread_id)
+    topics: tuple[str, ...] = ()
+    if action.kind == callbacks.SubscriptionAction.DROP_TOPIC:
+        topics = tuple(
+            topic for topic in (current.topics if current else ())
+            if callbacks.topic_key(topic) == action.topic_key
+        )  # fmt: skip
+        if not topics:
+            await query.message.reply_text(render.expired_button(t))
+            return
+    try:
+        remaining = await store.unsubscribe(chat.id, thread_id, topics)
+    except NotFound:
+        remaining = None
+    reply = render.subscription_state(t, remaining)
+    await query.edit_message_text(reply.text, reply_markup=reply.markup)
+
+
+# -- channels -------------------------------------------------------------------------------
+
+
+async def subscribe_channel(
+    update: Update, context: BotContext, target: str | int, topic_words: list[str]
+) -> None:
+    """Subscribe a channel named by @username (or a forwarded post): the bot must be able to
+    post there, and the requester must administer it (or be a bot admin)."""
+    message, user = update.effective_message, update.effective_user
+    assert message is not None
+    assert user is not None
+    t = context.texts(update)
+    if update.effective_chat is None or update.effective_chat.type != ChatType.PRIVATE:
+        await message.reply_text(render.channels_from_private_chat(t))
+        return
+    try:
+        topics = parse_topics(topic_words)
+    except InvalidInput:
+        await message.reply_text(render.bad_topics(t))
+        return
+    channel = await find_channel(target, context)
+    if channel is None:
+        await message.reply_text(render.channel_not_found(t, str(target)))
+        return
+    if not await can_post(channel, context):
+        await message.reply_text(render.cannot_post(t, channel_name(channel)))
+        return
+    if not (
+        permissions.is_bot_admin(user, context)
+        or await permissions.administers(channel.id, user.id, context)
+    ):
+        log.warning("refused channel subscription user_id=%s channel=%s", user.id, channel.id)
+        await message.reply_text(render.not_channel_admin(t, channel_name(channel)))
+        return
+    await apply_subscribe(message, context, update, chat_info(channel), 0, topics)
+
+
+async def unsubscribe_channel(update: Update, context: BotContext, target: str) -> None:
+    message, user = update.effective_message, update.effective_user
+    assert message is not None
+    assert user is not None
+    t = context.texts(update)
+    channel = await find_channel(target, context)
+    if channel is None:
+        await message.reply_text(render.channel_not_found(t, target))
+        return
+    if not (
+        permissions.is_bot_admin(user, context)
+        or await permissions.administers(channel.id, user.id, context)
+    ):
+        await message.reply_text(render.not_channel_admin(t, channel_name(channel)))
+        return
+    try:
+        await context.storage.chats.unsubscribe(channel.id)
+    except NotFound:
+        await message.reply_text(render.not_subscribed(t, ()))
+        return
+    await message.reply_text(render.unsubscribed(t, None))
+
+
+async def forwarded_channel_post(update: Update, context: BotContext) -> None:
+    """A channel post forwarded to the bot in private: offer to subscribe that channel."""
+    message = update.effective_message
+    assert message is not None
+    origin = message.forward_origin
+    if not isinstance(origin, MessageOriginChannel):
+        return
+    await subscribe_channel(update, context, origin.chat.id, [])
+
+
+async def find_channel(target: str | int, context: BotContext) -> ChatFullInfo | None:
+    try:
+        chat = await context.bot.get_chat(target)
+    except (BadRequest, Forbidden):
+        return None
+    return chat if chat.type == ChatType.CHANNEL else None
+
+
+async def can_post(channel: ChatFullInfo, context: BotContext) -> bool:
+    try:
+        me = await context.bot.get_chat_member(channel.id, context.bot.id)
+    except (BadRequest, Forbidden):
+        return False
+    return me.status == ChatMemberStatus.OWNER or bool(getattr(me, "can_post_messages", False))
+
+
+def channel_name(channel: ChatFullInfo) -> str:
+    return f"@{channel.username}" if channel.username else (channel.title or str(channel.id))
+
+
+# -- lifecycle --------------------------------------------------------------------------------
+
+
+async def membership_changed(update: Update, context: BotContext) -> None:
+    """The bot was blocked, kicked or removed (chat inactive, subscriptions kept), or added
+    back (active again)."""
+    change = update.my_chat_member
+    assert change is not None
+    chat, status = change.chat, change.new_chat_member.status
+    if status in GONE:
+        if chat.type == ChatType.PRIVATE:
+            reason = "blocked by the user"
+        elif status == ChatMemberStatus.BANNED:
+            reason = "bot kicked"
+        else:
+            reason = "bot removed"
+        await context.storage.chats.deactivate(chat.id, reason)
+        log.info("chat inactive chat_id=%s reason=%s", chat.id, reason)
+    else:
+        if await context.storage.chats.reactivate(chat_info(chat)):
+            log.info("chat active again chat_id=%s", chat.id)
+
+
+async def chat_migrated(update: Update, context: BotContext) -> None:
+    """A group became a supergroup: both service messages (old and new chat) arrive."""
+    message = update.effective_message
+    assert message is not None
+    if message.migrate_to_chat_id:
+        await context.storage.chats.migrate(message.chat.id, message.migrate_to_chat_id)
+    elif message.migrate_from_chat_id:
+        await context.storage.chats.migrate(message.migrate_from_chat_id, message.chat.id)
