@@ -14,6 +14,7 @@ MAX_URL = 2048
 MAX_TAGS = 20
 MAX_TAG = 64
 MAX_QUERY_TOKENS = 16
+FTS_OPERATORS = frozenset({"AND", "OR", "NOT", "NEAR"})
 MAX_TOPICS = 20
 MAX_TOPIC = 64
 MIN_PREFIX = 4  # shorter prefixes match too much to help, and cost too much
@@ -160,7 +161,7 @@ def parse_topics(words: Iterable[str]) -> tuple[str, ...]:
         word = unicodedata.normalize("NFKC", word.strip()).lstrip("#")
         if not word:
             continue
-        if not _TOKEN.fullmatch(word):
+        if not _TOKEN.fullmatch(word) or word in FTS_OPERATORS:
             raise InvalidInput(
                 f"a topic is one word of letters and digits; {word[:MAX_TOPIC]!r} is not"
             )

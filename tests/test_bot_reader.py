@@ -261,7 +261,13 @@ async def test_command_menu_is_registered_in_each_language(
     assert languages == {None, "es"}
     english = next(c for c in calls if c.get("language_code") is None)
     assert [c["command"] for c in english["commands"]] == [
-        "latest", "search", "article", "subscribe", "unsubscribe", "subscriptions", "help"
+        "latest",
+        "search",
+        "article",
+        "subscribe",
+        "unsubscribe",
+        "subscriptions",
+        "help",
     ]
 
 

@@ -151,6 +151,48 @@ class BotApiStandIn:
     def group_chat(chat_id: int = -100_123, title: str = "Group", **extra: Any) -> dict[str, Any]:
         return {"id": chat_id, "type": "supergroup", "title": title, **extra}
 
+    @staticmethod
+    def channel(chat_id: int = -100_777, username: str = "news") -> dict[str, Any]:
+        return {"id": chat_id, "type": "channel", "title": username.title(), "username": username}
+
+    @staticmethod
+    def member(user: dict[str, Any], status: str = "member") -> dict[str, Any]:
+        """A ChatMember of `status` (member, left, kicked, creator)."""
+        extra: dict[str, Any] = {"is_anonymous": False} if status == "creator" else {}
+        if status == "kicked":
+            extra["until_date"] = 0
+        return {"status": status, "user": user, **extra}
+
+    @staticmethod
+    def administrator(user: dict[str, Any], can_post_messages: bool = True) -> dict[str, Any]:
+        rights = ("can_be_edited can_manage_chat can_delete_messages can_manage_video_chats "
+                  "can_restrict_members can_promote_members can_change_info can_invite_users "
+                  "can_post_stories can_edit_stories can_delete_stories").split()  # fmt: skip
+        return {
+            "status": "administrator",
+            "user": user,
+            "is_anonymous": False,
+            **dict.fromkeys(rights, False),
+            "can_post_messages": can_post_messages,
+        }
+
+    def set_member(self, chat_id: int, member: dict[str, Any]) -> None:
+        """What getChatMember answers for this chat and member["user"]."""
+        self.chat_members[(chat_id, member["user"]["id"])] = member
+
+    def push_membership(
+        self, chat: dict[str, Any], old: str, new: str, by: dict[str, Any] | None = None
+    ) -> int:
+        """The bot's own membership in `chat` changed (blocked, kicked, added back)."""
+        payload = {
+            "chat": chat,
+            "from": by or self.user(),
+            "date": int(time.time()),
+            "old_chat_member": self.member(BOT_USER, old),
+            "new_chat_member": self.member(BOT_USER, new),
+        }
+        return self.push("my_chat_member", payload)
+
     def push(self, kind: str, payload: dict[str, Any]) -> int:
         """Queue a raw update of `kind` (message, callback_query, ...); returns its id."""
         update_id = next(self._update_ids)
@@ -370,12 +412,14 @@ class BotApiStandIn:
         chat = self.chats.get(params["chat_id"])
         if chat is None:
             raise _ApiError("Bad Request: chat not found")
-        return chat
+        return {"accent_color_id": 0, "max_reaction_count": 11, **chat}  # ChatFullInfo
 
     async def _api_getChatMember(self, params: dict[str, Any]) -> Any:
         member = self.chat_members.get((params["chat_id"], params["user_id"]))
         if member is None:
-            return {"status": "member", "user": self.user(params["user_id"])}
+            if params["chat_id"] not in {key[0] for key in self.chat_members}:
+                raise _ApiError("Bad Request: chat not found")
+            return self.member(self.user(params["user_id"]))
         return member
 
     def _message(self, params: dict[str, Any], message_id: int | None = None) -> dict[str, Any]:

@@ -1,0 +1,328 @@
+"""Subscriptions end to end: private chats, groups, forum topics, channels, lifecycle."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.context import BotApplication
+from bot.sandbox import BotApiStandIn
+from bot.sandbox.standin import BOT_USER
+from storage import Storage
+from tests.conftest import article
+from tests.e2e import running_bot
+
+USER = 42
+GROUP = -100_123
+
+
+async def reply_to(api: BotApiStandIn, text: str, chat_id: int = USER, **push: object) -> str:
+    mark = api.mark()
+    api.push_command(text, **push)  # type: ignore[arg-type]
+    call = await api.wait_for("sendMessage", after=mark, chat_id=chat_id)
+    return str(call["text"])
+
+
+async def test_private_subscribe_topics_and_unsubscribe(
+    api: BotApiStandIn, bot: BotApplication, storage: Storage
+) -> None:
+    await storage.articles.add(article(1, title="Perú hoy"))
+    text = await reply_to(api, "/subscribe")
+    assert "every new article will arrive here" in text
+    assert "fewer than one a week" in text or "a week" in text
+    assert "Nothing changed" in await reply_to(api, "/subscribe")
+
+    text = await reply_to(api, "/subscribe Perú castillo")
+    assert "<b>peru</b>, <b>castillo</b>" in text or "<b>castillo</b>, <b>peru</b>" in text
+    subscription = await storage.chats.subscription(USER)
+    assert subscription is not None
+    assert subscription.topics == ("castillo", "peru")
+
+    assert "Still subscribed to <b>peru</b>" in await reply_to(api, "/unsubscribe castillo")
+    assert "None of those topics" in await reply_to(api, "/unsubscribe bolivia")
+    assert "Unsubscribed" in await reply_to(api, "/unsubscribe")
+    assert await storage.chats.subscription(USER) is None
+    assert "not subscribed" in await reply_to(api, "/unsubscribe")
+
+
+async def test_weekly_estimate_comes_from_the_archive(
+    api: BotApiStandIn, bot: BotApplication, storage: Storage
+) -> None:
+    for n in range(12):
+        await storage.articles.add(article(n, title=f"Lima {n}"))
+    assert "Expect about 3 a week." in await reply_to(api, "/subscribe lima")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "/subscribe C++",
+        "/subscribe a OR b",
+        "/subscribe <b>x</b>",
+        '/subscribe "peru',
+        "/subscribe " + " ".join(f"t{i}" for i in range(1000)),
+        "/subscribe " + "x" * 65,
+    ],
+)
+async def test_bad_topics_are_refused_and_change_nothing(
+    api: BotApiStandIn, bot: BotApplication, storage: Storage, command: str
+) -> None:
+    assert "Topics are single words" in await reply_to(api, command)
+    assert await storage.chats.subscription(USER) is None
+
+
+async def test_subscriptions_buttons_drop_a_topic_and_unsubscribe(
+    api: BotApiStandIn, bot: BotApplication, storage: Storage
+) -> None:
+    await reply_to(api, "/subscribe peru lima")
+    mark = api.mark()
+    api.push_command("/subscriptions")
+    state = await api.wait_for("sendMessage", after=mark)
+    assert "articles about <b>lima</b>, <b>peru</b>" in state["text"]
+    drop_lima, _, unsubscribe = state.button_data()
+    assert unsubscribe == "Ua"
+
+    mark = api.mark()
+    api.push_callback(drop_lima, message=state)
+    edited = await api.wait_for("editMessageText", after=mark)
+    assert "articles about <b>peru</b>." in edited["text"]
+    subscription = await storage.chats.subscription(USER)
+    assert subscription is not None
+    assert subscription.topics == ("peru",)
+
+    mark = api.mark()
+    api.push_callback("Ua", message=edited)
+    final = await api.wait_for("editMessageText", after=mark)
+    assert "not subscribed" in final["text"]
+    assert final.button_data() == ["Us"]
+    assert await storage.chats.subscription(USER) is None
+
+
+async def test_start_button_subscribes(
+    api: BotApiStandIn, bot: BotApplication, storage: Storage
+) -> None:
+    mark = api.mark()
+    api.push_command("/start")
+    welcome = await api.wait_for("sendMessage", after=mark)
+    mark = api.mark()
+    api.push_callback("Us", message=welcome)
+    done = await api.wait_for("sendMessage", after=mark)
+    assert "Subscribed" in done["text"]
+    assert await storage.chats.subscription(USER) is not None
+
+
+async def test_group_admin_subscribes_member_is_refused(
+    api: BotApiStandIn, bot: BotApplication, storage: Storage
+) -> None:
+    group = api.group_chat(GROUP)
+    admin, member = api.user(1), api.user(2)
+    api.set_member(GROUP, api.administrator(admin))
+    api.set_member(GROUP, api.member(member))
+
+    refused = await reply_to(api, "/subscribe", GROUP, chat=group, user=member)
+    assert "only this group's administrators" in refused
+    assert await storage.chats.subscription(GROUP) is None
+
+    accepted = await reply_to(api, "/subscribe@articlebot_test_bot economia", GROUP,
+                              chat=group, user=admin)  # fmt: skip
+    assert "Subscribed to <b>economia</b>" in accepted
+    refused = await reply_to(api, "/unsubscribe", GROUP, chat=group, user=member)
+    assert "only this group's administrators" in refused
+    assert await storage.chats.subscription(GROUP) is not None
+
+
+async def test_member_cannot_press_the_group_buttons(
+    api: BotApiStandIn, bot: BotApplication, storage: Storage
+) -> None:
+    group = api.group_chat(GROUP)
+    admin, member = api.user(1), api.user(2)
+    api.set_member(GROUP, api.administrator(admin))
+    api.set_member(GROUP, api.member(member))
+    await reply_to(api, "/subscribe", GROUP, chat=group, user=admin)
+    mark = api.mark()
+    api.push_command("/subscriptions", chat=group, user=member)
+    state = await api.wait_for("sendMessage", after=mark, chat_id=GROUP)
+    mark = api.mark()
+    api.push_callback("Ua", message=state, user=member)
+    answer = await api.wait_for("answerCallbackQuery", after=mark)
+    assert "administrators" in answer["text"]
+    assert await storage.chats.subscription(GROUP) is not None
+
+
+async def test_anonymous_group_admin(
+    api: BotApiStandIn, bot: BotApplication, storage: Storage
+) -> None:
+    group = api.group_chat(GROUP)
+    anonymous = api.user(1087968824, first_name="Group")
+    text = await reply_to(api, "/subscribe", GROUP, chat=group, user=anonymous, sender_chat=group)
+    assert "Subscribed" in text
+    assert await storage.chats.subscription(GROUP) is not None
+
+
+async def test_forum_topic_subscribes_that_topic(
+    api: BotApiStandIn, bot: BotApplication, storage: Storage
+) -> None:
+    forum = api.group_chat(GROUP, is_forum=True)
+    admin = api.user(1)
+    api.set_member(GROUP, api.administrator(admin))
+    mark = api.mark()
+    api.push_command("/subscribe lima", chat=forum, user=admin, message_thread_id=77,
+                     is_topic_message=True)  # fmt: skip
+    reply = await api.wait_for("sendMessage", after=mark, chat_id=GROUP)
+    assert reply["message_thread_id"] == 77
+    subscription = await storage.chats.subscription(GROUP, 77)
+    assert subscription is not None
+    assert subscription.topics == ("lima",)
+    assert await storage.chats.subscription(GROUP, 0) is None
+
+
+def channel_setup(api: BotApiStandIn, *, bot_can_post: bool = True) -> dict[str, object]:
+    channel = api.channel(-100_777, "news")
+    api.chats["@news"] = channel
+    api.chats[-100_777] = channel
+    api.set_member(-100_777, api.administrator(BOT_USER, can_post_messages=bot_can_post))
+    return channel
+
+
+async def test_channel_admin_subscribes_by_name(
+    api: BotApiStandIn, bot: BotApplication, storage: Storage
+) -> None:
+    channel_setup(api)
+    api.set_member(-100_777, api.member(api.user(USER), "creator"))
+    text = await reply_to(api, "/subscribe @news peru")
+    assert "Subscribed to <b>peru</b>" in text and "News" in text
+    subscription = await storage.chats.subscription(-100_777)
+    assert subscription is not None
+    assert subscription.topics == ("peru",)
+    state = await storage.chats.get(-100_777)
+    assert state is not None
+    assert state.type == "channel"
+
+
+async def test_channel_via_forwarded_post(
+    api: BotApiStandIn, bot: BotApplication, storage: Storage
+) -> None:
+    channel = channel_setup(api)
+    api.set_member(-100_777, api.administrator(api.user(USER)))
+    origin = {"type": "channel", "chat": channel, "message_id": 5, "date": 0}
+    mark = api.mark()
+    api.push_message("a post", forward_origin=origin)
+    await api.wait_for("sendMessage", after=mark, chat_id=USER)
+    assert await storage.chats.subscription(-100_777) is not None
+
+
+@pytest.mark.parametrize(
+    ("setup", "command", "expected"),
+    [
+        ("not_admin", "/subscribe @news", "Only administrators of @news"),
+        ("cannot_post", "/subscribe @news", "I can't post in @news"),
+        ("none", "/subscribe @nosuchchannel", "I can't find the channel @nosuchchannel"),
+        ("not_admin", "/unsubscribe @news", "Only administrators of @news"),
+    ],
+)
+async def test_channel_refusals_change_nothing(
+    api: BotApiStandIn,
+    bot: BotApplication,
+    storage: Storage,
+    setup: str,
+    command: str,
+    expected: str,
+) -> None:
+    if setup != "none":
+        channel_setup(api, bot_can_post=setup != "cannot_post")
+        api.set_member(-100_777, api.member(api.user(USER)))
+    assert expected in await reply_to(api, command)
+    assert await storage.chats.subscription(-100_777) is None
+
+
+async def test_bot_admin_manages_any_channel(api: BotApiStandIn, storage: Storage) -> None:
+    channel_setup(api)
+    api.set_member(-100_777, api.member(api.user(USER)))
+    async with running_bot(api, storage, admin_ids=str(USER)):
+        assert "Subscribed" in await reply_to(api, "/subscribe @news")
+        assert "Unsubscribed" in await reply_to(api, "/unsubscribe @news")
+    assert await storage.chats.subscription(-100_777) is None
+
+
+async def test_channels_only_from_a_private_chat(
+    api: BotApiStandIn, bot: BotApplication, storage: Storage
+) -> None:
+    group = api.group_chat(GROUP)
+    api.set_member(GROUP, api.administrator(api.user(USER)))
+    text = await reply_to(api, "/subscribe @news", GROUP, chat=group)
+    assert "in a private chat" in text
+
+
+async def test_kicked_inactive_readded_active(
+    api: BotApiStandIn, bot: BotApplication, storage: Storage
+) -> None:
+    group = api.group_chat(GROUP)
+    admin = api.user(1)
+    api.set_member(GROUP, api.administrator(admin))
+    await reply_to(api, "/subscribe", GROUP, chat=group, user=admin)
+
+    api.push_membership(group, "member", "kicked")
+    await wait_until(lambda: chat_active(storage, GROUP), False)
+    state = await storage.chats.get(GROUP)
+    assert state is not None
+    assert state.deactivated_reason == "bot kicked"
+    assert await storage.chats.subscription(GROUP) is not None  # kept
+
+    api.push_membership(group, "left", "member")
+    await wait_until(lambda: chat_active(storage, GROUP), True)
+
+
+async def test_blocked_user_comes_back_with_start(
+    api: BotApiStandIn, bot: BotApplication, storage: Storage
+) -> None:
+    await reply_to(api, "/subscribe")
+    api.push_membership(api.private_chat(USER), "member", "kicked")
+    await wait_until(lambda: chat_active(storage, USER), False)
+    await reply_to(api, "/start")
+    assert await chat_active(storage, USER)
+
+
+async def test_group_migration_keeps_one_subscription(
+    api: BotApiStandIn, bot: BotApplication, storage: Storage
+) -> None:
+    old = {"id": -5, "type": "group", "title": "Old"}
+    admin = api.user(1)
+    api.set_member(-5, api.administrator(admin))
+    await reply_to(api, "/subscribe peru", -5, chat=old, user=admin)
+    api.push_message("", chat=old, user=admin, migrate_to_chat_id=-1005)
+    api.push_message("", chat=api.group_chat(-1005), user=admin, migrate_from_chat_id=-5)
+    await wait_until(lambda: has_subscription(storage, -1005), True)
+    assert await storage.chats.subscription(-5) is None
+    moved = await storage.chats.subscription(-1005)
+    assert moved is not None
+    assert moved.topics == ("peru",)
+
+
+async def test_edited_commands_do_not_act(
+    api: BotApiStandIn, bot: BotApplication, storage: Storage
+) -> None:
+    api.push("edited_message", {
+        "message_id": 1, "date": 0, "edit_date": 1, "chat": api.private_chat(USER),
+        "from": api.user(), "text": "/subscribe",
+        "entities": [{"type": "bot_command", "offset": 0, "length": 10}],
+    })  # fmt: skip
+    await reply_to(api, "/help")
+    assert await storage.chats.subscription(USER) is None
+
+
+async def chat_active(storage: Storage, chat_id: int) -> bool:
+    state = await storage.chats.get(chat_id)
+    return state is not None and state.active
+
+
+async def has_subscription(storage: Storage, chat_id: int) -> bool:
+    return await storage.chats.subscription(chat_id) is not None
+
+
+async def wait_until(check: object, expected: bool, timeout: float = 5.0) -> None:
+    import asyncio
+
+    async def poll() -> None:
+        while await check() != expected:  # type: ignore[operator]  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
+
+    await asyncio.wait_for(poll(), timeout)
