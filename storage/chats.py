@@ -224,7 +224,7 @@ class ChatRepository:
         these folded terms: one statement, streamed in batches."""
         terms = json.dumps(sorted(article_terms))
         async for rows in self._db.stream(RECIPIENTS_SQL, (terms,), batch):
-            yield [(row[0], row[1]) for row in rows]
+            yield rows
 
     async def channels(self) -> list[ChatState]:
         rows = await self._db.fetchall(
@@ -236,16 +236,18 @@ class ChatRepository:
         return [ChatState(r[0], r[1], r[2], r[3], bool(r[4]), r[5]) for r in rows]
 
 
-# Subscribers to everything, then topic subscribers whose topic is one of the article's
-# terms (grouped, so a chat matching two topics appears once).
+# Subscribers to everything, then topic subscribers with a topic among the article's terms.
+# The second part walks subscription_topics in primary-key order (`+topic` keeps the topic
+# index out), so GROUP BY folds a chat's several matching topics into one row as it goes:
+# no temporary b-tree, and memory stays flat however many chats match.
 RECIPIENTS_SQL = """
     SELECT s.chat_id, s.thread_id
-    FROM subscriptions AS s JOIN chats AS c ON c.chat_id = s.chat_id
+    FROM subscriptions AS s CROSS JOIN chats AS c ON c.chat_id = s.chat_id
     WHERE s.everything = 1 AND c.active = 1
     UNION ALL
     SELECT t.chat_id, t.thread_id
-    FROM subscription_topics AS t JOIN chats AS c ON c.chat_id = t.chat_id
-    WHERE t.topic IN (SELECT value FROM json_each(?1)) AND c.active = 1
+    FROM subscription_topics AS t CROSS JOIN chats AS c ON c.chat_id = t.chat_id
+    WHERE +t.topic IN (SELECT value FROM json_each(?1)) AND c.active = 1
     GROUP BY t.chat_id, t.thread_id
 """
 

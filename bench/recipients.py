@@ -1,0 +1,147 @@
+"""Selecting the recipients of one article among 10k / 100k / 1M subscriptions.
+
+    python bench/recipients.py [--sizes 10000,100000,1000000]
+
+Half the subscriptions take every article, half filter on 1-5 topics drawn from a Zipf
+vocabulary of 5,000 words; a tenth of the chats are inactive. The article's terms are ~80
+words of the same vocabulary. Each measurement runs in a fresh child process so that its
+peak memory (VmHWM) is its own: `ChatRepository.recipients` (streamed in batches)
+against a baseline that fetches the same rows at once with `fetchall`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import TextGenerator, table, vocabulary
+from storage import Storage
+from storage.chats import RECIPIENTS_SQL
+from storage.text import fold, now_iso
+
+CACHE = Path(__file__).resolve().parent / ".cache"
+TOPICS = 5_000
+
+
+async def build(path: Path, size: int) -> None:
+    if path.exists():
+        return
+    rng = random.Random(size)
+    gen = TextGenerator([fold(w) for w in vocabulary(TOPICS)], seed=size)
+    store = await Storage.open(path)
+    now = now_iso()
+    try:
+        async with store.db.atomic() as conn:
+            chats = [
+                (chat_id, "private", 0 if rng.random() < 0.1 else 1, now, now)
+                for chat_id in range(1, size + 1)
+            ]
+            await conn.executemany(
+                "INSERT INTO chats (chat_id, type, active, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                chats,
+            )
+            everything = [rng.random() < 0.5 for _ in range(size)]
+            await conn.executemany(
+                "INSERT INTO subscriptions (chat_id, thread_id, everything, created_at, "
+                "updated_at) VALUES (?, 0, ?, ?, ?)",
+                [(i + 1, int(e), now, now) for i, e in enumerate(everything)],
+            )
+            topics = [
+                (i + 1, topic)
+                for i, e in enumerate(everything)
+                if not e
+                for topic in set(gen.words(rng.randint(1, 5)))
+            ]
+            await conn.executemany(
+                "INSERT INTO subscription_topics (chat_id, thread_id, topic) VALUES (?, 0, ?)",
+                topics,
+            )
+    finally:
+        await store.close()
+
+
+def article_terms(seed: int) -> list[str]:
+    gen = TextGenerator([fold(w) for w in vocabulary(TOPICS)], seed=seed)
+    return sorted(set(gen.words(80)))
+
+
+async def measure_child(path: Path, mode: str, terms: list[str]) -> dict[str, float]:
+    store = await Storage.open(path)
+    try:
+        started = time.perf_counter()
+        count = 0
+        if mode == "streamed":
+            async for batch in store.chats.recipients(terms):
+                count += len(batch)
+        else:
+            rows = await store.db.fetchall(RECIPIENTS_SQL, (json.dumps(terms),))
+            count = len(rows)
+        seconds = time.perf_counter() - started
+    finally:
+        await store.close()
+    return {"seconds": seconds, "recipients": count, "peak_mib": peak_rss_mib()}
+
+
+def peak_rss_mib() -> float:
+    """This process's own high-water mark (ru_maxrss would count the parent's, from fork)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
+def run_child(path: Path, mode: str, seed: int) -> dict[str, float]:
+    output = subprocess.run(
+        [sys.executable, __file__, "--child", str(path), mode, str(seed)],
+        check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    return dict(json.loads(output))
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["--child"]:
+        path, mode, seed = Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+        print(json.dumps(asyncio.run(measure_child(path, mode, article_terms(seed)))))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--articles", type=int, default=5, help="articles per size")
+    args = parser.parse_args()
+    CACHE.mkdir(exist_ok=True)
+    rows = []
+    for size in (int(s) for s in args.sizes.split(",")):
+        path = CACHE / f"recipients-{size}.db"
+        started = time.perf_counter()
+        asyncio.run(build(path, size))
+        print(f"{size:,} subscriptions ready in {time.perf_counter() - started:.1f} s",
+              flush=True)  # fmt: skip
+        for seed in range(args.articles):
+            ours = run_child(path, "streamed", seed)
+            base = run_child(path, "fetchall", seed)
+            assert ours["recipients"] == base["recipients"]
+            rows.append([
+                f"{size:,}", seed, int(ours["recipients"]), ours["seconds"] * 1000,
+                ours["peak_mib"], base["seconds"] * 1000, base["peak_mib"],
+                ours["peak_mib"] / base["peak_mib"],
+            ])  # fmt: skip
+    print()
+    print(
+        table(
+            ["subscriptions", "article", "recipients", "streamed ms", "streamed MiB",
+             "fetchall ms", "fetchall MiB", "MiB ratio"],
+            rows,
+        )
+    )  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
