@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import BotCommand, BotCommandScopeDefault, LinkPreviewOptions, Update
+from telegram import Bot, BotCommand, BotCommandScopeDefault, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -18,10 +18,12 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
 from bot import callbacks
+from bot.broadcast import DeliveryWorker
 from bot.context import BotApplication, BotContext, BotData
-from bot.handlers import errors, inline, reader, subscriptions
+from bot.handlers import broadcasts, errors, inline, reader, subscriptions
 from bot.i18n import N_, Catalog
 from config import Settings
 from storage import Storage
@@ -104,6 +106,9 @@ def build_application(settings: Settings, storage: Storage | None = None) -> Bot
             CallbackQueryHandler(
                 subscriptions.subscription_button, pattern=callbacks.SUBSCRIPTION_PATTERN
             ),
+            CallbackQueryHandler(
+                broadcasts.cancel_button, pattern=callbacks.CANCEL_BROADCAST_PATTERN
+            ),
             CallbackQueryHandler(reader.unknown_button),
             InlineQueryHandler(inline.inline_query),
         ]
@@ -114,19 +119,47 @@ def build_application(settings: Settings, storage: Storage | None = None) -> Bot
 
 async def post_init(application: BotApplication) -> None:
     data = application.bot_data
-    assert data.settings is not None
+    settings = data.settings
+    assert settings is not None
+    assert data.catalog is not None
     if data.storage is None:
         data.storage = await Storage.open(
-            data.settings.database_path, busy_timeout=data.settings.database_timeout
+            settings.database_path, busy_timeout=settings.database_timeout
         )
     await register_commands(application)
+    data.worker = DeliveryWorker(
+        await broadcast_bot(settings),
+        data.storage,
+        data.catalog,
+        rate=settings.broadcast_rate,
+        paid=settings.broadcast_paid,
+        concurrency=settings.broadcast_concurrency,
+        progress_interval=settings.broadcast_progress_interval,
+    )
+    await data.worker.start()
 
 
 async def post_shutdown(application: BotApplication) -> None:
     data = application.bot_data
+    if data.worker is not None:
+        await data.worker.stop()
+        await data.worker.bot.shutdown()
+        data.worker = None
     if data.owns_storage and data.storage is not None:
         await data.storage.close()
         data.storage = None
+
+
+async def broadcast_bot(settings: Settings) -> Bot:
+    """A Bot with its own connection pool, so broadcasts never delay replies to readers."""
+    assert settings.bot_token is not None
+    bot = Bot(
+        settings.bot_token.get_secret_value(),
+        base_url=settings.telegram_api_url,
+        request=HTTPXRequest(connection_pool_size=settings.broadcast_concurrency + 2),
+    )
+    await bot.initialize()
+    return bot
 
 
 async def register_commands(application: BotApplication) -> None:

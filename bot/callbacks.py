@@ -2,7 +2,8 @@
 
 Each payload is a letter and its arguments: `L<offset>` a page of the latest articles,
 `S<offset> <query>` a page of search results, `A<id>` an article card, `Us` / `Ua` /
-`Ut<key>` subscribe, unsubscribe, or drop the topic whose key is `<key>`. A search query is
+`Ut<key>` subscribe, unsubscribe, or drop the topic whose key is `<key>`, `Bc<id>` cancel
+the broadcast of an article. A search query is
 kept short enough to fit (see `compact_query`), and the first page is searched with that
 same compact query, so every page of one search shows the same result list.
 """
@@ -23,6 +24,7 @@ LATEST_PATTERN = r"^L\d{1,5}$"
 SEARCH_PATTERN = r"^S\d{1,5} \S.*$"
 ARTICLE_PATTERN = r"^A\d{1,12}$"
 SUBSCRIPTION_PATTERN = r"^U(s|a|t[0-9a-f]{12})$"
+CANCEL_BROADCAST_PATTERN = r"^Bc\d{1,12}$"
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,15 @@ def topic_key(topic: str) -> str:
     return hashlib.blake2s(topic.encode(), digest_size=6).hexdigest()
 
 
-Callback = LatestPage | SearchResults | OpenArticle | SubscriptionAction
+@dataclass(frozen=True)
+class CancelBroadcast:
+    article_id: int
+
+    def encode(self) -> str:
+        return f"Bc{self.article_id}"
+
+
+Callback = LatestPage | SearchResults | OpenArticle | SubscriptionAction | CancelBroadcast
 
 
 def parse(data: str | None) -> Callback | None:
@@ -86,6 +96,8 @@ def parse(data: str | None) -> Callback | None:
         return OpenArticle(int(data[1:]))
     if re.match(SUBSCRIPTION_PATTERN, data):
         return SubscriptionAction(data[1], data[2:])
+    if re.match(CANCEL_BROADCAST_PATTERN, data):
+        return CancelBroadcast(int(data[2:]))
     return None
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.broadcast import DeliveryWorker
 from bot.i18n import Catalog, Texts
 from config import Settings
 from storage import Storage
@@ -20,6 +21,7 @@ class BotData:
         self.storage: Storage | None = None
         self.catalog: Catalog | None = None
         self.owns_storage = False
+        self.worker: DeliveryWorker | None = None
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

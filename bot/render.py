@@ -19,13 +19,24 @@ from telegram import (
     LinkPreviewOptions,
 )
 
-from bot.callbacks import LatestPage, OpenArticle, SearchResults, SubscriptionAction, topic_key
+from bot.callbacks import (
+    CancelBroadcast,
+    LatestPage,
+    OpenArticle,
+    SearchResults,
+    SubscriptionAction,
+    topic_key,
+)
 from bot.i18n import Texts
 from storage import Article, ChatInfo, SearchPage, Subscription
+from storage.deliveries import Progress
 
 MAX_MESSAGE = 4096
 SUBSCRIBE_DATA = SubscriptionAction(SubscriptionAction.SUBSCRIBE).encode()
 CARD_SUMMARY = 700
+BROADCAST_SUMMARY = 400
+BAR_WIDTH = 16
+_SENTENCE_END = re.compile(r"[.!?…](?=\s)")
 LIST_SUMMARY = 160
 PAGE_SIZE = 5
 INLINE_DESCRIPTION = 200
@@ -68,6 +79,22 @@ def truncate(text: str, limit: int) -> str:
     if space > limit // 2:
         cut = cut[:space]
     return cut.rstrip(" ,.;:–-") + "…"
+
+
+def trim_summary(text: str, limit: int) -> str:
+    """Cut at the last sentence end that fits, else at a word boundary."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    ends = [m.end() for m in _SENTENCE_END.finditer(text[: limit + 1]) if m.end() <= limit]
+    if ends and ends[-1] > limit // 3:
+        return text[: ends[-1]]
+    return truncate(text, limit)
+
+
+def plain_text(html_text: str) -> str:
+    """The text of a message without its markup, for when Telegram rejects our HTML."""
+    return html.unescape(re.sub(r"<[^>]+>", "", html_text))
 
 
 def hashtags(tags: tuple[str, ...]) -> str:
@@ -385,3 +412,64 @@ def cannot_post(t: Texts, name: str) -> str:
 def not_channel_admin(t: Texts, name: str) -> str:
     return t.gettext("Only administrators of {name} can change its subscription.",
                      name=escape(name))  # fmt: skip
+
+
+# -- broadcasts ------------------------------------------------------------------------
+
+
+def broadcast_card(article: Article, t: Texts, bot_username: str) -> Reply:
+    """The short card every subscriber receives: title, date, tags, the summary trimmed at a
+    sentence, a button to read the article and one to open it in the bot."""
+    _ = t.gettext
+    lines = [f"<b>{escape(article.title)}</b>", t.date(article.published_at)]
+    if article.tags:
+        lines[-1] += " · " + hashtags(article.tags)
+    if article.summary:
+        lines += ["", escape(trim_summary(article.summary, BROADCAST_SUMMARY))]
+    buttons = []
+    url = safe_url(article.url)
+    if url:
+        buttons.append(InlineKeyboardButton(_("🔗 Read"), url=url))
+    if bot_username:
+        deep_link = f"https://t.me/{bot_username}?start=a{article.id}"
+        buttons.append(InlineKeyboardButton(_("📖 Open in the bot"), url=deep_link))
+    return Reply("\n".join(lines), InlineKeyboardMarkup([buttons]) if buttons else None, url)
+
+
+def broadcast_progress(
+    t: Texts, progress: Progress, rate: float | None, eta_seconds: float | None
+) -> Reply:
+    """A progress bar the admin who published watches, edited every few seconds."""
+    _ = t.gettext
+    total = max(progress.total, 1)
+    filled = round(BAR_WIDTH * progress.done / total)
+    bar = "▓" * filled + "░" * (BAR_WIDTH - filled)
+    percent = 100 * progress.done // total
+    if progress.finished or progress.pending == 0:
+        head = (
+            _("✅ Broadcast finished") if not progress.cancelled else _("⛔ Broadcast cancelled")
+        )
+    else:
+        head = _("📣 Broadcasting")
+    lines = [
+        f"{head}: <b>{escape(truncate(progress.title, 120))}</b>",
+        f"{bar} {percent}%",
+        _(
+            "sent {sent} · failed {failed} · skipped {skipped} · pending {pending}",
+            sent=progress.count("sent"),
+            failed=progress.count("failed"),
+            skipped=progress.count("skipped") + progress.count("cancelled"),
+            pending=progress.pending,
+        ),
+    ]
+    if rate is not None and progress.pending:
+        lines.append(_("{rate} messages/s", rate=f"{rate:.1f}"))
+    if eta_seconds is not None and progress.pending:
+        lines.append(_("about {minutes} min left", minutes=f"{eta_seconds / 60:.1f}"))
+    markup = None
+    if progress.pending and not progress.cancelled:
+        cancel = CancelBroadcast(progress.article_id).encode()
+        markup = InlineKeyboardMarkup(
+            [[InlineKeyboardButton(_("⛔ Cancel"), callback_data=cancel)]]
+        )
+    return Reply("\n".join(lines), markup)

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     broadcast_rate: float = Field(default=25.0, gt=0, le=1000)
     broadcast_paid: bool = False
+    broadcast_concurrency: int = Field(default=32, ge=1, le=256)
+    broadcast_progress_interval: float = Field(default=3.0, gt=0, le=600)
     feed_interval: int = Field(default=600, ge=1)
     allow_private_urls: bool = False
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"

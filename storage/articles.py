@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import sqlite3
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
@@ -10,6 +11,7 @@ from typing import Any
 
 import aiosqlite
 
+from storage.chats import RECIPIENTS_SQL
 from storage.db import Database
 from storage.errors import DuplicateArticle, NotFound
 from storage.models import (
@@ -20,7 +22,7 @@ from storage.models import (
     join_tags,
     published_or_now,
 )
-from storage.text import fts_query, iso, now_iso, query_tokens
+from storage.text import fts_query, iso, now_iso, query_tokens, terms
 
 COLUMNS = "id, url, title, summary, author, tags, published_at, created_at, source, guid"
 
@@ -39,8 +41,12 @@ class ArticleRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def add(self, article: NewArticle) -> Article:
-        """Store a new article; `DuplicateArticle` if its URL (or feed guid) is known."""
+    async def add(
+        self, article: NewArticle, *, announce: bool = True, notify_chat_id: int | None = None
+    ) -> Article:
+        """Store a new article and, with `announce`, queue its card for every matching
+        subscriber in the same transaction (the outbox). `DuplicateArticle` if its URL (or
+        feed guid) is already stored; then nothing is written."""
         now = now_iso()
         async with self._db.atomic() as conn:
             existing = await _find_existing(conn, article)
@@ -51,21 +57,14 @@ class ArticleRepository:
                    (url, title, summary, body, author, tags, published_at, created_at,
                     source, guid)
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                (
-                    article.url,
-                    article.title,
-                    article.summary,
-                    article.body,
-                    article.author,
-                    join_tags(article.tags),
-                    published_or_now(article, now),
-                    now,
-                    article.source,
-                    article.guid,
-                ),
-            )
+                (article.url, article.title, article.summary, article.body, article.author,
+                 join_tags(article.tags), published_or_now(article, now), now,
+                 article.source, article.guid),
+            )  # fmt: skip
             article_id = cursor.lastrowid
-        assert article_id is not None
+            assert article_id is not None
+            if announce:
+                await _queue_deliveries(conn, article_id, article, notify_chat_id, now)
         return await self.get(article_id, with_body=False)
 
     async def add_many(self, articles: Iterable[NewArticle]) -> int:
@@ -249,6 +248,30 @@ class ArticleRepository:
 def highlight(snippet: str) -> str:
     """Escape the article text, then turn the match markers into the only tags."""
     return html.escape(snippet, quote=False).replace(_OPEN, "<b>").replace(_CLOSE, "</b>")
+
+
+async def _queue_deliveries(
+    conn: aiosqlite.Connection,
+    article_id: int,
+    article: NewArticle,
+    notify_chat_id: int | None,
+    now: str,
+) -> None:
+    """One outbox row per recipient at this moment, and the broadcast's progress row."""
+    words = terms(" ".join((article.title, article.summary, *article.tags)))
+    cursor = await conn.execute(
+        f"""INSERT INTO deliveries (article_id, chat_id, thread_id, status, next_attempt_at,
+                                    created_at, updated_at)
+            SELECT :article_id, chat_id, thread_id, 'pending', 0, :now, :now
+            FROM ({RECIPIENTS_SQL})""",
+        {"article_id": article_id, "now": now, "terms": json.dumps(sorted(words))},
+    )
+    total = cursor.rowcount
+    await conn.execute(
+        """INSERT INTO broadcasts (article_id, total, notify_chat_id, started_at, finished_at)
+           VALUES (?, ?, ?, ?, ?)""",
+        (article_id, total, notify_chat_id, now, None if total else now),
+    )
 
 
 async def _find_existing(conn: aiosqlite.Connection, article: NewArticle) -> int | None:

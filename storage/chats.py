@@ -113,6 +113,17 @@ class ChatRepository:
                        SELECT ?, thread_id, topic FROM subscription_topics WHERE chat_id = ?""",
                     (new_id, old_id),
                 )
+                await conn.execute(
+                    """INSERT OR IGNORE INTO deliveries
+                       (article_id, chat_id, thread_id, status, attempts, next_attempt_at,
+                        message_id, last_error, created_at, updated_at)
+                       SELECT article_id, ?, thread_id,
+                              CASE status WHEN 'sending' THEN 'pending' ELSE status END,
+                              attempts, next_attempt_at, message_id, last_error, created_at,
+                              updated_at
+                       FROM deliveries WHERE chat_id = ?""",
+                    (new_id, old_id),
+                )
                 await conn.execute("DELETE FROM chats WHERE chat_id = ?", (old_id,))
             else:
                 # ON UPDATE CASCADE carries subscriptions, topics and deliveries along.
@@ -222,8 +233,8 @@ class ChatRepository:
     ) -> AsyncIterator[list[tuple[int, int]]]:
         """(chat_id, thread_id) of every active subscription that wants an article with
         these folded terms: one statement, streamed in batches."""
-        terms = json.dumps(sorted(article_terms))
-        async for rows in self._db.stream(RECIPIENTS_SQL, (terms,), batch):
+        params = {"terms": json.dumps(sorted(article_terms))}
+        async for rows in self._db.stream(RECIPIENTS_SQL, params, batch):
             yield rows
 
     async def channels(self) -> list[ChatState]:
@@ -247,7 +258,7 @@ RECIPIENTS_SQL = """
     UNION ALL
     SELECT t.chat_id, t.thread_id
     FROM subscription_topics AS t CROSS JOIN chats AS c ON c.chat_id = t.chat_id
-    WHERE +t.topic IN (SELECT value FROM json_each(?1)) AND c.active = 1
+    WHERE +t.topic IN (SELECT value FROM json_each(:terms)) AND c.active = 1
     GROUP BY t.chat_id, t.thread_id
 """
 

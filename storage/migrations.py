@@ -139,6 +139,32 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
 )
 
+MIGRATIONS += (
+    Migration(
+        3,
+        "broadcast progress, and an index of deliveries that are due",
+        (
+            # One row per announced article: where its progress is shown, and its end.
+            """CREATE TABLE broadcasts (
+                article_id INTEGER PRIMARY KEY REFERENCES articles (id) ON DELETE CASCADE,
+                total INTEGER NOT NULL,
+                notify_chat_id INTEGER,
+                progress_message_id INTEGER,
+                cancelled INTEGER NOT NULL DEFAULT 0,
+                started_at TEXT NOT NULL,
+                finished_at TEXT
+            )""",
+            "CREATE INDEX broadcasts_running ON broadcasts (article_id) WHERE finished_at IS NULL",
+            # The claim query asks for status = 'pending' exactly; a partial index on an IN
+            # list is not used for it.
+            "DROP INDEX deliveries_due",
+            """CREATE INDEX deliveries_pending ON deliveries (next_attempt_at, id)
+                WHERE status = 'pending'""",
+            "CREATE INDEX deliveries_by_article ON deliveries (article_id, status)",
+        ),
+    ),
+)
+
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

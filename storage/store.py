@@ -11,6 +11,7 @@ from typing import Any
 from storage.articles import ArticleRepository
 from storage.chats import ChatRepository
 from storage.db import Database
+from storage.deliveries import DeliveryRepository
 from storage.errors import DatabaseUnavailable, StorageError
 from storage.migrations import LATEST_VERSION, MIGRATIONS, Migration, apply, current_version
 
@@ -20,6 +21,7 @@ class Storage:
         self.db = db
         self.articles = ArticleRepository(db)
         self.chats = ChatRepository(db)
+        self.deliveries = DeliveryRepository(db)
 
     @classmethod
     async def open(cls, path: Path, *, busy_timeout: float = 5.0, migrate: bool = True) -> Storage:
@@ -110,6 +112,16 @@ class Storage:
             },
             "subscriptions": await db.fetchval("SELECT count(*) FROM subscriptions"),
             "deliveries": {row["status"]: row["n"] for row in deliveries},
+            "broadcasts_in_progress": [
+                {
+                    "article_id": p.article_id,
+                    "title": p.title,
+                    "total": p.total,
+                    "sent": p.count("sent"),
+                    "pending": p.pending,
+                }
+                for p in await self.deliveries.running()
+            ],
             "feeds": await db.fetchval("SELECT count(*) FROM feeds"),
             "schema_version": await self.schema_version(),
             "database_bytes": (await asyncio.to_thread(db.path.stat)).st_size,

@@ -256,7 +256,7 @@ async def test_migrates_a_version_1_database_in_place(db_path: Path) -> None:
     old = await Storage.open(db_path, migrate=False)
     await old.migrate(target=1)
     assert await old.schema_version() == 1
-    await old.articles.add(article(1, title="Written by version 1"))
+    await old.articles.add(article(1, title="Written by version 1"), announce=False)
     await old.close()
 
     store = await Storage.open(db_path)

@@ -1,0 +1,351 @@
+"""The delivery worker: drains the outbox at Telegram's pace, through errors and restarts.
+
+It works in waves. A wave claims up to `concurrency` due deliveries (marking them
+`sending`), sends them concurrently under a global rate limit, and settles every outcome
+in one transaction. A process killed mid-wave leaves at most one wave `sending`; those rows
+go back to pending at the next start and are sent again, so at most `concurrency` chats can
+receive a card twice, and none is lost.
+
+Pacing: BROADCAST_RATE messages/s overall (aiolimiter), one message a second per chat, and
+20 a minute per group or channel. A 429 pauses the whole worker for `retry_after`. The
+worker sends through its own Bot and connection pool, so readers' replies never wait behind
+a broadcast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+import warnings
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from aiolimiter import AsyncLimiter
+from telegram import Bot, Message
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.warnings import PTBDeprecationWarning
+
+from bot import render
+from bot.i18n import Catalog
+from storage import Article, NotFound, Storage
+from storage.deliveries import Delivery, Outcome, Progress
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+BACKOFF_BASE = 2.0  # seconds before the first retry; doubles each attempt
+BACKOFF_CAP = 300.0
+PER_CHAT_GAP = 1.0
+GROUP_PER_MINUTE = 20
+# 400s that mean "you can no longer write here", like a 403.
+GONE_MARKERS = (
+    "chat not found",
+    "bot was kicked",
+    "bot was blocked",
+    "user is deactivated",
+    "not enough rights",
+    "need administrator rights",
+    "chat_write_forbidden",
+)
+
+
+class FatalBotError(Exception):
+    """The token is wrong or another instance is running: nothing can be sent."""
+
+
+@dataclass
+class Pacer:
+    """When each chat may get its next message (per-chat and per-group limits)."""
+
+    recent: dict[int, deque[float]] = field(default_factory=dict)
+
+    def ready_at(self, chat_id: int, chat_type: str) -> float:
+        sent = self.recent.get(chat_id)
+        if not sent:
+            return 0.0
+        ready = sent[-1] + PER_CHAT_GAP
+        if chat_type != "private" and len(sent) >= GROUP_PER_MINUTE:
+            ready = max(ready, sent[-GROUP_PER_MINUTE] + 60.0)
+        return ready
+
+    def record(self, chat_id: int, at: float) -> None:
+        sent = self.recent.setdefault(chat_id, deque(maxlen=GROUP_PER_MINUTE))
+        sent.append(at)
+
+    def forget_older_than(self, moment: float) -> None:
+        for chat_id in [c for c, sent in self.recent.items() if sent[-1] < moment]:
+            del self.recent[chat_id]
+
+
+@dataclass
+class Snapshot:
+    done: int
+    at: float
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        bot: Bot,
+        storage: Storage,
+        catalog: Catalog,
+        *,
+        rate: float,
+        paid: bool = False,
+        concurrency: int = 32,
+        poll_interval: float = 1.0,
+        progress_interval: float = 3.0,
+    ) -> None:
+        self.bot = bot
+        self.storage = storage
+        self.catalog = catalog
+        self.paid = paid
+        self.concurrency = concurrency
+        self.poll_interval = poll_interval
+        self.progress_interval = progress_interval
+        self._limiter = AsyncLimiter(rate, 1.0)
+        self._pacer = Pacer()
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._paused_until = 0.0
+        self._articles: dict[int, Article | None] = {}
+        self._snapshots: dict[int, Snapshot] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self.fatal: FatalBotError | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        released = await self.storage.deliveries.release_claimed()
+        if released:
+            log.warning("re-queued %d deliveries left in flight by the last run", released)
+        self._tasks = [
+            asyncio.create_task(self._run(), name="delivery-worker"),
+            asyncio.create_task(self._report(), name="broadcast-progress"),
+        ]
+
+    def wake(self) -> None:
+        """Something was queued in this process: look now rather than at the next poll."""
+        self._wake.set()
+
+    async def stop(self) -> None:
+        """Let the current wave finish and settle, then stop; nothing stays `sending`."""
+        self._stopping = True
+        self._wake.set()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                if task.get_name() == "broadcast-progress":
+                    task.cancel()
+                await task
+        await self.storage.deliveries.release_claimed()
+
+    @property
+    def running(self) -> bool:
+        return any(not task.done() for task in self._tasks)
+
+    # -- the loop --------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            pause = self._paused_until - time.monotonic()
+            if pause > 0:
+                await self._sleep(pause)
+                continue
+            try:
+                sent_any = await self._wave()
+            except Exception:  # the worker must outlive any one bad wave
+                log.exception("a delivery wave failed; its deliveries go back to pending")
+                await self.storage.deliveries.release_claimed()
+                sent_any = False
+            if self.fatal is not None:
+                log.error("delivery worker stopped, deliveries stay pending: %s", self.fatal)
+                return
+            if not sent_any:
+                await self._sleep(await self._idle_time())
+
+    async def _wave(self) -> bool:
+        wave = await self.storage.deliveries.claim(self.concurrency)
+        if not wave:
+            return False
+        ready, deferred = self._paced(wave)
+        outcomes = await asyncio.gather(*(self._deliver(d) for d in ready))
+        await self.storage.deliveries.settle([*outcomes, *deferred])
+        self._pacer.forget_older_than(time.time() - 60.0)
+        return bool(ready)
+
+    def _paced(self, wave: list[Delivery]) -> tuple[list[Delivery], list[Outcome]]:
+        """Split a wave into deliveries whose chat may get a message now, and the others,
+        put back for when it may."""
+        now = time.time()
+        ready: list[Delivery] = []
+        deferred: list[Outcome] = []
+        taken: set[int] = set()
+        for delivery in wave:
+            at = self._pacer.ready_at(delivery.chat_id, delivery.chat_type)
+            if delivery.chat_id in taken or at > now:
+                retry = max(at, now + PER_CHAT_GAP)
+                deferred.append(Outcome(delivery.id, "pending", retry_at=retry, attempted=False))
+            else:
+                taken.add(delivery.chat_id)
+                ready.append(delivery)
+        return ready, deferred
+
+    async def _idle_time(self) -> float:
+        due = await self.storage.deliveries.next_due()
+        if due is None:
+            return self.poll_interval
+        return max(0.0, min(self.poll_interval, due - time.time()))
+
+    async def _sleep(self, seconds: float) -> None:
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), seconds)
+
+    # -- one delivery ----------------------------------------------------------------------
+
+    async def _deliver(self, delivery: Delivery) -> Outcome:
+        article = await self._article(delivery.article_id)
+        if article is None:  # deleted meanwhile
+            return Outcome(delivery.id, "cancelled", error="article deleted", attempted=False)
+        if self.fatal is not None:
+            return Outcome(delivery.id, "pending", attempted=False)
+        card = render.broadcast_card(
+            article, self.catalog.for_language(delivery.language_code), self.bot.username
+        )
+        await self._limiter.acquire()
+        try:
+            message = await self._send(delivery, card.text, card)
+        except BadRequest as exc:
+            if "can't parse entities" not in exc.message.lower():
+                return await self._failed(delivery, exc)
+            try:  # our HTML was refused: the text still goes out, without formatting
+                message = await self._send(delivery, render.plain_text(card.text), None)
+            except TelegramError as again:
+                return await self._failed(delivery, again)
+        except TelegramError as exc:
+            return await self._failed(delivery, exc)
+        self._pacer.record(delivery.chat_id, time.time())
+        return Outcome(delivery.id, "sent", message_id=message.message_id)
+
+    async def _send(self, delivery: Delivery, text: str, card: render.Reply | None) -> Message:
+        return await self.bot.send_message(
+            delivery.chat_id,
+            text,
+            parse_mode=ParseMode.HTML if card else None,
+            reply_markup=card.markup if card else None,
+            link_preview_options=card.link_preview if card else None,
+            message_thread_id=delivery.thread_id or None,
+            allow_paid_broadcast=True if self.paid else None,
+        )
+
+    async def _failed(self, delivery: Delivery, exc: TelegramError) -> Outcome:
+        """Each kind of failure on purpose; see the module docstring and README."""
+        error = f"{type(exc).__name__}: {exc.message}"
+        if isinstance(exc, RetryAfter):
+            wait = retry_after_seconds(exc)
+            self._paused_until = max(self._paused_until, time.monotonic() + wait)
+            log.warning("flood control: pausing broadcasts for %.0f s", wait)
+            return Outcome(delivery.id, "pending", retry_at=time.time() + wait, attempted=False)
+        if isinstance(exc, ChatMigrated):
+            await self.storage.chats.migrate(delivery.chat_id, exc.new_chat_id)
+            log.info("chat migrated chat_id=%s new=%s", delivery.chat_id, exc.new_chat_id)
+            return Outcome(delivery.id, "pending", attempted=False)
+        if isinstance(exc, InvalidToken | Conflict):
+            self.fatal = FatalBotError(error)
+            return Outcome(delivery.id, "pending", attempted=False)
+        if isinstance(exc, Forbidden) or (
+            isinstance(exc, BadRequest) and any(m in exc.message.lower() for m in GONE_MARKERS)
+        ):
+            await self.storage.chats.deactivate(delivery.chat_id, exc.message)
+            await self.storage.deliveries.skip_chat(delivery.chat_id, exc.message)
+            return Outcome(delivery.id, "skipped", error=error)
+        if isinstance(exc, BadRequest):  # our request is wrong for this chat: no retry helps
+            return Outcome(delivery.id, "failed", error=error)
+        if isinstance(exc, NetworkError) and delivery.attempts + 1 < MAX_ATTEMPTS:
+            return Outcome(delivery.id, "pending", error=error,
+                           retry_at=time.time() + backoff(delivery.attempts))  # fmt: skip
+        return Outcome(delivery.id, "failed", error=error)
+
+    async def _article(self, article_id: int) -> Article | None:
+        if article_id not in self._articles:
+            try:
+                self._articles[article_id] = await self.storage.articles.get(
+                    article_id, with_body=False
+                )
+            except NotFound:
+                self._articles[article_id] = None
+        return self._articles[article_id]
+
+    # -- progress --------------------------------------------------------------------------
+
+    async def _report(self) -> None:
+        while not self._stopping:
+            try:
+                for progress in await self.storage.deliveries.running():
+                    await self.report(progress)
+            except TelegramError as exc:
+                log.warning("could not update a progress message: %s", exc)
+            await asyncio.sleep(self.progress_interval)
+
+    async def report(self, progress: Progress) -> None:
+        """Edit (or first send) the publisher's progress message; close finished ones."""
+        now = time.monotonic()
+        previous = self._snapshots.get(progress.article_id)
+        rate = eta = None
+        if previous is not None and now > previous.at and progress.done > previous.done:
+            rate = (progress.done - previous.done) / (now - previous.at)
+            eta = progress.pending / rate
+        self._snapshots[progress.article_id] = Snapshot(progress.done, now)
+        finished = progress.pending == 0
+        if finished:
+            await self.storage.deliveries.finish(progress.article_id)
+            self._snapshots.pop(progress.article_id, None)
+            self._articles.pop(progress.article_id, None)
+        if progress.notify_chat_id is None:
+            return
+        reply = render.broadcast_progress(self.catalog.for_language(None), progress, rate, eta)
+        if progress.progress_message_id is None:
+            sent = await self.bot.send_message(
+                progress.notify_chat_id, reply.text, parse_mode=ParseMode.HTML,
+                reply_markup=reply.markup,
+            )  # fmt: skip
+            await self.storage.deliveries.set_progress_message(
+                progress.article_id, sent.message_id
+            )
+            return
+        try:
+            await self.bot.edit_message_text(
+                reply.text, chat_id=progress.notify_chat_id,
+                message_id=progress.progress_message_id, parse_mode=ParseMode.HTML,
+                reply_markup=reply.markup,
+            )  # fmt: skip
+        except BadRequest as exc:
+            if "not modified" not in exc.message.lower():
+                raise
+
+
+def backoff(attempts: int) -> float:
+    """Exponential, capped, with jitter so that retries do not all arrive together."""
+    ceiling: float = min(BACKOFF_CAP, BACKOFF_BASE * 2.0**attempts)
+    return random.uniform(0.5, 1.0) * ceiling
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():  # PTB is moving retry_after from int to timedelta
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value: int | timedelta = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

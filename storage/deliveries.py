@@ -1,0 +1,187 @@
+"""The outbox: who must receive which article, claimed and settled by the delivery worker.
+
+A delivery is `pending` until the worker claims it (`sending`), then ends `sent`, `failed`
+(after its last attempt), `skipped` (the chat is gone) or `cancelled`, or goes back to
+`pending` with a later `next_attempt_at`. Rows still `sending` when a process died were in
+flight: `release_claimed` puts them back to pending at the next start.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from storage.db import Database
+from storage.text import now_iso
+
+TERMINAL = ("sent", "failed", "skipped", "cancelled")
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    id: int
+    article_id: int
+    chat_id: int
+    thread_id: int
+    attempts: int
+    chat_type: str
+    language_code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How one claimed delivery ended this time."""
+
+    delivery_id: int
+    status: str  # sent, failed, skipped, pending (retry later), cancelled
+    message_id: int | None = None
+    error: str | None = None
+    retry_at: float = 0.0  # for pending
+    attempted: bool = True  # False when it was never sent (paused, chat not ready)
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    article_id: int
+    title: str
+    total: int
+    counts: dict[str, int] = field(default_factory=dict)
+    started_at: str = ""
+    finished: bool = False
+    cancelled: bool = False
+    notify_chat_id: int | None = None
+    progress_message_id: int | None = None
+
+    def count(self, status: str) -> int:
+        return self.counts.get(status, 0)
+
+    @property
+    def pending(self) -> int:
+        return self.count("pending") + self.count("sending")
+
+    @property
+    def done(self) -> int:
+        return self.total - self.pending
+
+
+class DeliveryRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def claim(self, limit: int, now: float | None = None) -> list[Delivery]:
+        """Take up to `limit` due deliveries, oldest first, marking them `sending`."""
+        now = time.time() if now is None else now
+        async with self._db.atomic() as conn:
+            async with conn.execute(
+                """SELECT d.id, d.article_id, d.chat_id, d.thread_id, d.attempts, c.type,
+                          c.language_code
+                   FROM deliveries AS d JOIN chats AS c ON c.chat_id = d.chat_id
+                   WHERE d.status = 'pending' AND d.next_attempt_at <= ?
+                   ORDER BY d.next_attempt_at, d.id LIMIT ?""",
+                (now, limit),
+            ) as cursor:
+                claimed = [Delivery(*row) for row in await cursor.fetchall()]
+            await conn.executemany(
+                "UPDATE deliveries SET status = 'sending', updated_at = ? WHERE id = ?",
+                [(now_iso(), d.id) for d in claimed],
+            )
+        return claimed
+
+    async def settle(self, outcomes: list[Outcome]) -> None:
+        """Record how claimed deliveries ended, all in one transaction."""
+        if not outcomes:
+            return
+        now = now_iso()
+        async with self._db.atomic() as conn:
+            await conn.executemany(
+                """UPDATE deliveries SET status = ?, message_id = coalesce(?, message_id),
+                       last_error = coalesce(?, last_error), next_attempt_at = ?,
+                       attempts = attempts + ?, updated_at = ?
+                   WHERE id = ?""",
+                [(o.status, o.message_id, o.error, o.retry_at, int(o.attempted), now,
+                  o.delivery_id) for o in outcomes],
+            )  # fmt: skip
+
+    async def skip_chat(self, chat_id: int, reason: str) -> int:
+        """The chat cannot be written to: its pending deliveries will not be tried."""
+        async with self._db.atomic() as conn:
+            cursor = await conn.execute(
+                """UPDATE deliveries SET status = 'skipped', last_error = ?, updated_at = ?
+                   WHERE chat_id = ? AND status = 'pending'""",
+                (reason, now_iso(), chat_id),
+            )
+            return cursor.rowcount
+
+    async def release_claimed(self) -> int:
+        """Put deliveries left `sending` (by a stop or a crash) back to pending."""
+        async with self._db.atomic() as conn:
+            cursor = await conn.execute(
+                "UPDATE deliveries SET status = 'pending', updated_at = ? "
+                "WHERE status = 'sending'",
+                (now_iso(),),
+            )
+            return cursor.rowcount
+
+    async def next_due(self) -> float | None:
+        """When the earliest pending delivery is due (unix time), if any."""
+        value = await self._db.fetchval(
+            "SELECT min(next_attempt_at) FROM deliveries WHERE status = 'pending'"
+        )
+        return None if value is None else float(value)
+
+    async def cancel(self, article_id: int) -> int:
+        """Stop an article's broadcast: what is still pending is cancelled."""
+        async with self._db.atomic() as conn:
+            cursor = await conn.execute(
+                """UPDATE deliveries SET status = 'cancelled', updated_at = ?
+                   WHERE article_id = ? AND status = 'pending'""",
+                (now_iso(), article_id),
+            )
+            await conn.execute(
+                "UPDATE broadcasts SET cancelled = 1 WHERE article_id = ?", (article_id,)
+            )
+            return cursor.rowcount
+
+    async def progress(self, article_id: int) -> Progress | None:
+        row = await self._db.fetchone(
+            """SELECT b.article_id, a.title, b.total, b.started_at, b.finished_at, b.cancelled,
+                      b.notify_chat_id, b.progress_message_id
+               FROM broadcasts AS b JOIN articles AS a ON a.id = b.article_id
+               WHERE b.article_id = ?""",
+            (article_id,),
+        )
+        if row is None:
+            return None
+        counts = await self._db.fetchall(
+            "SELECT status, count(*) FROM deliveries WHERE article_id = ? GROUP BY status",
+            (article_id,),
+        )
+        return Progress(
+            article_id=row[0], title=row[1], total=row[2],
+            counts={status: n for status, n in counts}, started_at=row[3],
+            finished=row[4] is not None, cancelled=bool(row[5]), notify_chat_id=row[6],
+            progress_message_id=row[7],
+        )  # fmt: skip
+
+    async def running(self) -> list[Progress]:
+        """Broadcasts not yet finished."""
+        rows = await self._db.fetchall(
+            "SELECT article_id FROM broadcasts WHERE finished_at IS NULL ORDER BY article_id"
+        )
+        found = [await self.progress(row[0]) for row in rows]
+        return [p for p in found if p is not None]
+
+    async def finish(self, article_id: int) -> None:
+        async with self._db.atomic() as conn:
+            await conn.execute(
+                "UPDATE broadcasts SET finished_at = ? WHERE article_id = ? "
+                "AND finished_at IS NULL",
+                (now_iso(), article_id),
+            )
+
+    async def set_progress_message(self, article_id: int, message_id: int) -> None:
+        async with self._db.atomic() as conn:
+            await conn.execute(
+                "UPDATE broadcasts SET progress_message_id = ? WHERE article_id = ?",
+                (message_id, article_id),
+            )
