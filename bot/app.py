@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 from telegram import Bot, BotCommand, BotCommandScopeDefault, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
@@ -54,6 +55,9 @@ def build_application(settings: Settings, storage: Storage | None = None) -> Bot
     """The bot, ready to run. With `storage`, the caller owns it; else post_init opens it."""
     if settings.bot_token is None:
         raise ValueError("BOT_TOKEN is required to build the bot")
+    # Opt in to python-telegram-bot's coming timedelta durations (RetryAfter.retry_after),
+    # instead of a deprecation warning on every flood-control answer.
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
     application: BotApplication = (
         ApplicationBuilder()
         .token(settings.bot_token.get_secret_value())

@@ -1,9 +1,10 @@
 """The delivery worker: drains the outbox at Telegram's pace, through errors and restarts.
 
-It works in waves. A wave claims up to `concurrency` due deliveries (marking them
-`sending`), sends them concurrently under a global rate limit, and settles every outcome
-in one transaction. A process killed mid-wave leaves at most one wave `sending`; those rows
-go back to pending at the next start and are sent again, so at most `concurrency` chats can
+It works in waves. A wave claims the due deliveries that the rate lets out in about half a
+second, at most BROADCAST_CONCURRENCY of them (marking them `sending`), sends them
+concurrently under a global rate limit, and settles every outcome in one transaction. A
+process killed mid-wave leaves at most one wave `sending`; those rows go back to pending at
+the next start and are sent again, so at most BROADCAST_CONCURRENCY chats (default 32) can
 receive a card twice, and none is lost.
 
 Pacing: BROADCAST_RATE messages/s overall (aiolimiter), one message a second per chat, and
@@ -17,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import random
 import time
 import warnings
@@ -50,6 +52,7 @@ MAX_ATTEMPTS = 5
 BACKOFF_BASE = 2.0  # seconds before the first retry; doubles each attempt
 BACKOFF_CAP = 300.0
 PER_CHAT_GAP = 1.0
+WAVE_SECONDS = 0.5
 GROUP_PER_MINUTE = 20
 # 400s that mean "you can no longer write here", like a 403.
 GONE_MARKERS = (
@@ -114,10 +117,14 @@ class DeliveryWorker:
         self.storage = storage
         self.catalog = catalog
         self.paid = paid
-        self.concurrency = concurrency
+        # A wave holds what the rate lets out in about half a second (at most `concurrency`):
+        # claimed rows stay cancellable until then, and a crash re-sends at most one wave.
+        self.wave_size = max(1, min(concurrency, math.ceil(rate * WAVE_SECONDS)))
         self.poll_interval = poll_interval
         self.progress_interval = progress_interval
-        self._limiter = AsyncLimiter(rate, 1.0)
+        # One message per 1/rate seconds, no bursts: a bucket as big as the rate would let
+        # twice the rate through in its first second.
+        self._limiter = AsyncLimiter(1, 1.0 / rate)
         self._pacer = Pacer()
         self._wake = asyncio.Event()
         self._stopping = False
@@ -178,7 +185,7 @@ class DeliveryWorker:
                 await self._sleep(await self._idle_time())
 
     async def _wave(self) -> bool:
-        wave = await self.storage.deliveries.claim(self.concurrency)
+        wave = await self.storage.deliveries.claim(self.wave_size)
         if not wave:
             return False
         ready, deferred = self._paced(wave)

@@ -122,6 +122,10 @@ def run(ctx: Context) -> None:
 @click.option("--author", default="")
 @click.option("--published", help="ISO-8601 date or time; default now.")
 @click.option("--json", "as_json", is_flag=True, help="Print the stored article as JSON.")
+@click.option(
+    "--wait", is_flag=True, help="Follow the broadcast (sent by the running bot) until done."
+)
+@click.option("--no-broadcast", is_flag=True, help="Store only; announce to nobody.")
 @with_storage
 async def add(
     storage: Storage,
@@ -133,8 +137,10 @@ async def add(
     author: str,
     published: str | None,
     as_json: bool,
+    wait: bool,
+    no_broadcast: bool,
 ) -> None:
-    """Add an article; prints its id."""
+    """Add an article and announce it to its subscribers; prints its id."""
     article = await storage.articles.add(
         NewArticle(
             url=url,
@@ -145,12 +151,32 @@ async def add(
             author=author,
             published_at=parse_datetime(published) if published else None,
             source="cli",
-        )
+        ),
+        announce=not no_broadcast,
     )
     if as_json:
         print_json(article.to_dict())
     else:
         click.echo(article.id)
+    if wait and not no_broadcast:
+        await follow_broadcast(storage, article.id)
+
+
+async def follow_broadcast(storage: Storage, article_id: int, interval: float = 1.0) -> None:
+    """Print the broadcast's progress on stderr until nothing is pending."""
+    while True:
+        progress = await storage.deliveries.progress(article_id)
+        if progress is None:
+            return
+        click.echo(
+            f"broadcast #{article_id}: {progress.done}/{progress.total} done, "
+            f"sent {progress.count('sent')}, failed {progress.count('failed')}, "
+            f"skipped {progress.count('skipped')}, pending {progress.pending}",
+            err=True,
+        )
+        if progress.pending == 0:
+            return
+        await asyncio.sleep(interval)
 
 
 def page_options(func: Callable[P, T]) -> Callable[P, T]:

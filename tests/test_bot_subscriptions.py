@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 import pytest
 
 from bot.context import BotApplication
@@ -9,7 +11,7 @@ from bot.sandbox import BotApiStandIn
 from bot.sandbox.standin import BOT_USER
 from storage import Storage
 from tests.conftest import article
-from tests.e2e import running_bot
+from tests.e2e import running_bot, wait_until
 
 USER = 42
 GROUP = -100_123
@@ -261,14 +263,14 @@ async def test_kicked_inactive_readded_active(
     await reply_to(api, "/subscribe", GROUP, chat=group, user=admin)
 
     api.push_membership(group, "member", "kicked")
-    await wait_until(lambda: chat_active(storage, GROUP), False)
+    await wait_until(lambda: is_(chat_active(storage, GROUP), False))
     state = await storage.chats.get(GROUP)
     assert state is not None
     assert state.deactivated_reason == "bot kicked"
     assert await storage.chats.subscription(GROUP) is not None  # kept
 
     api.push_membership(group, "left", "member")
-    await wait_until(lambda: chat_active(storage, GROUP), True)
+    await wait_until(lambda: chat_active(storage, GROUP))
 
 
 async def test_blocked_user_comes_back_with_start(
@@ -276,7 +278,7 @@ async def test_blocked_user_comes_back_with_start(
 ) -> None:
     await reply_to(api, "/subscribe")
     api.push_membership(api.private_chat(USER), "member", "kicked")
-    await wait_until(lambda: chat_active(storage, USER), False)
+    await wait_until(lambda: is_(chat_active(storage, USER), False))
     await reply_to(api, "/start")
     assert await chat_active(storage, USER)
 
@@ -290,7 +292,7 @@ async def test_group_migration_keeps_one_subscription(
     await reply_to(api, "/subscribe peru", -5, chat=old, user=admin)
     api.push_message("", chat=old, user=admin, migrate_to_chat_id=-1005)
     api.push_message("", chat=api.group_chat(-1005), user=admin, migrate_from_chat_id=-5)
-    await wait_until(lambda: has_subscription(storage, -1005), True)
+    await wait_until(lambda: has_subscription(storage, -1005))
     assert await storage.chats.subscription(-5) is None
     moved = await storage.chats.subscription(-1005)
     assert moved is not None
@@ -318,11 +320,5 @@ async def has_subscription(storage: Storage, chat_id: int) -> bool:
     return await storage.chats.subscription(chat_id) is not None
 
 
-async def wait_until(check: object, expected: bool, timeout: float = 5.0) -> None:
-    import asyncio
-
-    async def poll() -> None:
-        while await check() != expected:  # type: ignore[operator]  # noqa: ASYNC110
-            await asyncio.sleep(0.02)
-
-    await asyncio.wait_for(poll(), timeout)
+async def is_(value: Awaitable[bool], expected: bool) -> bool:
+    return await value == expected

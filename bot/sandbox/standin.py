@@ -18,6 +18,7 @@ import contextlib
 import itertools
 import json
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -93,6 +94,12 @@ class BotApiStandIn:
         self.chat_members: dict[tuple[int, int], dict[str, Any]] = {}
         self.chats: dict[int | str, dict[str, Any]] = {}
         self.delay = 0.0
+        # With enforce_limits, sendMessage answers 429 as Telegram would past 30 messages/s
+        # overall or 1 message/s to one chat; each such refusal is counted in `throttled`.
+        self.enforce_limits = False
+        self.throttled = 0
+        self._recent_sends: deque[float] = deque()
+        self._last_send_to: dict[int, float] = {}
         self._draining = False
         self._faults: list[Fault] = []
         self._updates: list[dict[str, Any]] = []
@@ -336,6 +343,9 @@ class BotApiStandIn:
             await self._record(call)
         if self.delay:
             await asyncio.sleep(self.delay)
+        if method == "sendMessage" and self.enforce_limits and self._over_limit(params):
+            self.throttled += 1
+            return _error(429, "Too Many Requests: retry after 1", {"retry_after": 1})
         fault = self._take_fault(method, params)
         if fault is not None:
             await asyncio.sleep(fault.delay)
@@ -355,6 +365,27 @@ class BotApiStandIn:
         if method != "getUpdates":
             call.params["_result"] = result
         return web.json_response({"ok": True, "result": result})
+
+    def _over_limit(self, params: dict[str, Any]) -> bool:
+        now = time.monotonic()
+        while self._recent_sends and self._recent_sends[0] < now - 1.0:
+            self._recent_sends.popleft()
+        chat_id = params.get("chat_id")
+        last = self._last_send_to.get(chat_id) if isinstance(chat_id, int) else None
+        if len(self._recent_sends) >= 30 or (last is not None and now - last < 0.95):
+            return True
+        self._recent_sends.append(now)
+        if isinstance(chat_id, int):
+            self._last_send_to[chat_id] = now
+        return False
+
+    def delivered(self, chat_id: int | None = None) -> list[Call]:
+        """Successful sendMessage calls (to `chat_id`)."""
+        return [
+            c for c in self.calls
+            if c.method == "sendMessage" and "_result" in c.params
+            and (chat_id is None or c.get("chat_id") == chat_id)
+        ]  # fmt: skip
 
     async def _record(self, call: Call) -> None:
         async with self._new_call:

@@ -1,0 +1,384 @@
+"""The broadcast engine end to end: outbox rows in, Bot API calls out, faults injected."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bot import broadcast
+from bot.sandbox import BotApiStandIn, Fault
+from storage import ChatInfo, Storage
+from tests.conftest import article
+from tests.e2e import running_bot, wait_until
+
+ADMIN = 7
+
+
+async def subscribe_private(
+    storage: Storage, *chat_ids: int, topics: tuple[str, ...] = ()
+) -> None:
+    for chat_id in chat_ids:
+        await storage.chats.subscribe(ChatInfo(chat_id, "private"), topics=topics)
+
+
+async def statuses(storage: Storage, article_id: int) -> dict[int, str]:
+    rows = await storage.db.fetchall(
+        "SELECT chat_id, status FROM deliveries WHERE article_id = ?", (article_id,)
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+async def settled(storage: Storage, article_id: int) -> bool:
+    return all(
+        s not in ("pending", "sending") for s in (await statuses(storage, article_id)).values()
+    )
+
+
+async def test_outbox_is_written_with_the_article(storage: Storage) -> None:
+    await subscribe_private(storage, 1, 2)
+    await subscribe_private(storage, 3, topics=("bolivia",))
+    await storage.chats.deactivate(2, "blocked")
+    stored = await storage.articles.add(article(1, title="Perú"))
+    assert await statuses(storage, stored.id) == {1: "pending"}
+    progress = await storage.deliveries.progress(stored.id)
+    assert progress is not None
+    assert (progress.total, progress.pending) == (1, 1)
+    silent = await storage.articles.add(article(2), announce=False)
+    assert await statuses(storage, silent.id) == {}
+
+
+async def test_fan_out_to_every_kind_of_chat_with_filters(
+    api: BotApiStandIn, storage: Storage
+) -> None:
+    await subscribe_private(storage, 1)
+    await subscribe_private(storage, 2, topics=("peru",))
+    await subscribe_private(storage, 3, topics=("chile",))
+    await storage.chats.subscribe(ChatInfo(-100_1, "supergroup", "G"), topics=("economia",))
+    await storage.chats.subscribe(ChatInfo(-100_2, "channel", "C", "news"))
+    await storage.chats.subscribe(ChatInfo(-100_3, "supergroup", "F", is_forum=True), 77)
+    async with running_bot(api, storage) as app:
+        stored = await storage.articles.add(
+            article(1, title="Perú: la economía crece", summary="First. Second sentence.",
+                    tags=("Perú",))
+        )  # fmt: skip
+        await wait_until(lambda: settled(storage, stored.id))
+        assert await statuses(storage, stored.id) == {
+            1: "sent", 2: "sent", -100_1: "sent", -100_2: "sent", -100_3: "sent"}  # fmt: skip
+        assert api.delivered(3) == []
+        forum = api.delivered(-100_3)[0]
+        assert forum["message_thread_id"] == 77
+        card = api.delivered(1)[0]
+        assert card["text"].startswith("<b>Perú: la economía crece</b>\n")
+        assert "#Perú" in card["text"]
+        read, open_in_bot = card.buttons[0]
+        assert read["url"] == "https://news.example/1"
+        assert open_in_bot["url"] == f"https://t.me/{app.bot.username}?start=a{stored.id}"
+        row = await storage.db.fetchone(
+            "SELECT message_id, attempts FROM deliveries WHERE chat_id = 1"
+        )
+        assert row is not None
+        assert row[0] == card["_result"]["message_id"]
+        assert row[1] == 1
+
+
+async def test_429_pauses_and_the_delivery_stays_pending(
+    api: BotApiStandIn, storage: Storage
+) -> None:
+    await subscribe_private(storage, 1, 2)
+    api.inject(Fault("sendMessage", 429, "Too Many Requests", retry_after=1, chat_id=1))
+    async with running_bot(api, storage):
+        started = time.monotonic()
+        stored = await storage.articles.add(article(1))
+        await wait_until(lambda: settled(storage, stored.id))
+        assert time.monotonic() - started >= 1.0
+    assert await statuses(storage, stored.id) == {1: "sent", 2: "sent"}
+    assert len(api.delivered(1)) == 1
+
+
+@pytest.mark.parametrize(
+    ("code", "description"),
+    [
+        (403, "Forbidden: bot was blocked by the user"),
+        (403, "Forbidden: bot was kicked from the supergroup chat"),
+        (400, "Bad Request: chat not found"),
+    ],
+)
+async def test_gone_chats_become_inactive_and_are_skipped(
+    api: BotApiStandIn, storage: Storage, code: int, description: str
+) -> None:
+    await subscribe_private(storage, 1, 2)
+    api.inject(Fault("sendMessage", code, description, chat_id=1, times=10))
+    async with running_bot(api, storage):
+        stored = await storage.articles.add(article(1))
+        await wait_until(lambda: settled(storage, stored.id))
+    assert await statuses(storage, stored.id) == {1: "skipped", 2: "sent"}
+    state = await storage.chats.get(1)
+    assert state is not None
+    assert not state.active
+    assert state.deactivated_reason is not None
+    # python-telegram-bot drops the "Bad Request: " prefix and capitalises the rest
+    assert state.deactivated_reason.lower() in description.lower()
+    assert len(api.calls_to("sendMessage", chat_id=1)) == 1  # no retry
+    assert await storage.chats.subscription(1) is not None  # kept for when it comes back
+
+
+async def test_migrated_group_gets_the_card_at_its_new_id_once(
+    api: BotApiStandIn, storage: Storage
+) -> None:
+    await storage.chats.subscribe(ChatInfo(-5, "group", "Old"))
+    api.inject(Fault("sendMessage", 400, "Bad Request: group chat was upgraded to a "
+                     "supergroup chat", migrate_to_chat_id=-1005, chat_id=-5))  # fmt: skip
+    async with running_bot(api, storage):
+        stored = await storage.articles.add(article(1))
+        await wait_until(lambda: len(api.delivered(-1005)) == 1)
+        await wait_until(lambda: settled(storage, stored.id))
+    assert await statuses(storage, stored.id) == {-1005: "sent"}
+    assert await storage.chats.get(-5) is None
+    assert len(api.delivered(-1005)) == 1
+
+
+async def test_unparsable_html_is_resent_as_plain_text(
+    api: BotApiStandIn, storage: Storage
+) -> None:
+    await subscribe_private(storage, 1)
+    api.inject(Fault("sendMessage", 400, "Bad Request: can't parse entities: unexpected end",
+                     chat_id=1))  # fmt: skip
+    async with running_bot(api, storage):
+        stored = await storage.articles.add(article(1, title="Tom & Jerry"))
+        await wait_until(lambda: settled(storage, stored.id))
+    (plain,) = api.delivered(1)
+    assert "parse_mode" not in plain.params
+    assert plain["text"].startswith("Tom & Jerry\n")
+    assert await statuses(storage, stored.id) == {1: "sent"}
+    state = await storage.chats.get(1)
+    assert state is not None
+    assert state.active
+
+
+async def test_server_errors_retry_with_backoff_then_succeed(
+    api: BotApiStandIn, storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(broadcast, "BACKOFF_BASE", 0.05)
+    await subscribe_private(storage, 1)
+    api.inject(Fault("sendMessage", 502, "Bad Gateway", chat_id=1, times=2))
+    async with running_bot(api, storage):
+        stored = await storage.articles.add(article(1))
+        await wait_until(lambda: settled(storage, stored.id))
+    row = await storage.db.fetchone("SELECT status, attempts, last_error FROM deliveries")
+    assert row is not None
+    assert (row[0], row[1]) == ("sent", 3)
+    assert "Bad Gateway" in row[2]
+
+
+async def test_retries_are_bounded_and_the_error_kept(
+    api: BotApiStandIn, storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(broadcast, "BACKOFF_BASE", 0.01)
+    await subscribe_private(storage, 1)
+    api.inject(Fault("sendMessage", 500, "Internal Server Error", chat_id=1, times=100))
+    async with running_bot(api, storage):
+        stored = await storage.articles.add(article(1))
+        await wait_until(lambda: settled(storage, stored.id))
+    row = await storage.db.fetchone("SELECT status, attempts, last_error FROM deliveries")
+    assert row is not None
+    assert (row[0], row[1]) == ("failed", broadcast.MAX_ATTEMPTS)
+    assert "Internal Server Error" in row[2]
+    assert len(api.calls_to("sendMessage", chat_id=1)) == broadcast.MAX_ATTEMPTS
+
+
+@pytest.mark.parametrize(("code", "description"), [(401, "Unauthorized"), (409, "Conflict")])
+async def test_invalid_token_or_conflict_stops_the_worker_and_keeps_everything(
+    api: BotApiStandIn,
+    storage: Storage,
+    caplog: pytest.LogCaptureFixture,
+    code: int,
+    description: str,
+) -> None:
+    await subscribe_private(storage, 1, 2, 3)
+    api.inject(Fault("sendMessage", code, description, times=100))
+    async with running_bot(api, storage) as app:
+        stored = await storage.articles.add(article(1))
+        worker = app.bot_data.worker
+        assert worker is not None
+        await wait_until(lambda: not worker.running or worker.fatal is not None)
+        await asyncio.sleep(0.1)
+    assert set((await statuses(storage, stored.id)).values()) == {"pending"}
+    for chat_id in (1, 2, 3):
+        state = await storage.chats.get(chat_id)
+        assert state is not None
+        assert state.active
+    stops = [r for r in caplog.records if "delivery worker stopped" in r.getMessage()]
+    assert len(stops) == 1
+
+
+async def test_pacing_respects_telegram_limits(api: BotApiStandIn, storage: Storage) -> None:
+    """The stand-in refuses what Telegram would (30/s overall, 1/s per chat): at the
+    default rate, nothing is refused, and two articles reach one chat a second apart."""
+    api.enforce_limits = True
+    await subscribe_private(storage, *range(1, 61))
+    async with running_bot(api, storage):
+        first = await storage.articles.add(article(1))
+        second = await storage.articles.add(article(2))
+        started = time.monotonic()
+        await wait_until(lambda: settled(storage, second.id), timeout=20)
+        await wait_until(lambda: settled(storage, first.id), timeout=20)
+        elapsed = time.monotonic() - started
+    assert api.throttled == 0
+    assert elapsed >= 120 / 25 - 1.5  # 120 messages at 25/s
+    to_one = [c.at for c in api.delivered(1)]
+    assert len(to_one) == 2
+    assert to_one[1] - to_one[0] >= 0.95
+
+
+async def test_readers_are_answered_during_a_broadcast(
+    api: BotApiStandIn, storage: Storage
+) -> None:
+    await subscribe_private(storage, *range(1000, 1100))
+    async with running_bot(api, storage, broadcast_rate=50):
+        stored = await storage.articles.add(article(1))
+        await wait_until(lambda: len(api.delivered()) >= 20)
+        mark = api.mark()
+        started = time.monotonic()
+        api.push_command("/latest", user=api.user(42))
+        await api.wait_for("sendMessage", after=mark, chat_id=42)
+        assert time.monotonic() - started < 1.0
+        assert not await settled(storage, stored.id)  # the broadcast was still going
+
+
+async def test_progress_message_is_edited_and_cancel_stops_the_rest(
+    api: BotApiStandIn, storage: Storage
+) -> None:
+    await subscribe_private(storage, *range(100, 160))
+    async with running_bot(api, storage, broadcast_rate=10, broadcast_progress_interval=0.2,
+                           admin_ids=str(ADMIN)):  # fmt: skip
+        stored = await storage.articles.add(article(1), notify_chat_id=ADMIN)
+        first = await api.wait_for("sendMessage", chat_id=ADMIN, timeout=5)
+        assert "Broadcasting" in first["text"]
+        assert "░" in first["text"]
+        assert first.button_data() == [f"Bc{stored.id}"]
+        edit = await api.wait_for(
+            "editMessageText", chat_id=ADMIN, where=lambda c: "messages/s" in c["text"]
+        )
+        assert "min left" in edit["text"]
+
+        mark = api.mark()
+        api.push_callback(f"Bc{stored.id}", message=first, user=api.user(99))
+        refused = await api.wait_for("answerCallbackQuery", after=mark)
+        assert "Only the bot's admins" in refused["text"]
+
+        mark = api.mark()
+        api.push_callback(f"Bc{stored.id}", message=first, user=api.user(ADMIN))
+        await api.wait_for("answerCallbackQuery", after=mark)
+        final = await api.wait_for(
+            "editMessageText", after=mark, chat_id=ADMIN,
+            where=lambda c: "cancelled" in c["text"],
+        )  # fmt: skip
+        assert final.button_data() == []
+        await wait_until(lambda: settled(storage, stored.id))
+    counts = list((await statuses(storage, stored.id)).values())
+    assert counts.count("cancelled") > 0
+    assert counts.count("sent") + counts.count("cancelled") == 60
+    assert len(api.delivered()) - 1 == counts.count("sent")  # minus the progress message
+
+
+async def test_an_article_added_by_another_process_goes_out_within_two_seconds(
+    api: BotApiStandIn, storage: Storage, db_path: Path
+) -> None:
+    await subscribe_private(storage, 1)
+    async with running_bot(api, storage):
+        started = time.monotonic()
+        proc = await asyncio.create_subprocess_exec(
+            str(Path(sys.executable).with_name("articlebot")), "--db", str(db_path), "add",
+            "--url", "https://news.example/cli", "--title", "From the CLI", "--wait",
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        _, err = await asyncio.wait_for(proc.communicate(), 30)
+        assert proc.returncode == 0, err
+        await wait_until(lambda: len(api.delivered(1)) == 1, timeout=5)
+        assert time.monotonic() - started < 2.0 + 1.5  # CLI start-up included
+    assert "sent 1" in err.decode()
+    assert api.delivered(1)[0]["text"].startswith("<b>From the CLI</b>")
+
+
+def run_bot_process(api: BotApiStandIn, db_path: Path, **env: str) -> subprocess.Popen[bytes]:
+    environment = {
+        **os.environ, "BOT_TOKEN": api.token, "TELEGRAM_API_URL": api.base_url,
+        "DATABASE_PATH": str(db_path), "BROADCAST_RATE": "1000", "LOG_LEVEL": "WARNING", **env,
+    }  # fmt: skip
+    command = [str(Path(sys.executable).with_name("articlebot")), "run"]
+    return subprocess.Popen(command, env=environment)
+
+
+async def test_sigkill_mid_broadcast_then_restart_delivers_each_card_once(
+    api: BotApiStandIn, storage: Storage, db_path: Path
+) -> None:
+    chats = range(10_000, 12_000)
+    await subscribe_private(storage, *chats)
+    stored = await storage.articles.add(article(1))
+    process = run_bot_process(api, db_path)
+    try:
+        await wait_until(lambda: len(api.delivered()) >= 400, timeout=30)
+        process.kill()
+        await asyncio.to_thread(process.wait, 10)
+        sent_before = len(api.delivered())
+        assert sent_before < 2000  # killed mid-broadcast
+        process = run_bot_process(api, db_path)
+        await wait_until(lambda: settled(storage, stored.id), timeout=60)
+    finally:
+        process.terminate()
+        await asyncio.to_thread(process.wait, 10)
+    per_chat = {chat_id: len(api.delivered(chat_id)) for chat_id in chats}
+    assert min(per_chat.values()) == 1  # nobody missed
+    twice = [chat_id for chat_id, n in per_chat.items() if n > 1]
+    assert len(twice) <= 32  # at most the wave in flight at the kill (the concurrency)
+    assert max(per_chat.values()) <= 2
+    assert set((await statuses(storage, stored.id)).values()) == {"sent"}
+
+
+async def test_sigterm_stops_promptly_and_leaves_nothing_in_flight(
+    api: BotApiStandIn, storage: Storage, db_path: Path
+) -> None:
+    await subscribe_private(storage, *range(20_000, 20_500))
+    stored = await storage.articles.add(article(1))
+    process = run_bot_process(api, db_path, BROADCAST_RATE="100")
+    try:
+        await wait_until(lambda: len(api.delivered()) >= 50, timeout=30)
+        process.terminate()
+        started = time.monotonic()
+        await asyncio.to_thread(process.wait, 10)
+        assert time.monotonic() - started < 5
+        assert process.returncode == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    found = await statuses(storage, stored.id)
+    assert "sending" not in found.values()
+    sent = [chat for chat, status in found.items() if status == "sent"]
+    assert len(sent) == len(api.delivered())  # everything sent was recorded as sent
+    assert "pending" in found.values()
+
+
+async def test_cli_stats_show_broadcasts_in_progress(storage: Storage) -> None:
+    await subscribe_private(storage, 1, 2)
+    await storage.articles.add(article(1, title="Going out"))
+    figures = await storage.stats()
+    (running,) = figures["broadcasts_in_progress"]
+    assert (running["title"], running["total"], running["pending"]) == ("Going out", 2, 2)
+
+
+async def test_no_stray_errors_in_a_clean_broadcast(
+    api: BotApiStandIn, storage: Storage, caplog: pytest.LogCaptureFixture
+) -> None:
+    await subscribe_private(storage, 1, 2, 3)
+    with caplog.at_level(logging.INFO):
+        async with running_bot(api, storage):
+            stored = await storage.articles.add(article(1))
+            await wait_until(lambda: settled(storage, stored.id))
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
