@@ -19,13 +19,13 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.request import HTTPXRequest
 
 from bot import callbacks
 from bot.broadcast import DeliveryWorker
 from bot.context import BotApplication, BotContext, BotData
 from bot.handlers import broadcasts, errors, inline, reader, subscriptions
 from bot.i18n import N_, Catalog
+from bot.transport import AiohttpRequest
 from config import Settings
 from storage import Storage
 
@@ -69,6 +69,8 @@ def build_application(settings: Settings, storage: Storage | None = None) -> Bot
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
+        .request(AiohttpRequest(connection_pool_size=32))
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
         .concurrent_updates(16)
         .post_init(post_init)
         .post_shutdown(post_shutdown)
@@ -160,7 +162,7 @@ async def broadcast_bot(settings: Settings) -> Bot:
     bot = Bot(
         settings.bot_token.get_secret_value(),
         base_url=settings.telegram_api_url,
-        request=HTTPXRequest(connection_pool_size=settings.broadcast_concurrency + 2),
+        request=AiohttpRequest(connection_pool_size=settings.broadcast_concurrency + 2),
     )
     await bot.initialize()
     return bot

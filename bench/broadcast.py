@@ -1,0 +1,139 @@
+"""Broadcast throughput: the delivery engine against a plain python-telegram-bot loop.
+
+    python bench/broadcast.py [--sizes 10000,100000] [--concurrency 32]
+
+Both run as child processes sending to the Bot API stand-in (this process, 127.0.0.1, no
+rate limit). The engine is the real `articlebot run` with BROADCAST_RATE=1000, draining an
+outbox of one article to N subscribers; the baseline sends the same N messages with the same
+concurrency and nothing else. Reported: deliveries per second, the child's CPU milliseconds
+per delivery (from /proc), the engine's peak memory (VmHWM), and the time from the article
+being added to its first delivery.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.commands import ROOT, cpu_seconds
+from bench.common import table
+from bot.sandbox import BotApiStandIn
+from storage import NewArticle, Storage
+from storage.text import now_iso
+
+CACHE = Path(__file__).resolve().parent / ".cache"
+
+
+async def prepare(path: Path, size: int) -> None:
+    for old in path.parent.glob(path.name + "*"):
+        old.unlink()
+    store = await Storage.open(path)
+    now = now_iso()
+    try:
+        async with store.db.atomic() as conn:
+            await conn.executemany(
+                "INSERT INTO chats (chat_id, type, created_at, updated_at) VALUES (?, ?, ?, ?)",
+                [(chat_id, "private", now, now) for chat_id in range(1, size + 1)],
+            )
+            await conn.executemany(
+                "INSERT INTO subscriptions (chat_id, created_at, updated_at) VALUES (?, ?, ?)",
+                [(chat_id, now, now) for chat_id in range(1, size + 1)],
+            )
+    finally:
+        await store.close()
+
+
+def peak_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def engine(size: int, concurrency: int) -> dict[str, float]:
+    path = CACHE / f"broadcast-{size}.db"
+    await prepare(path, size)
+    async with BotApiStandIn() as api:
+        env = {**os.environ, "BOT_TOKEN": api.token, "TELEGRAM_API_URL": api.base_url,
+               "DATABASE_PATH": str(path), "BROADCAST_RATE": "1000", "LOG_LEVEL": "WARNING",
+               "BROADCAST_CONCURRENCY": str(concurrency)}  # fmt: skip
+        process = await asyncio.create_subprocess_exec(
+            str(Path(sys.executable).with_name("articlebot")), "run", env=env, cwd=ROOT
+        )
+        try:
+            await api.wait_for("deleteWebhook", timeout=30)
+            await asyncio.sleep(1.0)
+            store = await Storage.open(path)
+            try:
+                added = time.perf_counter()
+                await store.articles.add(NewArticle(url="https://news.example/b", title="Title",
+                                                    summary="A summary."))  # fmt: skip
+            finally:
+                await store.close()
+            first = await api.wait_for("sendMessage", timeout=30)
+            first_at = time.perf_counter()
+            cpu_at_first = cpu_seconds(process.pid)
+            while len(api.delivered()) < size:  # noqa: ASYNC110 - polling a counter
+                await asyncio.sleep(0.05)
+            elapsed = time.perf_counter() - first_at
+            cpu = cpu_seconds(process.pid) - cpu_at_first
+            memory = peak_mib(process.pid)
+            assert first is not None
+        finally:
+            api.drain()
+            process.terminate()
+            await asyncio.wait_for(process.wait(), 30)
+    return {
+        "rate": (size - 1) / elapsed,
+        "cpu_ms": cpu * 1000 / size,
+        "peak_mib": memory,
+        "first_ms": (first_at - added) * 1000,
+    }
+
+
+async def baseline(size: int, concurrency: int) -> dict[str, float]:
+    async with BotApiStandIn() as api:
+        env = {**os.environ, "BOT_TOKEN": api.token, "TELEGRAM_API_URL": api.base_url}
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, str(ROOT / "bench" / "bare_broadcast.py"), "1", str(size),
+            str(concurrency), env=env, stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, _ = await process.communicate()
+    figures = json.loads(out)
+    return {"rate": size / figures["seconds"], "cpu_ms": figures["cpu_seconds"] * 1000 / size}
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--concurrency", type=int, default=32)
+    args = parser.parse_args()
+    CACHE.mkdir(exist_ok=True)
+    rows = []
+    for size in (int(s) for s in args.sizes.split(",")):
+        ours = await engine(size, args.concurrency)
+        base = await baseline(size, args.concurrency)
+        rows.append([
+            f"{size:,}", ours["rate"], ours["cpu_ms"], ours["peak_mib"], ours["first_ms"],
+            base["rate"], base["cpu_ms"], ours["cpu_ms"] / base["cpu_ms"],
+        ])  # fmt: skip
+        print(f"{size:,} subscribers measured", flush=True)
+    print()
+    print(
+        table(
+            ["subscribers", "engine msg/s", "CPU ms/msg", "peak MiB", "add→first ms",
+             "bare PTB msg/s", "bare CPU ms/msg", "CPU ratio"],
+            rows,
+        )
+    )  # fmt: skip
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
