@@ -1,5 +1,6 @@
 """The baseline for bench/broadcast.py: a plain python-telegram-bot loop sending one message
-to each chat with the same concurrency, no outbox, no database. Prints JSON figures."""
+to each chat with the same concurrency, no outbox, no database. The transport is PTB's
+default (httpx) or the project's AiohttpRequest. Prints JSON figures."""
 
 from __future__ import annotations
 
@@ -8,17 +9,23 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 
 from telegram import Bot
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest, HTTPXRequest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.transport import AiohttpRequest
 
 
-async def main(first_chat: int, count: int, concurrency: int) -> None:
-    bot = Bot(
-        os.environ["BOT_TOKEN"],
-        base_url=os.environ["TELEGRAM_API_URL"],
-        request=HTTPXRequest(connection_pool_size=concurrency + 2),
+async def main(first_chat: int, count: int, concurrency: int, transport: str) -> None:
+    request: BaseRequest = (
+        AiohttpRequest(connection_pool_size=concurrency + 2)
+        if transport == "aiohttp"
+        else HTTPXRequest(connection_pool_size=concurrency + 2)
     )
+    bot = Bot(os.environ["BOT_TOKEN"], base_url=os.environ["TELEGRAM_API_URL"], request=request)
     async with bot:
         semaphore = asyncio.Semaphore(concurrency)
 
@@ -36,4 +43,4 @@ async def main(first_chat: int, count: int, concurrency: int) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])))
+    asyncio.run(main(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]))

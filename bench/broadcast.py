@@ -4,8 +4,10 @@
 
 Both run as child processes sending to the Bot API stand-in (this process, 127.0.0.1, no
 rate limit). The engine is the real `articlebot run` with BROADCAST_RATE=1000, draining an
-outbox of one article to N subscribers; the baseline sends the same N messages with the same
-concurrency and nothing else. Reported: deliveries per second, the child's CPU milliseconds
+outbox of one article to N subscribers; the baselines send the same N messages with the same
+concurrency and nothing else, through PTB's default httpx transport and through the same
+AiohttpRequest the engine uses (the ratio of the engine's CPU to the latter is what the
+outbox costs). Reported: deliveries per second, the child's CPU milliseconds
 per delivery (from /proc), the engine's peak memory (VmHWM), and the time from the article
 being added to its first delivery.
 """
@@ -98,12 +100,12 @@ async def engine(size: int, concurrency: int) -> dict[str, float]:
     }
 
 
-async def baseline(size: int, concurrency: int) -> dict[str, float]:
+async def baseline(size: int, concurrency: int, transport: str) -> dict[str, float]:
     async with BotApiStandIn() as api:
         env = {**os.environ, "BOT_TOKEN": api.token, "TELEGRAM_API_URL": api.base_url}
         process = await asyncio.create_subprocess_exec(
             sys.executable, str(ROOT / "bench" / "bare_broadcast.py"), "1", str(size),
-            str(concurrency), env=env, stdout=asyncio.subprocess.PIPE,
+            str(concurrency), transport, env=env, stdout=asyncio.subprocess.PIPE,
         )  # fmt: skip
         out, _ = await process.communicate()
     figures = json.loads(out)
@@ -119,17 +121,20 @@ async def main() -> None:
     rows = []
     for size in (int(s) for s in args.sizes.split(",")):
         ours = await engine(size, args.concurrency)
-        base = await baseline(size, args.concurrency)
+        httpx = await baseline(size, args.concurrency, "httpx")
+        same = await baseline(size, args.concurrency, "aiohttp")
         rows.append([
             f"{size:,}", ours["rate"], ours["cpu_ms"], ours["peak_mib"], ours["first_ms"],
-            base["rate"], base["cpu_ms"], ours["cpu_ms"] / base["cpu_ms"],
+            httpx["rate"], httpx["cpu_ms"], same["rate"], same["cpu_ms"],
+            ours["cpu_ms"] / same["cpu_ms"],
         ])  # fmt: skip
         print(f"{size:,} subscribers measured", flush=True)
     print()
     print(
         table(
             ["subscribers", "engine msg/s", "CPU ms/msg", "peak MiB", "add→first ms",
-             "bare PTB msg/s", "bare CPU ms/msg", "CPU ratio"],
+             "PTB+httpx msg/s", "CPU ms/msg", "PTB+aiohttp msg/s", "CPU ms/msg",
+             "outbox CPU ratio"],
             rows,
         )
     )  # fmt: skip
