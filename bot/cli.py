@@ -12,16 +12,20 @@ import functools
 import html
 import json
 import re
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 import click
 
 from config import Settings, SettingsError, load_settings
 from storage import Article, NewArticle, SearchPage, Storage, StorageError
 from storage.text import parse_datetime, parse_tags
+
+if TYPE_CHECKING:
+    from bot.context import BotApplication
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -100,7 +104,11 @@ def run(ctx: Context) -> None:
         secrets.append(settings.webhook_secret.get_secret_value())
     logs.configure(settings.log_level, settings.log_format, secrets)
     try:
-        build_application(settings).run_polling(allowed_updates=ALLOWED_UPDATES)
+        application = build_application(settings)
+        if settings.bot_mode == "webhook":
+            asyncio.run(run_webhook(application, settings))
+        else:
+            application.run_polling(allowed_updates=ALLOWED_UPDATES)
     except InvalidToken:
         raise click.ClickException(
             "Telegram rejected BOT_TOKEN: check it with @BotFather"
@@ -109,6 +117,18 @@ def run(ctx: Context) -> None:
         raise click.ClickException(f"cannot reach the Bot API: {logs.redact(str(exc))}") from None
     except StorageError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+async def run_webhook(application: BotApplication, settings: Settings) -> None:
+    """Serve the webhook until SIGTERM or SIGINT."""
+    from bot.webhook import serving_webhook
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signal_number, stop.set)
+    async with serving_webhook(application, settings):
+        await stop.wait()
 
 
 @cli.command()

@@ -6,13 +6,16 @@ the variable, never a pydantic traceback.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 TELEGRAM_API_URL = "https://api.telegram.org/bot"
+SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+SECRET_HINT = 'generate one with: python -c "import secrets; print(secrets.token_urlsafe(32))"'
 
 
 class SettingsError(Exception):
@@ -65,6 +68,25 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value
 
+    @field_validator("webhook_secret")
+    @classmethod
+    def _check_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not SECRET_SHAPE.fullmatch(value.get_secret_value()):
+            raise ValueError("use 1-256 characters of A-Z, a-z, 0-9, _ and - " + SECRET_HINT)
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_url_and_secret(self) -> Settings:
+        if self.bot_mode != "webhook":
+            return self
+        if not self.webhook_url or not self.webhook_url.startswith(("https://", "http://")):
+            raise ValueError(
+                "WEBHOOK_URL (the public https:// address) is required in webhook mode"
+            )
+        if self.webhook_secret is None:
+            raise ValueError("WEBHOOK_SECRET is required in webhook mode; " + SECRET_HINT)
+        return self
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_level(cls, value: object) -> object:
@@ -82,7 +104,7 @@ def load_settings(**overrides: object) -> Settings:
 def describe(exc: ValidationError) -> str:
     lines = []
     for error in exc.errors(include_url=False, include_input=False):
-        name = "_".join(str(part) for part in error["loc"]).upper() or "settings"
+        name = "_".join(str(part) for part in error["loc"]).upper() or "BOT_MODE=webhook"
         message = error["msg"].removeprefix("Value error, ")
         lines.append(f"invalid setting {name}: {message}")
     return "\n".join(lines)

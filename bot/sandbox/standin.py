@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
-from aiohttp import web
+from aiohttp import ClientSession, web
 
 TOKEN = "123456:TEST-standin-token-not-secret"
 BOT_USER = {
@@ -322,6 +322,24 @@ class BotApiStandIn:
         assert call is not None
         return call
 
+    async def deliver_to_webhook(
+        self, update: dict[str, Any], *, secret: str | None = None
+    ) -> int:
+        """POST an update to the webhook the bot registered, as Telegram does; returns the
+        HTTP status. `secret` overrides the registered secret token (None: send it)."""
+        registered = self.calls_to("setWebhook")[-1]
+        token = registered.get("secret_token") if secret is None else secret
+        headers = {"X-Telegram-Bot-Api-Secret-Token": token} if token else {}
+        async with (
+            ClientSession() as session,
+            session.post(registered["url"], json=update, headers=headers) as response,
+        ):
+            return response.status
+
+    def update(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """A raw update, not queued (for webhook delivery)."""
+        return {"update_id": next(self._update_ids), kind: payload}
+
     def drain(self) -> None:
         """Answer long polls at once from now on, so a bot polling us can stop quickly."""
         self._draining = True
@@ -409,6 +427,9 @@ class BotApiStandIn:
         return self._updates[:limit]
 
     async def _api_deleteWebhook(self, params: dict[str, Any]) -> Any:
+        return True
+
+    async def _api_setWebhook(self, params: dict[str, Any]) -> Any:
         return True
 
     async def _api_setMyCommands(self, params: dict[str, Any]) -> Any:

@@ -1,0 +1,98 @@
+"""Webhook mode: Telegram POSTs updates to us; an aiohttp server takes them.
+
+Only requests carrying our `X-Telegram-Bot-Api-Secret-Token` are accepted (403 otherwise).
+Telegram may deliver an update again when an answer is slow; a repeated `update_id` is
+acknowledged and dropped. `GET /healthz` answers load balancers.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from telegram import Update
+
+from bot.app import ALLOWED_UPDATES
+from bot.context import BotApplication
+from config import Settings
+
+log = logging.getLogger(__name__)
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+REMEMBERED_UPDATES = 10_000
+
+
+class WebhookReceiver:
+    def __init__(self, application: BotApplication, secret: str) -> None:
+        self.application = application
+        self._secret = secret.encode()
+        self._seen: set[int] = set()
+        self._order: deque[int] = deque()
+
+    async def receive(self, request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, self._secret):
+            log.warning("webhook request refused: wrong or missing secret token")
+            return web.Response(status=403, text="forbidden")
+        try:
+            data = await request.json()
+            update_id = int(data["update_id"])
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+            return web.Response(status=400, text="not an update")
+        if self._remember(update_id):
+            await self.application.update_queue.put(Update.de_json(data, self.application.bot))
+        else:
+            log.info("repeated update_id=%s ignored", update_id)
+        return web.Response(text="ok")
+
+    async def health(self, request: web.Request) -> web.Response:
+        worker = self.application.bot_data.worker
+        healthy = self.application.running and (worker is None or worker.running)
+        return web.json_response({"ok": healthy}, status=200 if healthy else 503)
+
+    def _remember(self, update_id: int) -> bool:
+        """True the first time an update id is seen."""
+        if update_id in self._seen:
+            return False
+        self._seen.add(update_id)
+        self._order.append(update_id)
+        if len(self._order) > REMEMBERED_UPDATES:
+            self._seen.discard(self._order.popleft())
+        return True
+
+
+@asynccontextmanager
+async def serving_webhook(application: BotApplication, settings: Settings) -> AsyncIterator[int]:
+    """The bot started, its webhook registered and the server listening; yields the port."""
+    assert settings.webhook_url is not None
+    assert settings.webhook_secret is not None
+    secret = settings.webhook_secret.get_secret_value()
+    receiver = WebhookReceiver(application, secret)
+    server = web.Application()
+    server.router.add_post(urlsplit(settings.webhook_url).path or "/", receiver.receive)
+    server.router.add_get("/healthz", receiver.health)
+    runner = web.AppRunner(server, access_log=None)
+    async with application:
+        assert application.post_init is not None
+        await application.post_init(application)
+        await application.start()
+        await runner.setup()
+        site = web.TCPSite(runner, settings.webhook_listen, settings.webhook_port)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        await application.bot.set_webhook(
+            settings.webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES
+        )
+        log.info("webhook mode: listening on %s:%s", settings.webhook_listen, port)
+        try:
+            yield port
+        finally:
+            await runner.cleanup()
+            await application.stop()
+    assert application.post_shutdown is not None
+    await application.post_shutdown(application)

@@ -1,0 +1,101 @@
+"""Webhook mode end to end: the stand-in POSTs updates to the bot's aiohttp server."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from bot.app import build_application
+from bot.sandbox import BotApiStandIn
+from bot.webhook import serving_webhook
+from config import SettingsError, load_settings
+from storage import Storage
+from tests.e2e import settings_for
+
+SECRET = "s3cret-token_value"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+async def webhook(api: BotApiStandIn, storage: Storage) -> AsyncIterator[str]:
+    port = free_port()
+    settings = settings_for(
+        api, bot_mode="webhook", webhook_url=f"http://127.0.0.1:{port}/telegram",
+        webhook_secret=SECRET, webhook_listen="127.0.0.1", webhook_port=port,
+    )  # fmt: skip
+    async with serving_webhook(build_application(settings, storage), settings):
+        yield f"http://127.0.0.1:{port}"
+
+
+def latest_update(api: BotApiStandIn) -> dict[str, object]:
+    message = {"message_id": 1, "date": 0, "chat": api.private_chat(42), "from": api.user(),
+               "text": "/latest", "entities": [{"type": "bot_command", "offset": 0,
+                                                "length": 7}]}  # fmt: skip
+    return api.update("message", message)
+
+
+async def test_registers_the_webhook_with_its_secret(api: BotApiStandIn, webhook: str) -> None:
+    (call,) = api.calls_to("setWebhook")
+    assert call["url"] == f"{webhook}/telegram"
+    assert call["secret_token"] == SECRET
+    assert "my_chat_member" in call["allowed_updates"]
+
+
+async def test_updates_with_the_secret_are_processed_once(
+    api: BotApiStandIn, webhook: str
+) -> None:
+    update = latest_update(api)
+    assert await api.deliver_to_webhook(update) == 200
+    await api.wait_for("sendMessage", chat_id=42)
+    assert await api.deliver_to_webhook(update) == 200  # Telegram retried it
+    # A later update, answered after the repeat had its chance to be (wrongly) processed:
+    assert await api.deliver_to_webhook(api.update("message", {
+        "message_id": 2, "date": 0, "chat": api.private_chat(42), "from": api.user(),
+        "text": "/help", "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+    })) == 200  # fmt: skip
+    await api.wait_for("sendMessage", where=lambda c: "What I can do" in c["text"])
+    latest_replies = [c for c in api.calls_to("sendMessage") if "no articles yet" in c["text"]]
+    assert len(latest_replies) == 1
+
+
+@pytest.mark.parametrize("secret", ["", "wrong-secret"])
+async def test_requests_without_the_secret_get_403(
+    api: BotApiStandIn, webhook: str, secret: str
+) -> None:
+    assert await api.deliver_to_webhook(latest_update(api), secret=secret) == 403
+    assert api.calls_to("sendMessage") == []
+
+
+async def test_health_and_garbage(webhook: str) -> None:
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{webhook}/healthz") as response:
+            assert response.status == 200
+            assert await response.json() == {"ok": True}
+        headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+        async with session.post(f"{webhook}/telegram", data=b"{nope", headers=headers) as bad:
+            assert bad.status == 400
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"webhook_url": "https://bot.example/tg"}, "WEBHOOK_SECRET is required"),
+        ({"webhook_secret": "abc"}, "WEBHOOK_URL"),
+        ({"webhook_url": "https://b.example/t", "webhook_secret": "has space"}, "A-Z"),
+    ],
+)
+def test_webhook_settings_are_checked(values: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(_env_file=None, bot_mode="webhook", **values)
+    assert message in str(caught.value)
+    assert "has space" not in str(caught.value)  # secrets never echoed
+    if "SECRET is required" in message:
+        assert "secrets.token_urlsafe" in str(caught.value)
