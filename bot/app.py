@@ -5,7 +5,14 @@ from __future__ import annotations
 import logging
 import os
 
-from telegram import Bot, BotCommand, BotCommandScopeDefault, LinkPreviewOptions, Update
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeDefault,
+    LinkPreviewOptions,
+    Update,
+    User,
+)
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -17,6 +24,7 @@ from telegram.ext import (
     Defaults,
     InlineQueryHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -82,6 +90,7 @@ def build_application(settings: Settings, storage: Storage | None = None) -> Bot
     data.storage = storage
     data.owns_storage = storage is None
 
+    application.add_handler(TypeHandler(Update, errors.log_update), group=-1)
     application.add_handlers(
         [
             CommandHandler("start", reader.start, filters=NEW_MESSAGES),
@@ -154,6 +163,20 @@ async def post_shutdown(application: BotApplication) -> None:
     if data.owns_storage and data.storage is not None:
         await data.storage.close()
         data.storage = None
+
+
+async def check_token(settings: Settings) -> User:
+    """Ask Telegram who we are before starting: a wrong token or an unreachable API becomes
+    one clear error (InvalidToken / NetworkError) instead of a failed start-up."""
+    assert settings.bot_token is not None
+    request = AiohttpRequest(connection_pool_size=1)
+    await request.initialize()
+    try:
+        bot = Bot(settings.bot_token.get_secret_value(), base_url=settings.telegram_api_url,
+                  request=request)  # fmt: skip
+        return await bot.get_me()
+    finally:
+        await request.shutdown()
 
 
 async def broadcast_bot(settings: Settings) -> Bot:

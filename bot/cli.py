@@ -97,13 +97,15 @@ def run(ctx: Context) -> None:
     from telegram.error import InvalidToken, NetworkError
 
     from bot import logs
-    from bot.app import ALLOWED_UPDATES, build_application
+    from bot.app import ALLOWED_UPDATES, build_application, check_token
 
     secrets = [settings.bot_token.get_secret_value()]
     if settings.webhook_secret is not None:
         secrets.append(settings.webhook_secret.get_secret_value())
     logs.configure(settings.log_level, settings.log_format, secrets)
     try:
+        me = asyncio.run(check_token(settings))
+        click.echo(f"articlebot: running as @{me.username} ({settings.bot_mode})", err=True)
         application = build_application(settings)
         if settings.bot_mode == "webhook":
             asyncio.run(run_webhook(application, settings))

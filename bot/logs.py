@@ -6,6 +6,7 @@ import json
 import logging
 import re
 from collections.abc import Iterable
+from typing import TextIO
 
 # Bot tokens look like 123456789:AA...; redact anything of that shape, known or not.
 TOKEN_SHAPE = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")
@@ -46,8 +47,11 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     return TOKEN_SHAPE.sub(REDACTED, text)
 
 
-def configure(level: str, log_format: str, secrets: Iterable[str]) -> None:
-    handler = logging.StreamHandler()
+def configure(
+    level: str, log_format: str, secrets: Iterable[str], stream: TextIO | None = None
+) -> logging.Handler:
+    """Route every log record through one redacting handler; returns that handler."""
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(
         RedactingFormatter(
             secrets,
@@ -61,3 +65,4 @@ def configure(level: str, log_format: str, secrets: Iterable[str]) -> None:
     # httpx logs every request URL at INFO, and the URL contains the token.
     for noisy in ("httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    return handler

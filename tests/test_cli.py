@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sqlite3
@@ -244,3 +245,24 @@ def test_the_installed_command_never_prints_a_traceback(tmp_path: Path) -> None:
         )
         assert proc.returncode in (0, 1, 2), (args, proc.stderr)
         assert "Traceback" not in proc.stderr + proc.stdout, args
+
+
+async def test_run_with_a_token_telegram_rejects(tmp_path: Path) -> None:
+    from bot.sandbox import BotApiStandIn
+
+    async with BotApiStandIn() as api:
+        env = {
+            **os.environ,
+            "BOT_TOKEN": "999:wrong-token-for-this-test-abcdefghijk",
+            "TELEGRAM_API_URL": api.base_url,
+            "DATABASE_PATH": str(tmp_path / "x.db"),
+        }
+        proc = await asyncio.create_subprocess_exec(
+            str(Path(sys.executable).with_name("articlebot")), "run", env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 1
+    assert "Telegram rejected BOT_TOKEN" in err.decode()
+    assert "Traceback" not in err.decode()
+    assert "wrong-token" not in (out + err).decode()

@@ -13,6 +13,24 @@ from bot.context import BotContext
 log = logging.getLogger(__name__)
 
 
+async def log_update(update: object, context: BotContext) -> None:
+    """One line per incoming update, before any handler runs."""
+    if not isinstance(update, Update):
+        return
+    chat, user, message = update.effective_chat, update.effective_user, update.effective_message
+    command = ""
+    if message is not None and message.text and message.text.startswith("/"):
+        command = message.text.split()[0][:64]
+    elif update.callback_query is not None:
+        command = f"button:{(update.callback_query.data or '')[:16]}"
+    elif update.inline_query is not None:
+        command = "inline"
+    log.info(
+        "update update_id=%s chat_id=%s user_id=%s command=%s",
+        update.update_id, chat.id if chat else None, user.id if user else None, command or "-",
+    )  # fmt: skip
+
+
 async def on_error(update: object, context: BotContext) -> None:
     update_id = update.update_id if isinstance(update, Update) else None
     log.error("unhandled error update_id=%s", update_id, exc_info=context.error)
