@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import json
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -356,11 +357,14 @@ class BotApiStandIn:
             return _error(401, "Unauthorized")
         method = request.match_info["method"]
         params = await _read_params(request)
-        if method != "getUpdates":
-            call = Call(method, params)
-            await self._record(call)
         if self.delay:
             await asyncio.sleep(self.delay)
+        response = await self._answer(method, params)
+        if method != "getUpdates":  # recorded once answered: waiters see the result too
+            await self._record(Call(method, params))
+        return response
+
+    async def _answer(self, method: str, params: dict[str, Any]) -> web.Response:
         if method == "sendMessage" and self.enforce_limits and self._over_limit(params):
             self.throttled += 1
             return _error(429, "Too Many Requests: retry after 1", {"retry_after": 1})
@@ -381,8 +385,22 @@ class BotApiStandIn:
         except _ApiError as exc:
             return _error(400, exc.description)
         if method != "getUpdates":
-            call.params["_result"] = result
+            params["_result"] = result
         return web.json_response({"ok": True, "result": result})
+
+    def _has_calls_after(self, index: int) -> bool:
+        return len(self.calls) > index
+
+    async def follow(self, start: int = 0) -> AsyncIterator[Call]:
+        """Every call from index `start` on, as it is made; never ends by itself."""
+        index = start
+        while True:
+            async with self._new_call:
+                await self._new_call.wait_for(functools.partial(self._has_calls_after, index))
+                new = self.calls[index:]
+            index += len(new)
+            for call in new:
+                yield call
 
     def _over_limit(self, params: dict[str, Any]) -> bool:
         now = time.monotonic()
