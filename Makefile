@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/articlebot run
+	$(BIN)/articlebot run --sandbox-if-no-token
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

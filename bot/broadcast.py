@@ -311,12 +311,12 @@ class DeliveryWorker:
     async def report(self, progress: Progress) -> None:
         """Edit (or first send) the publisher's progress message; close finished ones."""
         now = time.monotonic()
-        previous = self._snapshots.get(progress.article_id)
+        # The rate since this process first saw the broadcast: steadier than the last step.
+        first = self._snapshots.setdefault(progress.article_id, Snapshot(progress.done, now))
         rate = eta = None
-        if previous is not None and now > previous.at and progress.done > previous.done:
-            rate = (progress.done - previous.done) / (now - previous.at)
+        if now > first.at and progress.done > first.done:
+            rate = (progress.done - first.done) / (now - first.at)
             eta = progress.pending / rate
-        self._snapshots[progress.article_id] = Snapshot(progress.done, now)
         finished = progress.pending == 0
         if finished:
             await self.storage.deliveries.finish(progress.article_id)

@@ -85,10 +85,23 @@ def cli(click_ctx: click.Context, database: Path | None) -> None:
 
 
 @cli.command()
+@click.option(
+    "--sandbox-if-no-token",
+    is_flag=True,
+    help="Without BOT_TOKEN, start the offline sandbox instead of failing (make run).",
+)
 @click.pass_obj
-def run(ctx: Context) -> None:
+def run(ctx: Context, sandbox_if_no_token: bool) -> None:
     """Run the bot (polling or webhook, as configured)."""
     settings = ctx.settings
+    if settings.bot_token is None and sandbox_if_no_token:
+        click.echo(
+            "No BOT_TOKEN set: starting the offline sandbox (a stand-in Telegram on "
+            "127.0.0.1, demo articles, you chat here). To run on Telegram, put BOT_TOKEN "
+            "in .env and run `make run` again."
+        )
+        start_sandbox(subscribers=20)
+        return
     if settings.bot_token is None:
         raise click.ClickException(
             "BOT_TOKEN is not set: get one from @BotFather and put it in .env (see .env.example)"
@@ -119,6 +132,28 @@ def run(ctx: Context) -> None:
         raise click.ClickException(f"cannot reach the Bot API: {logs.redact(str(exc))}") from None
     except StorageError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+@cli.command()
+@click.option(
+    "--subscribers",
+    default=20,
+    type=click.IntRange(0, 10_000),
+    show_default=True,
+    help="Simulated subscribers, to watch a broadcast's progress.",
+)
+def sandbox(subscribers: int) -> None:
+    """Try the bot offline: a stand-in Telegram, demo articles, a chat in this terminal."""
+    start_sandbox(subscribers)
+
+
+def start_sandbox(subscribers: int) -> None:
+    from bot.sandbox.terminal import run_sandbox
+
+    try:
+        asyncio.run(run_sandbox(subscribers))
+    except KeyboardInterrupt:
+        click.echo("\nbye")
 
 
 async def run_webhook(application: BotApplication, settings: Settings) -> None:

@@ -465,7 +465,10 @@ def broadcast_progress(
     if rate is not None and progress.pending:
         lines.append(_("{rate} messages/s", rate=f"{rate:.1f}"))
     if eta_seconds is not None and progress.pending:
-        lines.append(_("about {minutes} min left", minutes=f"{eta_seconds / 60:.1f}"))
+        if eta_seconds < 90:
+            lines.append(_("about {seconds} s left", seconds=f"{eta_seconds:.0f}"))
+        else:
+            lines.append(_("about {minutes} min left", minutes=f"{eta_seconds / 60:.0f}"))
     markup = None
     if progress.pending and not progress.cancelled:
         cancel = CancelBroadcast(progress.article_id).encode()

@@ -226,8 +226,10 @@ class ArticleRepository:
         marks = ", ".join("?" * len(ids))
         rows = await self._db.fetchall(
             f"""SELECT {", ".join("a." + c for c in COLUMNS.split(", "))},
-                       snippet(articles_fts, -1, char(2), char(3), '…', {SNIPPET_TOKENS})
-                       AS snippet
+                       snippet(articles_fts, 1, char(2), char(3), '…', {SNIPPET_TOKENS})
+                       AS in_summary,
+                       snippet(articles_fts, 2, char(2), char(3), '…', {SNIPPET_TOKENS})
+                       AS in_body
                 FROM articles_fts JOIN articles AS a ON a.id = articles_fts.rowid
                 WHERE articles_fts MATCH ? AND articles_fts.rowid IN ({marks})""",
             (match, *ids),
@@ -236,13 +238,20 @@ class ArticleRepository:
         return [
             SearchHit(
                 article=Article.from_row(by_id[row["rowid"]]),
-                snippet=highlight(by_id[row["rowid"]]["snippet"]),
+                snippet=highlight(best_snippet(by_id[row["rowid"]])),
                 rank=offset + position,
                 score=row["score"],
             )
             for position, row in enumerate(ranked, start=1)
             if row["rowid"] in by_id
         ]
+
+
+def best_snippet(row: sqlite3.Row) -> str:
+    """The summary's passage, unless only the body has the words highlighted: the title is
+    shown anyway, so a snippet that repeats it says nothing."""
+    summary, body = row["in_summary"] or "", row["in_body"] or ""
+    return body if _OPEN not in summary and _OPEN in body else summary
 
 
 def highlight(snippet: str) -> str:

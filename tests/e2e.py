@@ -8,9 +8,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from bot.app import ALLOWED_UPDATES, build_application
+from bot.app import build_application
 from bot.context import BotApplication
 from bot.sandbox import BotApiStandIn
+from bot.sandbox.running import polling
 from config import Settings
 from storage import Storage
 
@@ -25,24 +26,10 @@ def settings_for(api: BotApiStandIn, **overrides: Any) -> Settings:
 async def running_bot(
     api: BotApiStandIn, storage: Storage, **overrides: Any
 ) -> AsyncIterator[BotApplication]:
-    """The bot polling the stand-in, with the same start and stop steps as `run_polling`."""
+    """The real bot polling the stand-in."""
     application = build_application(settings_for(api, **overrides), storage)
-    async with application:
-        assert application.post_init is not None
-        await application.post_init(application)
-        await application.start()
-        assert application.updater is not None
-        await application.updater.start_polling(
-            poll_interval=0, timeout=1, allowed_updates=ALLOWED_UPDATES
-        )
-        try:
-            yield application
-        finally:
-            api.drain()
-            await application.updater.stop()
-            await application.stop()
-    assert application.post_shutdown is not None
-    await application.post_shutdown(application)
+    async with polling(application, api):
+        yield application
 
 
 async def wait_until(

@@ -90,12 +90,14 @@ async def test_search_ranks_highlights_and_pages(
     api: BotApiStandIn, bot: BotApplication, storage: Storage
 ) -> None:
     for n in range(1, 8):
-        await storage.articles.add(article(n, title=f"Perú report {n}", summary="Economía"))
+        await storage.articles.add(
+            article(n, title=f"Perú report {n}", summary="Economía del Perú")
+        )
     await storage.articles.add(article(99, title="Unrelated"))
     api.push_command("/search peru")
     first = await api.wait_for("sendMessage", chat_id=USER)
     assert first["text"].startswith("🔎 <b>peru</b> — 7 results")
-    assert "<b>Perú</b> report" in first["text"]
+    assert "Economía del <b>Perú</b>" in first["text"]
     assert first.button_data()[-1] == "S5 peru"
 
     mark = api.mark()
