@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# Build stage: a wheel of the project and its dependencies, nothing of the toolchain kept.
+# Build stage: the project and its dependencies in a venv; no build tools are kept.
 FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
@@ -17,10 +17,13 @@ RUN useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin arti
 COPY --from=build /opt/venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
-    DATABASE_PATH=/data/articlebot.db
+    DATABASE_PATH=/data/articlebot.db \
+    WEBHOOK_LISTEN=0.0.0.0
 USER articlebot
 WORKDIR /data
 VOLUME ["/data"]
-HEALTHCHECK --interval=30s --timeout=5s --start-period=10s \
-    CMD ["articlebot", "stats", "--json"]
+EXPOSE 8443
+HEALTHCHECK --interval=30s --timeout=10s --start-period=20s --retries=3 \
+    CMD ["articlebot", "health"]
+STOPSIGNAL SIGTERM
 CMD ["articlebot", "run"]

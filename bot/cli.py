@@ -324,6 +324,37 @@ async def stats(storage: Storage, as_json: bool) -> None:
         click.echo(f"{key.replace('_', ' ')}: {value}")
 
 
+@cli.command()
+@click.pass_obj
+def health(ctx: Context) -> None:
+    """Exit 0 when the bot looks healthy (for container health checks): in webhook mode its
+    /healthz answers; in polling mode its database opens and is up to date."""
+    settings = ctx.settings
+
+    async def check() -> str:
+        if settings.bot_mode == "webhook":
+            import aiohttp
+
+            url = f"http://127.0.0.1:{settings.webhook_port}/healthz"
+            timeout = aiohttp.ClientTimeout(total=5)
+            async with (
+                aiohttp.ClientSession(timeout=timeout) as session,
+                session.get(url) as response,
+            ):
+                if response.status != 200:
+                    raise click.ClickException(f"unhealthy: {url} answered {response.status}")
+            return f"ok: {url}"
+        storage = await ctx.open_storage(migrate=False)
+        async with storage:
+            version = await storage.schema_version()
+        return f"ok: database at schema {version}"
+
+    try:
+        click.echo(asyncio.run(check()))
+    except (StorageError, OSError) as exc:  # refused connections and timeouts are OSErrors
+        raise click.ClickException(f"unhealthy: {exc}") from None
+
+
 @cli.group()
 def db() -> None:
     """Database maintenance."""

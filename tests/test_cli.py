@@ -266,3 +266,20 @@ async def test_run_with_a_token_telegram_rejects(tmp_path: Path) -> None:
     assert "Telegram rejected BOT_TOKEN" in err.decode()
     assert "Traceback" not in err.decode()
     assert "wrong-token" not in (out + err).decode()
+
+
+def test_health_in_polling_mode() -> None:
+    add(1)
+    result = run("health")
+    assert result.exit_code == 0
+    assert "ok: database at schema" in result.stdout
+
+
+def test_health_in_webhook_mode_without_a_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOT_MODE", "webhook")
+    monkeypatch.setenv("WEBHOOK_URL", "https://bot.example/tg")
+    monkeypatch.setenv("WEBHOOK_SECRET", "abc")
+    monkeypatch.setenv("WEBHOOK_PORT", "9")
+    result = run("health")
+    assert result.exit_code == 1
+    assert "unhealthy" in result.stderr
