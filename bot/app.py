@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 
 from telegram import (
     Bot,
@@ -28,14 +29,16 @@ from telegram.ext import (
     filters,
 )
 
-from bot import callbacks
+from bot import callbacks, render
 from bot.broadcast import DeliveryWorker
 from bot.context import BotApplication, BotContext, BotData
-from bot.handlers import broadcasts, errors, inline, reader, subscriptions
-from bot.i18n import N_, Catalog
+from bot.feeds import FeedService
+from bot.handlers import broadcasts, errors, feeds, inline, reader, subscriptions
+from bot.i18n import N_, Catalog, Texts
 from bot.transport import AiohttpRequest
 from config import Settings
 from storage import Storage
+from storage.feeds import Feed
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +101,7 @@ def build_application(settings: Settings, storage: Storage | None = None) -> Bot
             CommandHandler("latest", reader.latest, filters=NEW_MESSAGES),
             CommandHandler("search", reader.search, filters=NEW_MESSAGES),
             CommandHandler("article", reader.article, filters=NEW_MESSAGES),
+            CommandHandler("feeds", feeds.feeds_command, filters=NEW_MESSAGES),
             CommandHandler("subscribe", subscriptions.subscribe, filters=NEW_MESSAGES),
             CommandHandler("unsubscribe", subscriptions.unsubscribe, filters=NEW_MESSAGES),
             CommandHandler(
@@ -152,10 +156,38 @@ async def post_init(application: BotApplication) -> None:
         progress_interval=settings.broadcast_progress_interval,
     )
     await data.worker.start()
+    worker = data.worker
+
+    async def tell_admins(feed: Feed, error: str) -> None:
+        await notify_admins(application, lambda t: render.feed_paused(t, feed, error))
+
+    data.feeds = FeedService(
+        data.storage,
+        interval=settings.feed_interval,
+        allow_private=settings.allow_private_urls,
+        wake=worker.wake,
+        notify=tell_admins,
+    )
+    data.feeds.start()
+
+
+async def notify_admins(application: BotApplication, text: Callable[[Texts], str]) -> None:
+    """A message to every admin; one who cannot be reached does not stop the others."""
+    data = application.bot_data
+    assert data.settings is not None
+    assert data.catalog is not None
+    for admin_id in data.settings.admin_ids:
+        try:
+            await application.bot.send_message(admin_id, text(data.catalog.for_language(None)))
+        except TelegramError as exc:
+            log.warning("could not notify admin user_id=%s: %s", admin_id, exc)
 
 
 async def post_shutdown(application: BotApplication) -> None:
     data = application.bot_data
+    if data.feeds is not None:
+        await data.feeds.stop()
+        data.feeds = None
     if data.worker is not None:
         await data.worker.stop()
         await data.worker.bot.shutdown()

@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.broadcast import DeliveryWorker
+from bot.feeds import FeedService
 from bot.i18n import Catalog, Texts
 from config import Settings
 from storage import Storage
@@ -22,6 +23,7 @@ class BotData:
         self.catalog: Catalog | None = None
         self.owns_storage = False
         self.worker: DeliveryWorker | None = None
+        self.feeds: FeedService | None = None
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

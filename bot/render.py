@@ -30,6 +30,7 @@ from bot.callbacks import (
 from bot.i18n import Texts
 from storage import Article, ChatInfo, SearchPage, Subscription
 from storage.deliveries import Progress
+from storage.feeds import Feed
 
 MAX_MESSAGE = 4096
 SUBSCRIBE_DATA = SubscriptionAction(SubscriptionAction.SUBSCRIBE).encode()
@@ -476,3 +477,46 @@ def broadcast_progress(
             [[InlineKeyboardButton(_("⛔ Cancel"), callback_data=cancel)]]
         )
     return Reply("\n".join(lines), markup)
+
+
+# -- feeds -------------------------------------------------------------------------------
+
+
+def feed_paused(t: Texts, feed: Feed, error: str) -> str:
+    return t.gettext(
+        "⚠️ Feed {id} ({url}) is paused after repeated failed checks: {error}. "
+        "Resume it with /feeds resume {id}",
+        id=feed.id, url=escape(feed.url), error=escape(error),
+    )  # fmt: skip
+
+
+def feed_list(t: Texts, feeds: list[Feed]) -> str:
+    _ = t.gettext
+    if not feeds:
+        return _("No feeds yet. Follow one with /feeds add <i>URL</i>")
+    lines = [_("<b>Feeds</b>")]
+    for feed in feeds:
+        state = _("paused") if not feed.active else _("active")
+        checked = feed.last_checked_at[:16].replace("T", " ") if feed.last_checked_at else "—"
+        line = _("{id}. {title} — {state}, {items} items, last check {checked}",
+                 id=feed.id, title=escape(feed.title or feed.url), state=state,
+                 items=feed.items, checked=checked)  # fmt: skip
+        if feed.error_count:
+            line += "\n   " + _("{count} failed checks: {error}", count=feed.error_count,
+                                  error=escape(feed.last_error or ""))  # fmt: skip
+        lines.append(line)
+    lines.append(_("/feeds add <i>URL</i> · /feeds remove|pause|resume <i>number</i>"))
+    return "\n".join(lines)
+
+
+def feed_followed(t: Texts, feed: Feed, stored: int, announced: int, report: str) -> str:
+    text = t.gettext(
+        "Following {title} (feed {id}): {stored} items archived, {announced} announced. "
+        "New items will be announced as they appear.",
+        title=f"<b>{escape(feed.title or feed.url)}</b>", id=feed.id, stored=stored,
+        announced=announced,
+    )  # fmt: skip
+    if report:
+        text += "\n" + t.gettext("Not everything could be read: {report}",
+                                  report=escape(report))  # fmt: skip
+    return text

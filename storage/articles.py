@@ -87,6 +87,22 @@ class ArticleRepository:
             )
             return int(await _scalar(conn, "SELECT count(*) FROM articles WHERE id > ?", before))
 
+    async def known(self, urls: list[str], guids: list[str]) -> tuple[set[str], set[str]]:
+        """Which of these (normalised) URLs and guids are already stored."""
+        found_urls: set[str] = set()
+        found_guids: set[str] = set()
+        for start in range(0, max(len(urls), len(guids)), 400):
+            url_part, guid_part = urls[start : start + 400], guids[start : start + 400]
+            rows = await self._db.fetchall(
+                f"""SELECT url, guid FROM articles
+                    WHERE url IN ({", ".join("?" * len(url_part)) or "NULL"})
+                       OR guid IN ({", ".join("?" * len(guid_part)) or "NULL"})""",
+                (*url_part, *guid_part),
+            )
+            found_urls.update(row[0] for row in rows)
+            found_guids.update(row[1] for row in rows if row[1])
+        return found_urls, found_guids
+
     async def get(self, article_id: int, *, with_body: bool = True) -> Article:
         columns = COLUMNS + (", body" if with_body else "")
         row = await self._db.fetchone(

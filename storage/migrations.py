@@ -165,6 +165,14 @@ MIGRATIONS += (
     ),
 )
 
+MIGRATIONS += (
+    Migration(
+        4,
+        "articles by source, to count what each feed brought",
+        ("CREATE INDEX articles_by_source ON articles (source)",),
+    ),
+)
+
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

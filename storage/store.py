@@ -13,6 +13,7 @@ from storage.chats import ChatRepository
 from storage.db import Database
 from storage.deliveries import DeliveryRepository
 from storage.errors import DatabaseUnavailable, StorageError
+from storage.feeds import FeedRepository
 from storage.migrations import LATEST_VERSION, MIGRATIONS, Migration, apply, current_version
 
 
@@ -22,6 +23,7 @@ class Storage:
         self.articles = ArticleRepository(db)
         self.chats = ChatRepository(db)
         self.deliveries = DeliveryRepository(db)
+        self.feeds = FeedRepository(db)
 
     @classmethod
     async def open(cls, path: Path, *, busy_timeout: float = 5.0, migrate: bool = True) -> Storage:

@@ -1,0 +1,309 @@
+"""Feeds: parse RSS/Atom with feedparser, follow feeds, and poll them inside `articlebot run`.
+
+Items present when a feed is followed go to the archive without a broadcast (unless the
+admin asks for the newest N); only items that appear later are announced. Items are
+de-duplicated by guid and by normalised URL, across feeds and against articles added by
+hand. A failing feed backs off exponentially and is paused after MAX_FAILURES checks in a
+row, with a message to the admins; one feed failing never stops the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import calendar
+import contextlib
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from typing import Any
+
+import feedparser
+
+from bot.fetch import Fetcher, FetchError
+from storage import DuplicateArticle, InvalidInput, NewArticle, Storage
+from storage.feeds import Feed
+from storage.models import MAX_SUMMARY, MAX_TITLE
+from storage.text import MAX_TAG, MAX_TAGS, normalize_url
+
+log = logging.getLogger(__name__)
+
+MAX_FEED_BYTES = 10 * 2**20
+MAX_ITEMS = 5_000
+MAX_FAILURES = 5
+MAX_BACKOFF = 24 * 3600.0
+MAX_HINT = 6 * 3600.0  # a feed's own TTL / Cache-Control is honoured up to this
+_MAX_AGE = re.compile(r"max-age=(\d+)")
+
+
+class FeedError(Exception):
+    """The content is not a usable feed; the message says why."""
+
+
+@dataclass
+class ParsedFeed:
+    title: str
+    items: list[NewArticle]
+    skipped: list[str] = field(default_factory=list)
+    entries: int = 0
+    ttl_seconds: float | None = None
+
+    def report(self) -> str:
+        """What could not be read, in one line (empty if everything was)."""
+        parts = []
+        if self.entries > MAX_ITEMS:
+            parts.append(f"{self.entries:,} items, only the first {MAX_ITEMS:,} read")
+        if self.skipped:
+            parts.append(
+                f"{len(self.skipped)} skipped ({'; '.join(sorted(set(self.skipped))[:3])})"
+            )
+        return ", ".join(parts)
+
+
+def parse_feed(content: bytes, source: str) -> ParsedFeed:
+    """RSS 2.0, RSS 1.0 or Atom (whatever feedparser reads) into articles."""
+    parsed = feedparser.parse(content, sanitize_html=True, resolve_relative_uris=True)
+    if not parsed.entries and not parsed.get("version"):
+        reason = parsed.get("bozo_exception")
+        raise FeedError(f"not an RSS or Atom feed{f' ({reason})' if reason else ''}")
+    feed = ParsedFeed(title=text_of(parsed.feed.get("title", ""))[:MAX_TITLE],
+                      items=[], entries=len(parsed.entries))  # fmt: skip
+    ttl = parsed.feed.get("ttl")
+    if ttl and str(ttl).isdigit():
+        feed.ttl_seconds = int(ttl) * 60.0
+    seen: set[str] = set()
+    for entry in parsed.entries[:MAX_ITEMS]:
+        try:
+            item = to_article(entry, source)
+        except InvalidInput as exc:
+            feed.skipped.append(str(exc))
+            continue
+        key = item.guid or item.url
+        if key in seen or item.url in seen:
+            feed.skipped.append("repeated item")
+            continue
+        seen.update({key, item.url})
+        feed.items.append(item)
+    return feed
+
+
+def to_article(entry: Any, source: str) -> NewArticle:
+    link, title = entry.get("link"), text_of(entry.get("title", ""))
+    if not link:
+        raise InvalidInput("item without a link")
+    if not title:
+        raise InvalidInput("item without a title")
+    content = entry.get("summary") or (entry.get("content") or [{}])[0].get("value", "")
+    stamp = entry.get("published_parsed") or entry.get("updated_parsed")
+    published = datetime.fromtimestamp(calendar.timegm(stamp), UTC) if stamp else None
+    tags = [text_of(t.get("term") or "")[:MAX_TAG] for t in entry.get("tags") or []]
+    return NewArticle(
+        url=link,
+        title=shorten(title, MAX_TITLE),
+        summary=shorten(text_of(content), MAX_SUMMARY),
+        author=shorten(text_of(entry.get("author", "")), 256),
+        tags=tuple(t for t in tags if t.strip(" ,#"))[:MAX_TAGS],
+        published_at=published,
+        source=source,
+        guid=entry.get("id") or None,
+    )
+
+
+class _Text(HTMLParser):
+    BLOCKS = frozenset({"p", "br", "div", "li", "h1", "h2", "h3", "h4", "tr", "blockquote"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: object) -> None:
+        if tag in self.BLOCKS:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def text_of(markup: str) -> str:
+    """Clean text from (sanitised) feed HTML: tags dropped, entities decoded, spaces folded."""
+    parser = _Text()
+    parser.feed(markup)
+    parser.close()
+    return " ".join("".join(parser.parts).split())
+
+
+def shorten(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0]
+    return cut + "…"
+
+
+@dataclass
+class FollowResult:
+    feed: Feed
+    stored: int
+    announced: int
+    report: str
+
+
+class FeedService:
+    """Everything that reads feeds: one-off imports, following, and the poller."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        *,
+        interval: float,
+        allow_private: bool,
+        wake: Callable[[], None] | None = None,
+        notify: Callable[[Feed, str], Awaitable[None]] | None = None,
+    ) -> None:
+        self.storage = storage
+        self.interval = interval
+        self.fetcher = Fetcher(allow_private=allow_private, max_bytes=MAX_FEED_BYTES)
+        self._wake = wake
+        self._notify = notify
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+
+    async def read(self, url_or_path: str, source: str) -> ParsedFeed:
+        """Fetch (or read from a file) and parse a feed."""
+        if url_or_path.startswith(("http://", "https://")):
+            content = (await self.fetcher.get(url_or_path)).body
+        else:
+            try:
+                content = await asyncio.to_thread(_read_file, url_or_path)
+            except OSError as exc:
+                raise FeedError(f"cannot read {url_or_path}: {exc.strerror}") from None
+        return await asyncio.to_thread(parse_feed, content, source)
+
+    async def import_once(self, url_or_path: str) -> tuple[int, ParsedFeed]:
+        """Store a feed's items in the archive, announcing none; returns how many were new."""
+        feed = await self.read(url_or_path, "import")
+        return await self.storage.articles.add_many(feed.items), feed
+
+    async def follow(self, url: str, announce_newest: int = 0) -> FollowResult:
+        """Start following: the current items are archived, the newest N announced."""
+        url = normalize_url(url)
+        fetched = await self.fetcher.get(url)
+        parsed = await asyncio.to_thread(parse_feed, fetched.body, "feed")
+        feed = await self.storage.feeds.add(url, parsed.title)
+        source = f"feed:{feed.id}"
+        items = [_with_source(item, source) for item in parsed.items]
+        newest = sorted(items, key=_published, reverse=True)[:announce_newest]
+        stored = await self.storage.articles.add_many([i for i in items if i not in newest])
+        announced = await self._announce(newest)
+        await self.storage.feeds.checked(
+            feed.id, next_check_at=time.time() + self._interval(parsed, fetched.headers),
+            etag=fetched.headers.get("etag"), last_modified=fetched.headers.get("last-modified"),
+        )  # fmt: skip
+        return FollowResult(await self.storage.feeds.get(feed.id), stored + announced,
+                            announced, parsed.report())  # fmt: skip
+
+    async def poll(self, feed: Feed) -> int:
+        """Check one feed now; returns how many new items were announced."""
+        try:
+            fetched = await self.fetcher.get(feed.url, etag=feed.etag,
+                                             last_modified=feed.last_modified)  # fmt: skip
+            if fetched.status == 304:
+                await self.storage.feeds.checked(
+                    feed.id, next_check_at=time.time() + self.interval
+                )
+                return 0
+            parsed = await asyncio.to_thread(parse_feed, fetched.body, f"feed:{feed.id}")
+        except (FetchError, FeedError) as exc:
+            await self._failed(feed, str(exc))
+            return 0
+        new = await self._new_items(parsed.items)
+        announced = await self._announce(new)
+        await self.storage.feeds.checked(
+            feed.id, next_check_at=time.time() + self._interval(parsed, fetched.headers),
+            title=parsed.title or None, etag=fetched.headers.get("etag"),
+            last_modified=fetched.headers.get("last-modified"),
+        )  # fmt: skip
+        if announced:
+            log.info("feed_id=%s announced %d new items", feed.id, announced)
+        return announced
+
+    # -- the poller --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="feed-poller")
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._task is not None:
+            await self._task
+
+    async def _run(self) -> None:
+        while not self._stopping.is_set():
+            for feed in await self.storage.feeds.due(time.time()):
+                if self._stopping.is_set():
+                    return
+                try:
+                    await self.poll(feed)
+                except Exception:  # one feed's surprise must not stop the others
+                    log.exception("feed_id=%s poll failed unexpectedly", feed.id)
+                    await self._failed(feed, "unexpected error (see the log)")
+            due = await self.storage.feeds.next_due()
+            wait = 5.0 if due is None else min(5.0, max(0.05, due - time.time()))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), wait)
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    async def _new_items(self, items: list[NewArticle]) -> list[NewArticle]:
+        urls, guids = await self.storage.articles.known(
+            [i.url for i in items], [i.guid for i in items if i.guid]
+        )
+        return [i for i in items if i.url not in urls and (i.guid or "") not in guids]
+
+    async def _announce(self, items: list[NewArticle]) -> int:
+        announced = 0
+        for item in sorted(items, key=_published):  # oldest first, so cards arrive in order
+            try:
+                await self.storage.articles.add(item)
+            except DuplicateArticle:
+                continue
+            announced += 1
+        if announced and self._wake is not None:
+            self._wake()
+        return announced
+
+    async def _failed(self, feed: Feed, error: str) -> None:
+        failures = feed.error_count + 1
+        pause = failures >= MAX_FAILURES
+        delay = min(MAX_BACKOFF, self.interval * 2**failures)
+        await self.storage.feeds.failed(feed.id, error, next_check_at=time.time() + delay,
+                                        pause=pause)  # fmt: skip
+        log.warning("feed_id=%s check failed (%d in a row): %s", feed.id, failures, error)
+        if pause and self._notify is not None:
+            await self._notify(feed, error)
+
+    def _interval(self, parsed: ParsedFeed, headers: dict[str, str]) -> float:
+        hints = [parsed.ttl_seconds] if parsed.ttl_seconds else []
+        if match := _MAX_AGE.search(headers.get("cache-control", "")):
+            hints.append(float(match[1]))
+        if not hints:
+            return self.interval
+        return max(self.interval, min(max(hints), MAX_HINT))
+
+
+def _published(item: NewArticle) -> datetime:
+    return item.published_at or datetime.min.replace(tzinfo=UTC)
+
+
+def _with_source(item: NewArticle, source: str) -> NewArticle:
+    return replace(item, source=source)
+
+
+def _read_file(path: str) -> bytes:
+    with open(path, "rb") as file:
+        content = file.read(MAX_FEED_BYTES + 1)
+    if len(content) > MAX_FEED_BYTES:
+        raise FeedError(f"larger than {MAX_FEED_BYTES // 2**20} MB")
+    return content

@@ -1,0 +1,40 @@
+"""OPML, the format feed readers exchange subscription lists in."""
+
+from __future__ import annotations
+
+from xml.etree.ElementTree import Element, SubElement, tostring
+
+from defusedxml.ElementTree import ParseError, fromstring
+
+from storage.feeds import Feed
+
+
+class OpmlError(Exception):
+    pass
+
+
+def feed_urls(document: bytes) -> list[str]:
+    """Every feed address (`xmlUrl`) in an OPML document, nested outlines included."""
+    try:
+        root = fromstring(document)
+    except ParseError as exc:
+        raise OpmlError(f"not a valid OPML file: {exc}") from None
+    if root.tag != "opml":
+        raise OpmlError("not an OPML file (no <opml> root element)")
+    urls = []
+    for outline in root.iter("outline"):
+        url = outline.get("xmlUrl")
+        if url and url not in urls:
+            urls.append(url)
+    return urls
+
+
+def document(feeds: list[Feed], title: str = "articlebot feeds") -> bytes:
+    root = Element("opml", version="2.0")
+    SubElement(SubElement(root, "head"), "title").text = title
+    entries = SubElement(root, "body")
+    for feed in feeds:
+        SubElement(entries, "outline", type="rss", text=feed.title or feed.url,
+                   title=feed.title or feed.url, xmlUrl=feed.url)  # fmt: skip
+    body_bytes: bytes = tostring(root, encoding="utf-8", xml_declaration=True)
+    return body_bytes

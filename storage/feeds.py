@@ -1,0 +1,123 @@
+"""Followed feeds: their addresses, conditional-GET validators, schedule and health."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from storage.db import Database
+from storage.errors import InvalidInput, NotFound
+from storage.text import normalize_url, now_iso
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    id: int
+    url: str
+    title: str
+    etag: str | None
+    last_modified: str | None
+    next_check_at: float
+    last_checked_at: str | None
+    error_count: int
+    last_error: str | None
+    active: bool
+    items: int = 0
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Feed:
+        return cls(
+            id=row["id"], url=row["url"], title=row["title"], etag=row["etag"],
+            last_modified=row["last_modified"], next_check_at=row["next_check_at"],
+            last_checked_at=row["last_checked_at"], error_count=row["error_count"],
+            last_error=row["last_error"], active=bool(row["active"]), items=row["items"],
+        )  # fmt: skip
+
+
+SELECT = """SELECT f.*, (SELECT count(*) FROM articles WHERE source = 'feed:' || f.id)
+            AS items FROM feeds AS f"""
+
+
+class FeedRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def add(self, url: str, title: str = "") -> Feed:
+        url = normalize_url(url)
+        async with self._db.atomic() as conn:
+            async with conn.execute("SELECT id FROM feeds WHERE url = ?", (url,)) as cursor:
+                if await cursor.fetchone() is not None:
+                    raise InvalidInput(f"already following {url}")
+            cursor = await conn.execute(
+                "INSERT INTO feeds (url, title, created_at) VALUES (?, ?, ?)",
+                (url, title, now_iso()),
+            )
+            feed_id = cursor.lastrowid
+        assert feed_id is not None
+        return await self.get(feed_id)
+
+    async def get(self, feed_id: int) -> Feed:
+        row = await self._db.fetchone(f"{SELECT} WHERE f.id = ?", (feed_id,))
+        if row is None:
+            raise NotFound(f"feed #{feed_id} not found")
+        return Feed.from_row(row)
+
+    async def all(self) -> list[Feed]:
+        return [Feed.from_row(r) for r in await self._db.fetchall(f"{SELECT} ORDER BY f.id")]
+
+    async def due(self, now: float) -> list[Feed]:
+        rows = await self._db.fetchall(
+            f"{SELECT} WHERE f.active = 1 AND f.next_check_at <= ? ORDER BY f.next_check_at",
+            (now,),
+        )
+        return [Feed.from_row(r) for r in rows]
+
+    async def next_due(self) -> float | None:
+        value = await self._db.fetchval("SELECT min(next_check_at) FROM feeds WHERE active = 1")
+        return None if value is None else float(value)
+
+    async def remove(self, feed_id: int) -> None:
+        """Stop following; the articles it brought stay in the archive."""
+        await self._change(feed_id, "DELETE FROM feeds WHERE id = ?", (feed_id,))
+
+    async def set_active(self, feed_id: int, active: bool) -> None:
+        await self._change(
+            feed_id,
+            "UPDATE feeds SET active = ?, error_count = 0, next_check_at = 0 WHERE id = ?",
+            (int(active), feed_id),
+        )
+
+    async def checked(
+        self,
+        feed_id: int,
+        *,
+        next_check_at: float,
+        title: str | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> None:
+        """A successful poll (including 304 Not Modified)."""
+        await self._change(
+            feed_id,
+            """UPDATE feeds SET next_check_at = ?, last_checked_at = ?, error_count = 0,
+                   last_error = NULL, title = coalesce(?, title),
+                   etag = coalesce(?, etag), last_modified = coalesce(?, last_modified)
+               WHERE id = ?""",
+            (next_check_at, now_iso(), title, etag, last_modified, feed_id),
+        )
+
+    async def failed(self, feed_id: int, error: str, *, next_check_at: float, pause: bool) -> None:
+        await self._change(
+            feed_id,
+            """UPDATE feeds SET next_check_at = ?, last_checked_at = ?,
+                   error_count = error_count + 1, last_error = ?,
+                   active = CASE WHEN ? THEN 0 ELSE active END
+               WHERE id = ?""",
+            (next_check_at, now_iso(), error[:500], int(pause), feed_id),
+        )
+
+    async def _change(self, feed_id: int, sql: str, params: tuple[object, ...]) -> None:
+        async with self._db.atomic() as conn:
+            cursor = await conn.execute(sql, params)
+            if cursor.rowcount == 0:
+                raise NotFound(f"feed #{feed_id} not found")
