@@ -50,10 +50,13 @@ class ParsedFeed:
     skipped: list[str] = field(default_factory=list)
     entries: int = 0
     ttl_seconds: float | None = None
+    malformed: bool = False
 
     def report(self) -> str:
         """What could not be read, in one line (empty if everything was)."""
         parts = []
+        if self.malformed:
+            parts.append("the feed is not well-formed; what could be read was")
         if self.entries > MAX_ITEMS:
             parts.append(f"{self.entries:,} items, only the first {MAX_ITEMS:,} read")
         if self.skipped:
@@ -69,8 +72,8 @@ def parse_feed(content: bytes, source: str) -> ParsedFeed:
     if not parsed.entries and not parsed.get("version"):
         reason = parsed.get("bozo_exception")
         raise FeedError(f"not an RSS or Atom feed{f' ({reason})' if reason else ''}")
-    feed = ParsedFeed(title=text_of(parsed.feed.get("title", ""))[:MAX_TITLE],
-                      items=[], entries=len(parsed.entries))  # fmt: skip
+    feed = ParsedFeed(title=text_of(parsed.feed.get("title", ""))[:MAX_TITLE], items=[],
+                      entries=len(parsed.entries), malformed=bool(parsed.get("bozo")))  # fmt: skip
     ttl = parsed.feed.get("ttl")
     if ttl and str(ttl).isdigit():
         feed.ttl_seconds = int(ttl) * 60.0
@@ -161,10 +164,12 @@ class FeedService:
         allow_private: bool,
         wake: Callable[[], None] | None = None,
         notify: Callable[[Feed, str], Awaitable[None]] | None = None,
+        timeout: float = 15.0,
     ) -> None:
         self.storage = storage
         self.interval = interval
-        self.fetcher = Fetcher(allow_private=allow_private, max_bytes=MAX_FEED_BYTES)
+        self.fetcher = Fetcher(allow_private=allow_private, max_bytes=MAX_FEED_BYTES,
+                               timeout=timeout)  # fmt: skip
         self._wake = wake
         self._notify = notify
         self._task: asyncio.Task[None] | None = None

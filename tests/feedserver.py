@@ -1,0 +1,114 @@
+"""A local HTTP server with fixture feeds, for the feed tests (127.0.0.1 only)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from pathlib import Path
+from types import TracebackType
+
+from aiohttp import web
+
+FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
+
+
+class FeedServer:
+    def __init__(self) -> None:
+        self.items: list[tuple[str, str]] = [("First story", "https://changing.example/1")]
+        self.not_modified = 0
+        self.requests: dict[str, int] = {}
+        self.broken = False
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}/{path}"
+
+    async def __aenter__(self) -> FeedServer:
+        app = web.Application()
+        app.router.add_get("/static/{name}", self.static)
+        app.router.add_get("/changing", self.changing)
+        app.router.add_get("/many", self.many)
+        app.router.add_get("/huge", self.huge)
+        app.router.add_get("/slow", self.slow)
+        app.router.add_get("/loop", self.loop)
+        app.router.add_get("/status/{code}", self.status)
+        app.router.add_get("/image", self.image)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:  # fmt: skip
+        assert self._runner is not None
+        await self._runner.cleanup()
+
+    def _count(self, request: web.Request) -> None:
+        self.requests[request.path] = self.requests.get(request.path, 0) + 1
+
+    async def static(self, request: web.Request) -> web.Response:
+        self._count(request)
+        path = FIXTURES / request.match_info["name"]
+        if not path.is_file():
+            raise web.HTTPNotFound()
+        kind = "text/html" if path.suffix == ".html" else "application/xml"
+        return web.Response(body=path.read_bytes(), content_type=kind)
+
+    async def changing(self, request: web.Request) -> web.Response:
+        """A feed whose items the test changes; answers 304 to a matching If-None-Match."""
+        self._count(request)
+        if self.broken:
+            raise web.HTTPInternalServerError()
+        body = rss(self.items).encode()
+        etag = '"' + hashlib.sha1(body).hexdigest() + '"'
+        if request.headers.get("If-None-Match") == etag:
+            self.not_modified += 1
+            return web.Response(status=304, headers={"ETag": etag})
+        return web.Response(body=body, content_type="application/rss+xml",
+                            headers={"ETag": etag})  # fmt: skip
+
+    async def many(self, request: web.Request) -> web.Response:
+        items = [(f"Item {n}", f"https://many.example/{n}") for n in range(50_000)]
+        return web.Response(body=rss(items).encode(), content_type="application/rss+xml")
+
+    async def huge(self, request: web.Request) -> web.StreamResponse:
+        """50 MB, streamed without a Content-Length, so only the reader's cap stops it."""
+        response = web.StreamResponse(headers={"Content-Type": "application/rss+xml"})
+        await response.prepare(request)
+        await response.write(b'<rss version="2.0"><channel><title>Huge</title>')
+        chunk = b"<item><title>x</title><link>https://huge.example/x</link></item>" * 1000
+        try:
+            for _ in range(50 * 2**20 // len(chunk)):
+                await response.write(chunk)
+        except (ConnectionResetError, RuntimeError):
+            pass  # the client gave up, as it should
+        return response
+
+    async def slow(self, request: web.Request) -> web.Response:
+        await asyncio.sleep(3)
+        return await self.static_named("rss2.xml")
+
+    async def static_named(self, name: str) -> web.Response:
+        return web.Response(body=(FIXTURES / name).read_bytes(), content_type="application/xml")
+
+    async def loop(self, request: web.Request) -> web.Response:
+        raise web.HTTPFound(location="/loop")
+
+    async def status(self, request: web.Request) -> web.Response:
+        return web.Response(status=int(request.match_info["code"]), text="nope")
+
+    async def image(self, request: web.Request) -> web.Response:
+        return web.Response(body=b"\x89PNG\r\n\x1a\n" + bytes(200), content_type="image/png")
+
+
+def rss(items: list[tuple[str, str]]) -> str:
+    entries = "".join(
+        f"<item><title>{title}</title><link>{link}</link><guid>{link}</guid></item>"
+        for title, link in items
+    )
+    return f'<rss version="2.0"><channel><title>Changing</title>{entries}</channel></rss>'
