@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from collections.abc import Callable
 
 from telegram import (
     Bot,
     BotCommand,
+    BotCommandScope,
+    BotCommandScopeChat,
     BotCommandScopeDefault,
     LinkPreviewOptions,
     Update,
@@ -22,6 +25,7 @@ from telegram.ext import (
     ChatMemberHandler,
     CommandHandler,
     ContextTypes,
+    ConversationHandler,
     Defaults,
     InlineQueryHandler,
     MessageHandler,
@@ -33,7 +37,7 @@ from bot import callbacks, render
 from bot.broadcast import DeliveryWorker
 from bot.context import BotApplication, BotContext, BotData
 from bot.feeds import FeedService
-from bot.handlers import broadcasts, errors, feeds, inline, reader, subscriptions
+from bot.handlers import admin, broadcasts, errors, feeds, inline, reader, subscriptions
 from bot.i18n import N_, Catalog, Texts
 from bot.transport import AiohttpRequest
 from config import Settings
@@ -54,6 +58,14 @@ READER_COMMANDS = (
     ("subscriptions", N_("What this chat receives")),
     ("help", N_("What this bot can do")),
 )
+ADMIN_MENU = (
+    ("add", N_("Publish an article")),
+    ("edit", N_("Edit an article")),
+    ("delete", N_("Delete an article")),
+    ("stats", N_("Statistics")),
+    ("feeds", N_("Followed feeds")),
+)
+CONVERSATION_TIMEOUT = 600
 ALLOWED_UPDATES = [
     Update.MESSAGE,
     Update.CALLBACK_QUERY,
@@ -93,9 +105,13 @@ def build_application(settings: Settings, storage: Storage | None = None) -> Bot
     data.storage = storage
     data.owns_storage = storage is None
 
-    application.add_handler(TypeHandler(Update, errors.log_update), group=-1)
+    application.add_handler(TypeHandler(Update, errors.log_update), group=-2)
+    application.add_handler(TypeHandler(Update, admin.gate), group=-1)
     application.add_handlers(
         [
+            admin_conversation(),
+            CommandHandler("delete", admin.delete_command, filters=NEW_MESSAGES),
+            CommandHandler("stats", admin.stats_command, filters=NEW_MESSAGES),
             CommandHandler("start", reader.start, filters=NEW_MESSAGES),
             CommandHandler("help", reader.help_command, filters=NEW_MESSAGES),
             CommandHandler("latest", reader.latest, filters=NEW_MESSAGES),
@@ -128,12 +144,44 @@ def build_application(settings: Settings, storage: Storage | None = None) -> Bot
             CallbackQueryHandler(
                 broadcasts.cancel_button, pattern=callbacks.CANCEL_BROADCAST_PATTERN
             ),
+            CallbackQueryHandler(admin.delete_button, pattern=callbacks.DELETE_PATTERN),
             CallbackQueryHandler(reader.unknown_button),
             InlineQueryHandler(inline.inline_query),
         ]
     )
     application.add_error_handler(errors.on_error)
     return application
+
+
+def admin_conversation() -> ConversationHandler[BotContext]:
+    """/add and /edit: a few questions in a private chat, then Publish or the change."""
+    private = NEW_MESSAGES & filters.ChatType.PRIVATE
+    text = private & filters.TEXT & ~filters.COMMAND
+    with warnings.catch_warnings():
+        # Buttons are tracked per chat and user, not per message: intended here.
+        warnings.filterwarnings("ignore", message=".*per_message=False.*")
+        return ConversationHandler(
+            entry_points=[
+                CommandHandler("add", admin.add_start, filters=private),
+                CommandHandler("edit", admin.edit_start, filters=private),
+            ],
+            states={
+                admin.LINK: [MessageHandler(text, admin.got_link)],
+                admin.TITLE: [MessageHandler(text, admin.got_title)],
+                admin.SUMMARY: [MessageHandler(text, admin.got_summary)],
+                admin.REVIEW: [
+                    CallbackQueryHandler(admin.review_button, pattern=callbacks.DRAFT_PATTERN)
+                ],
+                admin.EDIT_CHOICE: [
+                    CallbackQueryHandler(admin.edit_button, pattern=callbacks.EDIT_PATTERN)
+                ],
+                admin.FIELD: [MessageHandler(text, admin.got_edit)],
+                ConversationHandler.TIMEOUT: [TypeHandler(Update, admin.timed_out)],
+            },
+            fallbacks=[CommandHandler("cancel", admin.cancel)],
+            conversation_timeout=CONVERSATION_TIMEOUT,
+            name="admin",
+        )
 
 
 async def post_init(application: BotApplication) -> None:
@@ -145,6 +193,8 @@ async def post_init(application: BotApplication) -> None:
         data.storage = await Storage.open(
             settings.database_path, busy_timeout=settings.database_timeout
         )
+    if not settings.admin_ids:
+        log.warning("ADMIN_IDS is empty: nobody can publish, manage feeds or cancel broadcasts")
     await register_commands(application)
     data.worker = DeliveryWorker(
         await broadcast_bot(settings),
@@ -224,17 +274,27 @@ async def broadcast_bot(settings: Settings) -> Bot:
 
 
 async def register_commands(application: BotApplication) -> None:
-    """The command menu, in every language we speak. A failure here is not fatal."""
-    catalog = application.bot_data.catalog
-    assert catalog is not None
-    try:
-        for language in catalog.languages:
-            t = catalog.for_language(language)
-            commands = [BotCommand(name, t.gettext(about)) for name, about in READER_COMMANDS]
-            await application.bot.set_my_commands(
-                commands,
-                scope=BotCommandScopeDefault(),
-                language_code=None if language == "en" else language,
-            )
-    except TelegramError as exc:
-        log.warning("could not register the command menu: %s", exc)
+    """The command menu in every language; admins also see the admin commands in their
+    private chats. A failure here is a warning, never a stopped bot."""
+    data = application.bot_data
+    assert data.catalog is not None
+    assert data.settings is not None
+    scopes: list[tuple[BotCommandScope, tuple[tuple[str, str], ...]]] = [
+        (BotCommandScopeDefault(), READER_COMMANDS)
+    ]
+    scopes += [
+        (BotCommandScopeChat(admin_id), READER_COMMANDS + ADMIN_MENU)
+        for admin_id in sorted(data.settings.admin_ids)
+    ]
+    for scope, menu in scopes:
+        for language in data.catalog.languages:
+            t = data.catalog.for_language(language)
+            try:
+                await application.bot.set_my_commands(
+                    [BotCommand(name, t.gettext(about)) for name, about in menu],
+                    scope=scope,
+                    language_code=None if language == "en" else language,
+                )
+            except TelegramError as exc:
+                log.warning("could not register the command menu (%s): %s", scope.type, exc)
+                break

@@ -25,6 +25,11 @@ SEARCH_PATTERN = r"^S\d{1,5} \S.*$"
 ARTICLE_PATTERN = r"^A\d{1,12}$"
 SUBSCRIPTION_PATTERN = r"^U(s|a|t[0-9a-f]{12})$"
 CANCEL_BROADCAST_PATTERN = r"^Bc\d{1,12}$"
+DRAFT_PATTERN = r"^D[ptsgx]$"
+EDIT_PATTERN = r"^E[tsg]\d{1,12}$"
+DELETE_PATTERN = r"^X(c|[dr]\d{1,12})$"
+# Buttons only admins may press: drafts, edits, deletions, cancelling a broadcast.
+ADMIN_PATTERN = r"^(D|E|X|Bc)"
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import (
@@ -28,9 +30,10 @@ from bot.callbacks import (
     topic_key,
 )
 from bot.i18n import Texts
-from storage import Article, ChatInfo, SearchPage, Subscription
+from storage import Article, ChatInfo, NewArticle, SearchPage, Subscription
 from storage.deliveries import Progress
 from storage.feeds import Feed
+from storage.text import iso
 
 MAX_MESSAGE = 4096
 SUBSCRIBE_DATA = SubscriptionAction(SubscriptionAction.SUBSCRIBE).encode()
@@ -520,3 +523,101 @@ def feed_followed(t: Texts, feed: Feed, stored: int, announced: int, report: str
         text += "\n" + t.gettext("Not everything could be read: {report}",
                                   report=escape(report))  # fmt: skip
     return text
+
+
+# -- admin -------------------------------------------------------------------------------
+
+
+def add_usage(t: Texts) -> str:
+    return t.gettext(
+        "Usage: /add, then follow the questions; or in one message: "
+        "<code>/add URL | Title | Summary | tag1, tag2</code>"
+    )
+
+
+def not_accepted(t: Texts, reason: str) -> str:
+    return t.gettext("Not accepted: {reason}", reason=escape(reason))
+
+
+def page_unreadable(t: Texts, reason: str) -> str:
+    return t.gettext("I couldn't read that page ({reason}). Send me the title, then the summary.",
+                     reason=escape(reason))  # fmt: skip
+
+
+def ask_field(t: Texts, name: str) -> str:
+    asks = {
+        "title": t.gettext("Send the new title (at most 256 characters)."),
+        "summary": t.gettext("Send the new summary (at most 2,000 characters)."),
+        "tags": t.gettext("Send the tags, separated by commas."),
+    }
+    return asks[name]
+
+
+def draft_preview(t: Texts, article: NewArticle, bot_username: str) -> Reply:
+    """The card exactly as subscribers will get it, with the admin's buttons instead."""
+    _ = t.gettext
+    shown = Article(id=0, url=article.url, title=article.title, summary=article.summary,
+                    author=article.author, tags=article.tags,
+                    published_at=iso(article.published_at or datetime.now(UTC)),
+                    created_at="", source=article.source)  # fmt: skip
+    card = broadcast_card(shown, t, bot_username)
+    rows = [
+        [InlineKeyboardButton(_("✅ Publish"), callback_data="Dp")],
+        [InlineKeyboardButton(_("✏️ Title"), callback_data="Dt"),
+         InlineKeyboardButton(_("✏️ Summary"), callback_data="Ds"),
+         InlineKeyboardButton(_("✏️ Tags"), callback_data="Dg")],
+        [InlineKeyboardButton(_("✖ Cancel"), callback_data="Dx")],
+    ]  # fmt: skip
+    return Reply(card.text, InlineKeyboardMarkup(rows), card.preview_url)
+
+
+def edit_menu(t: Texts, article: Article, bot_username: str) -> Reply:
+    _ = t.gettext
+    card = article_card(article, t, bot_username)
+    row = [
+        InlineKeyboardButton(_("✏️ Title"), callback_data=f"Et{article.id}"),
+        InlineKeyboardButton(_("✏️ Summary"), callback_data=f"Es{article.id}"),
+        InlineKeyboardButton(_("✏️ Tags"), callback_data=f"Eg{article.id}"),
+    ]
+    return Reply(card.text, InlineKeyboardMarkup([row]))
+
+
+def delete_confirmation(t: Texts, article: Article) -> Reply:
+    _ = t.gettext
+    text = _(
+        "Delete article {id}, <b>{title}</b>? It leaves the archive and search, and its "
+        "cards not yet sent are not sent.",
+        id=article.id,
+        title=escape(article.title),
+    )
+    rows = [
+        [InlineKeyboardButton(_("🗑 Delete"), callback_data=f"Xd{article.id}")],
+        [InlineKeyboardButton(_("🗑 Delete and also the sent messages"),
+                              callback_data=f"Xr{article.id}")],
+        [InlineKeyboardButton(_("✖ Keep it"), callback_data="Xc")],
+    ]  # fmt: skip
+    return Reply(text, InlineKeyboardMarkup(rows))
+
+
+def stats(t: Texts, figures: dict[str, Any]) -> str:
+    _ = t.gettext
+
+    def pairs(values: dict[str, Any]) -> str:
+        return ", ".join(f"{escape(str(k))} {v}" for k, v in values.items()) or "—"
+
+    lines = [
+        _("<b>Statistics</b>"),
+        _("Articles: {total} ({week} in the last 7 days)", total=figures["articles"],
+          week=figures["articles_last_7_days"]),
+        _("Chats: {chats}", chats=pairs(figures["chats"])),
+        _("Subscriptions: {total} ({everything} to everything)",
+          total=figures["subscriptions"], everything=figures["subscriptions_to_everything"]),
+        _("Top topics: {topics}", topics=pairs(figures["subscriptions_by_topic"])),
+        _("Deliveries in the last 24 h: {counts}", counts=pairs(figures["deliveries_last_24h"])),
+        _("Feeds: {count}", count=figures["feeds"]),
+    ]  # fmt: skip
+    for running in figures["broadcasts_in_progress"]:
+        lines.append(_("📣 Broadcasting {id}. {title}: {sent} sent, {pending} pending",
+                       id=running["article_id"], title=escape(running["title"]),
+                       sent=running["sent"], pending=running["pending"]))  # fmt: skip
+    return "\n".join(lines)

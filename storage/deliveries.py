@@ -102,6 +102,16 @@ class DeliveryRepository:
                   o.delivery_id) for o in outcomes],
             )  # fmt: skip
 
+    async def sent_messages(self, article_id: int, since: str) -> list[tuple[int, int]]:
+        """(chat_id, message_id) of the article's cards sent at or after `since` (ISO)."""
+        rows = await self._db.fetchall(
+            """SELECT chat_id, message_id FROM deliveries
+               WHERE article_id = ? AND status = 'sent' AND message_id IS NOT NULL
+                 AND updated_at >= ?""",
+            (article_id, since),
+        )
+        return [(row[0], row[1]) for row in rows]
+
     async def skip_chat(self, chat_id: int, reason: str) -> int:
         """The chat cannot be written to: its pending deliveries will not be tried."""
         async with self._db.atomic() as conn:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -15,6 +16,7 @@ from storage.deliveries import DeliveryRepository
 from storage.errors import DatabaseUnavailable, StorageError
 from storage.feeds import FeedRepository
 from storage.migrations import LATEST_VERSION, MIGRATIONS, Migration, apply, current_version
+from storage.text import iso
 
 
 class Storage:
@@ -102,8 +104,14 @@ class Storage:
         chats = await db.fetchall(
             "SELECT type, active, count(*) AS n FROM chats GROUP BY type, active"
         )
+        since = iso(datetime.now(UTC) - timedelta(days=1))
         deliveries = await db.fetchall(
-            "SELECT status, count(*) AS n FROM deliveries GROUP BY status"
+            "SELECT status, count(*) AS n FROM deliveries WHERE updated_at >= ? GROUP BY status",
+            (since,),
+        )
+        topics = await db.fetchall(
+            """SELECT topic, count(*) AS n FROM subscription_topics
+               GROUP BY topic ORDER BY n DESC, topic LIMIT 20"""
         )
         return {
             "articles": await self.articles.count(),
@@ -113,7 +121,11 @@ class Storage:
                 for row in chats
             },
             "subscriptions": await db.fetchval("SELECT count(*) FROM subscriptions"),
-            "deliveries": {row["status"]: row["n"] for row in deliveries},
+            "subscriptions_to_everything": await db.fetchval(
+                "SELECT count(*) FROM subscriptions WHERE everything = 1"
+            ),
+            "subscriptions_by_topic": {row["topic"]: row["n"] for row in topics},
+            "deliveries_last_24h": {row["status"]: row["n"] for row in deliveries},
             "broadcasts_in_progress": [
                 {
                     "article_id": p.article_id,

@@ -182,7 +182,8 @@ async def test_forged_buttons_change_nothing(
 ) -> None:
     api.push_callback(data)
     answer = await api.wait_for("answerCallbackQuery")
-    assert "no longer works" in answer["text"]
+    # data shaped like an admin button meets the admin gate first; either way, a refusal
+    assert "no longer works" in answer["text"] or "Only the bot's admins" in answer["text"]
     assert api.calls_to("sendMessage") == [] and api.calls_to("editMessageText") == []
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 

@@ -378,7 +378,7 @@ async def test_no_stray_errors_in_a_clean_broadcast(
 ) -> None:
     await subscribe_private(storage, 1, 2, 3)
     with caplog.at_level(logging.INFO):
-        async with running_bot(api, storage):
+        async with running_bot(api, storage, admin_ids=str(ADMIN)):
             stored = await storage.articles.add(article(1))
             await wait_until(lambda: settled(storage, stored.id))
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]

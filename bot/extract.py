@@ -1,0 +1,60 @@
+"""Reading an article page: title, lead, author, date, tags and image, with trafilatura
+(OpenGraph, JSON-LD and HTML metadata), never with hand-written regexes."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from trafilatura.metadata import extract_metadata
+
+from bot.fetch import Fetcher, FetchError
+from storage.models import MAX_SUMMARY, MAX_TITLE
+from storage.text import MAX_TAG, MAX_TAGS, parse_datetime
+
+MAX_PAGE_BYTES = 5 * 2**20
+HTML_TYPES = ("text/html", "application/xhtml+xml", "")
+
+
+@dataclass
+class Draft:
+    """An article being prepared by an admin, before it is stored."""
+
+    url: str
+    title: str = ""
+    summary: str = ""
+    author: str = ""
+    tags: tuple[str, ...] = ()
+    published_at: datetime | None = None
+    image: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+async def read_page(url: str, *, allow_private: bool, timeout: float = 15.0) -> Draft:
+    """Fetch the page and fill a draft from its metadata; FetchError says why not."""
+    fetcher = Fetcher(allow_private=allow_private, max_bytes=MAX_PAGE_BYTES, timeout=timeout)
+    page = await fetcher.get(url)
+    if page.content_type not in HTML_TYPES:
+        raise FetchError(f"not a web page ({page.content_type})")
+    html = page.body.decode(errors="replace")
+    meta = await asyncio.to_thread(extract_metadata, html, default_url=page.url)
+    if meta is None or not meta.title:
+        raise FetchError("the page has no title I can read")
+    tags = [t.strip() for raw in (meta.tags or []) + (meta.categories or [])
+            for t in raw.split(",") if t.strip()]  # fmt: skip
+    published = None
+    if meta.date:
+        try:
+            published = parse_datetime(meta.date)
+        except ValueError:
+            published = None
+    return Draft(
+        url=url,
+        title=meta.title[:MAX_TITLE],
+        summary=(meta.description or "")[:MAX_SUMMARY],
+        author=(meta.author or "")[:256],
+        tags=tuple(dict.fromkeys(t[:MAX_TAG] for t in tags))[:MAX_TAGS],
+        published_at=published,
+        image=meta.image,
+    )

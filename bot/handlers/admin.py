@@ -1,0 +1,354 @@
+"""What admins do in the bot: /add (guided or one-shot), /edit, /delete (with recall), /stats.
+
+Who is an admin is checked once, by `gate` (a handler in a group before all others), for
+every admin command and button; the handlers below can assume it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import UTC, datetime, timedelta
+
+from aiolimiter import AsyncLimiter
+from telegram import Message, Update
+from telegram.error import TelegramError
+from telegram.ext import ApplicationHandlerStop, ConversationHandler
+
+from bot import callbacks, permissions, render
+from bot.context import BotContext
+from bot.extract import Draft, read_page
+from bot.fetch import FetchError
+from bot.i18n import Texts
+from storage import DuplicateArticle, InvalidInput, NewArticle, NotFound
+from storage.text import iso, normalize_url, parse_tags
+
+log = logging.getLogger(__name__)
+
+ADMIN_COMMANDS = frozenset({"add", "edit", "delete", "stats", "feeds"})
+LINK, TITLE, SUMMARY, REVIEW, FIELD, EDIT_CHOICE = range(6)
+RECALL_WINDOW = timedelta(hours=48)  # Telegram lets bots delete their messages this long
+RECALL_RATE = 20  # deletions per second
+FIELDS = {"t": "title", "s": "summary", "g": "tags"}
+
+
+async def gate(update: Update, context: BotContext) -> None:
+    """Stop any admin command or button from a non-admin, saying so, before it runs."""
+    message, query = update.effective_message, update.callback_query
+    wanted: str | None = None
+    if query is not None and query.data and re.match(callbacks.ADMIN_PATTERN, query.data):
+        wanted = f"button {query.data[:16]}"
+    elif message is not None and query is None and (message.text or "").startswith("/"):
+        command, _, target = message.text.split()[0][1:].partition("@")  # type: ignore[union-attr]
+        addressed = not target or target.lower() == (context.bot.username or "").lower()
+        if command.lower() in ADMIN_COMMANDS and addressed:
+            wanted = f"/{command.lower()}"
+    if wanted is None or permissions.is_bot_admin(update.effective_user, context):
+        return
+    user = update.effective_user
+    log.warning("refused admin action %s user_id=%s", wanted, user.id if user else None)
+    refusal = context.texts(update).gettext("Only the bot's admins can do that.")
+    if query is not None:
+        await query.answer(refusal, show_alert=True)
+    elif message is not None:
+        await message.reply_text(refusal)
+    raise ApplicationHandlerStop
+
+
+# -- /add ---------------------------------------------------------------------------------
+
+
+async def add_start(update: Update, context: BotContext) -> int:
+    message = update.effective_message
+    assert message is not None
+    t = context.texts(update)
+    text = (message.text or "").partition(" ")[2].strip()
+    if not text:
+        await message.reply_text(t.gettext("Send me the link of the article (or /cancel)."))
+        return LINK
+    parts = [part.strip() for part in text.split("|")]
+    if len(parts) != 4 or not parts[0] or not parts[1]:
+        await message.reply_text(render.add_usage(t))
+        return ConversationHandler.END
+    url, title, summary, tags = parts
+    try:
+        draft = Draft(url=normalize_url(url), title=title, summary=summary,
+                      tags=parse_tags(tags))  # fmt: skip
+    except InvalidInput as exc:
+        await message.reply_text(render.not_accepted(t, str(exc)))
+        return ConversationHandler.END
+    return await review(message, context, update, draft)
+
+
+async def got_link(update: Update, context: BotContext) -> int:
+    message = update.effective_message
+    assert message is not None
+    t = context.texts(update)
+    try:
+        url = normalize_url((message.text or "").strip())
+    except InvalidInput as exc:
+        await message.reply_text(render.not_accepted(t, str(exc)))
+        return LINK
+    existing = await context.storage.articles.find_by_url(url)
+    if existing is not None:
+        await message.reply_text(t.gettext("That article is already here:"))
+        card = render.article_card(existing, t, context.bot.username)
+        await message.reply_text(card.text, reply_markup=card.markup)
+        return ConversationHandler.END
+    try:
+        draft = await read_page(url, allow_private=context.settings.allow_private_urls)
+    except FetchError as exc:
+        context.user_data["draft"] = Draft(url=url)  # type: ignore[index]
+        await message.reply_text(render.page_unreadable(t, str(exc)))
+        return TITLE
+    return await review(message, context, update, draft)
+
+
+async def got_title(update: Update, context: BotContext) -> int:
+    draft = context.user_data.get("draft")  # type: ignore[union-attr]
+    message = update.effective_message
+    assert message is not None
+    if not isinstance(draft, Draft):
+        return ConversationHandler.END
+    draft.title = (message.text or "").strip()
+    await message.reply_text(context.texts(update).gettext("Now send the summary."))
+    return SUMMARY
+
+
+async def got_summary(update: Update, context: BotContext) -> int:
+    draft = context.user_data.get("draft")  # type: ignore[union-attr]
+    message = update.effective_message
+    assert message is not None
+    if not isinstance(draft, Draft):
+        return ConversationHandler.END
+    draft.summary = (message.text or "").strip()
+    return await review(message, context, update, draft)
+
+
+async def review(message: Message, context: BotContext, update: Update, draft: Draft) -> int:
+    """Show the draft exactly as subscribers will see it, with the admin's buttons."""
+    t = context.texts(update)
+    try:
+        article = new_article(draft)
+    except InvalidInput as exc:
+        context.user_data["draft"] = draft  # type: ignore[index]
+        await message.reply_text(render.not_accepted(t, str(exc)))
+        await ask_field(message, t, "title" if "title" in str(exc) else "summary", context)
+        return FIELD
+    context.user_data["draft"] = draft  # type: ignore[index]
+    preview = render.draft_preview(t, article, context.bot.username)
+    await message.reply_text(preview.text, reply_markup=preview.markup,
+                             link_preview_options=preview.link_preview)  # fmt: skip
+    return REVIEW
+
+
+async def review_button(update: Update, context: BotContext) -> int:
+    query = update.callback_query
+    assert query is not None
+    t = context.texts(update)
+    action = (query.data or "")[1:]
+    if action == "p":
+        # pop before any await: a second tap finds no draft and publishes nothing
+        draft = context.user_data.pop("draft", None)  # type: ignore[union-attr]
+        if not isinstance(draft, Draft):
+            await query.answer(t.gettext("Already done."))
+            return ConversationHandler.END
+        await query.answer()
+        await publish(query.message, context, update, draft)  # type: ignore[arg-type]
+        return ConversationHandler.END
+    await query.answer()
+    if action == "x":
+        context.user_data.pop("draft", None)  # type: ignore[union-attr]
+        await query.edit_message_reply_markup(None)
+        await query.message.reply_text(t.gettext("Cancelled; nothing was published."))  # type: ignore[union-attr]
+        return ConversationHandler.END
+    await ask_field(query.message, t, FIELDS[action], context)  # type: ignore[arg-type]
+    return FIELD
+
+
+async def ask_field(message: Message, t: Texts, name: str, context: BotContext) -> None:
+    context.user_data["field"] = name  # type: ignore[index]
+    await message.reply_text(render.ask_field(t, name))
+
+
+async def got_field(update: Update, context: BotContext) -> int:
+    message = update.effective_message
+    assert message is not None
+    draft = context.user_data.get("draft")  # type: ignore[union-attr]
+    name = context.user_data.get("field")  # type: ignore[union-attr]
+    if not isinstance(draft, Draft) or not isinstance(name, str) or name not in FIELDS.values():
+        return ConversationHandler.END
+    value = (message.text or "").strip()
+    try:
+        if name == "tags":
+            draft.tags = parse_tags(value)
+        else:
+            setattr(draft, name, value)
+    except InvalidInput as exc:
+        await message.reply_text(render.not_accepted(context.texts(update), str(exc)))
+        return FIELD
+    return await review(message, context, update, draft)
+
+
+async def publish(message: Message, context: BotContext, update: Update, draft: Draft) -> None:
+    t = context.texts(update)
+    try:
+        stored = await context.storage.articles.add(new_article(draft),
+                                                    notify_chat_id=message.chat.id)  # fmt: skip
+    except DuplicateArticle as exc:
+        await message.reply_text(t.gettext("That article is already here: /article {id}",
+                                           id=exc.existing_id))  # fmt: skip
+        return
+    if context.bot_data.worker is not None:
+        context.bot_data.worker.wake()
+    await message.reply_text(t.gettext("Published as article {id}; the broadcast starts now.",
+                                       id=stored.id))  # fmt: skip
+
+
+def new_article(draft: Draft) -> NewArticle:
+    return NewArticle(url=draft.url, title=draft.title, summary=draft.summary,
+                      author=draft.author, tags=draft.tags, published_at=draft.published_at,
+                      source="manual")  # fmt: skip
+
+
+async def cancel(update: Update, context: BotContext) -> int:
+    context.user_data.clear()  # type: ignore[union-attr]
+    if update.effective_message is not None:
+        t = context.texts(update)
+        await update.effective_message.reply_text(t.gettext("Cancelled; nothing changed."))
+    return ConversationHandler.END
+
+
+async def timed_out(update: Update, context: BotContext) -> None:
+    context.user_data.clear()  # type: ignore[union-attr]
+    if update.effective_chat is not None:
+        t = context.texts(update)
+        await context.bot.send_message(
+            update.effective_chat.id,
+            t.gettext("That took a while, so I dropped the draft. Send /add to start again."),
+        )
+
+
+# -- /edit --------------------------------------------------------------------------------
+
+
+async def edit_start(update: Update, context: BotContext) -> int:
+    message = update.effective_message
+    assert message is not None
+    t = context.texts(update)
+    args = context.args or []
+    if len(args) != 1 or not args[0].lstrip("#").isdigit():
+        await message.reply_text(t.gettext("Usage: /edit <i>number</i>"))
+        return ConversationHandler.END
+    try:
+        article = await context.storage.articles.get(int(args[0].lstrip("#")), with_body=False)
+    except NotFound:
+        await message.reply_text(render.not_found(t, args[0]))
+        return ConversationHandler.END
+    reply = render.edit_menu(t, article, context.bot.username)
+    await message.reply_text(reply.text, reply_markup=reply.markup)
+    return EDIT_CHOICE
+
+
+async def edit_button(update: Update, context: BotContext) -> int:
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    data = query.data or ""
+    context.user_data["editing"] = int(data[2:])  # type: ignore[index]
+    await ask_field(query.message, context.texts(update), FIELDS[data[1]], context)  # type: ignore[arg-type]
+    return FIELD
+
+
+async def got_edit(update: Update, context: BotContext) -> int:
+    message = update.effective_message
+    assert message is not None
+    t = context.texts(update)
+    article_id = context.user_data.get("editing")  # type: ignore[union-attr]
+    name = context.user_data.get("field")  # type: ignore[union-attr]
+    if not isinstance(article_id, int):
+        return await got_field(update, context)  # the field of an /add draft
+    value = (message.text or "").strip()
+    try:
+        changes = {"tags": parse_tags(value)} if name == "tags" else {name: value}
+        article = await context.storage.articles.update(article_id, **changes)  # type: ignore[arg-type]
+    except InvalidInput as exc:
+        await message.reply_text(render.not_accepted(t, str(exc)))
+        return FIELD
+    except NotFound:
+        await message.reply_text(render.not_found(t, article_id))
+        return ConversationHandler.END
+    context.user_data.clear()  # type: ignore[union-attr]
+    card = render.article_card(article, t, context.bot.username)
+    await message.reply_text(t.gettext("Updated:"))
+    await message.reply_text(card.text, reply_markup=card.markup)
+    return ConversationHandler.END
+
+
+# -- /delete ------------------------------------------------------------------------------
+
+
+async def delete_command(update: Update, context: BotContext) -> None:
+    message = update.effective_message
+    assert message is not None
+    t = context.texts(update)
+    args = context.args or []
+    if len(args) != 1 or not args[0].lstrip("#").isdigit():
+        await message.reply_text(t.gettext("Usage: /delete <i>number</i>"))
+        return
+    article_id = int(args[0].lstrip("#"))
+    try:
+        article = await context.storage.articles.get(article_id, with_body=False)
+    except NotFound:
+        await message.reply_text(render.not_found(t, article_id))
+        return
+    reply = render.delete_confirmation(t, article)
+    await message.reply_text(reply.text, reply_markup=reply.markup)
+
+
+async def delete_button(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    t = context.texts(update)
+    data = query.data or ""
+    await query.answer()
+    if data == "Xc":
+        await query.edit_message_text(t.gettext("Kept; nothing was deleted."))
+        return
+    article_id, recall = int(data[2:]), data[1] == "r"
+    since = iso(datetime.now(UTC) - RECALL_WINDOW)
+    sent = await context.storage.deliveries.sent_messages(article_id, since) if recall else []
+    try:
+        await context.storage.articles.delete(article_id)
+    except NotFound:
+        await query.edit_message_text(render.not_found(t, article_id))
+        return
+    await query.edit_message_text(t.gettext("Article {id} deleted.", id=article_id))
+    if recall:
+        removed = await recall_messages(context, sent)
+        await query.message.reply_text(  # type: ignore[union-attr]
+            t.gettext("Removed {removed} of {total} sent cards.", removed=removed, total=len(sent))
+        )
+
+
+async def recall_messages(context: BotContext, sent: list[tuple[int, int]]) -> int:
+    """Delete delivered cards at a safe pace; returns how many Telegram removed."""
+    limiter, removed = AsyncLimiter(1, 1 / RECALL_RATE), 0
+    for chat_id, message_id in sent:
+        await limiter.acquire()
+        try:
+            if await context.bot.delete_message(chat_id, message_id):
+                removed += 1
+        except TelegramError as exc:  # too old, already gone, or the chat is gone
+            log.info("could not delete chat_id=%s message_id=%s: %s", chat_id, message_id, exc)
+    return removed
+
+
+# -- /stats -------------------------------------------------------------------------------
+
+
+async def stats_command(update: Update, context: BotContext) -> None:
+    message = update.effective_message
+    assert message is not None
+    figures = await context.storage.stats()
+    await message.reply_text(render.stats(context.texts(update), figures))
