@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from trafilatura.metadata import extract_metadata
@@ -28,12 +28,15 @@ class Draft:
     tags: tuple[str, ...] = ()
     published_at: datetime | None = None
     image: str | None = None
-    notes: list[str] = field(default_factory=list)
 
 
-async def read_page(url: str, *, allow_private: bool, timeout: float = 15.0) -> Draft:
+PAGE_TIMEOUT = 15.0
+
+
+async def read_page(url: str, *, allow_private: bool, timeout: float | None = None) -> Draft:
     """Fetch the page and fill a draft from its metadata; FetchError says why not."""
-    fetcher = Fetcher(allow_private=allow_private, max_bytes=MAX_PAGE_BYTES, timeout=timeout)
+    fetcher = Fetcher(allow_private=allow_private, max_bytes=MAX_PAGE_BYTES,
+                      timeout=timeout or PAGE_TIMEOUT)  # fmt: skip
     page = await fetcher.get(url)
     if page.content_type not in HTML_TYPES:
         raise FetchError(f"not a web page ({page.content_type})")

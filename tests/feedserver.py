@@ -1,4 +1,5 @@
-"""A local HTTP server with fixture feeds, for the feed tests (127.0.0.1 only)."""
+"""A local HTTP server with fixture feeds and article pages, for the feed and admin tests
+(127.0.0.1 only)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,9 @@ class FeedServer:
         app.router.add_get("/loop", self.loop)
         app.router.add_get("/status/{code}", self.status)
         app.router.add_get("/image", self.image)
+        app.router.add_get("/page/article", self.article_page)
+        app.router.add_get("/page/bare", self.bare_page)
+        app.router.add_get("/page/pdf", self.pdf)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -102,8 +106,32 @@ class FeedServer:
     async def status(self, request: web.Request) -> web.Response:
         return web.Response(status=int(request.match_info["code"]), text="nope")
 
+    async def article_page(self, request: web.Request) -> web.Response:
+        return web.Response(text=ARTICLE_PAGE, content_type="text/html")
+
+    async def bare_page(self, request: web.Request) -> web.Response:
+        return web.Response(text="<html><body><p>No title, no metadata.</p></body></html>",
+                            content_type="text/html")  # fmt: skip
+
+    async def pdf(self, request: web.Request) -> web.Response:
+        return web.Response(body=b"%PDF-1.4\n" + bytes(100), content_type="application/pdf")
+
     async def image(self, request: web.Request) -> web.Response:
         return web.Response(body=b"\x89PNG\r\n\x1a\n" + bytes(200), content_type="image/png")
+
+
+ARTICLE_PAGE = """<!doctype html><html lang="es"><head>
+<title>Página de prueba | Diario</title>
+<meta property="og:title" content="La reforma &amp; el Congreso">
+<meta property="og:description" content="El Congreso aprobó la reforma electoral ayer.">
+<meta property="og:image" content="https://pages.example/lead.jpg">
+<meta name="author" content="Ana Quispe">
+<meta name="keywords" content="política, perú">
+<meta property="article:published_time" content="2026-03-01T10:00:00Z">
+<script type="application/ld+json">{"@context": "https://schema.org", "@type": "NewsArticle",
+ "headline": "La reforma & el Congreso", "datePublished": "2026-03-01T10:00:00Z",
+ "author": {"@type": "Person", "name": "Ana Quispe"}}</script>
+</head><body><article><h1>La reforma</h1><p>Texto del artículo.</p></article></body></html>"""
 
 
 def rss(items: list[tuple[str, str]]) -> str:

@@ -1,0 +1,272 @@
+"""Admins publish from Telegram, end to end: pages served on 127.0.0.1, the real bot."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot import app as app_module
+from bot import extract
+from bot.context import BotApplication
+from bot.sandbox import BotApiStandIn, Call
+from storage import ChatInfo, Storage
+from tests.conftest import article
+from tests.e2e import running_bot, wait_until
+from tests.feedserver import FeedServer
+
+ADMIN = 7
+READER = 1
+
+
+@pytest.fixture
+async def pages() -> AsyncIterator[FeedServer]:
+    async with FeedServer() as server:
+        yield server
+
+
+@pytest.fixture
+async def admin_bot(api: BotApiStandIn, storage: Storage) -> AsyncIterator[BotApplication]:
+    await storage.chats.subscribe(ChatInfo(READER, "private"))
+    async with running_bot(api, storage, admin_ids=str(ADMIN), allow_private_urls=True,
+                           broadcast_progress_interval=0.2) as application:  # fmt: skip
+        yield application
+
+
+async def say(api: BotApiStandIn, text: str, user: int = ADMIN) -> Call:
+    mark = api.mark()
+    api.push_message(text, user=api.user(user))
+    return await api.wait_for("sendMessage", after=mark, chat_id=user)
+
+
+async def press(api: BotApiStandIn, data: str, message: Call, user: int = ADMIN) -> int:
+    mark = api.mark()
+    api.push_callback(data, message=message, user=api.user(user))
+    await api.wait_for("answerCallbackQuery", after=mark)
+    return mark
+
+
+async def test_guided_add_with_an_edit_then_publish_once(
+    api: BotApiStandIn, admin_bot: BotApplication, storage: Storage, pages: FeedServer
+) -> None:
+    assert "Send me the link" in (await say(api, "/add"))["text"]
+    preview = await say(api, pages.url("page/article"))
+    assert preview["text"].startswith("<b>La reforma &amp; el Congreso</b>")
+    assert "El Congreso aprobó la reforma electoral ayer." in preview["text"]
+    assert "#política #perú" in preview["text"]
+    assert preview.button_data() == ["Dp", "Dt", "Ds", "Dg", "Dx"]
+
+    mark = await press(api, "Dt", preview)
+    ask = await api.wait_for("sendMessage", after=mark, chat_id=ADMIN)
+    assert "new title" in ask["text"]
+    preview = await say(api, "Reforma aprobada")
+    assert preview["text"].startswith("<b>Reforma aprobada</b>")
+
+    mark = await press(api, "Dp", preview)
+    done = await api.wait_for("sendMessage", after=mark, chat_id=ADMIN,
+                              where=lambda c: "Published" in c["text"])  # fmt: skip
+    assert "the broadcast starts now" in done["text"]
+    mark2 = await press(api, "Dp", preview)  # a second tap
+    again = await api.wait_for("answerCallbackQuery", after=mark2)
+    assert again.get("text") in (
+        "Already done.",
+        "This button no longer works. Send /latest to start again.",
+    )
+    card = await api.wait_for("sendMessage", chat_id=READER, timeout=10)
+    assert card["text"].startswith("<b>Reforma aprobada</b>")
+    await api.wait_for("sendMessage", chat_id=ADMIN, where=lambda c: "Broadcast" in c["text"])
+    assert await storage.articles.count() == 1
+    stored = (await storage.articles.latest(1))[0]
+    assert (stored.author, stored.tags, stored.source) == ("Ana Quispe", ("política", "perú"),
+                                                          "manual")  # fmt: skip
+
+
+async def test_one_shot_add_asks_one_confirmation(
+    api: BotApiStandIn, admin_bot: BotApplication, storage: Storage
+) -> None:
+    preview = await say(
+        api, "/add https://news.example/x | Título <b>1</b> | Resumen | lima, cusco"
+    )
+    assert preview["text"].startswith("<b>Título &lt;b&gt;1&lt;/b&gt;</b>")
+    assert await storage.articles.count() == 0
+    mark = await press(api, "Dp", preview)
+    await api.wait_for("sendMessage", after=mark, chat_id=ADMIN,
+                       where=lambda c: "Published" in c["text"])  # fmt: skip
+    (stored,) = await storage.articles.latest(5)
+    assert stored.title == "Título <b>1</b>"
+    assert stored.tags == ("lima", "cusco")
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("status/404", "404"),
+        ("page/pdf", "not a web page"),
+        ("loop", "redirects"),
+        ("huge", "larger than 5 MB"),
+        ("slow", "no answer within"),
+        ("page/bare", "no title"),
+    ],
+)
+async def test_unreadable_pages_fall_back_to_asking(
+    api: BotApiStandIn,
+    admin_bot: BotApplication,
+    storage: Storage,
+    pages: FeedServer,
+    monkeypatch: pytest.MonkeyPatch,
+    path: str,
+    reason: str,
+) -> None:
+    monkeypatch.setattr(extract, "PAGE_TIMEOUT", 0.5)
+    await say(api, "/add")
+    fallback = await say(api, pages.url(path))
+    assert "I couldn't read that page" in fallback["text"]
+    assert reason in fallback["text"]
+    assert "Now send the summary" in (await say(api, "A title by hand"))["text"]
+    preview = await say(api, "And a summary.")
+    assert preview["text"].startswith("<b>A title by hand</b>")
+    assert preview.button_data()[0] == "Dp"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("/add https://news.example/x | " + "t" * 300 + " | s | a", "longer than 256"),
+        ("/add https://news.example/x | t | " + "s" * 2100 + " | a", "longer than 2000"),
+        ("/add ftp://news.example/x | t | s | a", "not an http(s) URL"),
+        ("/add https://news.example/x | only two", "Usage: /add"),
+    ],
+)
+async def test_one_shot_refusals(
+    api: BotApiStandIn, admin_bot: BotApplication, storage: Storage, text: str, expected: str
+) -> None:
+    reply = await say(api, text)
+    assert expected in reply["text"]
+    assert await storage.articles.count() == 0
+
+
+async def test_a_known_link_shows_the_existing_article(
+    api: BotApiStandIn, admin_bot: BotApplication, storage: Storage
+) -> None:
+    await storage.articles.add(article(1, title="Already here"))
+    await say(api, "/add")
+    await say(api, "https://NEWS.example/1/?utm_source=x")
+    await api.wait_for(
+        "sendMessage", chat_id=ADMIN, where=lambda c: c["text"].startswith("<b>Already here</b>")
+    )
+    assert await storage.articles.count() == 1
+
+
+async def test_cancel_leaves_at_any_step(
+    api: BotApiStandIn, admin_bot: BotApplication, storage: Storage
+) -> None:
+    await say(api, "/add")
+    assert "Cancelled" in (await say(api, "/cancel"))["text"]
+    searched = await say(api, "https://news.example/after-cancel")  # now just a search
+    assert "Nothing found" in searched["text"]
+
+
+async def test_edit_changes_what_search_finds(
+    api: BotApiStandIn, admin_bot: BotApplication, storage: Storage
+) -> None:
+    stored = await storage.articles.add(article(1, title="Old", summary="before"), announce=False)
+    menu = await say(api, f"/edit {stored.id}")
+    assert menu.button_data() == [f"Et{stored.id}", f"Es{stored.id}", f"Eg{stored.id}"]
+    mark = await press(api, f"Es{stored.id}", menu)
+    await api.wait_for("sendMessage", after=mark, chat_id=ADMIN)
+    await say(api, "after the edit about quinoa")
+    assert (await storage.articles.get(stored.id)).summary == "after the edit about quinoa"
+    assert [h.article.id for h in (await storage.articles.search("quinoa")).hits] == [stored.id]
+
+
+async def test_delete_with_recall(
+    api: BotApiStandIn, admin_bot: BotApplication, storage: Storage
+) -> None:
+    await storage.chats.subscribe(ChatInfo(2, "private"))
+    stored = await storage.articles.add(article(1, title="To recall"))
+    await wait_until(lambda: len(api.delivered(READER)) == 1 and len(api.delivered(2)) == 1)
+    await wait_until(lambda: storage_settled(storage, stored.id))
+    confirm = await say(api, f"/delete {stored.id}")
+    assert "To recall" in confirm["text"]
+    assert confirm.button_data() == [f"Xd{stored.id}", f"Xr{stored.id}", "Xc"]
+    mark = await press(api, f"Xr{stored.id}", confirm)
+    report = await api.wait_for("sendMessage", after=mark, chat_id=ADMIN,
+                                where=lambda c: "Removed" in c["text"])  # fmt: skip
+    assert "Removed 2 of 2 sent cards." in report["text"]
+    deleted = {(c["chat_id"], c["message_id"]) for c in api.calls_to("deleteMessage")}
+    sent = {
+        (c["chat_id"], c["_result"]["message_id"])
+        for c in api.delivered()
+        if c["chat_id"] in (READER, 2)
+    }
+    assert deleted == sent
+    assert await storage.articles.count() == 0
+    assert (await storage.articles.search("recall")).hits == []
+
+
+async def storage_settled(storage: Storage, article_id: int) -> bool:
+    progress = await storage.deliveries.progress(article_id)
+    return progress is not None and progress.pending == 0
+
+
+async def test_stats(api: BotApiStandIn, admin_bot: BotApplication, storage: Storage) -> None:
+    await storage.chats.subscribe(ChatInfo(3, "private"), topics=("peru",))
+    await storage.articles.add(article(1))
+    reply = await say(api, "/stats")
+    assert "Articles: 1 (1 in the last 7 days)" in reply["text"]
+    assert "Subscriptions: 2 (1 to everything)" in reply["text"]
+    assert "Top topics: peru 1" in reply["text"]
+
+
+@pytest.mark.parametrize("text", ["/add", "/add https://x.example | t | s | a", "/stats",
+                                  "/delete 1", "/edit 1", "/feeds"])  # fmt: skip
+async def test_non_admins_are_refused_and_logged(
+    api: BotApiStandIn,
+    admin_bot: BotApplication,
+    storage: Storage,
+    caplog: pytest.LogCaptureFixture,
+    text: str,
+) -> None:
+    await storage.articles.add(article(1), announce=False)
+    reply = await say(api, text, user=99)
+    assert reply["text"] == "Only the bot's admins can do that."
+    assert await storage.articles.count() == 1
+    assert any(
+        "user_id=99" in r.getMessage() for r in caplog.records if r.levelno == logging.WARNING
+    )
+
+
+@pytest.mark.parametrize("data", ["Dp", "Xd1", "Xr1", "Et1", "Bc1"])
+async def test_forged_admin_buttons_change_nothing(
+    api: BotApiStandIn, admin_bot: BotApplication, storage: Storage, data: str
+) -> None:
+    await storage.articles.add(article(1), announce=False)
+    mark = await press(api, data, None, user=99)  # type: ignore[arg-type]
+    answer = await api.wait_for("answerCallbackQuery", after=mark)
+    assert answer["text"] == "Only the bot's admins can do that."
+    assert await storage.articles.count() == 1
+
+
+async def test_admin_menu_is_set_for_admins_only(
+    api: BotApiStandIn, admin_bot: BotApplication
+) -> None:
+    scoped = [c for c in api.calls_to("setMyCommands") if c["scope"]["type"] == "chat"]
+    assert {c["scope"]["chat_id"] for c in scoped} == {ADMIN}
+    commands = [c["command"] for c in scoped[0]["commands"]]
+    assert {"add", "edit", "delete", "stats", "feeds"} <= set(commands)
+    default = [c for c in api.calls_to("setMyCommands") if c["scope"]["type"] == "default"]
+    assert "add" not in [c["command"] for c in default[0]["commands"]]
+
+
+async def test_an_idle_draft_times_out_politely(
+    api: BotApiStandIn, storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(app_module, "CONVERSATION_TIMEOUT", 0.5)
+    async with running_bot(api, storage, admin_ids=str(ADMIN)):
+        await say(api, "/add")
+        notice = await api.wait_for("sendMessage", chat_id=ADMIN,
+                                    where=lambda c: "dropped the draft" in c["text"])  # fmt: skip
+        assert "/add" in notice["text"]
+        searched = await say(api, "https://news.example/late-link")  # no longer part of /add
+        assert "Nothing found" in searched["text"]
