@@ -60,15 +60,7 @@ def with_storage(
     @click.pass_obj
     @functools.wraps(func)
     def wrapper(ctx: Context, /, *args: P.args, **kwargs: P.kwargs) -> None:
-        async def run() -> None:
-            storage = await ctx.open_storage()
-            async with storage:
-                await func(storage, *args, **kwargs)
-
-        try:
-            asyncio.run(run())
-        except StorageError as exc:
-            raise click.ClickException(str(exc)) from None
+        run_with_storage(ctx, lambda storage: func(storage, *args, **kwargs))
 
     return wrapper
 

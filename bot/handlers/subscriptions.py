@@ -40,20 +40,32 @@ async def subscribe(update: Update, context: BotContext) -> None:
     message, chat = update.effective_message, update.effective_chat
     assert message is not None
     assert chat is not None
-    t = context.texts(update)
     args = context.args or []
     if args and args[0].startswith("@"):
         await subscribe_channel(update, context, args[0], args[1:])
         return
+    topics = await allowed_topics(message, update, context, args)
+    if topics is not None:
+        await apply_subscribe(
+            message, context, update, chat_info(chat), thread_of(message), topics
+        )
+
+
+async def allowed_topics(
+    message: Message, update: Update, context: BotContext, words: list[str]
+) -> tuple[str, ...] | None:
+    """The topics of a /subscribe or /unsubscribe if they are valid and the sender may change
+    this chat's subscription; otherwise None, after saying why."""
+    t = context.texts(update)
     try:
-        topics = parse_topics(args)
+        topics = parse_topics(words)
     except InvalidInput:
         await message.reply_text(render.bad_topics(t))
-        return
+        return None
     if not await permissions.may_manage_chat(update, context):
         await message.reply_text(render.admins_only(t))
-        return
-    await apply_subscribe(message, context, update, chat_info(chat), thread_of(message), topics)
+        return None
+    return topics
 
 
 async def apply_subscribe(
@@ -88,13 +100,8 @@ async def unsubscribe(update: Update, context: BotContext) -> None:
     if args and args[0].startswith("@"):
         await unsubscribe_channel(update, context, args[0])
         return
-    try:
-        topics = parse_topics(args)
-    except InvalidInput:
-        await message.reply_text(render.bad_topics(t))
-        return
-    if not await permissions.may_manage_chat(update, context):
-        await message.reply_text(render.admins_only(t))
+    topics = await allowed_topics(message, update, context, args)
+    if topics is None:
         return
     try:
         remaining = await context.storage.chats.unsubscribe(chat.id, thread_of(message), topics)
