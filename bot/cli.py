@@ -533,7 +533,10 @@ def terminal_snippet(snippet: str) -> str:
 
 
 def search_footer(page: SearchPage, offset: int) -> str:
-    total = f"{page.total}" if page.total_is_exact else f"more than {page.total - 1}"
+    if page.total is None:
+        total = "many"
+    else:
+        total = f"{page.total}" if page.total_is_exact else f"more than {page.total - 1:,}"
     shown = f"{offset + 1}-{offset + len(page.hits)}"
     return f"{shown} of {total} results, by {page.ordered_by}"
 

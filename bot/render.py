@@ -212,7 +212,9 @@ def search_page(page: SearchPage, query: str, offset: int, t: Texts) -> Reply:
     _ = t.gettext
     if not page.hits:
         return nothing_found(query, t) if offset == 0 else Reply(_("No more results."))
-    if page.total_is_exact:
+    if page.total is None:
+        count = _("many results")
+    elif page.total_is_exact:
         count = t.ngettext("{count} result", "{count} results", page.total)
     else:
         count = _("more than {count} results", count=f"{page.total - 1:,}")
@@ -220,7 +222,7 @@ def search_page(page: SearchPage, query: str, offset: int, t: Texts) -> Reply:
     if page.ordered_by == "recency":
         header += "\n" + _("<i>Newest first: add a word to narrow the search.</i>")
     items = [list_item(hit.rank, hit.article, t, snippet=hit.snippet) for hit in page.hits]
-    has_more = offset + len(page.hits) < page.total
+    has_more = page.has_more
     nav = navigation(
         SearchResults(max(0, offset - PAGE_SIZE), query).encode() if offset > 0 else None,
         SearchResults(offset + PAGE_SIZE, query).encode() if has_more else None,

@@ -29,7 +29,8 @@ COLUMNS = "id, url, title, summary, author, tags, published_at, created_at, sour
 # Search ranks by bm25 only while that is cheap. bm25 costs time in proportion to how many
 # articles contain each query word (its IDF is counted over the whole index) and how many
 # match; past these bounds a query is served newest first, straight off the index's rowid
-# order, which costs the same at a million matches as at ten. See README "Search".
+# order, which costs the same at a million matches as at ten. Counting is bounded the same
+# way. See README "Search".
 RELEVANCE_MAX_MATCHES = 5_000
 RELEVANCE_MAX_TERM_ARTICLES = 20_000
 BM25_WEIGHTS = "10.0, 4.0, 1.0, 6.0"  # title, summary, body, tags
@@ -189,32 +190,49 @@ class ArticleRepository:
         empty = SearchPage([], 0, True, "relevance", words, tokens)
         if match is None or limit <= 0:
             return empty
-        total = await self._count_matches(match, RELEVANCE_MAX_MATCHES + 1)
+        total = await self._bounded_total(match)
         if total == 0:
             return empty
-        by_relevance = total <= RELEVANCE_MAX_MATCHES and await self._all_terms_selective(match)
+        exact = total is not None and total <= RELEVANCE_MAX_TERM_ARTICLES
+        by_relevance = exact and total is not None and total <= RELEVANCE_MAX_MATCHES
         if by_relevance:
             order = f"bm25(articles_fts, {BM25_WEIGHTS})"
             ranked = await self._db.fetchall(
                 f"""SELECT rowid, {order} AS score FROM articles_fts
                     WHERE articles_fts MATCH ? ORDER BY score LIMIT ? OFFSET ?""",
-                (match, limit, offset),
+                (match, limit + 1, offset),
             )
         else:
             ranked = await self._db.fetchall(
                 """SELECT rowid, NULL AS score FROM articles_fts
                    WHERE articles_fts MATCH ? ORDER BY rowid DESC LIMIT ? OFFSET ?""",
-                (match, limit, offset),
+                (match, limit + 1, offset),
             )
-        hits = await self._hits(match, ranked, offset)
+        hits = await self._hits(match, ranked[:limit], offset)
+        if total is None and not hits and offset == 0:
+            return empty
         return SearchPage(
             hits=hits,
             total=total,
-            total_is_exact=total <= RELEVANCE_MAX_MATCHES,
+            total_is_exact=exact,
             ordered_by="relevance" if by_relevance else "recency",
             query=words,
             tokens=tokens,
+            has_more=len(ranked) > limit,
         )
+
+    async def _bounded_total(self, match: str) -> int | None:
+        """How many articles match, counting at most RELEVANCE_MAX_TERM_ARTICLES + 1; None
+        when a word is that common and other words narrow it: then counting the
+        intersection means walking the common word's whole index, so it is not done."""
+        cap = RELEVANCE_MAX_TERM_ARTICLES + 1
+        phrases = match.split(" ")
+        counts = [await self._count_matches(phrase, cap) for phrase in phrases]
+        if len(phrases) == 1:
+            return counts[0]
+        if max(counts) >= cap:
+            return None
+        return await self._count_matches(match, cap)
 
     async def _count_matches(self, match: str, cap: int) -> int:
         return int(
@@ -224,16 +242,6 @@ class ArticleRepository:
                 (match, cap),
             )
         )
-
-    async def _all_terms_selective(self, match: str) -> bool:
-        phrases = match.split(" ")
-        if len(phrases) == 1:
-            return True  # its count is the match count, already known to be small
-        for phrase in phrases:
-            count = await self._count_matches(phrase, RELEVANCE_MAX_TERM_ARTICLES + 1)
-            if count > RELEVANCE_MAX_TERM_ARTICLES:
-                return False
-        return True
 
     async def _hits(self, match: str, ranked: list[sqlite3.Row], offset: int) -> list[SearchHit]:
         if not ranked:

@@ -112,11 +112,12 @@ class SearchHit:
 @dataclass(frozen=True, slots=True)
 class SearchPage:
     hits: list[SearchHit]
-    total: int  # exact when `total_is_exact`, else a lower bound
+    total: int | None  # exact when `total_is_exact`, else a lower bound; None: not counted
     total_is_exact: bool
     ordered_by: str  # "relevance" or "recency"
     query: str = ""
     tokens: list[str] = field(default_factory=list)
+    has_more: bool = False  # another page follows
 
 
 def join_tags(tags: tuple[str, ...]) -> str:

@@ -76,8 +76,8 @@ def test_every_button_payload_fits_64_bytes() -> None:
     articles = [make_article(id=10**11 + n) for n in range(5)]
     reply = render.latest_page(articles, 9_995, True, EN)
     query = callbacks.compact_query("ñandú " * 200)
-    page = SearchPage([SearchHit(a, "", n, None) for n, a in enumerate(articles)], 10**6, False,
-                      "recency")  # fmt: skip
+    page = SearchPage([SearchHit(a, "", n, None) for n, a in enumerate(articles)], None, False,
+                      "recency", has_more=True)  # fmt: skip
     search = render.search_page(page, query, 9_995, EN)
     for markup in (reply.markup, search.markup):
         assert markup is not None

@@ -188,9 +188,25 @@ async def test_common_terms_are_served_newest_first(
         await storage.articles.add(article(n, title=f"Lima {n}"))
     page = await storage.articles.search("lima", limit=3)
     assert page.ordered_by == "recency"
-    assert page.total == 4 and not page.total_is_exact
+    assert page.total == 5 and page.total_is_exact
+    assert page.has_more
     assert [h.article.id for h in page.hits] == [5, 4, 3]
     assert all(h.score is None for h in page.hits)
+    last = await storage.articles.search("lima", limit=3, offset=3)
+    assert [h.article.id for h in last.hits] == [2, 1]
+    assert not last.has_more
+
+
+async def test_counting_is_bounded(storage: Storage, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(articles_module, "RELEVANCE_MAX_TERM_ARTICLES", 3)
+    for n in range(1, 6):
+        await storage.articles.add(article(n, title=f"Lima {'cusco' if n == 5 else ''}"))
+    common = await storage.articles.search("lima")
+    assert (common.total, common.total_is_exact, common.ordered_by) == (4, False, "recency")
+    narrowed = await storage.articles.search("lima cusco")
+    assert (narrowed.total, narrowed.total_is_exact) == (None, False)  # not counted
+    assert [h.article.id for h in narrowed.hits] == [5]
+    assert (await storage.articles.search("lima zzzz")).hits == []
 
 
 async def test_a_common_word_in_a_rare_query_switches_to_recency(
