@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from bot.cli import cli
 from bot.context import BotApplication
 from bot.sandbox import BotApiStandIn, Fault
 from storage import Storage
@@ -303,3 +307,20 @@ async def test_unexpected_errors_are_logged_and_the_user_told(
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert errors and errors[0].exc_info is not None
     assert api.token not in caplog.text
+
+
+async def test_db_backup_while_the_bot_runs(
+    api: BotApiStandIn, bot: BotApplication, storage: Storage, db_path: Path, tmp_path: Path
+) -> None:
+    await storage.articles.add(article(1, title="Backed up"))
+    api.push_command("/latest")  # the bot is busy reading while the copy is made
+    result = await asyncio.to_thread(
+        CliRunner().invoke, cli, ["--db", str(db_path), "db", "backup", str(tmp_path / "b.db")]
+    )
+    assert result.exit_code == 0, result.output
+    await api.wait_for("sendMessage", chat_id=USER)
+    copy = await Storage.open(tmp_path / "b.db")
+    try:
+        assert [a.title for a in await copy.articles.latest()] == ["Backed up"]
+    finally:
+        await copy.close()
