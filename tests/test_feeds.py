@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from bot import feeds as feeds_module
 from bot.cli import cli
 from bot.feeds import FeedError, FeedService, parse_feed
 from bot.fetch import FetchError
@@ -294,3 +295,21 @@ async def test_a_failing_feed_never_stops_the_others(
     assert (await storage.feeds.get(good.feed.id)).error_count == 0
     broken = [f for f in await storage.feeds.all() if f.error_count]
     assert len(broken) == 1
+
+
+async def test_the_admins_are_told_when_a_feed_is_paused(
+    api: BotApiStandIn, storage: Storage, server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(feeds_module, "MAX_FAILURES", 1)
+    followed = await FeedService(storage, interval=1, allow_private=True).follow(
+        server.url("changing")
+    )
+    server.broken = True
+    await storage.feeds.set_active(followed.feed.id, True)  # due now
+    async with running_bot(api, storage, admin_ids=f"{ADMIN},8", feed_interval=1,
+                           allow_private_urls=True):  # fmt: skip
+        told = await api.wait_for("sendMessage", chat_id=ADMIN, timeout=10,
+                                  where=lambda c: "paused" in c["text"])  # fmt: skip
+        await api.wait_for("sendMessage", chat_id=8, where=lambda c: "paused" in c["text"])
+    assert f"/feeds resume {followed.feed.id}" in told["text"]
+    assert not (await storage.feeds.get(followed.feed.id)).active
