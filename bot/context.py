@@ -38,6 +38,13 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
         assert self.bot_data.settings is not None
         return self.bot_data.settings
 
+    @property
+    def session(self) -> dict[Any, Any]:
+        """This user's conversation state (`user_data`; every admin update has a user)."""
+        if self.user_data is None:
+            raise RuntimeError("no user behind this update")
+        return self.user_data
+
     def texts(self, update: object) -> Texts:
         """The bot's words in the language of the user behind `update`."""
         assert self.bot_data.catalog is not None

@@ -38,8 +38,8 @@ async def gate(update: Update, context: BotContext) -> None:
     wanted: str | None = None
     if query is not None and query.data and re.match(callbacks.ADMIN_PATTERN, query.data):
         wanted = f"button {query.data[:16]}"
-    elif message is not None and query is None and (message.text or "").startswith("/"):
-        command, _, target = message.text.split()[0][1:].partition("@")  # type: ignore[union-attr]
+    elif message is not None and query is None and (text := message.text or "").startswith("/"):
+        command, _, target = text.split()[0][1:].partition("@")
         addressed = not target or target.lower() == (context.bot.username or "").lower()
         if command.lower() in ADMIN_COMMANDS and addressed:
             wanted = f"/{command.lower()}"
@@ -98,14 +98,14 @@ async def got_link(update: Update, context: BotContext) -> int:
     try:
         draft = await read_page(url, allow_private=context.settings.allow_private_urls)
     except FetchError as exc:
-        context.user_data["draft"] = Draft(url=url)  # type: ignore[index]
+        context.session["draft"] = Draft(url=url)
         await message.reply_text(render.page_unreadable(t, str(exc)))
         return TITLE
     return await review(message, context, update, draft)
 
 
 async def got_title(update: Update, context: BotContext) -> int:
-    draft = context.user_data.get("draft")  # type: ignore[union-attr]
+    draft = context.session.get("draft")
     message = update.effective_message
     assert message is not None
     if not isinstance(draft, Draft):
@@ -116,7 +116,7 @@ async def got_title(update: Update, context: BotContext) -> int:
 
 
 async def got_summary(update: Update, context: BotContext) -> int:
-    draft = context.user_data.get("draft")  # type: ignore[union-attr]
+    draft = context.session.get("draft")
     message = update.effective_message
     assert message is not None
     if not isinstance(draft, Draft):
@@ -131,11 +131,11 @@ async def review(message: Message, context: BotContext, update: Update, draft: D
     try:
         article = new_article(draft)
     except InvalidInput as exc:
-        context.user_data["draft"] = draft  # type: ignore[index]
+        context.session["draft"] = draft
         await message.reply_text(render.not_accepted(t, str(exc)))
         await ask_field(message, t, "title" if "title" in str(exc) else "summary", context)
         return FIELD
-    context.user_data["draft"] = draft  # type: ignore[index]
+    context.session["draft"] = draft
     preview = render.draft_preview(t, article, context.bot.username)
     await message.reply_text(preview.text, reply_markup=preview.markup,
                              link_preview_options=preview.link_preview)  # fmt: skip
@@ -146,36 +146,39 @@ async def review_button(update: Update, context: BotContext) -> int:
     query = update.callback_query
     assert query is not None
     t = context.texts(update)
+    message = query.message if isinstance(query.message, Message) else None
     action = (query.data or "")[1:]
     if action == "p":
         # pop before any await: a second tap finds no draft and publishes nothing
-        draft = context.user_data.pop("draft", None)  # type: ignore[union-attr]
-        if not isinstance(draft, Draft):
+        draft = context.session.pop("draft", None)
+        if not isinstance(draft, Draft) or message is None:
             await query.answer(t.gettext("Already done."))
             return ConversationHandler.END
         await query.answer()
-        await publish(query.message, context, update, draft)  # type: ignore[arg-type]
+        await publish(message, context, update, draft)
         return ConversationHandler.END
     await query.answer()
-    if action == "x":
-        context.user_data.pop("draft", None)  # type: ignore[union-attr]
-        await query.edit_message_reply_markup(None)
-        await query.message.reply_text(t.gettext("Cancelled; nothing was published."))  # type: ignore[union-attr]
+    if message is None:
         return ConversationHandler.END
-    await ask_field(query.message, t, FIELDS[action], context)  # type: ignore[arg-type]
+    if action == "x":
+        context.session.pop("draft", None)
+        await query.edit_message_reply_markup(None)
+        await message.reply_text(t.gettext("Cancelled; nothing was published."))
+        return ConversationHandler.END
+    await ask_field(message, t, FIELDS[action], context)
     return FIELD
 
 
 async def ask_field(message: Message, t: Texts, name: str, context: BotContext) -> None:
-    context.user_data["field"] = name  # type: ignore[index]
+    context.session["field"] = name
     await message.reply_text(render.ask_field(t, name))
 
 
 async def got_field(update: Update, context: BotContext) -> int:
     message = update.effective_message
     assert message is not None
-    draft = context.user_data.get("draft")  # type: ignore[union-attr]
-    name = context.user_data.get("field")  # type: ignore[union-attr]
+    draft = context.session.get("draft")
+    name = context.session.get("field")
     if not isinstance(draft, Draft) or not isinstance(name, str) or name not in FIELDS.values():
         return ConversationHandler.END
     value = (message.text or "").strip()
@@ -212,7 +215,7 @@ def new_article(draft: Draft) -> NewArticle:
 
 
 async def cancel(update: Update, context: BotContext) -> int:
-    context.user_data.clear()  # type: ignore[union-attr]
+    context.session.clear()
     if update.effective_message is not None:
         t = context.texts(update)
         await update.effective_message.reply_text(t.gettext("Cancelled; nothing changed."))
@@ -220,7 +223,7 @@ async def cancel(update: Update, context: BotContext) -> int:
 
 
 async def timed_out(update: Update, context: BotContext) -> None:
-    context.user_data.clear()  # type: ignore[union-attr]
+    context.session.clear()
     if update.effective_chat is not None:
         t = context.texts(update)
         await context.bot.send_message(
@@ -254,9 +257,11 @@ async def edit_button(update: Update, context: BotContext) -> int:
     query = update.callback_query
     assert query is not None
     await query.answer()
+    if not isinstance(query.message, Message):
+        return ConversationHandler.END
     data = query.data or ""
-    context.user_data["editing"] = int(data[2:])  # type: ignore[index]
-    await ask_field(query.message, context.texts(update), FIELDS[data[1]], context)  # type: ignore[arg-type]
+    context.session["editing"] = int(data[2:])
+    await ask_field(query.message, context.texts(update), FIELDS[data[1]], context)
     return FIELD
 
 
@@ -264,21 +269,25 @@ async def got_edit(update: Update, context: BotContext) -> int:
     message = update.effective_message
     assert message is not None
     t = context.texts(update)
-    article_id = context.user_data.get("editing")  # type: ignore[union-attr]
-    name = context.user_data.get("field")  # type: ignore[union-attr]
+    article_id = context.session.get("editing")
+    name = context.session.get("field")
     if not isinstance(article_id, int):
         return await got_field(update, context)  # the field of an /add draft
     value = (message.text or "").strip()
     try:
-        changes = {"tags": parse_tags(value)} if name == "tags" else {name: value}
-        article = await context.storage.articles.update(article_id, **changes)  # type: ignore[arg-type]
+        article = await context.storage.articles.update(
+            article_id,
+            title=value if name == "title" else None,
+            summary=value if name == "summary" else None,
+            tags=parse_tags(value) if name == "tags" else None,
+        )
     except InvalidInput as exc:
         await message.reply_text(render.not_accepted(t, str(exc)))
         return FIELD
     except NotFound:
         await message.reply_text(render.not_found(t, article_id))
         return ConversationHandler.END
-    context.user_data.clear()  # type: ignore[union-attr]
+    context.session.clear()
     card = render.article_card(article, t, context.bot.username)
     await message.reply_text(t.gettext("Updated:"))
     await message.reply_text(card.text, reply_markup=card.markup)
@@ -326,8 +335,11 @@ async def delete_button(update: Update, context: BotContext) -> None:
     await query.edit_message_text(t.gettext("Article {id} deleted.", id=article_id))
     if recall:
         removed = await recall_messages(context, sent)
-        await query.message.reply_text(  # type: ignore[union-attr]
-            t.gettext("Removed {removed} of {total} sent cards.", removed=removed, total=len(sent))
+        await context.bot.send_message(
+            query.from_user.id,
+            t.gettext(
+                "Removed {removed} of {total} sent cards.", removed=removed, total=len(sent)
+            ),
         )
 
 
