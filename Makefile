@@ -32,7 +32,7 @@ messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg --no-location --omit-header --sort-output \
 		-o bot/locales/articlebot.pot bot
 	$(BIN)/pybabel update -i bot/locales/articlebot.pot -d bot/locales -D articlebot \
-		--no-location --omit-header --no-fuzzy-matching
+		--no-fuzzy-matching --ignore-obsolete --width 99
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
