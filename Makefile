@@ -23,8 +23,12 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest
 
+# The quick sizes; the README gives the full runs (a 1M-article store takes about an hour).
 bench: $(STAMP)
-	$(BIN)/python bench/search.py
+	$(BIN)/python bench/search.py --sizes 10000,100000
+	$(BIN)/python bench/recipients.py --sizes 10000,100000
+	$(BIN)/python bench/commands.py
+	$(BIN)/python bench/broadcast.py --sizes 10000
 
 # Re-extract the bot's texts after changing them; then translate the new entries in
 # bot/locales/es/LC_MESSAGES/articlebot.po (the i18n test lists what is missing).
