@@ -50,19 +50,21 @@ async def build(path: Path, size: int) -> None:
                 chats,
             )
             everything = [rng.random() < 0.5 for _ in range(size)]
+            active = {chat_id: flag for chat_id, _, flag, _, _ in chats}
             await conn.executemany(
-                "INSERT INTO subscriptions (chat_id, thread_id, everything, created_at, "
-                "updated_at) VALUES (?, 0, ?, ?, ?)",
-                [(i + 1, int(e), now, now) for i, e in enumerate(everything)],
+                "INSERT INTO subscriptions (chat_id, thread_id, everything, active, created_at,"
+                " updated_at) VALUES (?, 0, ?, ?, ?, ?)",
+                [(i + 1, int(e), active[i + 1], now, now) for i, e in enumerate(everything)],
             )
             topics = [
-                (i + 1, topic)
+                (i + 1, topic, active[i + 1])
                 for i, e in enumerate(everything)
                 if not e
                 for topic in set(gen.words(rng.randint(1, 5)))
             ]
             await conn.executemany(
-                "INSERT INTO subscription_topics (chat_id, thread_id, topic) VALUES (?, 0, ?)",
+                "INSERT INTO subscription_topics (chat_id, thread_id, topic, active) "
+                "VALUES (?, 0, ?, ?)",
                 topics,
             )
     finally:

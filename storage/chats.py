@@ -103,14 +103,18 @@ class ChatRepository:
             if await _exists(conn, "SELECT 1 FROM chats WHERE chat_id = ?", new_id):
                 await conn.execute(
                     """INSERT OR IGNORE INTO subscriptions
-                       (chat_id, thread_id, everything, created_at, updated_at)
-                       SELECT ?, thread_id, everything, created_at, updated_at
-                       FROM subscriptions WHERE chat_id = ?""",
+                       (chat_id, thread_id, everything, active, created_at, updated_at)
+                       SELECT ?1, thread_id, everything,
+                              (SELECT active FROM chats WHERE chat_id = ?1),
+                              created_at, updated_at
+                       FROM subscriptions WHERE chat_id = ?2""",
                     (new_id, old_id),
                 )
                 await conn.execute(
-                    """INSERT OR IGNORE INTO subscription_topics (chat_id, thread_id, topic)
-                       SELECT ?, thread_id, topic FROM subscription_topics WHERE chat_id = ?""",
+                    """INSERT OR IGNORE INTO subscription_topics
+                       (chat_id, thread_id, topic, active)
+                       SELECT ?1, thread_id, topic, (SELECT active FROM chats WHERE chat_id = ?1)
+                       FROM subscription_topics WHERE chat_id = ?2""",
                     (new_id, old_id),
                 )
                 await conn.execute(
@@ -247,19 +251,18 @@ class ChatRepository:
         return [ChatState(r[0], r[1], r[2], r[3], bool(r[4]), r[5]) for r in rows]
 
 
-# Subscribers to everything, then topic subscribers with a topic among the article's terms.
-# The second part walks subscription_topics in primary-key order (`+topic` keeps the topic
-# index out), so GROUP BY folds a chat's several matching topics into one row as it goes:
-# no temporary b-tree, and memory stays flat however many chats match.
+# Subscribers to everything (a partial index holds exactly them), then topic subscribers
+# with a topic among the article's terms. The second part walks subscription_topics in
+# primary-key order (`+topic` keeps the topic index out), so GROUP BY folds a chat's several
+# matching topics into one row as it goes: no temporary b-tree, and memory stays flat
+# however many chats match. `active` is the chat's flag, copied by a trigger (migration 5).
 RECIPIENTS_SQL = """
-    SELECT s.chat_id, s.thread_id
-    FROM subscriptions AS s CROSS JOIN chats AS c ON c.chat_id = s.chat_id
-    WHERE s.everything = 1 AND c.active = 1
+    SELECT chat_id, thread_id FROM subscriptions
+    WHERE everything = 1 AND active = 1
     UNION ALL
-    SELECT t.chat_id, t.thread_id
-    FROM subscription_topics AS t CROSS JOIN chats AS c ON c.chat_id = t.chat_id
-    WHERE +t.topic IN (SELECT value FROM json_each(:terms)) AND c.active = 1
-    GROUP BY t.chat_id, t.thread_id
+    SELECT chat_id, thread_id FROM subscription_topics
+    WHERE +topic IN (SELECT value FROM json_each(:terms)) AND active = 1
+    GROUP BY chat_id, thread_id
 """
 
 

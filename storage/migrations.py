@@ -173,6 +173,30 @@ MIGRATIONS += (
     ),
 )
 
+MIGRATIONS += (
+    Migration(
+        5,
+        "subscriptions carry their chat's active flag, so choosing recipients needs no join",
+        (
+            "ALTER TABLE subscriptions ADD COLUMN active INTEGER NOT NULL DEFAULT 1",
+            "ALTER TABLE subscription_topics ADD COLUMN active INTEGER NOT NULL DEFAULT 1",
+            """UPDATE subscriptions SET active =
+                (SELECT active FROM chats WHERE chats.chat_id = subscriptions.chat_id)""",
+            """UPDATE subscription_topics SET active =
+                (SELECT active FROM chats WHERE chats.chat_id = subscription_topics.chat_id)""",
+            # The flag has one source, chats.active; this trigger copies every change.
+            """CREATE TRIGGER chats_active_to_subscriptions AFTER UPDATE OF active ON chats
+            BEGIN
+                UPDATE subscriptions SET active = new.active WHERE chat_id = new.chat_id;
+                UPDATE subscription_topics SET active = new.active WHERE chat_id = new.chat_id;
+            END""",
+            "DROP INDEX subscriptions_to_everything",
+            """CREATE INDEX subscriptions_to_everything ON subscriptions (chat_id, thread_id)
+                WHERE everything = 1 AND active = 1""",
+        ),
+    ),
+)
+
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

@@ -174,7 +174,7 @@ def test_stats() -> None:
 
 def test_db_migrate_and_backup(tmp_path: Path) -> None:
     add(1)
-    assert run("db", "migrate").stdout.strip() == "schema is at version 4"
+    assert run("db", "migrate").stdout.strip() == "schema is at version 5"
     result = run("db", "backup", "copy.db")
     assert result.exit_code == 0 and "backed up to copy.db" in result.stdout
     assert (
