@@ -53,6 +53,8 @@ BACKOFF_BASE = 2.0  # seconds before the first retry; doubles each attempt
 BACKOFF_CAP = 300.0
 PER_CHAT_GAP = 1.0
 WAVE_SECONDS = 0.5
+BUCKET_SECONDS = 0.1
+PRUNE_EVERY = 10.0  # seconds between sweeps of the pacer's memory of recent sends
 GROUP_PER_MINUTE = 20
 # 400s that mean "you can no longer write here", like a 403.
 GONE_MARKERS = (
@@ -72,26 +74,27 @@ class FatalBotError(Exception):
 
 @dataclass
 class Pacer:
-    """When each chat may get its next message (per-chat and per-group limits)."""
+    """When each chat may get its next message: a second after its last one, and for groups
+    and channels also no more than 20 in a minute. Private chats keep one float each."""
 
-    recent: dict[int, deque[float]] = field(default_factory=dict)
+    last: dict[int, float] = field(default_factory=dict)
+    groups: dict[int, deque[float]] = field(default_factory=dict)
 
     def ready_at(self, chat_id: int, chat_type: str) -> float:
-        sent = self.recent.get(chat_id)
-        if not sent:
-            return 0.0
-        ready = sent[-1] + PER_CHAT_GAP
-        if chat_type != "private" and len(sent) >= GROUP_PER_MINUTE:
-            ready = max(ready, sent[-GROUP_PER_MINUTE] + 60.0)
+        ready = self.last.get(chat_id, -PER_CHAT_GAP) + PER_CHAT_GAP
+        sent = self.groups.get(chat_id)
+        if chat_type != "private" and sent is not None and len(sent) >= GROUP_PER_MINUTE:
+            ready = max(ready, sent[0] + 60.0)
         return ready
 
-    def record(self, chat_id: int, at: float) -> None:
-        sent = self.recent.setdefault(chat_id, deque(maxlen=GROUP_PER_MINUTE))
-        sent.append(at)
+    def record(self, chat_id: int, chat_type: str, at: float) -> None:
+        self.last[chat_id] = at
+        if chat_type != "private":
+            self.groups.setdefault(chat_id, deque(maxlen=GROUP_PER_MINUTE)).append(at)
 
     def forget_older_than(self, moment: float) -> None:
-        for chat_id in [c for c, sent in self.recent.items() if sent[-1] < moment]:
-            del self.recent[chat_id]
+        self.last = {chat: at for chat, at in self.last.items() if at >= moment}
+        self.groups = {chat: sent for chat, sent in self.groups.items() if sent[-1] >= moment}
 
 
 @dataclass
@@ -122,14 +125,17 @@ class DeliveryWorker:
         self.wave_size = max(1, min(concurrency, math.ceil(rate * WAVE_SECONDS)))
         self.poll_interval = poll_interval
         self.progress_interval = progress_interval
-        # One message per 1/rate seconds, no bursts: a bucket as big as the rate would let
-        # twice the rate through in its first second.
-        self._limiter = AsyncLimiter(1, 1.0 / rate)
+        # A bucket of a tenth of a second's messages: steady at `rate`, never more than 10%
+        # over it in any second (a bucket as big as the rate would let twice the rate through
+        # in its first second), and big enough that late wake-ups do not lose throughput.
+        self._limiter = AsyncLimiter(max(1.0, rate * BUCKET_SECONDS), BUCKET_SECONDS)
         self._pacer = Pacer()
         self._wake = asyncio.Event()
         self._stopping = False
         self._paused_until = 0.0
         self._articles: dict[int, Article | None] = {}
+        self._cards: dict[tuple[int, str], render.Reply] = {}
+        self._pruned_at = 0.0
         self._snapshots: dict[int, Snapshot] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self.fatal: FatalBotError | None = None
@@ -191,7 +197,9 @@ class DeliveryWorker:
         ready, deferred = self._paced(wave)
         outcomes = await asyncio.gather(*(self._deliver(d) for d in ready))
         await self.storage.deliveries.settle([*outcomes, *deferred])
-        self._pacer.forget_older_than(time.time() - 60.0)
+        if time.monotonic() - self._pruned_at > PRUNE_EVERY:
+            self._pacer.forget_older_than(time.time() - 60.0)
+            self._pruned_at = time.monotonic()
         return bool(ready)
 
     def _paced(self, wave: list[Delivery]) -> tuple[list[Delivery], list[Outcome]]:
@@ -230,9 +238,7 @@ class DeliveryWorker:
             return Outcome(delivery.id, "cancelled", error="article deleted", attempted=False)
         if self.fatal is not None:
             return Outcome(delivery.id, "pending", attempted=False)
-        card = render.broadcast_card(
-            article, self.catalog.for_language(delivery.language_code), self.bot.username
-        )
+        card = self._card(article, delivery.language_code)
         await self._limiter.acquire()
         try:
             message = await self._send(delivery, card.text, card)
@@ -245,7 +251,7 @@ class DeliveryWorker:
                 return await self._failed(delivery, again)
         except TelegramError as exc:
             return await self._failed(delivery, exc)
-        self._pacer.record(delivery.chat_id, time.time())
+        self._pacer.record(delivery.chat_id, delivery.chat_type, time.time())
         return Outcome(delivery.id, "sent", message_id=message.message_id)
 
     async def _send(self, delivery: Delivery, text: str, card: render.Reply | None) -> Message:
@@ -287,6 +293,14 @@ class DeliveryWorker:
                            retry_at=time.time() + backoff(delivery.attempts))  # fmt: skip
         return Outcome(delivery.id, "failed", error=error)
 
+    def _card(self, article: Article, language_code: str | None) -> render.Reply:
+        """Rendered once per article and language, not once per recipient."""
+        texts = self.catalog.for_language(language_code)
+        key = (article.id, texts.language)
+        if key not in self._cards:
+            self._cards[key] = render.broadcast_card(article, texts, self.bot.username)
+        return self._cards[key]
+
     async def _article(self, article_id: int) -> Article | None:
         if article_id not in self._articles:
             try:
@@ -322,6 +336,7 @@ class DeliveryWorker:
             await self.storage.deliveries.finish(progress.article_id)
             self._snapshots.pop(progress.article_id, None)
             self._articles.pop(progress.article_id, None)
+            self._cards = {k: v for k, v in self._cards.items() if k[0] != progress.article_id}
         if progress.notify_chat_id is None:
             return
         reply = render.broadcast_progress(self.catalog.for_language(None), progress, rate, eta)

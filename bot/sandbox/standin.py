@@ -98,6 +98,7 @@ class BotApiStandIn:
         # With enforce_limits, sendMessage answers 429 as Telegram would past 30 messages/s
         # overall or 1 message/s to one chat; each such refusal is counted in `throttled`.
         self.enforce_limits = False
+        self.messages_sent = 0  # successful sendMessage calls, counted cheaply
         self.throttled = 0
         self._recent_sends: deque[float] = deque()
         self._last_send_to: dict[int, float] = {}
@@ -464,6 +465,7 @@ class BotApiStandIn:
 
     async def _api_sendMessage(self, params: dict[str, Any]) -> Any:
         _check_text(params.get("text", ""))
+        self.messages_sent += 1
         return self._message(params)
 
     async def _api_editMessageText(self, params: dict[str, Any]) -> Any:
