@@ -241,15 +241,6 @@ class ChatRepository:
         async for rows in self._db.stream(RECIPIENTS_SQL, params, batch):
             yield rows
 
-    async def channels(self) -> list[ChatState]:
-        rows = await self._db.fetchall(
-            """SELECT DISTINCT c.chat_id, c.type, c.title, c.username, c.active,
-                      c.deactivated_reason
-               FROM chats AS c JOIN subscriptions AS s ON s.chat_id = c.chat_id
-               WHERE c.type = 'channel' ORDER BY c.title""",
-        )
-        return [ChatState(r[0], r[1], r[2], r[3], bool(r[4]), r[5]) for r in rows]
-
 
 # Subscribers to everything (a partial index holds exactly them), then topic subscribers
 # with a topic among the article's terms. The second part walks subscription_topics in

@@ -19,6 +19,7 @@ from bot import callbacks, permissions, render
 from bot.context import BotContext
 from bot.extract import Draft, read_page
 from bot.fetch import FetchError
+from bot.handlers import reader
 from bot.i18n import Texts
 from storage import DuplicateArticle, InvalidInput, NewArticle, NotFound
 from storage.text import iso, normalize_url, parse_tags
@@ -92,8 +93,7 @@ async def got_link(update: Update, context: BotContext) -> int:
     existing = await context.storage.articles.find_by_url(url)
     if existing is not None:
         await message.reply_text(t.gettext("That article is already here:"))
-        card = render.article_card(existing, t, context.bot.username)
-        await message.reply_text(card.text, reply_markup=card.markup)
+        await reader.send(message, render.article_card(existing, t, context.bot.username))
         return ConversationHandler.END
     try:
         draft = await read_page(url, allow_private=context.settings.allow_private_urls)
@@ -288,9 +288,8 @@ async def got_edit(update: Update, context: BotContext) -> int:
         await message.reply_text(render.not_found(t, article_id))
         return ConversationHandler.END
     context.session.clear()
-    card = render.article_card(article, t, context.bot.username)
     await message.reply_text(t.gettext("Updated:"))
-    await message.reply_text(card.text, reply_markup=card.markup)
+    await reader.send(message, render.article_card(article, t, context.bot.username))
     return ConversationHandler.END
 
 
