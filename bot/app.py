@@ -64,6 +64,7 @@ ADMIN_MENU = (
     ("delete", N_("Delete an article")),
     ("stats", N_("Statistics")),
     ("feeds", N_("Followed feeds")),
+    ("channels", N_("Subscribed channels")),
 )
 CONVERSATION_TIMEOUT = 600
 ALLOWED_UPDATES = [
@@ -112,6 +113,7 @@ def build_application(settings: Settings, storage: Storage | None = None) -> Bot
             admin_conversation(),
             CommandHandler("delete", admin.delete_command, filters=NEW_MESSAGES),
             CommandHandler("stats", admin.stats_command, filters=NEW_MESSAGES),
+            CommandHandler("channels", admin.channels_command, filters=NEW_MESSAGES),
             CommandHandler("start", reader.start, filters=NEW_MESSAGES),
             CommandHandler("help", reader.help_command, filters=NEW_MESSAGES),
             CommandHandler("latest", reader.latest, filters=NEW_MESSAGES),
@@ -145,6 +147,7 @@ def build_application(settings: Settings, storage: Storage | None = None) -> Bot
                 broadcasts.cancel_button, pattern=callbacks.CANCEL_BROADCAST_PATTERN
             ),
             CallbackQueryHandler(admin.delete_button, pattern=callbacks.DELETE_PATTERN),
+            CallbackQueryHandler(admin.channels_button, pattern=callbacks.CHANNELS_PATTERN),
             CallbackQueryHandler(reader.unknown_button),
             InlineQueryHandler(inline.inline_query),
         ]

@@ -3,7 +3,8 @@
 Each payload is a letter and its arguments: `L<offset>` a page of the latest articles,
 `S<offset> <query>` a page of search results, `A<id>` an article card, `Us` / `Ua` /
 `Ut<key>` subscribe, unsubscribe, or drop the topic whose key is `<key>`, `Bc<id>` cancel
-the broadcast of an article. A search query is
+the broadcast of an article, `Cl<offset>` a page of subscribed channels and
+`Cr<offset> <chat id>` unsubscribe that channel (and show that page again). A search query is
 kept short enough to fit (see `compact_query`), and the first page is searched with that
 same compact query, so every page of one search shows the same result list.
 """
@@ -28,8 +29,9 @@ CANCEL_BROADCAST_PATTERN = r"^Bc\d{1,12}$"
 DRAFT_PATTERN = r"^D[ptsgx]$"
 EDIT_PATTERN = r"^E[tsg]\d{1,12}$"
 DELETE_PATTERN = r"^X(c|[dr]\d{1,12})$"
-# Buttons only admins may press: drafts, edits, deletions, cancelling a broadcast.
-ADMIN_PATTERN = r"^(D|E|X|Bc)"
+CHANNELS_PATTERN = r"^C(l\d{1,5}|r\d{1,5} -?\d{1,16})$"
+# Buttons only admins may press: drafts, edits, deletions, broadcasts, channels.
+ADMIN_PATTERN = r"^(D|E|X|Bc|C)"
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,32 @@ class CancelBroadcast:
         return f"Bc{self.article_id}"
 
 
-Callback = LatestPage | SearchResults | OpenArticle | SubscriptionAction | CancelBroadcast
+@dataclass(frozen=True)
+class ChannelPage:
+    offset: int
+
+    def encode(self) -> str:
+        return f"Cl{self.offset}"
+
+
+@dataclass(frozen=True)
+class RemoveChannel:
+    chat_id: int
+    offset: int  # the page to show afterwards
+
+    def encode(self) -> str:
+        return f"Cr{self.offset} {self.chat_id}"
+
+
+Callback = (
+    LatestPage
+    | SearchResults
+    | OpenArticle
+    | SubscriptionAction
+    | CancelBroadcast
+    | ChannelPage
+    | RemoveChannel
+)
 
 
 def parse(data: str | None) -> Callback | None:
@@ -103,6 +130,12 @@ def parse(data: str | None) -> Callback | None:
         return SubscriptionAction(data[1], data[2:])
     if re.match(CANCEL_BROADCAST_PATTERN, data):
         return CancelBroadcast(int(data[2:]))
+    if re.match(CHANNELS_PATTERN, data):
+        head, _, chat_id = data.partition(" ")
+        offset = int(head[2:])
+        if offset > MAX_OFFSET:
+            return None
+        return RemoveChannel(int(chat_id), offset) if chat_id else ChannelPage(offset)
     return None
 
 

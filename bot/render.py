@@ -23,14 +23,23 @@ from telegram import (
 
 from bot.callbacks import (
     CancelBroadcast,
+    ChannelPage,
     LatestPage,
     OpenArticle,
+    RemoveChannel,
     SearchResults,
     SubscriptionAction,
     topic_key,
 )
 from bot.i18n import Texts
-from storage import Article, ChatInfo, NewArticle, SearchPage, Subscription
+from storage import (
+    Article,
+    ChannelSubscription,
+    ChatInfo,
+    NewArticle,
+    SearchPage,
+    Subscription,
+)
 from storage.deliveries import Progress
 from storage.feeds import Feed
 from storage.text import iso
@@ -43,6 +52,7 @@ BAR_WIDTH = 16
 _SENTENCE_END = re.compile(r"[.!?…](?=\s)")
 LIST_SUMMARY = 160
 PAGE_SIZE = 5
+CHANNEL_PAGE_SIZE = 10
 INLINE_DESCRIPTION = 200
 _HASHTAG_JUNK = re.compile(r"[^\w]+")
 
@@ -418,6 +428,42 @@ def cannot_post(t: Texts, name: str) -> str:
 def not_channel_admin(t: Texts, name: str) -> str:
     return t.gettext("Only administrators of {name} can change its subscription.",
                      name=escape(name))  # fmt: skip
+
+
+def channel_list(
+    t: Texts, channels: list[ChannelSubscription], offset: int, has_more: bool
+) -> Reply:
+    """The bot admins' list of subscribed channels, a ✖ button to unsubscribe each."""
+    _ = t.gettext
+    if not channels:
+        return Reply(_("No channel is subscribed.") if offset == 0 else _("No more channels."))
+    lines = [_("<b>Subscribed channels</b> · {first}–{last}", first=offset + 1,
+               last=offset + len(channels))]  # fmt: skip
+    removals = []
+    for number, item in enumerate(channels, start=offset + 1):
+        channel = item.channel
+        name = channel_label(channel.username, channel.title, channel.chat_id)
+        wants = (_("every article") if item.subscription.everything
+                 else topic_list(item.subscription.topics))  # fmt: skip
+        line = f"{number}. {escape(name)} (<code>{channel.chat_id}</code>) — {wants}"
+        if not channel.active:
+            line += "\n    " + _("⚠ inactive: {reason}",
+                                  reason=escape(channel.deactivated_reason or "?"))  # fmt: skip
+        lines.append(line)
+        removals.append(InlineKeyboardButton(
+            f"✖ {number}", callback_data=RemoveChannel(channel.chat_id, offset).encode()
+        ))  # fmt: skip
+    lines.append(_("✖ <i>number</i> unsubscribes that channel."))
+    nav = navigation(
+        ChannelPage(offset - CHANNEL_PAGE_SIZE).encode() if offset > 0 else None,
+        ChannelPage(offset + CHANNEL_PAGE_SIZE).encode() if has_more else None,
+    )
+    rows = [removals[i : i + 5] for i in range(0, len(removals), 5)]
+    return Reply("\n".join(lines), InlineKeyboardMarkup([*rows, nav] if nav else rows))
+
+
+def channel_label(username: str | None, title: str | None, chat_id: int) -> str:
+    return f"@{username}" if username else (title or str(chat_id))
 
 
 # -- broadcasts ------------------------------------------------------------------------

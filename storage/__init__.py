@@ -1,7 +1,7 @@
 """All SQL lives here. Knows nothing of Telegram."""
 
 from storage.chats import Change as SubscriptionChange
-from storage.chats import ChatInfo, ChatState, Subscription
+from storage.chats import ChannelSubscription, ChatInfo, ChatState, Subscription
 from storage.errors import (
     DatabaseUnavailable,
     DuplicateArticle,
@@ -14,6 +14,7 @@ from storage.store import Storage
 
 __all__ = [
     "Article",
+    "ChannelSubscription",
     "ChatInfo",
     "ChatState",
     "DatabaseUnavailable",

@@ -47,6 +47,12 @@ class Subscription:
         return not self.topics
 
 
+@dataclass(frozen=True, slots=True)
+class ChannelSubscription:
+    channel: ChatState
+    subscription: Subscription
+
+
 class Change(enum.Enum):
     CREATED = "created"
     CHANGED = "changed"
@@ -231,6 +237,30 @@ class ChatRepository:
                     (chat_id, thread_id),
                 )
         return await self.subscription(chat_id, thread_id)
+
+    async def channel_subscriptions(
+        self, limit: int, offset: int = 0
+    ) -> list[ChannelSubscription]:
+        """Subscribed channels, active or not, by title: what bot admins look after."""
+        rows = await self._db.fetchall(
+            """SELECT c.chat_id, c.type, c.title, c.username, c.active, c.deactivated_reason,
+                      s.thread_id,
+                      (SELECT json_group_array(topic) FROM (
+                           SELECT topic FROM subscription_topics t
+                           WHERE t.chat_id = s.chat_id AND t.thread_id = s.thread_id
+                           ORDER BY topic))
+               FROM chats c JOIN subscriptions s ON s.chat_id = c.chat_id
+               WHERE c.type = 'channel'
+               ORDER BY c.title COLLATE NOCASE, c.chat_id LIMIT ? OFFSET ?""",
+            (limit, offset),
+        )
+        return [
+            ChannelSubscription(
+                ChatState(row[0], row[1], row[2], row[3], bool(row[4]), row[5]),
+                Subscription(row[0], row[6], tuple(json.loads(row[7]))),
+            )
+            for row in rows
+        ]
 
     async def recipients(
         self, article_terms: Iterable[str], batch: int = 1000

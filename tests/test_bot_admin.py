@@ -220,7 +220,7 @@ async def test_stats(api: BotApiStandIn, admin_bot: BotApplication, storage: Sto
 
 
 @pytest.mark.parametrize("text", ["/add", "/add https://x.example | t | s | a", "/stats",
-                                  "/delete 1", "/edit 1", "/feeds"])  # fmt: skip
+                                  "/delete 1", "/edit 1", "/feeds", "/channels"])  # fmt: skip
 async def test_non_admins_are_refused_and_logged(
     api: BotApiStandIn,
     admin_bot: BotApplication,
@@ -237,7 +237,7 @@ async def test_non_admins_are_refused_and_logged(
     )
 
 
-@pytest.mark.parametrize("data", ["Dp", "Xd1", "Xr1", "Et1", "Bc1"])
+@pytest.mark.parametrize("data", ["Dp", "Xd1", "Xr1", "Et1", "Bc1", "Cl0", "Cr0 -100777"])
 async def test_forged_admin_buttons_change_nothing(
     api: BotApiStandIn, admin_bot: BotApplication, storage: Storage, data: str
 ) -> None:

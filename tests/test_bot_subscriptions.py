@@ -9,7 +9,7 @@ import pytest
 from bot.context import BotApplication
 from bot.sandbox import BotApiStandIn
 from bot.sandbox.standin import BOT_USER
-from storage import Storage
+from storage import ChatInfo, Storage
 from tests.conftest import article
 from tests.e2e import running_bot, wait_until
 
@@ -243,6 +243,48 @@ async def test_bot_admin_manages_any_channel(api: BotApiStandIn, storage: Storag
         assert "Subscribed" in await reply_to(api, "/subscribe @news")
         assert "Unsubscribed" in await reply_to(api, "/unsubscribe @news")
     assert await storage.chats.subscription(-100_777) is None
+
+
+async def test_bot_admins_list_and_remove_channels(api: BotApiStandIn, storage: Storage) -> None:
+    for n in range(12):
+        channel = ChatInfo(-100_000 - n, "channel", f"Channel {n:02}", username=f"ch{n:02}")
+        await storage.chats.subscribe(channel, topics=("peru",) if n == 0 else ())
+    await storage.chats.deactivate(-100_001, "bot kicked")
+    await storage.chats.subscribe(ChatInfo(USER, "private"))
+    async with running_bot(api, storage, admin_ids=str(USER)):
+        mark = api.mark()
+        api.push_command("/channels")
+        listing = await api.wait_for("sendMessage", after=mark)
+        text = listing["text"]
+        assert "1. @ch00 (<code>-100000</code>) — <b>peru</b>" in text
+        assert (
+            "2. @ch01 (<code>-100001</code>) — every article\n    ⚠ inactive: bot kicked" in text
+        )
+        assert "10. @ch09" in text and "@ch10" not in text
+        assert listing.button_data()[:2] == ["Cr0 -100000", "Cr0 -100001"]
+        assert listing.button_data()[-1] == "Cl10"
+
+        mark = api.mark()
+        api.push_callback("Cl10", message=listing)
+        second = await api.wait_for("editMessageText", after=mark)
+        assert "11. @ch10" in second["text"] and "12. @ch11" in second["text"]
+        assert second.button_data() == ["Cr10 -100010", "Cr10 -100011", "Cl0"]
+
+        mark = api.mark()
+        api.push_callback("Cr10 -100011", message=second)
+        after = await api.wait_for("editMessageText", after=mark)
+        assert "@ch11" not in after["text"] and "11. @ch10" in after["text"]
+        assert await storage.chats.subscription(-100_011) is None
+
+        mark = api.mark()
+        api.push_callback(f"Cr0 {USER}", message=after)  # forged: not a channel
+        await api.wait_for("editMessageText", after=mark)
+        assert await storage.chats.subscription(USER) is not None
+
+
+async def test_channel_list_when_there_are_none(api: BotApiStandIn, storage: Storage) -> None:
+    async with running_bot(api, storage, admin_ids=str(USER)):
+        assert await reply_to(api, "/channels") == "No channel is subscribed."
 
 
 async def test_channels_only_from_a_private_chat(

@@ -114,3 +114,16 @@ async def test_weekly_estimate_counts_matching_articles(storage: Storage) -> Non
     await storage.articles.add(article(3, title="Bolivia", body="peru only in the body"))
     assert await storage.articles.count_about_since(("peru",), days=28) == 2
     assert await storage.articles.count_about_since((), days=28) == 3
+
+
+async def test_channel_subscriptions_by_title_with_topics(storage: Storage) -> None:
+    await storage.chats.subscribe(ChatInfo(-3, "channel", "beta"), topics=("lima", "peru"))
+    await storage.chats.subscribe(ChatInfo(-2, "channel", "Alpha"))
+    await storage.chats.subscribe(ALICE)
+    await storage.chats.subscribe(GROUP)
+    listed = await storage.chats.channel_subscriptions(10)
+    assert [(c.channel.title, c.subscription.topics) for c in listed] == [
+        ("Alpha", ()),
+        ("beta", ("lima", "peru")),
+    ]
+    assert [c.channel.chat_id for c in await storage.chats.channel_subscriptions(1, 1)] == [-3]

@@ -1,4 +1,5 @@
-"""What admins do in the bot: /add (guided or one-shot), /edit, /delete (with recall), /stats.
+"""What admins do in the bot: /add (guided or one-shot), /edit, /delete (with recall), /stats,
+/channels.
 
 Who is an admin is checked once, by `gate` (a handler in a group before all others), for
 every admin command and button; the handlers below can assume it.
@@ -26,7 +27,7 @@ from storage.text import iso, normalize_url, parse_tags
 
 log = logging.getLogger(__name__)
 
-ADMIN_COMMANDS = frozenset({"add", "edit", "delete", "stats", "feeds"})
+ADMIN_COMMANDS = frozenset({"add", "edit", "delete", "stats", "feeds", "channels"})
 LINK, TITLE, SUMMARY, REVIEW, FIELD, EDIT_CHOICE = range(6)
 RECALL_WINDOW = timedelta(hours=48)  # Telegram lets bots delete their messages this long
 RECALL_RATE = 20  # deletions per second
@@ -363,3 +364,43 @@ async def stats_command(update: Update, context: BotContext) -> None:
     assert message is not None
     figures = await context.storage.stats()
     await message.reply_text(render.stats(context.texts(update), figures))
+
+
+# -- /channels ----------------------------------------------------------------------------
+
+
+async def channels_command(update: Update, context: BotContext) -> None:
+    """Bot admins (checked by the admin gate) see every subscribed channel."""
+    assert update.effective_message is not None
+    await reader.send(update.effective_message, await channels_reply(context, update, offset=0))
+
+
+async def channels_button(update: Update, context: BotContext) -> None:
+    """A page of /channels, or ✖ on one: unsubscribe that channel and show the page again."""
+    query = update.callback_query
+    assert query is not None
+    action = callbacks.parse(query.data)
+    assert isinstance(action, callbacks.ChannelPage | callbacks.RemoveChannel)
+    if isinstance(action, callbacks.RemoveChannel):
+        await remove_channel(action.chat_id, update, context)
+    await reader.edit(query, await channels_reply(context, update, action.offset))
+
+
+async def remove_channel(chat_id: int, update: Update, context: BotContext) -> None:
+    chat = await context.storage.chats.get(chat_id)
+    if chat is None or chat.type != "channel":
+        return  # forged data: this button only ever names channels
+    try:
+        await context.storage.chats.unsubscribe(chat_id)
+    except NotFound:
+        return  # a second tap, or another admin was quicker: the list shows it
+    user = update.effective_user
+    log.info("channel unsubscribed chat_id=%s by admin user_id=%s",
+             chat_id, user.id if user else None)  # fmt: skip
+
+
+async def channels_reply(context: BotContext, update: Update, offset: int) -> render.Reply:
+    size = render.CHANNEL_PAGE_SIZE
+    channels = await context.storage.chats.channel_subscriptions(size + 1, offset)
+    return render.channel_list(context.texts(update), channels[:size], offset,
+                               has_more=len(channels) > size)  # fmt: skip

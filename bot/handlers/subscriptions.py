@@ -244,7 +244,7 @@ async def can_post(channel: ChatFullInfo, context: BotContext) -> bool:
 
 
 def channel_name(channel: ChatFullInfo) -> str:
-    return f"@{channel.username}" if channel.username else (channel.title or str(channel.id))
+    return render.channel_label(channel.username, channel.title, channel.id)
 
 
 # -- lifecycle --------------------------------------------------------------------------------
