@@ -246,17 +246,19 @@ class ArticleRepository:
     async def _hits(self, match: str, ranked: list[sqlite3.Row], offset: int) -> list[SearchHit]:
         if not ranked:
             return []
-        ids = [row["rowid"] for row in ranked]
-        marks = ", ".join("?" * len(ids))
+        # One point lookup per ranked id (CROSS JOIN fixes the loop order): with `rowid IN
+        # (...)` instead, FTS5 would walk every match of the query to find these few.
         rows = await self._db.fetchall(
             f"""SELECT {", ".join("a." + c for c in COLUMNS.split(", "))},
                        snippet(articles_fts, 1, char(2), char(3), '…', {SNIPPET_TOKENS})
                        AS in_summary,
                        snippet(articles_fts, 2, char(2), char(3), '…', {SNIPPET_TOKENS})
                        AS in_body
-                FROM articles_fts JOIN articles AS a ON a.id = articles_fts.rowid
-                WHERE articles_fts MATCH ? AND articles_fts.rowid IN ({marks})""",
-            (match, *ids),
+                FROM json_each(?) AS wanted
+                     CROSS JOIN articles_fts
+                     CROSS JOIN articles AS a ON a.id = articles_fts.rowid
+                WHERE articles_fts MATCH ? AND articles_fts.rowid = wanted.value""",
+            (json.dumps([row["rowid"] for row in ranked]), match),
         )
         by_id = {row["id"]: row for row in rows}
         return [
