@@ -11,6 +11,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+import aiosqlite
+
 from storage.db import Database
 from storage.text import now_iso
 
@@ -68,10 +70,14 @@ class DeliveryRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def claim(self, limit: int, now: float | None = None) -> list[Delivery]:
-        """Take up to `limit` due deliveries, oldest first, marking them `sending`."""
+    async def claim(
+        self, limit: int, now: float | None = None, settle: list[Outcome] | None = None
+    ) -> list[Delivery]:
+        """Take up to `limit` due deliveries, oldest first, marking them `sending`; first
+        record the outcomes of the last claim, if given, in the same transaction."""
         now = time.time() if now is None else now
         async with self._db.atomic() as conn:
+            await _settle(conn, settle or [])
             async with conn.execute(
                 """SELECT d.id, d.article_id, d.chat_id, d.thread_id, d.attempts, c.type,
                           c.language_code
@@ -89,18 +95,9 @@ class DeliveryRepository:
 
     async def settle(self, outcomes: list[Outcome]) -> None:
         """Record how claimed deliveries ended, all in one transaction."""
-        if not outcomes:
-            return
-        now = now_iso()
-        async with self._db.atomic() as conn:
-            await conn.executemany(
-                """UPDATE deliveries SET status = ?, message_id = coalesce(?, message_id),
-                       last_error = coalesce(?, last_error), next_attempt_at = ?,
-                       attempts = attempts + ?, updated_at = ?
-                   WHERE id = ?""",
-                [(o.status, o.message_id, o.error, o.retry_at, int(o.attempted), now,
-                  o.delivery_id) for o in outcomes],
-            )  # fmt: skip
+        if outcomes:
+            async with self._db.atomic() as conn:
+                await _settle(conn, outcomes)
 
     async def sent_messages(self, article_id: int, since: str) -> list[tuple[int, int]]:
         """(chat_id, message_id) of the article's cards sent at or after `since` (ISO)."""
@@ -195,3 +192,17 @@ class DeliveryRepository:
                 "UPDATE broadcasts SET progress_message_id = ? WHERE article_id = ?",
                 (message_id, article_id),
             )
+
+
+async def _settle(conn: aiosqlite.Connection, outcomes: list[Outcome]) -> None:
+    if not outcomes:
+        return
+    now = now_iso()
+    await conn.executemany(
+        """UPDATE deliveries SET status = ?, message_id = coalesce(?, message_id),
+               last_error = coalesce(?, last_error), next_attempt_at = ?,
+               attempts = attempts + ?, updated_at = ?
+           WHERE id = ?""",
+        [(o.status, o.message_id, o.error, o.retry_at, int(o.attempted), now,
+          o.delivery_id) for o in outcomes],
+    )  # fmt: skip
