@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
 import socket
+import sys
+import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -99,3 +105,31 @@ def test_webhook_settings_are_checked(values: dict[str, str], message: str) -> N
     assert "has space" not in str(caught.value)  # secrets never echoed
     if "SECRET is required" in message:
         assert "secrets.token_urlsafe" in str(caught.value)
+
+
+async def test_articlebot_run_serves_the_webhook_and_stops_on_sigterm(
+    api: BotApiStandIn, db_path: Path
+) -> None:
+    """The real process: `articlebot run` in webhook mode, on its own event loop."""
+    port = free_port()
+    env = {
+        **os.environ, "BOT_TOKEN": api.token, "TELEGRAM_API_URL": api.base_url,
+        "DATABASE_PATH": str(db_path), "BOT_MODE": "webhook", "WEBHOOK_SECRET": SECRET,
+        "WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram", "WEBHOOK_LISTEN": "127.0.0.1",
+        "WEBHOOK_PORT": str(port), "LOG_LEVEL": "WARNING",
+    }  # fmt: skip
+    process = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).with_name("articlebot")), "run", env=env
+    )
+    try:
+        await api.wait_for("setWebhook", timeout=30)  # registered once it listens
+        assert await api.deliver_to_webhook(latest_update(api)) == 200
+        await api.wait_for("sendMessage", chat_id=42)
+        process.send_signal(signal.SIGTERM)
+        started = time.monotonic()
+        assert await asyncio.wait_for(process.wait(), 10) == 0
+        assert time.monotonic() - started < 5
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
