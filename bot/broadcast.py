@@ -55,7 +55,7 @@ BACKOFF_CAP = 300.0
 PER_CHAT_GAP = 1.0
 WAVE_SECONDS = 0.5
 BUCKET_SECONDS = 0.1
-PRUNE_EVERY = 10.0  # seconds between sweeps of the pacer's memory of recent sends
+PRUNE_EVERY = 2.0  # seconds between sweeps of the pacer's memory of recent sends
 GROUP_PER_MINUTE = 20
 # 400s that mean "you can no longer write here", like a 403.
 GONE_MARKERS = (
@@ -93,9 +93,11 @@ class Pacer:
         if chat_type != "private":
             self.groups.setdefault(chat_id, deque(maxlen=GROUP_PER_MINUTE)).append(at)
 
-    def forget_older_than(self, moment: float) -> None:
-        self.last = {chat: at for chat, at in self.last.items() if at >= moment}
-        self.groups = {chat: sent for chat, sent in self.groups.items() if sent[-1] >= moment}
+    def forget_past(self, now: float) -> None:
+        """Drop what can no longer hold a chat back: its last send over a second ago, a
+        group's sends over a minute ago."""
+        self.last = {chat: at for chat, at in self.last.items() if at > now - PER_CHAT_GAP}
+        self.groups = {chat: sent for chat, sent in self.groups.items() if sent[-1] > now - 60}
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,7 +233,7 @@ class DeliveryWorker:
         ready, deferred = self._paced(wave)
         outcomes = await asyncio.gather(*(self._deliver(d) for d in ready))
         if time.monotonic() - self._pruned_at > PRUNE_EVERY:
-            self._pacer.forget_older_than(time.time() - 60.0)
+            self._pacer.forget_past(time.time())
             self._pruned_at = time.monotonic()
         return [*outcomes, *deferred], bool(ready)
 

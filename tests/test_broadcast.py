@@ -382,3 +382,17 @@ async def test_no_stray_errors_in_a_clean_broadcast(
             stored = await storage.articles.add(article(1))
             await wait_until(lambda: settled(storage, stored.id))
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_pacer_forgets_private_chats_after_a_second_and_groups_after_a_minute() -> None:
+    pacer = broadcast.Pacer()
+    for n in range(20):
+        pacer.record(-100, "supergroup", 1000.0 + n)
+    pacer.record(7, "private", 1019.0)
+    assert pacer.ready_at(-100, "supergroup") == 1060.0  # 20 in the last minute
+    pacer.forget_past(1030.0)
+    assert 7 not in pacer.last
+    assert pacer.ready_at(7, "private") == 0.0
+    assert pacer.ready_at(-100, "supergroup") == 1060.0  # still remembered
+    pacer.forget_past(1080.0)
+    assert pacer.groups == {}
