@@ -2,10 +2,10 @@
 
 It works in waves. A wave claims the due deliveries that the rate lets out in about half a
 second, at most BROADCAST_CONCURRENCY of them (marking them `sending`), sends them
-concurrently under a global rate limit, and settles every outcome in one transaction. A
-process killed mid-wave leaves at most one wave `sending`; those rows go back to pending at
-the next start and are sent again, so at most BROADCAST_CONCURRENCY chats (default 32) can
-receive a card twice, and none is lost.
+concurrently under a global rate limit, and records every outcome in one transaction: the
+one that claims the next wave. A process killed mid-wave leaves at most one wave `sending`;
+those rows go back to pending at the next start and are sent again, so at most
+BROADCAST_CONCURRENCY chats (default 32) can receive a card twice, and none is lost.
 
 Pacing: BROADCAST_RATE messages/s overall (aiolimiter), one message a second per chat, and
 20 a minute per group or channel. A 429 pauses the whole worker for `retry_after`. The
@@ -206,7 +206,8 @@ class DeliveryWorker:
             while not self._stopping:
                 pause = self._paused_until - time.monotonic()
                 if pause > 0:
-                    unsettled = await self._settle(unsettled)
+                    await self.storage.deliveries.settle(unsettled)
+                    unsettled = []
                     await self._sleep(pause)
                     continue
                 try:
@@ -219,10 +220,11 @@ class DeliveryWorker:
                     log.error("delivery worker stopped, deliveries stay pending: %s", self.fatal)
                     return
                 if not sent_any:
-                    unsettled = await self._settle(unsettled)
+                    await self.storage.deliveries.settle(unsettled)
+                    unsettled = []
                     await self._sleep(await self._idle_time())
         finally:
-            await self._settle(unsettled)
+            await self.storage.deliveries.settle(unsettled)
 
     async def _wave(self, unsettled: list[Outcome]) -> tuple[list[Outcome], bool]:
         """Settle the last wave, claim and send the next; returns its outcomes and whether
@@ -236,10 +238,6 @@ class DeliveryWorker:
             self._pacer.forget_past(time.time())
             self._pruned_at = time.monotonic()
         return [*outcomes, *deferred], bool(ready)
-
-    async def _settle(self, outcomes: list[Outcome]) -> list[Outcome]:
-        await self.storage.deliveries.settle(outcomes)
-        return []
 
     def _paced(self, wave: list[Delivery]) -> tuple[list[Delivery], list[Outcome]]:
         """Split a wave into deliveries whose chat may get a message now, and the others,
