@@ -1,13 +1,23 @@
-"""The baseline for bench/commands.py: a bare python-telegram-bot that answers every
-message with a constant text. Same transport, same polling, no storage, no rendering."""
+"""The baselines for bench/commands.py: a bare python-telegram-bot that answers every
+message with a constant text; same polling, no storage, no rendering.
+
+    python bench/bare_bot.py default   # PTB as it comes: httpx, the asyncio event loop
+    python bench/bare_bot.py ours      # on articlebot's transport and runtime (AiohttpRequest,
+                                       # uvloop, the same garbage-collector settings)
+"""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import sys
+from pathlib import Path
 
 from telegram import Update
 from telegram.ext import ApplicationBuilder, CallbackQueryHandler, ContextTypes, MessageHandler
 from telegram.ext import filters as f
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -18,18 +28,28 @@ async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await update.effective_message.reply_text("constant")
 
 
-def main() -> None:
-    application = (
+def main(runtime: str) -> None:
+    builder = (
         ApplicationBuilder()
         .token(os.environ["BOT_TOKEN"])
         .base_url(os.environ["TELEGRAM_API_URL"])
         .concurrent_updates(16)
-        .build()
     )
+    if runtime == "ours":
+        import uvloop
+
+        from bot.cli import tune_runtime
+        from bot.transport import AiohttpRequest
+
+        builder = builder.request(AiohttpRequest(connection_pool_size=32))
+        builder = builder.get_updates_request(AiohttpRequest(connection_pool_size=1))
+        tune_runtime()
+        asyncio.set_event_loop(uvloop.new_event_loop())
+    application = builder.build()
     application.add_handler(MessageHandler(f.ALL, reply))
     application.add_handler(CallbackQueryHandler(reply))
     application.run_polling()
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1] if len(sys.argv) > 1 else "default")

@@ -2,8 +2,10 @@
 
     python bench/commands.py [--articles 100000] [--runs 200]
 
-Both bots run as subprocesses polling the Bot API stand-in on 127.0.0.1 (served by this
-process). For each command class the bench pushes one update at a time and measures the
+Baselines: a bare python-telegram-bot handler replying a constant text, as PTB comes
+(httpx, asyncio) and on articlebot's own transport and runtime ("bare/ours"). All bots run
+as subprocesses polling the Bot API stand-in on 127.0.0.1 (served by this process). For
+each command class the bench pushes one update at a time and measures the
 time from the update being available to the reply reaching the stand-in; the bot process's
 CPU time (user + system, from /proc) is read before and after each class. The archive is
 the 100k-article store of bench/search.py (built on first use).
@@ -117,20 +119,23 @@ async def main() -> None:
     async with BotApiStandIn() as api:
         ours = await run_bot(api, articlebot, db, args.runs, words)
     async with BotApiStandIn() as api:
-        baseline = await run_bot(api, bare, db, args.runs, words)
+        baseline = await run_bot(api, [*bare, "default"], db, args.runs, words)
+    async with BotApiStandIn() as api:
+        same_runtime = await run_bot(api, [*bare, "ours"], db, args.runs, words)
     rows = []
     for label, (latencies, cpu) in ours.items():
         base_latencies, base_cpu = baseline[label]
+        same_latencies, same_cpu = same_runtime[label]
         rows.append([
             label, len(latencies), median(latencies), percentile(latencies, 99), cpu,
-            median(base_latencies), percentile(base_latencies, 99), base_cpu,
-            median(latencies) / median(base_latencies),
+            median(base_latencies), base_cpu, median(latencies) / median(base_latencies),
+            median(same_latencies), same_cpu, median(latencies) / median(same_latencies),
         ])  # fmt: skip
     print(f"\n{args.articles:,} articles; each figure over {args.runs} commands, one at a time")
     print(
         table(
-            ["command", "n", "p50 ms", "p99 ms", "CPU ms", "bare p50", "bare p99", "bare CPU",
-             "p50 ratio"],
+            ["command", "n", "p50 ms", "p99 ms", "CPU ms", "bare p50", "bare CPU", "ratio",
+             "bare/ours p50", "bare/ours CPU", "ratio"],
             rows,
         )
     )  # fmt: skip
