@@ -66,6 +66,18 @@ class Progress:
         return self.total - self.pending
 
 
+# Take the due deliveries, oldest first, and return them with what sending needs.
+CLAIM_SQL = """
+    UPDATE deliveries SET status = 'sending', updated_at = :stamp
+    WHERE id IN (SELECT id FROM deliveries
+                 WHERE status = 'pending' AND next_attempt_at <= :now
+                 ORDER BY next_attempt_at, id LIMIT :limit)
+    RETURNING id, article_id, chat_id, thread_id, attempts,
+              (SELECT type FROM chats WHERE chats.chat_id = deliveries.chat_id),
+              (SELECT language_code FROM chats WHERE chats.chat_id = deliveries.chat_id)
+"""
+
+
 class DeliveryRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -73,25 +85,16 @@ class DeliveryRepository:
     async def claim(
         self, limit: int, now: float | None = None, settle: list[Outcome] | None = None
     ) -> list[Delivery]:
-        """Take up to `limit` due deliveries, oldest first, marking them `sending`; first
+        """Take up to `limit` due deliveries, the oldest, marking them `sending`; first
         record the outcomes of the last claim, if given, in the same transaction."""
         now = time.time() if now is None else now
         async with self._db.atomic() as conn:
             await _settle(conn, settle or [])
             async with conn.execute(
-                """SELECT d.id, d.article_id, d.chat_id, d.thread_id, d.attempts, c.type,
-                          c.language_code
-                   FROM deliveries AS d JOIN chats AS c ON c.chat_id = d.chat_id
-                   WHERE d.status = 'pending' AND d.next_attempt_at <= ?
-                   ORDER BY d.next_attempt_at, d.id LIMIT ?""",
-                (now, limit),
+                CLAIM_SQL, {"now": now, "limit": limit, "stamp": now_iso()}
             ) as cursor:
                 claimed = [Delivery(*row) for row in await cursor.fetchall()]
-            await conn.executemany(
-                "UPDATE deliveries SET status = 'sending', updated_at = ? WHERE id = ?",
-                [(now_iso(), d.id) for d in claimed],
-            )
-        return claimed
+        return sorted(claimed, key=lambda d: d.id)  # RETURNING gives no order
 
     async def settle(self, outcomes: list[Outcome]) -> None:
         """Record how claimed deliveries ended, all in one transaction."""
