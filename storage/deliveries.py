@@ -90,11 +90,10 @@ class DeliveryRepository:
         now = time.time() if now is None else now
         async with self._db.atomic() as conn:
             await _settle(conn, settle or [])
-            async with conn.execute(
+            rows = await conn.execute_fetchall(
                 CLAIM_SQL, {"now": now, "limit": limit, "stamp": now_iso()}
-            ) as cursor:
-                claimed = [Delivery(*row) for row in await cursor.fetchall()]
-        return sorted(claimed, key=lambda d: d.id)  # RETURNING gives no order
+            )
+        return sorted((Delivery(*row) for row in rows), key=lambda d: d.id)  # RETURNING: no order
 
     async def settle(self, outcomes: list[Outcome]) -> None:
         """Record how claimed deliveries ended, all in one transaction."""
