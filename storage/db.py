@@ -17,13 +17,19 @@ from typing import Any
 
 import aiosqlite
 
-from storage.errors import explain
+from storage.errors import DatabaseUnavailable, explain
 
 Params = Sequence[Any] | dict[str, Any]
+MIN_SQLITE = (3, 35, 0)  # UPDATE ... RETURNING (claiming deliveries)
 
 
 async def connect(path: Path, busy_timeout: float) -> aiosqlite.Connection:
     """Open one connection with the pragmas every connection needs."""
+    if sqlite3.sqlite_version_info < MIN_SQLITE:
+        needed = ".".join(map(str, MIN_SQLITE))
+        raise DatabaseUnavailable(
+            f"articlebot needs SQLite {needed} or later; this Python has {sqlite3.sqlite_version}"
+        )
     try:
         conn = await aiosqlite.connect(path, timeout=busy_timeout, isolation_level=None)
     except sqlite3.Error as exc:

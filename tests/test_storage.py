@@ -296,6 +296,14 @@ async def test_refuses_a_database_from_a_newer_version(db_path: Path) -> None:
         await Storage.open(db_path)
 
 
+async def test_too_old_sqlite_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 31, 1))
+    monkeypatch.setattr(sqlite3, "sqlite_version", "3.31.1")
+    with pytest.raises(DatabaseUnavailable, match=r"needs SQLite 3\.35\.0 or later; .* 3\.31\.1"):
+        await Storage.open(tmp_path / "x.db")
+    assert not (tmp_path / "x.db").exists()
+
+
 async def test_not_a_database_is_left_untouched(tmp_path: Path) -> None:
     path = tmp_path / "notes.txt"
     path.write_bytes(b"these are my notes, not a database\n" * 100)
