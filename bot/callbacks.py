@@ -4,9 +4,9 @@ Each payload is a letter and its arguments: `L<offset>` a page of the latest art
 `S<offset> <query>` a page of search results, `A<id>` an article card, `Us` / `Ua` /
 `Ut<key>` subscribe, unsubscribe, or drop the topic whose key is `<key>`, `Bc<id>` cancel
 the broadcast of an article, `Cl<offset>` a page of subscribed channels and
-`Cr<offset> <chat id>` unsubscribe that channel (and show that page again). A search query is
-kept short enough to fit (see `compact_query`), and the first page is searched with that
-same compact query, so every page of one search shows the same result list.
+`Cr<offset> <chat id>` unsubscribe that channel (and show that page again). A search
+query is kept short enough to fit (see `compact_query`), and the first page is searched
+with that same compact query, so every page of one search shows the same result list.
 """
 
 from __future__ import annotations
