@@ -12,8 +12,8 @@ per delivery (from /proc), the engine's peak memory (VmHWM), and the time from t
 being added to its first delivery. The engine's rate is given over the whole run and over
 its steady middle (from 10% to 90% of the messages sent); it cannot exceed 1000/s, the
 highest BROADCAST_RATE (Telegram's limit for paid broadcasts); "loop busy" is how much of
-that time the event-loop thread spent on the CPU (below 100%: the rate limit, not the CPU,
-holds the engine back).
+that time the event-loop thread spent on the CPU (below 100%: not its own CPU but the rate
+limit, the database or the stand-in held the engine back).
 """
 
 from __future__ import annotations
@@ -158,9 +158,8 @@ async def main() -> None:
     print(
         table(
             ["subscribers", "engine msg/s", "10-90% msg/s", "loop busy %", "CPU ms/msg",
-             "peak MiB",
-             "add→first ms", "PTB+httpx msg/s", "CPU ms/msg", "PTB+aiohttp msg/s", "CPU ms/msg",
-             "outbox CPU ratio"],
+             "peak MiB", "add→first ms", "PTB+httpx msg/s", "CPU ms/msg",
+             "PTB+aiohttp msg/s", "CPU ms/msg", "outbox CPU ratio"],
             rows,
         )
     )  # fmt: skip

@@ -153,8 +153,7 @@ def main() -> None:
     print(
         table(
             ["subscriptions", "article", "recipients", "in SQLite ms", "streamed ms",
-             "streamed MiB",
-             "fetchall ms", "fetchall MiB", "MiB ratio"],
+             "streamed MiB", "fetchall ms", "fetchall MiB", "MiB ratio"],
             rows,
         )
     )  # fmt: skip

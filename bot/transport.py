@@ -69,11 +69,11 @@ class AiohttpRequest(BaseRequest):
         # request is written, so allow both for the whole exchange.
         total = None if read is None or write is None else read + write + (connect or 0)
         timeout = aiohttp.ClientTimeout(total=total, sock_connect=connect, sock_read=read)
+        body, headers = _payload(request_data)
         try:
             async with self._session.request(
-                method, url, data=_body(request_data), headers=_headers(request_data),
-                timeout=timeout,
-            ) as response:  # fmt: skip
+                method, url, data=body, headers=headers, timeout=timeout
+            ) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:
             raise TimedOut from exc
@@ -86,21 +86,20 @@ class AiohttpRequest(BaseRequest):
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
-def _headers(request_data: RequestData | None) -> dict[str, str] | None:
-    return FORM if request_data is not None and not request_data.contains_files else None
-
-
-def _body(request_data: RequestData | None) -> aiohttp.FormData | bytes | None:
+def _payload(
+    request_data: RequestData | None,
+) -> tuple[aiohttp.FormData | bytes | None, dict[str, str] | None]:
+    """The request body and the headers it needs."""
     if request_data is None:
-        return None
+        return None, None
     if not request_data.contains_files:
         # Form-encoded, as PTB's own transport sends; encoded here in one call, because
         # aiohttp's FormData for a plain dict costs as much again per request.
-        return request_data.url_encoded_parameters().encode()
+        return request_data.url_encoded_parameters().encode(), FORM
     form = aiohttp.FormData()
     for name, value in request_data.json_parameters.items():
         form.add_field(name, value)
     for name, part in request_data.multipart_data.items():
         filename, content, mimetype = part
         form.add_field(name, content, filename=filename, content_type=mimetype)
-    return form
+    return form, None  # aiohttp sets the multipart boundary
