@@ -67,6 +67,7 @@ ADMIN_MENU = (
     ("channels", N_("Subscribed channels")),
 )
 CONVERSATION_TIMEOUT = 600
+REQUEST_TIMEOUT = 5.0  # seconds for one Bot API call (connect, write, and read each)
 ALLOWED_UPDATES = [
     Update.MESSAGE,
     Update.CALLBACK_QUERY,
@@ -93,7 +94,14 @@ def build_application(settings: Settings, storage: Storage | None = None) -> Bot
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        .request(AiohttpRequest(connection_pool_size=32))
+        .request(
+            AiohttpRequest(
+                connection_pool_size=32,
+                read_timeout=REQUEST_TIMEOUT,
+                write_timeout=REQUEST_TIMEOUT,
+                connect_timeout=REQUEST_TIMEOUT,
+            )
+        )
         .get_updates_request(AiohttpRequest(connection_pool_size=1))
         .concurrent_updates(16)
         .post_init(post_init)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -46,3 +47,22 @@ async def api() -> AsyncIterator[BotApiStandIn]:
 async def bot(api: BotApiStandIn, storage: Storage) -> AsyncIterator[BotApplication]:
     async with running_bot(api, storage) as application:
         yield application
+
+
+@pytest.fixture(autouse=True)
+def no_unexpected_tracebacks(
+    request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture
+) -> Iterator[None]:
+    """Any test fails when something logged a traceback it did not expect: a fault the bot
+    handles is logged in one line, never as an unhandled error (mark a test that means to
+    provoke one with `expect_tracebacks`)."""
+    yield
+    if request.node.get_closest_marker("expect_tracebacks"):
+        return
+    records = [*caplog.get_records("setup"), *caplog.get_records("call"), *caplog.records]
+    tracebacks = [
+        f"{r.name}: {r.getMessage()[:200]}"
+        for r in records
+        if r.exc_info and r.exc_info[0] is not None and r.levelno >= logging.WARNING
+    ]
+    assert not tracebacks, f"unexpected tracebacks logged: {tracebacks}"

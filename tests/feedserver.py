@@ -89,7 +89,7 @@ class FeedServer:
         try:
             for _ in range(50 * 2**20 // len(chunk)):
                 await response.write(chunk)
-        except (ConnectionResetError, RuntimeError):
+        except (ConnectionError, RuntimeError):
             pass  # the client gave up, as it should
         return response
 

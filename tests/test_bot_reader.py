@@ -290,6 +290,7 @@ async def test_a_failing_command_menu_is_only_a_warning(
     )
 
 
+@pytest.mark.expect_tracebacks
 async def test_unexpected_errors_are_logged_and_the_user_told(
     api: BotApiStandIn,
     bot: BotApplication,

@@ -32,6 +32,7 @@ def captured(api: BotApiStandIn) -> Iterator[io.StringIO]:
         root.setLevel(saved_level)
 
 
+@pytest.mark.expect_tracebacks
 async def test_a_whole_session_at_debug_leaks_no_secret(
     api: BotApiStandIn,
     storage: Storage,

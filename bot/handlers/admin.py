@@ -16,7 +16,7 @@ from telegram import Message, Update
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ConversationHandler
 
-from bot import callbacks, permissions, render
+from bot import callbacks, permissions, render, replies
 from bot.context import BotContext
 from bot.extract import Draft, read_page
 from bot.fetch import FetchError
@@ -49,11 +49,9 @@ async def gate(update: Update, context: BotContext) -> None:
         return
     user = update.effective_user
     log.warning("refused admin action %s user_id=%s", wanted, user.id if user else None)
+    # `refuse` never raises: were it to, the update would go on to the admin handlers.
     refusal = context.texts(update).gettext("Only the bot's admins can do that.")
-    if query is not None:
-        await query.answer(refusal, show_alert=True)
-    elif message is not None:
-        await message.reply_text(refusal)
+    await replies.refuse(update, refusal)
     raise ApplicationHandlerStop
 
 
@@ -153,12 +151,12 @@ async def review_button(update: Update, context: BotContext) -> int:
         # pop before any await: a second tap finds no draft and publishes nothing
         draft = context.session.pop("draft", None)
         if not isinstance(draft, Draft) or message is None:
-            await query.answer(t.gettext("Already done."))
+            await replies.answer(query, t.gettext("Already done."))
             return ConversationHandler.END
-        await query.answer()
+        await replies.answer(query)
         await publish(message, context, update, draft)
         return ConversationHandler.END
-    await query.answer()
+    await replies.answer(query)
     if message is None:
         return ConversationHandler.END
     if action == "x":
@@ -257,7 +255,7 @@ async def edit_start(update: Update, context: BotContext) -> int:
 async def edit_button(update: Update, context: BotContext) -> int:
     query = update.callback_query
     assert query is not None
-    await query.answer()
+    await replies.answer(query)
     if not isinstance(query.message, Message):
         return ConversationHandler.END
     data = query.data or ""
@@ -320,7 +318,7 @@ async def delete_button(update: Update, context: BotContext) -> None:
     assert query is not None
     t = context.texts(update)
     data = query.data or ""
-    await query.answer()
+    await replies.answer(query)
     if data == "Xc":
         await query.edit_message_text(t.gettext("Kept; nothing was deleted."))
         return

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot import callbacks
+from bot import callbacks, replies
 from bot.context import BotContext
 
 
@@ -16,7 +16,9 @@ async def cancel_button(update: Update, context: BotContext) -> None:
     assert isinstance(action, callbacks.CancelBroadcast)
     t = context.texts(update)
     cancelled = await context.storage.deliveries.cancel(action.article_id)
-    await query.answer(t.gettext("Cancelled: {count} messages will not be sent.", count=cancelled))
+    await replies.answer(
+        query, t.gettext("Cancelled: {count} messages will not be sent.", count=cancelled)
+    )
     progress = await context.storage.deliveries.progress(action.article_id)
     worker = context.bot_data.worker
     if progress is not None and worker is not None:

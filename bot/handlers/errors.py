@@ -32,15 +32,19 @@ async def log_update(update: object, context: BotContext) -> None:
 
 
 async def on_error(update: object, context: BotContext) -> None:
+    """Log the error once and tell the user something went wrong; never raises, because
+    python-telegram-bot has nowhere left to send an error raised here."""
     update_id = update.update_id if isinstance(update, Update) else None
     log.error("unhandled error update_id=%s", update_id, exc_info=context.error)
     if not isinstance(update, Update):
         return
-    t = context.texts(update)
     try:
+        text = render.something_went_wrong(context.texts(update))
         if update.callback_query is not None:
-            await update.callback_query.answer(render.something_went_wrong(t), show_alert=True)
+            await update.callback_query.answer(text, show_alert=True)
         elif update.effective_message is not None and update.inline_query is None:
-            await update.effective_message.reply_text(render.something_went_wrong(t))
+            await update.effective_message.reply_text(text)
     except TelegramError as exc:  # telling the user failed too; the log has the cause
         log.warning("could not report the error to the user: %s", exc)
+    except Exception as exc:
+        log.warning("could not report the error to the user: %s: %s", type(exc).__name__, exc)

@@ -6,7 +6,7 @@ from telegram import CallbackQuery, Message, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest
 
-from bot import callbacks, render
+from bot import callbacks, render, replies
 from bot.context import BotContext
 from bot.handlers.subscriptions import chat_info
 from bot.render import PAGE_SIZE, Reply
@@ -99,16 +99,16 @@ async def article_button(update: Update, context: BotContext) -> None:
     target = callbacks.parse(query.data)
     assert isinstance(target, callbacks.OpenArticle)
     if not isinstance(query.message, Message):  # a button on an inline or very old message
-        await query.answer(render.expired_button(context.texts(update)), show_alert=True)
+        await replies.answer(query, render.expired_button(context.texts(update)), alert=True)
         return
-    await query.answer()
+    await replies.answer(query)
     await show_article(query.message, context, target.article_id, update)
 
 
 async def unknown_button(update: Update, context: BotContext) -> None:
     """Data we never produced (forged, or from an older version): say so, change nothing."""
     assert update.callback_query is not None
-    await update.callback_query.answer(render.expired_button(context.texts(update)))
+    await replies.answer(update.callback_query, render.expired_button(context.texts(update)))
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:
@@ -151,7 +151,7 @@ async def send(message: Message, reply: Reply) -> None:
 
 async def edit(query: CallbackQuery, reply: Reply) -> None:
     """Turn the page in place; pressing the same page twice is not an error."""
-    await query.answer()
+    await replies.answer(query)
     try:
         await query.edit_message_text(
             reply.text, reply_markup=reply.markup, link_preview_options=reply.link_preview

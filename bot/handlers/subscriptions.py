@@ -8,7 +8,7 @@ from telegram import Chat, ChatFullInfo, Message, MessageOriginChannel, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, Forbidden
 
-from bot import callbacks, permissions, render
+from bot import callbacks, permissions, render, replies
 from bot.context import BotContext
 from storage import ChatInfo, InvalidInput, NotFound, SubscriptionChange
 from storage.text import parse_topics
@@ -63,7 +63,7 @@ async def allowed_topics(
         await message.reply_text(render.bad_topics(t))
         return None
     if not await permissions.may_manage_chat(update, context):
-        await message.reply_text(render.admins_only(t))
+        await replies.refuse(update, render.admins_only(t))
         return None
     return topics
 
@@ -128,12 +128,12 @@ async def subscription_button(update: Update, context: BotContext) -> None:
     assert isinstance(action, callbacks.SubscriptionAction)
     t = context.texts(update)
     if not isinstance(query.message, Message):
-        await query.answer(render.expired_button(t), show_alert=True)
+        await replies.answer(query, render.expired_button(t), alert=True)
         return
     if not await permissions.may_manage_chat(update, context):
-        await query.answer(render.admins_only(t), show_alert=True)
+        await replies.refuse(update, render.admins_only(t))
         return
-    await query.answer()
+    await replies.answer(query)
     chat, thread_id = query.message.chat, thread_of(query.message)
     store = context.storage.chats
     if action.kind == callbacks.SubscriptionAction.SUBSCRIBE:
@@ -189,7 +189,7 @@ async def subscribe_channel(
         or await permissions.administers(channel.id, user.id, context)
     ):
         log.warning("refused channel subscription user_id=%s channel=%s", user.id, channel.id)
-        await message.reply_text(render.not_channel_admin(t, channel_name(channel)))
+        await replies.refuse(update, render.not_channel_admin(t, channel_name(channel)))
         return
     await apply_subscribe(message, context, update, chat_info(channel), 0, topics)
 
@@ -207,7 +207,8 @@ async def unsubscribe_channel(update: Update, context: BotContext, target: str) 
         permissions.is_bot_admin(user, context)
         or await permissions.administers(channel.id, user.id, context)
     ):
-        await message.reply_text(render.not_channel_admin(t, channel_name(channel)))
+        log.warning("refused channel unsubscription user_id=%s channel=%s", user.id, channel.id)
+        await replies.refuse(update, render.not_channel_admin(t, channel_name(channel)))
         return
     try:
         await context.storage.chats.unsubscribe(channel.id)

@@ -1,0 +1,111 @@
+"""The admin gate holds whatever happens to its refusal: a non-admin whose refusal cannot be
+delivered (blocked, no rights, flood control, a timeout, an old button) changes nothing and
+gets nothing but that one attempt."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from time import time
+
+import pytest
+
+from bot import app as app_module
+from bot.context import BotApplication
+from bot.sandbox import BotApiStandIn, Fault
+from storage import ChatInfo, Storage
+from tests.conftest import article
+from tests.e2e import running_bot, wait_until
+
+ADMIN, STRANGER, CHANNEL = 7, 99, -100_777
+SETTLE = 0.5  # time enough for an admin handler that wrongly ran to show itself
+REFUSAL_FAULTS = {
+    "blocked": Fault("", 403, "Forbidden: bot was blocked by the user"),
+    "no rights": Fault("", 400, "Bad Request: not enough rights to send text messages"),
+    "flood": Fault("", 429, "Too Many Requests: retry after 5", retry_after=5),
+    "timeout": Fault("", 504, "Gateway Timeout", delay=0.5),  # answered after we gave up
+    "too old": Fault("", 400, "Bad Request: query is too old and response timeout expired"),
+}
+COMMANDS = ["/add", "/add https://x.example | t | s | a", "/stats", "/delete 1", "/edit 1",
+            "/feeds", "/feeds pause 1", "/feeds remove 1", "/channels"]  # fmt: skip
+BUTTONS = ["Dp", "Xd1", "Xr1", "Et1", "Bc1", "Cl0", f"Cr0 {CHANNEL}"]
+
+
+@pytest.fixture
+async def guarded(
+    api: BotApiStandIn, storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[BotApplication]:
+    """An article whose broadcast is still running, a followed feed and a subscribed
+    channel: everything the admin commands and buttons above could change."""
+    monkeypatch.setattr(app_module, "REQUEST_TIMEOUT", 0.2)
+    await storage.chats.subscribe(ChatInfo(CHANNEL, "channel", title="News"))
+    api.inject(Fault("sendMessage", 403, "Forbidden: bot is not a member", chat_id=CHANNEL))
+    feed = await storage.feeds.add("https://feeds.example/rss")
+    await storage.feeds.checked(feed.id, next_check_at=time() + 3600)
+    async with running_bot(api, storage, admin_ids=str(ADMIN)) as application:
+        await storage.chats.subscribe(ChatInfo(5, "private"))
+        await storage.articles.add(article(1), notify_chat_id=ADMIN)
+        await wait_until(lambda: broadcast_done(storage))
+        yield application
+
+
+async def broadcast_done(storage: Storage) -> bool:
+    progress = await storage.deliveries.progress(1)
+    return progress is not None and progress.pending == 0
+
+
+async def state(storage: Storage) -> tuple[object, ...]:
+    progress = await storage.deliveries.progress(1)
+    assert progress is not None
+    return (
+        [(a.id, a.title) for a in await storage.articles.latest(10)],
+        [(f.id, f.active) for f in await storage.feeds.all()],
+        await storage.chats.subscription(CHANNEL),
+        progress.cancelled,
+    )
+
+
+def failing(name: str, method: str, times: int) -> Fault:
+    fault = REFUSAL_FAULTS[name]
+    return Fault(method, fault.error_code, fault.description, retry_after=fault.retry_after,
+                 chat_id=STRANGER if method == "sendMessage" else None, times=times,
+                 delay=fault.delay)  # fmt: skip
+
+
+async def only_refusal_attempts(api: BotApiStandIn, mark: int, method: str, count: int) -> None:
+    """Wait for `count` refusal attempts (a call is recorded once answered, so a slow one
+    shows up after its delay), give any wrongly running handler time to show itself, then
+    check that nothing else was sent."""
+
+    def to_stranger() -> list[str]:
+        return [c.method for c in api.calls[mark:] if c.get("chat_id") in (STRANGER, None)]
+
+    await wait_until(lambda: to_stranger().count(method) >= count)
+    await asyncio.sleep(SETTLE)
+    assert to_stranger() == [method] * count
+
+
+@pytest.mark.parametrize("fault", ["blocked", "no rights", "flood", "timeout"])
+async def test_commands_stay_refused_when_the_refusal_fails(
+    api: BotApiStandIn, guarded: BotApplication, storage: Storage, fault: str
+) -> None:
+    before = await state(storage)
+    api.inject(failing(fault, "sendMessage", times=len(COMMANDS)))
+    mark = api.mark()
+    for command in COMMANDS:
+        api.push_message(command, user=api.user(STRANGER))
+    await only_refusal_attempts(api, mark, "sendMessage", len(COMMANDS))
+    assert await state(storage) == before
+
+
+@pytest.mark.parametrize("fault", ["blocked", "too old", "flood", "timeout"])
+async def test_buttons_stay_refused_when_the_refusal_fails(
+    api: BotApiStandIn, guarded: BotApplication, storage: Storage, fault: str
+) -> None:
+    before = await state(storage)
+    api.inject(failing(fault, "answerCallbackQuery", times=len(BUTTONS)))
+    mark = api.mark()
+    for data in BUTTONS:
+        api.push_callback(data, user=api.user(STRANGER))
+    await only_refusal_attempts(api, mark, "answerCallbackQuery", len(BUTTONS))
+    assert await state(storage) == before
