@@ -34,7 +34,7 @@ from telegram.ext import (
 )
 
 from bot import callbacks, render
-from bot.broadcast import DeliveryWorker
+from bot.broadcast import BroadcastBot, DeliveryWorker
 from bot.context import BotApplication, BotContext, BotData
 from bot.feeds import FeedService
 from bot.handlers import admin, broadcasts, errors, feeds, inline, reader, subscriptions
@@ -272,10 +272,10 @@ async def check_token(settings: Settings) -> User:
         await request.shutdown()
 
 
-async def broadcast_bot(settings: Settings) -> Bot:
+async def broadcast_bot(settings: Settings) -> BroadcastBot:
     """A Bot with its own connection pool, so broadcasts never delay replies to readers."""
     assert settings.bot_token is not None
-    bot = Bot(
+    bot = BroadcastBot(
         settings.bot_token.get_secret_value(),
         base_url=settings.telegram_api_url,
         request=AiohttpRequest(connection_pool_size=settings.broadcast_concurrency + 2),

@@ -5,7 +5,14 @@ second, at most BROADCAST_CONCURRENCY of them (marking them `sending`), sends th
 concurrently under a global rate limit, and records every outcome in one transaction: the
 one that claims the next wave. A process killed mid-wave leaves at most one wave `sending`;
 those rows go back to pending at the next start and are sent again, so at most
-BROADCAST_CONCURRENCY chats (default 32) can receive a card twice, and none is lost.
+BROADCAST_CONCURRENCY chats (default 32) can receive a card twice, and none is lost. Going
+back counts an attempt, so not even a process that dies in every wave repeats a card more
+than MAX_ATTEMPTS times.
+
+Nothing that goes wrong in one delivery leaves it: an answer not understood counts an
+attempt and backs off like a network error. The loop itself is supervised (bot.supervisor):
+a database locked for longer than DATABASE_TIMEOUT delays the recording of a wave's outcomes,
+which are kept until it can be written, and the loop retries with backoff.
 
 Pacing: BROADCAST_RATE messages/s overall (aiolimiter), one message a second per chat, and
 20 a minute per group or channel. A 429 pauses the whole worker for `retry_after`. The
@@ -16,7 +23,6 @@ a broadcast.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import math
@@ -28,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from aiolimiter import AsyncLimiter
-from telegram import Bot, Message
+from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -44,12 +50,12 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot import render
 from bot.i18n import Catalog
-from storage import Article, NotFound, Storage
-from storage.deliveries import Delivery, Outcome, Progress
+from bot.supervisor import Supervised, describe
+from storage import Article, NotFound, Storage, StorageError
+from storage.deliveries import MAX_ATTEMPTS, Delivery, Outcome, Progress
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 5
 BACKOFF_BASE = 2.0  # seconds before the first retry; doubles each attempt
 BACKOFF_CAP = 300.0
 PER_CHAT_GAP = 1.0
@@ -129,10 +135,27 @@ class Snapshot:
     at: float
 
 
+class BroadcastBot(Bot):
+    """The worker's Bot: it sends cards without parsing the Message Telegram answers. A
+    broadcast needs only the message id, and a card Telegram accepted (`ok: true`) is sent,
+    even when the answer carries fields this python-telegram-bot cannot read; taking it for
+    a failure would send the card again and again."""
+
+    async def send_card(
+        self, chat_id: int, card: Card, *, thread_id: int | None, paid: bool
+    ) -> int | None:
+        """Send a card; returns its message id, when the answer has one."""
+        data = {"chat_id": chat_id, "text": card.text, "parse_mode": card.parse_mode,
+                "message_thread_id": thread_id, "allow_paid_broadcast": paid or None}  # fmt: skip
+        result = await self._post("sendMessage", data, api_kwargs=card.encoded)
+        message_id = result.get("message_id") if isinstance(result, dict) else None
+        return message_id if isinstance(message_id, int) else None
+
+
 class DeliveryWorker:
     def __init__(
         self,
-        bot: Bot,
+        bot: BroadcastBot,
         storage: Storage,
         catalog: Catalog,
         *,
@@ -156,88 +179,98 @@ class DeliveryWorker:
         # in its first second), and big enough that late wake-ups do not lose throughput.
         self._limiter = AsyncLimiter(max(1.0, rate * BUCKET_SECONDS), BUCKET_SECONDS)
         self._pacer = Pacer()
-        self._wake = asyncio.Event()
-        self._stopping = False
         self._paused_until = 0.0
         self._articles: dict[int, Article | None] = {}
         self._cards: dict[tuple[int, str], Card] = {}
         self._pruned_at = 0.0
         self._snapshots: dict[int, Snapshot] = {}
-        self._tasks: list[asyncio.Task[None]] = []
+        # Outcomes of the last wave not yet recorded: kept until a transaction takes them,
+        # so a database that is busy for a while delays them but loses none.
+        self._unsettled: list[Outcome] = []
+        self._leftovers_released = False
+        self._unexpected_seen: set[str] = set()
+        self._sending = Supervised("delivery worker", self._step)
+        self._reporting = Supervised("broadcast progress", self._report)
         self.fatal: FatalBotError | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
-        released = await self.storage.deliveries.release_claimed()
-        if released:
-            log.warning("re-queued %d deliveries left in flight by the last run", released)
-        self._tasks = [
-            asyncio.create_task(self._run(), name="delivery-worker"),
-            asyncio.create_task(self._report(), name="broadcast-progress"),
-        ]
+        self._sending.start()
+        self._reporting.start()
 
     def wake(self) -> None:
         """Something was queued in this process: look now rather than at the next poll."""
-        self._wake.set()
+        self._sending.wake()
 
     async def stop(self) -> None:
         """Let the current wave finish and settle, then stop; nothing stays `sending`."""
-        self._stopping = True
-        self._wake.set()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                if task.get_name() == "broadcast-progress":
-                    task.cancel()
-                await task
-        await self.storage.deliveries.release_claimed()
+        self._reporting.request_stop()
+        await self._sending.stop()
+        await self._reporting.stop()
+        try:
+            await self._settle()
+            await self.storage.deliveries.release_claimed()
+        except StorageError as exc:  # the next start puts them back, counting an attempt
+            log.error("could not record the last wave before stopping: %s", exc)
 
     @property
     def running(self) -> bool:
-        return any(not task.done() for task in self._tasks)
+        return self._sending.running
+
+    @property
+    def healthy(self) -> bool:
+        """Sending works: the loop is alive and its last step succeeded recently."""
+        return self._sending.healthy and self.fatal is None
 
     # -- the loop --------------------------------------------------------------------------
 
-    async def _run(self) -> None:
-        # A wave's outcomes are recorded in the same transaction that claims the next wave:
-        # one transaction per wave instead of two, and still at most one wave `sending`.
-        unsettled: list[Outcome] = []
-        try:
-            while not self._stopping:
-                pause = self._paused_until - time.monotonic()
-                if pause > 0:
-                    await self.storage.deliveries.settle(unsettled)
-                    unsettled = []
-                    await self._sleep(pause)
-                    continue
-                try:
-                    unsettled, sent_any = await self._wave(unsettled)
-                except Exception:  # the worker must outlive any one bad wave
-                    log.exception("a delivery wave failed; its deliveries go back to pending")
-                    await self.storage.deliveries.release_claimed()
-                    unsettled, sent_any = [], False
-                if self.fatal is not None:
-                    log.error("delivery worker stopped, deliveries stay pending: %s", self.fatal)
-                    return
-                if not sent_any:
-                    await self.storage.deliveries.settle(unsettled)
-                    unsettled = []
-                    await self._sleep(await self._idle_time())
-        finally:
-            await self.storage.deliveries.settle(unsettled)
+    async def _step(self) -> float:
+        """One wave, or a pause; returns how long to wait before the next. A wave's outcomes
+        are recorded in the transaction that claims the next wave: one transaction per wave,
+        and still at most one wave `sending`."""
+        if not self._leftovers_released:
+            released = await self.storage.deliveries.release_claimed()
+            if released:
+                log.warning("re-queued %d deliveries left in flight by the last run", released)
+            self._leftovers_released = True
+        pause = self._paused_until - time.monotonic()
+        if pause > 0:
+            await self._settle()
+            return pause
+        sent_any = await self._wave()
+        if self.fatal is not None:
+            await self._settle()
+            log.error("delivery worker stopped, deliveries stay pending: %s", self.fatal)
+            self._sending.request_stop()
+            return 0.0
+        if sent_any:
+            return 0.0
+        await self._settle()
+        return await self._idle_time()
 
-    async def _wave(self, unsettled: list[Outcome]) -> tuple[list[Outcome], bool]:
-        """Settle the last wave, claim and send the next; returns its outcomes and whether
-        anything was sent."""
-        wave = await self.storage.deliveries.claim(self.wave_size, settle=unsettled)
+    async def _settle(self) -> None:
+        await self.storage.deliveries.settle(self._unsettled)
+        self._unsettled = []
+
+    async def _wave(self) -> bool:
+        """Settle the last wave, claim and send the next; returns whether anything was sent."""
+        wave = await self.storage.deliveries.claim(self.wave_size, settle=self._unsettled)
+        self._unsettled = []
         if not wave:
-            return [], False
-        ready, deferred = self._paced(wave)
-        outcomes = await asyncio.gather(*(self._deliver(d) for d in ready))
+            return False
+        try:
+            ready, deferred = self._paced(wave)
+            outcomes = await asyncio.gather(*(self._deliver(d) for d in ready))
+        except Exception as exc:  # a bug outside any one delivery: each counts an attempt
+            log.exception("a delivery wave failed")
+            self._unsettled = [self._retry_or_fail(d, describe(exc)) for d in wave]
+            return True
+        self._unsettled = [*outcomes, *deferred]
         if time.monotonic() - self._pruned_at > PRUNE_EVERY:
             self._pacer.forget_past(time.time())
             self._pruned_at = time.monotonic()
-        return [*outcomes, *deferred], bool(ready)
+        return bool(ready)
 
     def _paced(self, wave: list[Delivery]) -> tuple[list[Delivery], list[Outcome]]:
         """Split a wave into deliveries whose chat may get a message now, and the others,
@@ -262,14 +295,21 @@ class DeliveryWorker:
             return self.poll_interval
         return max(0.0, min(self.poll_interval, due - time.time()))
 
-    async def _sleep(self, seconds: float) -> None:
-        self._wake.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), seconds)
-
     # -- one delivery ----------------------------------------------------------------------
 
     async def _deliver(self, delivery: Delivery) -> Outcome:
+        """Whatever happens stays in this delivery: what is not understood counts an
+        attempt and backs off, and fails the delivery at its last attempt."""
+        try:
+            return await self._attempt(delivery)
+        except Exception as exc:
+            kind = type(exc).__name__
+            if kind not in self._unexpected_seen:  # a storm logs one trace, not thousands
+                self._unexpected_seen.add(kind)
+                log.exception("unexpected error delivering delivery_id=%s", delivery.id)
+            return self._retry_or_fail(delivery, describe(exc))
+
+    async def _attempt(self, delivery: Delivery) -> Outcome:
         article = await self._article(delivery.article_id)
         if article is None:  # deleted meanwhile
             return Outcome(delivery.id, "cancelled", error="article deleted", attempted=False)
@@ -278,27 +318,22 @@ class DeliveryWorker:
         card = self._card(article, delivery.language_code)
         await self._limiter.acquire()
         try:
-            message = await self._send(delivery, card)
+            message_id = await self._send(delivery, card)
         except BadRequest as exc:
             if "can't parse entities" not in exc.message.lower():
                 return await self._failed(delivery, exc)
             try:  # our HTML was refused: the text still goes out, without formatting
-                message = await self._send(delivery, card.plain())
+                message_id = await self._send(delivery, card.plain())
             except TelegramError as again:
                 return await self._failed(delivery, again)
         except TelegramError as exc:
             return await self._failed(delivery, exc)
         self._pacer.record(delivery.chat_id, delivery.chat_type, time.time())
-        return Outcome(delivery.id, "sent", message_id=message.message_id)
+        return Outcome(delivery.id, "sent", message_id=message_id)
 
-    async def _send(self, delivery: Delivery, card: Card) -> Message:
-        return await self.bot.send_message(
-            delivery.chat_id,
-            card.text,
-            parse_mode=card.parse_mode,
-            message_thread_id=delivery.thread_id or None,
-            allow_paid_broadcast=True if self.paid else None,
-            api_kwargs=card.encoded,
+    async def _send(self, delivery: Delivery, card: Card) -> int | None:
+        return await self.bot.send_card(
+            delivery.chat_id, card, thread_id=delivery.thread_id or None, paid=self.paid
         )
 
     async def _failed(self, delivery: Delivery, exc: TelegramError) -> Outcome:
@@ -324,7 +359,14 @@ class DeliveryWorker:
             return Outcome(delivery.id, "skipped", error=error)
         if isinstance(exc, BadRequest):  # our request is wrong for this chat: no retry helps
             return Outcome(delivery.id, "failed", error=error)
-        if isinstance(exc, NetworkError) and delivery.attempts + 1 < MAX_ATTEMPTS:
+        if isinstance(exc, NetworkError):
+            return self._retry_or_fail(delivery, error)
+        return Outcome(delivery.id, "failed", error=error)
+
+    @staticmethod
+    def _retry_or_fail(delivery: Delivery, error: str) -> Outcome:
+        """An attempt that may work next time: later, with backoff, up to MAX_ATTEMPTS."""
+        if delivery.attempts + 1 < MAX_ATTEMPTS:
             return Outcome(delivery.id, "pending", error=error,
                            retry_at=time.time() + backoff(delivery.attempts))  # fmt: skip
         return Outcome(delivery.id, "failed", error=error)
@@ -350,14 +392,13 @@ class DeliveryWorker:
 
     # -- progress --------------------------------------------------------------------------
 
-    async def _report(self) -> None:
-        while not self._stopping:
-            try:
-                for progress in await self.storage.deliveries.running():
-                    await self.report(progress)
-            except TelegramError as exc:
-                log.warning("could not update a progress message: %s", exc)
-            await asyncio.sleep(self.progress_interval)
+    async def _report(self) -> float:
+        try:
+            for progress in await self.storage.deliveries.running():
+                await self.report(progress)
+        except TelegramError as exc:
+            log.warning("could not update a progress message: %s", exc)
+        return self.progress_interval
 
     async def report(self, progress: Progress) -> None:
         """Edit (or first send) the publisher's progress message; close finished ones."""

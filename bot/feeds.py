@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import calendar
-import contextlib
 import logging
 import re
 import time
@@ -24,7 +23,8 @@ from typing import Any
 import feedparser
 
 from bot.fetch import Fetcher, FetchError
-from storage import DuplicateArticle, InvalidInput, NewArticle, Storage
+from bot.supervisor import Supervised
+from storage import DuplicateArticle, InvalidInput, NewArticle, Storage, StorageError
 from storage.feeds import Feed
 from storage.models import MAX_SUMMARY, MAX_TITLE
 from storage.text import MAX_TAG, MAX_TAGS, normalize_url
@@ -172,8 +172,7 @@ class FeedService:
                                timeout=timeout)  # fmt: skip
         self._wake = wake
         self._notify = notify
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = asyncio.Event()
+        self._poller: Supervised | None = None
 
     async def read(self, url_or_path: str, source: str) -> ParsedFeed:
         """Fetch (or read from a file) and parse a feed."""
@@ -237,27 +236,32 @@ class FeedService:
     # -- the poller --------------------------------------------------------------------------
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="feed-poller")
+        self._poller = Supervised("feed poller", self._poll_due)
+        self._poller.start()
 
     async def stop(self) -> None:
-        self._stopping.set()
-        if self._task is not None:
-            await self._task
+        if self._poller is not None:
+            await self._poller.stop()
 
-    async def _run(self) -> None:
-        while not self._stopping.is_set():
-            for feed in await self.storage.feeds.due(time.time()):
-                if self._stopping.is_set():
-                    return
-                try:
-                    await self.poll(feed)
-                except Exception:  # one feed's surprise must not stop the others
-                    log.exception("feed_id=%s poll failed unexpectedly", feed.id)
-                    await self._failed(feed, "unexpected error (see the log)")
-            due = await self.storage.feeds.next_due()
-            wait = 5.0 if due is None else min(5.0, max(0.05, due - time.time()))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), wait)
+    @property
+    def poller_healthy(self) -> bool:
+        return self._poller is not None and self._poller.healthy
+
+    async def _poll_due(self) -> float:
+        """Poll the feeds that are due; returns how long until the next (at most 5 s)."""
+        assert self._poller is not None
+        for feed in await self.storage.feeds.due(time.time()):
+            if self._poller.stopping:
+                return 0.0
+            try:
+                await self.poll(feed)
+            except StorageError:
+                raise  # the database, not this feed: the supervisor retries
+            except Exception:  # one feed's surprise must not stop the others
+                log.exception("feed_id=%s poll failed unexpectedly", feed.id)
+                await self._failed(feed, "unexpected error (see the log)")
+        due = await self.storage.feeds.next_due()
+        return 5.0 if due is None else min(5.0, max(0.05, due - time.time()))
 
     # -- helpers -----------------------------------------------------------------------------
 

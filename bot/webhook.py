@@ -52,7 +52,7 @@ class WebhookReceiver:
 
     async def health(self, request: web.Request) -> web.Response:
         worker = self.application.bot_data.worker
-        healthy = self.application.running and (worker is None or worker.running)
+        healthy = self.application.running and (worker is None or worker.healthy)
         return web.json_response({"ok": healthy}, status=200 if healthy else 503)
 
     def _remember(self, update_id: int) -> bool:

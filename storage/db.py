@@ -93,9 +93,11 @@ class Database:
             return list(await self._reader.execute_fetchall(sql, params))
 
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        async with _translated(self.path), self._reader.execute(sql, params) as cursor:
-            row: sqlite3.Row | None = await cursor.fetchone()
-            return row
+        """The first row of a query that has at most a few. Run as one step on the reader's
+        thread: a statement left open between awaits would hold the reader's snapshot, and
+        another coroutine reading meanwhile would not see rows committed since."""
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetchone(sql, params)

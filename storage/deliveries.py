@@ -17,6 +17,7 @@ from storage.db import Database
 from storage.text import now_iso
 
 TERMINAL = ("sent", "failed", "skipped", "cancelled")
+MAX_ATTEMPTS = 5  # sends of one card before its delivery fails
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,13 +122,18 @@ class DeliveryRepository:
             )
             return cursor.rowcount
 
-    async def release_claimed(self) -> int:
-        """Put deliveries left `sending` (by a stop or a crash) back to pending."""
+    async def release_claimed(self, max_attempts: int = MAX_ATTEMPTS) -> int:
+        """Put deliveries left `sending` (by a stop or a crash) back to pending. They may
+        have been sent, so this counts an attempt: a delivery whose wave keeps dying fails
+        at its last attempt instead of going out again without end."""
         async with self._db.atomic() as conn:
             cursor = await conn.execute(
-                "UPDATE deliveries SET status = 'pending', updated_at = ? "
-                "WHERE status = 'sending'",
-                (now_iso(),),
+                """UPDATE deliveries
+                   SET status = CASE WHEN attempts + 1 >= :max THEN 'failed' ELSE 'pending' END,
+                       attempts = attempts + 1, updated_at = :stamp,
+                       last_error = coalesce(last_error, 'interrupted while sending')
+                   WHERE status = 'sending'""",
+                {"max": max_attempts, "stamp": now_iso()},
             )
             return cursor.rowcount
 

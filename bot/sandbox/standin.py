@@ -3,7 +3,8 @@
 The real bot talks to it through `TELEGRAM_API_URL` exactly as it talks to Telegram. It
 records every call, answers with Bot API-shaped objects, lets a caller push updates the way a
 user would produce them (messages, commands, button presses, inline queries), and injects
-faults (429 with retry_after, 403, 400 with migrate_to_chat_id, 5xx, slow answers).
+faults (429 with retry_after, 403, 400 with migrate_to_chat_id, 5xx, slow answers, answers
+that are not what the Bot API promises).
 
     async with BotApiStandIn() as api:
         settings = Settings(bot_token=api.token, telegram_api_url=api.base_url)
@@ -76,7 +77,9 @@ class Call:
 
 @dataclass
 class Fault:
-    """An error the stand-in answers instead of succeeding, `times` times."""
+    """An error the stand-in answers instead of succeeding, `times` times; with `body`, that
+    JSON answered with HTTP 200 instead (a result python-telegram-bot cannot parse, or an
+    `ok: true` without one)."""
 
     method: str
     error_code: int
@@ -86,6 +89,7 @@ class Fault:
     chat_id: int | None = None
     times: int = 1
     delay: float = 0.0
+    body: dict[str, Any] | None = None
 
 
 class BotApiStandIn:
@@ -372,6 +376,8 @@ class BotApiStandIn:
         fault = self._take_fault(method, params)
         if fault is not None:
             await asyncio.sleep(fault.delay)
+            if fault.body is not None:
+                return web.json_response(fault.body)
             extra: dict[str, Any] = {}
             if fault.retry_after is not None:
                 extra["retry_after"] = fault.retry_after
