@@ -38,8 +38,10 @@ from bot.broadcast import BroadcastBot, DeliveryWorker
 from bot.context import BotApplication, BotContext, BotData
 from bot.feeds import FeedService
 from bot.handlers import admin, broadcasts, errors, feeds, inline, reader, subscriptions
+from bot.health import Heartbeat
 from bot.i18n import N_, Catalog, Texts
 from bot.transport import AiohttpRequest
+from bot.updates import UpdatesRequest
 from config import Settings
 from storage import Storage
 from storage.feeds import Feed
@@ -83,6 +85,9 @@ def build_application(settings: Settings, storage: Storage | None = None) -> Bot
     # Opt in to python-telegram-bot's coming timedelta durations (RetryAfter.retry_after),
     # instead of a deprecation warning on every flood-control answer.
     os.environ.setdefault("PTB_TIMEDELTA", "1")
+    # A rejected token or API address stops the whole bot (the closure reads `application`
+    # once it is built).
+    updates = UpdatesRequest(on_rejected=lambda reason: application.bot_data.request_stop(reason))
     application: BotApplication = (
         ApplicationBuilder()
         .token(settings.bot_token.get_secret_value())
@@ -102,7 +107,7 @@ def build_application(settings: Settings, storage: Storage | None = None) -> Bot
                 connect_timeout=REQUEST_TIMEOUT,
             )
         )
-        .get_updates_request(AiohttpRequest(connection_pool_size=1))
+        .get_updates_request(updates)
         .concurrent_updates(16)
         .post_init(post_init)
         .post_shutdown(post_shutdown)
@@ -110,6 +115,7 @@ def build_application(settings: Settings, storage: Storage | None = None) -> Bot
     )
     data = application.bot_data
     data.settings = settings
+    data.updates = updates
     data.catalog = Catalog.load()
     data.storage = storage
     data.owns_storage = storage is None
@@ -215,9 +221,13 @@ async def post_init(application: BotApplication) -> None:
         paid=settings.broadcast_paid,
         concurrency=settings.broadcast_concurrency,
         progress_interval=settings.broadcast_progress_interval,
+        on_fatal=data.request_stop,
     )
     await data.worker.start()
     worker = data.worker
+    if settings.bot_mode == "polling":
+        data.heartbeat = Heartbeat(data.storage, worker, data.updates)
+        data.heartbeat.start()
 
     async def tell_admins(feed: Feed, error: str) -> None:
         await notify_admins(application, lambda t: render.feed_paused(t, feed, error))
@@ -245,17 +255,27 @@ async def notify_admins(application: BotApplication, text: Callable[[Texts], str
 
 
 async def post_shutdown(application: BotApplication) -> None:
+    """Stop the background work and close what post_init opened. Each step runs whatever
+    the one before it raised: above all the database is closed, or its threads would keep
+    the process alive."""
     data = application.bot_data
-    if data.feeds is not None:
-        await data.feeds.stop()
-        data.feeds = None
-    if data.worker is not None:
-        await data.worker.stop()
-        await data.worker.bot.shutdown()
-        data.worker = None
-    if data.owns_storage and data.storage is not None:
-        await data.storage.close()
-        data.storage = None
+    try:
+        if data.heartbeat is not None:
+            await data.heartbeat.stop()
+            data.heartbeat = None
+        if data.feeds is not None:
+            await data.feeds.stop()
+            data.feeds = None
+        if data.worker is not None:
+            try:
+                await data.worker.stop()
+            finally:
+                await data.worker.bot.shutdown()
+                data.worker = None
+    finally:
+        if data.owns_storage and data.storage is not None:
+            await data.storage.close()
+            data.storage = None
 
 
 async def check_token(settings: Settings) -> User:

@@ -30,6 +30,7 @@ import random
 import time
 import warnings
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -164,6 +165,7 @@ class DeliveryWorker:
         concurrency: int = 32,
         poll_interval: float = 1.0,
         progress_interval: float = 3.0,
+        on_fatal: Callable[[str], None] | None = None,
     ) -> None:
         self.bot = bot
         self.storage = storage
@@ -192,6 +194,7 @@ class DeliveryWorker:
         self._sending = Supervised("delivery worker", self._step)
         self._reporting = Supervised("broadcast progress", self._report)
         self.fatal: FatalBotError | None = None
+        self._on_fatal = on_fatal
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -243,6 +246,8 @@ class DeliveryWorker:
             await self._settle()
             log.error("delivery worker stopped, deliveries stay pending: %s", self.fatal)
             self._sending.request_stop()
+            if self._on_fatal is not None:
+                self._on_fatal(f"sending failed: {self.fatal}")
             return 0.0
         if sent_any:
             return 0.0

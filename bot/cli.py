@@ -14,8 +14,8 @@ import gc
 import html
 import json
 import re
-import signal
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
@@ -112,7 +112,7 @@ def run(ctx: Context, sandbox_if_no_token: bool) -> None:
     from telegram.error import InvalidToken, NetworkError
 
     from bot import logs
-    from bot.app import ALLOWED_UPDATES, build_application, check_token
+    from bot.app import build_application, check_token
 
     secrets = [settings.bot_token.get_secret_value()]
     if settings.webhook_secret is not None:
@@ -123,19 +123,18 @@ def run(ctx: Context, sandbox_if_no_token: bool) -> None:
         click.echo(f"articlebot: running as @{me.username} ({settings.bot_mode})", err=True)
         application = build_application(settings)
         tune_runtime()
-        if settings.bot_mode == "webhook":
-            uvloop.run(run_webhook(application, settings))
-        else:
-            asyncio.set_event_loop(uvloop.new_event_loop())  # run_polling takes this loop
-            application.run_polling(allowed_updates=ALLOWED_UPDATES)
-    except InvalidToken:
+        reason = uvloop.run(serve(application, settings))
+    except InvalidToken as exc:
         raise click.ClickException(
-            "Telegram rejected BOT_TOKEN: check it with @BotFather"
+            f"Telegram refused BOT_TOKEN ({exc.message}): check it with @BotFather, and "
+            "TELEGRAM_API_URL if you set it"
         ) from None
     except NetworkError as exc:
         raise click.ClickException(f"cannot reach the Bot API: {logs.redact(str(exc))}") from None
     except StorageError as exc:
         raise click.ClickException(str(exc)) from None
+    if reason is not None:  # exit non-zero, so a restart policy and the health check see it
+        raise click.ClickException(f"stopped: {logs.redact(reason)}")
 
 
 @cli.command()
@@ -168,16 +167,17 @@ def tune_runtime() -> None:
     gc.set_threshold(GC_YOUNG_THRESHOLD, 10, 10)
 
 
-async def run_webhook(application: BotApplication, settings: Settings) -> None:
-    """Serve the webhook until SIGTERM or SIGINT."""
-    from bot.webhook import serving_webhook
+async def serve(application: BotApplication, settings: Settings) -> str | None:
+    """Run until SIGTERM or SIGINT (None), or until the bot cannot go on (why)."""
+    from bot.running import polling, until_stopped
 
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signal_number in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signal_number, stop.set)
-    async with serving_webhook(application, settings):
-        await stop.wait()
+    if settings.bot_mode == "webhook":
+        from bot.webhook import serving_webhook
+
+        async with serving_webhook(application, settings):
+            return await until_stopped(application)
+    async with polling(application):
+        return await until_stopped(application)
 
 
 @cli.command()
@@ -480,8 +480,8 @@ def run_with_storage(ctx: Context, action: Callable[[Storage], Awaitable[object]
 @cli.command()
 @click.pass_obj
 def health(ctx: Context) -> None:
-    """Exit 0 when the bot looks healthy (for container health checks): in webhook mode its
-    /healthz answers; in polling mode its database opens and is up to date."""
+    """Exit 0 when the bot is healthy (for container health checks): in webhook mode its
+    /healthz answers; in polling mode its heartbeats say it receives updates and sends."""
     settings = ctx.settings
 
     async def check() -> str:
@@ -497,10 +497,14 @@ def health(ctx: Context) -> None:
                 if response.status != 200:
                     raise click.ClickException(f"unhealthy: {url} answered {response.status}")
             return f"ok: {url}"
+        from bot.health import problems
+
         storage = await ctx.open_storage(migrate=False)
         async with storage:
-            version = await storage.schema_version()
-        return f"ok: database at schema {version}"
+            found = problems(await storage.heartbeats(), time.time())
+        if found:
+            raise click.ClickException(f"unhealthy: {'; '.join(found)}")
+        return "ok: receiving updates and sending"
 
     try:
         click.echo(asyncio.run(check()))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from telegram import Update
@@ -9,7 +10,9 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.broadcast import DeliveryWorker
 from bot.feeds import FeedService
+from bot.health import Heartbeat
 from bot.i18n import Catalog, Texts
+from bot.updates import UpdatesRequest
 from config import Settings
 from storage import Storage
 
@@ -24,6 +27,16 @@ class BotData:
         self.owns_storage = False
         self.worker: DeliveryWorker | None = None
         self.feeds: FeedService | None = None
+        self.updates: UpdatesRequest | None = None  # the polling connection
+        self.heartbeat: Heartbeat | None = None
+        self.stop_requested = asyncio.Event()
+        self.stop_reason: str | None = None
+
+    def request_stop(self, reason: str) -> None:
+        """Something the bot cannot go on without failed: stop the process, saying why."""
+        if self.stop_reason is None:
+            self.stop_reason = reason
+        self.stop_requested.set()
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

@@ -2,7 +2,9 @@
 
 Only requests carrying our `X-Telegram-Bot-Api-Secret-Token` are accepted (403 otherwise).
 Telegram may deliver an update again when an answer is slow; a repeated `update_id` is
-acknowledged and dropped. `GET /healthz` answers load balancers.
+acknowledged and dropped. An update python-telegram-bot cannot parse is logged and
+acknowledged (bot.updates), never retried forever. `GET /healthz` answers load balancers:
+healthy while the bot runs and its delivery worker works.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from telegram import Update
 
 from bot.app import ALLOWED_UPDATES
 from bot.context import BotApplication
+from bot.running import started
+from bot.updates import readable
 from config import Settings
 
 log = logging.getLogger(__name__)
@@ -44,10 +48,14 @@ class WebhookReceiver:
             update_id = int(data["update_id"])
         except (json.JSONDecodeError, KeyError, TypeError, ValueError):
             return web.Response(status=400, text="not an update")
-        if self._remember(update_id):
-            await self.application.update_queue.put(Update.de_json(data, self.application.bot))
-        else:
+        if update_id in self._seen:
             log.info("repeated update_id=%s ignored", update_id)
+            return web.Response(text="ok")
+        # Seen only once handed to the handlers: an update that failed before that is
+        # answered 500 and comes again, instead of being dropped as a repeat.
+        update = Update.de_json(readable(data), self.application.bot)
+        await self.application.update_queue.put(update)
+        self._remember(update_id)
         return web.Response(text="ok")
 
     async def health(self, request: web.Request) -> web.Response:
@@ -55,15 +63,11 @@ class WebhookReceiver:
         healthy = self.application.running and (worker is None or worker.healthy)
         return web.json_response({"ok": healthy}, status=200 if healthy else 503)
 
-    def _remember(self, update_id: int) -> bool:
-        """True the first time an update id is seen."""
-        if update_id in self._seen:
-            return False
+    def _remember(self, update_id: int) -> None:
         self._seen.add(update_id)
         self._order.append(update_id)
         if len(self._order) > REMEMBERED_UPDATES:
             self._seen.discard(self._order.popleft())
-        return True
 
 
 @asynccontextmanager
@@ -77,22 +81,16 @@ async def serving_webhook(application: BotApplication, settings: Settings) -> As
     server.router.add_post(urlsplit(settings.webhook_url).path or "/", receiver.receive)
     server.router.add_get("/healthz", receiver.health)
     runner = web.AppRunner(server, access_log=None)
-    async with application:
-        assert application.post_init is not None
-        await application.post_init(application)
-        await application.start()
+    async with started(application):
         await runner.setup()
-        site = web.TCPSite(runner, settings.webhook_listen, settings.webhook_port)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        await application.bot.set_webhook(
-            settings.webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES
-        )
-        log.info("webhook mode: listening on %s:%s", settings.webhook_listen, port)
         try:
+            site = web.TCPSite(runner, settings.webhook_listen, settings.webhook_port)
+            await site.start()
+            port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            await application.bot.set_webhook(
+                settings.webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES
+            )
+            log.info("webhook mode: listening on %s:%s", settings.webhook_listen, port)
             yield port
         finally:
             await runner.cleanup()
-            await application.stop()
-    assert application.post_shutdown is not None
-    await application.post_shutdown(application)

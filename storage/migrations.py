@@ -197,6 +197,17 @@ MIGRATIONS += (
     ),
 )
 
+MIGRATIONS += (
+    Migration(
+        6,
+        "heartbeats: when each part of the running bot last worked, for health checks",
+        (
+            # One row per part ('updates', 'sending'), overwritten: the table never grows.
+            "CREATE TABLE heartbeats (part TEXT PRIMARY KEY, at REAL NOT NULL)",
+        ),
+    ),
+)
+
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

@@ -99,6 +99,20 @@ class Storage:
             raise
         return (await asyncio.to_thread(target.stat)).st_size
 
+    async def record_heartbeats(self, beats: dict[str, float]) -> None:
+        """When each named part of the running bot last worked (unix time)."""
+        if beats:
+            async with self.db.atomic() as conn:
+                await conn.executemany(
+                    "INSERT INTO heartbeats (part, at) VALUES (?, ?) "
+                    "ON CONFLICT (part) DO UPDATE SET at = excluded.at",
+                    list(beats.items()),
+                )
+
+    async def heartbeats(self) -> dict[str, float]:
+        rows = await self.db.fetchall("SELECT part, at FROM heartbeats")
+        return {row[0]: float(row[1]) for row in rows}
+
     async def stats(self) -> dict[str, Any]:
         db = self.db
         chats = await db.fetchall(

@@ -10,8 +10,8 @@ from typing import Any
 
 from bot.app import build_application
 from bot.context import BotApplication
+from bot.running import polling
 from bot.sandbox import BotApiStandIn
-from bot.sandbox.running import polling
 from config import Settings
 from storage import Storage
 
@@ -28,8 +28,11 @@ async def running_bot(
 ) -> AsyncIterator[BotApplication]:
     """The real bot polling the stand-in."""
     application = build_application(settings_for(api, **overrides), storage)
-    async with polling(application, api):
-        yield application
+    async with polling(application, poll_timeout=1):
+        try:
+            yield application
+        finally:
+            api.drain()  # long polls answer at once, so the bot stops quickly
 
 
 async def wait_until(

@@ -103,6 +103,7 @@ class BotApiStandIn:
         # overall or 1 message/s to one chat; each such refusal is counted in `throttled`.
         self.enforce_limits = False
         self.messages_sent = 0  # successful sendMessage calls, counted cheaply
+        self.polls = 0  # getUpdates requests (not kept in `calls`), answered or refused
         self.throttled = 0
         self._recent_sends: deque[float] = deque()
         self._last_send_to: dict[int, float] = {}
@@ -365,7 +366,9 @@ class BotApiStandIn:
         if self.delay:
             await asyncio.sleep(self.delay)
         response = await self._answer(method, params)
-        if method != "getUpdates":  # recorded once answered: waiters see the result too
+        if method == "getUpdates":
+            self.polls += 1
+        else:  # recorded once answered: waiters see the result too
             await self._record(Call(method, params))
         return response
 

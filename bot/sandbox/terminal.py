@@ -21,8 +21,8 @@ from pydantic import SecretStr
 
 from bot.app import build_application
 from bot.context import BotApplication
+from bot.running import polling
 from bot.sandbox.demo import demo_articles
-from bot.sandbox.running import polling
 from bot.sandbox.standin import BOT_USER, BotApiStandIn, Call
 from config import Settings
 from storage import ChatInfo, NewArticle, Storage
@@ -59,8 +59,11 @@ async def run_sandbox(subscribers: int = 0) -> None:
                 for n in range(subscribers):
                     await storage.chats.subscribe(ChatInfo(SUBSCRIBERS_FROM + n, "private"))
                 application = build_application(settings, storage)
-                async with polling(application, api):
-                    await TerminalChat(api, storage, application).run()
+                async with polling(application, poll_timeout=1):
+                    try:
+                        await TerminalChat(api, storage, application).run()
+                    finally:
+                        api.drain()
             finally:
                 await storage.close()
 

@@ -1,0 +1,59 @@
+"""Health: whether a running bot receives updates and sends, as a container check asks.
+
+In polling mode the bot writes a heartbeat for each part every few seconds: `updates` when
+getUpdates last answered, `sending` when the delivery worker last worked. `articlebot
+health`, run in another process, reads them. (In webhook mode it asks `/healthz` instead.)
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from bot.supervisor import Supervised
+from storage import Storage
+
+if TYPE_CHECKING:
+    from bot.broadcast import DeliveryWorker
+    from bot.updates import UpdatesRequest
+
+BEAT_EVERY = 10.0  # seconds between heartbeats
+STALE_AFTER = 60.0  # a heartbeat older than this means its part is not working
+PARTS = {"updates": "no updates received", "sending": "the delivery worker is not working"}
+
+
+class Heartbeat:
+    def __init__(
+        self, storage: Storage, worker: DeliveryWorker, updates: UpdatesRequest | None
+    ) -> None:
+        self.storage = storage
+        self.worker = worker
+        self.updates = updates
+        self._loop = Supervised("heartbeat", self._beat)
+
+    def start(self) -> None:
+        self._loop.start()
+
+    async def stop(self) -> None:
+        await self._loop.stop()
+
+    async def _beat(self) -> float:
+        beats: dict[str, float] = {}
+        if self.updates is not None:
+            beats["updates"] = self.updates.answered_at
+        if self.worker.healthy:
+            beats["sending"] = time.time()
+        await self.storage.record_heartbeats(beats)
+        return BEAT_EVERY
+
+
+def problems(beats: dict[str, float], now: float) -> list[str]:
+    """What is wrong, going by the heartbeats of a bot in polling mode; empty if nothing."""
+    found = []
+    for part, trouble in PARTS.items():
+        at = beats.get(part)
+        if at is None:
+            found.append(f"{trouble} (no heartbeat yet: is the bot running?)")
+        elif now - at > STALE_AFTER:
+            found.append(f"{trouble} for {now - at:.0f} s")
+    return found
