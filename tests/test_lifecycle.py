@@ -69,7 +69,7 @@ async def test_sigterm_stops_promptly_whatever_is_failing(
     if failing == "getUpdates":
         api.inject(Fault("getUpdates", 502, "Bad Gateway", times=1_000))
     if failing == "sendMessage":
-        api.inject(Fault("sendMessage", 504, "Gateway Timeout", delay=30, times=1_000))
+        api.inject(Fault("sendMessage", 504, "Gateway Timeout", delay=6, times=1_000))
     process = start_bot(api, db_path, DATABASE_TIMEOUT="1")
     lock = None
     try:
