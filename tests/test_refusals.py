@@ -109,3 +109,46 @@ async def test_buttons_stay_refused_when_the_refusal_fails(
         api.push_callback(data, user=api.user(STRANGER))
     await only_refusal_attempts(api, mark, "answerCallbackQuery", len(BUTTONS))
     assert await state(storage) == before
+
+
+async def test_group_subscriptions_stay_refused_when_the_refusal_fails(
+    api: BotApiStandIn, bot: BotApplication, storage: Storage
+) -> None:
+    group_id = -100_555
+    group, member = api.group_chat(group_id), api.user(STRANGER)
+    api.set_member(group_id, api.member(member))
+    api.inject(Fault("sendMessage", 403, "Forbidden: bot was kicked", chat_id=group_id, times=2))
+    mark = api.mark()
+    api.push_message("/subscribe", chat=group, user=member)
+    api.push_message("/unsubscribe", chat=group, user=member)
+    await wait_until(lambda: len(api.calls_to("sendMessage", chat_id=group_id)) == 2)
+    await asyncio.sleep(SETTLE)
+    assert [c.method for c in api.calls[mark:]] == ["getChatMember", "getChatMember",
+                                                    "sendMessage", "sendMessage"]  # fmt: skip
+    assert await storage.chats.subscription(group_id) is None
+
+
+async def test_buttons_act_when_answering_them_fails(
+    api: BotApiStandIn, guarded: BotApplication, storage: Storage
+) -> None:
+    """Answering a press only stops its spinner: "query is too old" changes nothing."""
+    api.inject(Fault("answerCallbackQuery", 400, "Bad Request: query is too old", times=10))
+    mark = api.mark()
+    api.push_message("/delete 1", user=api.user(ADMIN))
+    asked = await api.wait_for("sendMessage", after=mark, chat_id=ADMIN)
+    api.push_callback("Xd1", message=asked, user=api.user(ADMIN))
+    await api.wait_for("editMessageText", after=mark, where=lambda c: "deleted" in c["text"])
+    assert await storage.articles.count() == 0
+
+
+@pytest.mark.expect_tracebacks  # the handler's own error is logged with its trace
+async def test_the_error_handler_survives_a_reply_it_cannot_understand(
+    api: BotApiStandIn, bot: BotApplication, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`ok: true` without a result breaks the reply and then the error report alike."""
+    api.inject(Fault("sendMessage", 200, "", body={"ok": True}, times=2))
+    api.push_command("/help")
+    await wait_until(lambda: len(api.calls_to("sendMessage")) == 2)
+    await asyncio.sleep(SETTLE)
+    assert any("could not report the error" in r.getMessage() for r in caplog.records)
+    assert not any("while handling the error" in r.getMessage() for r in caplog.records)
