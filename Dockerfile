@@ -1,25 +1,28 @@
 # syntax=docker/dockerfile:1
-# Build stage: the project and its dependencies in a venv; no build tools are kept.
+# Build stage: the dependencies from the lock file (hashes checked), then the project, in a
+# venv; no build tools are kept.
 FROM python:3.11-slim AS build
 WORKDIR /src
+RUN python -m venv /opt/venv
+COPY requirements.txt ./
+RUN /opt/venv/bin/pip install --no-cache-dir --require-hashes -r requirements.txt
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY storage ./storage
 COPY config ./config
-RUN python -m venv /opt/venv \
-    && /opt/venv/bin/pip install --no-cache-dir --upgrade pip \
-    && /opt/venv/bin/pip install --no-cache-dir .
+RUN /opt/venv/bin/pip install --no-cache-dir --no-deps .
 
-# Run stage: the venv only, as an unprivileged user, the database on a volume.
+# Run stage: the venv only, as an unprivileged user (by number, which any host resolves),
+# the database on a volume.
 FROM python:3.11-slim
 RUN useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin articlebot \
-    && mkdir -p /data && chown articlebot /data
+    && mkdir -p /data && chown 10001 /data
 COPY --from=build /opt/venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     DATABASE_PATH=/data/articlebot.db \
     WEBHOOK_LISTEN=0.0.0.0
-USER articlebot
+USER 10001
 WORKDIR /data
 VOLUME ["/data"]
 EXPOSE 8443

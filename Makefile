@@ -1,27 +1,50 @@
-# One command to run the bot, one to test it. The venv is (re)built when pyproject changes.
+# One command to run the bot, one to test it. The venv is (re)built from the lock file,
+# with the pip that `python3 -m venv` brings, whenever the lock changes.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+EXPORT := $(BIN)/uv export --frozen --no-emit-project --format requirements-txt --quiet
 
-.PHONY: run test lint bench messages clean
+.PHONY: run test lint lock lock-check install-check bench messages clean
 
-$(STAMP): pyproject.toml
+$(STAMP): requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/articlebot run --sandbox-if-no-token
 
-lint: $(STAMP)
+lint: $(STAMP) lock-check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/hadolint Dockerfile
 
 test: lint
 	$(BIN)/pytest
+
+# Re-resolve the lock after changing pyproject.toml; `make lock UPGRADE=aiohttp` moves one
+# dependency to its newest allowed version (UPGRADE=all: every one).
+lock: $(STAMP)
+	$(BIN)/uv lock $(if $(filter all,$(UPGRADE)),--upgrade,$(if $(UPGRADE),--upgrade-package $(UPGRADE)))
+	$(EXPORT) -o requirements.txt
+	$(EXPORT) --all-extras -o requirements-dev.txt
+
+# Fails when pyproject.toml and uv.lock disagree, or the requirements files are stale.
+lock-check: $(STAMP)
+	$(BIN)/uv lock --check --quiet
+	$(EXPORT) | diff -q - requirements.txt > /dev/null \
+		|| { echo "requirements.txt is stale: run make lock"; exit 1; }
+	$(EXPORT) --all-extras | diff -q - requirements-dev.txt > /dev/null \
+		|| { echo "requirements-dev.txt is stale: run make lock"; exit 1; }
+
+# What a new user does: build the wheel, install it with a fresh venv's own pip (no
+# upgrade, dependencies resolved from pyproject.toml), import every module, start the CLI.
+install-check: $(STAMP)
+	bash .ci/install-check
 
 # The quick sizes; the README gives the full runs (a 1M-article store takes about an hour).
 bench: $(STAMP)
@@ -29,6 +52,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/recipients.py --sizes 10000,100000
 	$(BIN)/python bench/commands.py
 	$(BIN)/python bench/broadcast.py --sizes 10000
+	$(BIN)/python bench/startup.py
 
 # Re-extract the bot's texts after changing them; then translate the new entries in
 # bot/locales/es/LC_MESSAGES/articlebot.po (the i18n test lists what is missing).

@@ -9,7 +9,8 @@ from datetime import datetime
 
 from trafilatura.metadata import extract_metadata
 
-from bot.fetch import Fetcher, FetchError
+from bot.errors import FetchError
+from bot.fetch import Fetcher
 from storage.models import MAX_SUMMARY, MAX_TITLE
 from storage.text import MAX_TAG, MAX_TAGS, parse_datetime
 

@@ -22,7 +22,8 @@ from typing import Any
 
 import feedparser
 
-from bot.fetch import Fetcher, FetchError
+from bot.errors import FeedError, FetchError
+from bot.fetch import Fetcher
 from bot.supervisor import Supervised
 from storage import DuplicateArticle, InvalidInput, NewArticle, Storage, StorageError
 from storage.feeds import Feed
@@ -37,10 +38,6 @@ MAX_FAILURES = 5
 MAX_BACKOFF = 24 * 3600.0
 MAX_HINT = 6 * 3600.0  # a feed's own TTL / Cache-Control is honoured up to this
 _MAX_AGE = re.compile(r"max-age=(\d+)")
-
-
-class FeedError(Exception):
-    """The content is not a usable feed; the message says why."""
 
 
 @dataclass

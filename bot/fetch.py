@@ -15,12 +15,10 @@ from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 
+from bot.errors import FetchError
+
 MAX_REDIRECTS = 5
 USER_AGENT = "articlebot/0.1 (feed and page reader)"
-
-
-class FetchError(Exception):
-    """One-line, user-facing reason a fetch failed."""
 
 
 @dataclass(frozen=True)

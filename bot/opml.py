@@ -6,11 +6,8 @@ from xml.etree.ElementTree import Element, SubElement, tostring
 
 from defusedxml.ElementTree import ParseError, fromstring
 
+from bot.errors import OpmlError
 from storage.feeds import Feed
-
-
-class OpmlError(Exception):
-    pass
 
 
 def feed_urls(document: bytes) -> list[str]:

@@ -284,3 +284,12 @@ def test_health_in_webhook_mode_without_a_server(monkeypatch: pytest.MonkeyPatch
     result = run("health")
     assert result.exit_code == 1
     assert "unhealthy" in result.stderr
+
+
+def test_the_command_line_loads_no_telegram_stack_until_a_verb_needs_it() -> None:
+    """Start-up: `bot.cli` (and so `--help`) imports none of the heavy packages."""
+    heavy = ("telegram", "aiohttp", "trafilatura", "feedparser", "pydantic", "uvloop")
+    probe = f"import sys, bot.cli; print([m for m in {heavy!r} if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True)  # fmt: skip
+    assert out.stdout.strip() == "[]"

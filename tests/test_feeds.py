@@ -13,8 +13,8 @@ from click.testing import CliRunner, Result
 
 from bot import feeds as feeds_module
 from bot.cli import cli
-from bot.feeds import FeedError, FeedService, parse_feed
-from bot.fetch import FetchError
+from bot.errors import FeedError, FetchError
+from bot.feeds import FeedService, parse_feed
 from bot.opml import document, feed_urls
 from bot.sandbox import BotApiStandIn
 from storage import ChatInfo, InvalidInput, NotFound, Storage

@@ -18,8 +18,8 @@ from telegram.ext import ApplicationHandlerStop, ConversationHandler
 
 from bot import callbacks, permissions, render, replies
 from bot.context import BotContext
+from bot.errors import FetchError
 from bot.extract import Draft, read_page
-from bot.fetch import FetchError
 from bot.handlers import reader
 from bot.i18n import Texts
 from storage import DuplicateArticle, InvalidInput, NewArticle, NotFound

@@ -6,8 +6,7 @@ from telegram import Update
 
 from bot import render
 from bot.context import BotContext
-from bot.feeds import FeedError
-from bot.fetch import FetchError
+from bot.errors import FeedError, FetchError
 from storage import InvalidInput, NotFound
 
 

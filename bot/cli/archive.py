@@ -1,0 +1,212 @@
+"""Verbs on the archive: add, latest, search, show, delete, stats, and db maintenance."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from bot.cli.base import cli, page_options, print_json, with_storage
+from storage import NewArticle
+from storage.text import parse_datetime, parse_tags
+
+if TYPE_CHECKING:
+    from storage import Article, SearchPage, Storage
+
+
+@cli.command()
+@click.option("--url", required=True, help="The article's address (http or https).")
+@click.option("--title", required=True)
+@click.option("--summary", default="", help="A short lead shown on cards.")
+@click.option(
+    "--body-file", type=click.File("r", encoding="utf-8"), help="Body text; - for stdin."
+)
+@click.option("--tags", default="", help="Comma-separated, e.g. 'peru, economy'.")
+@click.option("--author", default="")
+@click.option("--published", help="ISO-8601 date or time; default now.")
+@click.option("--json", "as_json", is_flag=True, help="Print the stored article as JSON.")
+@click.option(
+    "--wait", is_flag=True, help="Follow the broadcast (sent by the running bot) until done."
+)
+@click.option("--no-broadcast", is_flag=True, help="Store only; announce to nobody.")
+@with_storage
+async def add(
+    storage: Storage,
+    url: str,
+    title: str,
+    summary: str,
+    body_file: Any,
+    tags: str,
+    author: str,
+    published: str | None,
+    as_json: bool,
+    wait: bool,
+    no_broadcast: bool,
+) -> None:
+    """Add an article and announce it to its subscribers; prints its id."""
+    article = await storage.articles.add(
+        NewArticle(
+            url=url,
+            title=title,
+            summary=summary,
+            body=body_file.read() if body_file else "",
+            tags=parse_tags(tags),
+            author=author,
+            published_at=parse_datetime(published) if published else None,
+            source="cli",
+        ),
+        announce=not no_broadcast,
+    )
+    if as_json:
+        print_json(article.to_dict())
+    else:
+        click.echo(article.id)
+    if wait and not no_broadcast:
+        await follow_broadcast(storage, article.id)
+
+
+async def follow_broadcast(storage: Storage, article_id: int, interval: float = 1.0) -> None:
+    """Print the broadcast's progress on stderr until nothing is pending."""
+    while True:
+        progress = await storage.deliveries.progress(article_id)
+        if progress is None:
+            return
+        click.echo(
+            f"broadcast #{article_id}: {progress.done}/{progress.total} done, "
+            f"sent {progress.count('sent')}, failed {progress.count('failed')}, "
+            f"skipped {progress.count('skipped')}, pending {progress.pending}",
+            err=True,
+        )
+        if progress.pending == 0:
+            return
+        await asyncio.sleep(interval)
+
+
+@cli.command()
+@page_options
+@with_storage
+async def latest(storage: Storage, limit: int, offset: int, as_json: bool) -> None:
+    """The newest articles, by publication date."""
+    articles = await storage.articles.latest(limit, offset)
+    if as_json:
+        print_json([article.to_dict() for article in articles])
+    else:
+        for article in articles:
+            click.echo(article_line(article))
+
+
+# ignore_unknown_options: a search for "-foo" is a search, not an unknown option.
+@cli.command(context_settings={"ignore_unknown_options": True})
+@click.argument("words", nargs=-1, required=True)
+@page_options
+@with_storage
+async def search(
+    storage: Storage, words: tuple[str, ...], limit: int, offset: int, as_json: bool
+) -> None:
+    """Full-text search (accents and case ignored; the last word may be a prefix)."""
+    page = await storage.articles.search(" ".join(words), limit, offset)
+    if as_json:
+        print_json([hit.to_dict() for hit in page.hits])
+        return
+    if not page.hits:
+        click.echo("nothing found", err=True)
+        return
+    for hit in page.hits:
+        click.echo(article_line(hit.article))
+        click.echo("    " + terminal_snippet(hit.snippet))
+    click.echo(search_footer(page, offset), err=True)
+
+
+@cli.command()
+@click.argument("article_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@with_storage
+async def show(storage: Storage, article_id: int, as_json: bool) -> None:
+    """One article, with its body."""
+    article = await storage.articles.get(article_id)
+    if as_json:
+        print_json(article.to_dict())
+        return
+    click.echo(click.style(article.title, bold=True))
+    click.echo(article.url)
+    byline = " · ".join(part for part in (article.author, article.published_at[:10]) if part)
+    click.echo(byline)
+    if article.tags:
+        click.echo(" ".join("#" + tag for tag in article.tags))
+    for text in (article.summary, article.body):
+        if text:
+            click.echo("\n" + text)
+
+
+@cli.command()
+@click.argument("article_id", type=int)
+@with_storage
+async def delete(storage: Storage, article_id: int) -> None:
+    """Remove an article from the archive and from search."""
+    await storage.articles.delete(article_id)
+    click.echo(f"deleted #{article_id}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@with_storage
+async def stats(storage: Storage, as_json: bool) -> None:
+    """Counts of articles, chats, subscriptions, deliveries and feeds."""
+    figures = await storage.stats()
+    if as_json:
+        print_json(figures)
+        return
+    for key, value in figures.items():
+        if isinstance(value, dict):
+            value = ", ".join(f"{k} {v}" for k, v in value.items()) or "none"
+        click.echo(f"{key.replace('_', ' ')}: {value}")
+
+
+@cli.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command()
+@with_storage
+async def migrate(storage: Storage) -> None:
+    """Bring the schema up to date (also done on every start)."""
+    # Storage.open has already applied what was pending; say where the schema stands.
+    click.echo(f"schema is at version {await storage.schema_version()}")
+
+
+@db.command()
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite TARGET if it exists.")
+@with_storage
+async def backup(storage: Storage, target: Path, force: bool) -> None:
+    """Copy the database to TARGET, safely while the bot runs."""
+    size = await storage.backup(target, overwrite=force)
+    click.echo(f"backed up to {target} ({size:,} bytes)")
+
+
+def article_line(article: Article) -> str:
+    tags = f"  [{', '.join(article.tags)}]" if article.tags else ""
+    return f"#{article.id}  {article.published_at[:10]}  {article.title}{tags}"
+
+
+def terminal_snippet(snippet: str) -> str:
+    """Bold the highlighted words on a terminal (click drops the styling when piped)."""
+    parts = re.split(r"<b>(.*?)</b>", snippet)
+    return "".join(
+        click.style(html.unescape(part), bold=True) if index % 2 else html.unescape(part)
+        for index, part in enumerate(parts)
+    )
+
+
+def search_footer(page: SearchPage, offset: int) -> str:
+    if page.total is None:
+        total = "many"
+    else:
+        total = f"{page.total}" if page.total_is_exact else f"more than {page.total - 1:,}"
+    shown = f"{offset + 1}-{offset + len(page.hits)}"
+    return f"{shown} of {total} results, by {page.ordered_by}"

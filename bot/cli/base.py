@@ -1,0 +1,107 @@
+"""The `articlebot` command's group and what every verb shares.
+
+Each verb imports what it uses when it runs, so that `--help` or a search in the archive
+never pays for loading the Telegram stack, aiohttp or the feed and page readers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from config import Settings
+    from storage import Storage
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def expected_errors() -> tuple[type[Exception], ...]:
+    """What a verb can expect to go wrong; anything else is a bug and still gets one line
+    (bot.cli.main)."""
+    from bot.errors import FeedError, FetchError, OpmlError
+    from storage import StorageError
+
+    return (StorageError, FeedError, FetchError, OpmlError)
+
+
+class Context:
+    """What every verb gets: the settings, read once."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    async def open_storage(self, *, migrate: bool = True) -> Storage:
+        from storage import Storage
+
+        return await Storage.open(
+            self.settings.database_path,
+            busy_timeout=self.settings.database_timeout,
+            migrate=migrate,
+        )
+
+
+def with_storage(
+    func: Callable[Concatenate[Storage, P], Awaitable[None]],
+) -> Callable[P, None]:
+    """Run an async verb with an open store, turning expected failures into one line."""
+
+    @click.pass_obj
+    @functools.wraps(func)
+    def wrapper(ctx: Context, /, *args: P.args, **kwargs: P.kwargs) -> None:
+        run_with_storage(ctx, lambda storage: func(storage, *args, **kwargs))
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    "database",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="SQLite file (default: DATABASE_PATH, or data/articlebot.db).",
+)
+@click.version_option(package_name="articlebot")
+@click.pass_context
+def cli(click_ctx: click.Context, database: Path | None) -> None:
+    """articlebot: distribute a publication's articles on Telegram."""
+    overrides: dict[str, Any] = {"database_path": database} if database else {}
+    from config import SettingsError, load_settings  # pydantic: only once a verb runs
+
+    try:
+        click_ctx.obj = Context(load_settings(**overrides))
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def run_with_storage(ctx: Context, action: Callable[[Storage], Awaitable[object]]) -> None:
+    """Open the store, run `action`, close; expected failures become one line."""
+
+    async def run() -> None:
+        storage = await ctx.open_storage()
+        async with storage:
+            await action(storage)
+
+    try:
+        asyncio.run(run())
+    except expected_errors() as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def page_options(func: Callable[P, T]) -> Callable[P, T]:
+    func = click.option("--json", "as_json", is_flag=True, help="Print JSON.")(func)
+    func = click.option("--offset", default=0, type=click.IntRange(min=0), show_default=True)(func)
+    return click.option(
+        "-n", "--limit", default=10, type=click.IntRange(1, 1000), show_default=True
+    )(func)
+
+
+def print_json(data: object) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
