@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-EXPORT := $(BIN)/uv export --frozen --no-emit-project --format requirements-txt --quiet
+EXPORT := $(BIN)/uv export --frozen --no-emit-project --no-header --format requirements-txt --quiet
 
 .PHONY: run test lint lock lock-check install-check bench messages clean
 
@@ -36,9 +36,9 @@ lock: $(STAMP)
 # Fails when pyproject.toml and uv.lock disagree, or the requirements files are stale.
 lock-check: $(STAMP)
 	$(BIN)/uv lock --check --quiet
-	$(EXPORT) | diff -q - requirements.txt > /dev/null \
+	$(EXPORT) | diff - requirements.txt > /dev/null \
 		|| { echo "requirements.txt is stale: run make lock"; exit 1; }
-	$(EXPORT) --all-extras | diff -q - requirements-dev.txt > /dev/null \
+	$(EXPORT) --all-extras | diff - requirements-dev.txt > /dev/null \
 		|| { echo "requirements-dev.txt is stale: run make lock"; exit 1; }
 
 # What a new user does: build the wheel, install it with a fresh venv's own pip (no
