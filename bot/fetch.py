@@ -3,22 +3,80 @@
 http and https only; every address a name resolves to (and every redirect hop) must be
 public unless ALLOW_PRIVATE_URLS=true; timeouts; a size cap enforced while reading; at most
 five redirects. Failures raise `FetchError` with a sentence a person can act on.
+
+The address checked is the address connected to: names are resolved once, by the
+connector as it connects, through `PublicResolver`, so a name cannot answer a public address
+to a check and a private one to the connection (DNS rebinding). The host name stays the
+request's, for TLS and SNI. "Public" also looks inside IPv6 addresses that carry an IPv4
+one (IPv4-mapped and -compatible, NAT64, 6to4, Teredo): a private IPv4 in such a disguise
+is private.
 """
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import socket
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
 
 from bot.errors import FetchError
 
 MAX_REDIRECTS = 5
 USER_AGENT = "articlebot/0.1 (feed and page reader)"
+NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def is_public(address: Address) -> bool:
+    """Globally routable, and so is any IPv4 address it carries."""
+    if isinstance(address, ipaddress.IPv6Address):
+        carried = carried_ipv4(address)
+        if carried is not None and not carried.is_global:
+            return False
+    return address.is_global
+
+
+def carried_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address inside an IPv6 one, for the forms that route to it."""
+    low32 = ipaddress.IPv4Address(int(address) & 0xFFFF_FFFF)
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]
+    if any(address in network for network in NAT64):
+        return low32
+    if int(address) >> 32 == 0 and int(address) > 1:  # IPv4-compatible ::a.b.c.d
+        return low32
+    return None
+
+
+def private_address_error(host: str) -> FetchError:
+    return FetchError(
+        f"{host} is a private or local address; set ALLOW_PRIVATE_URLS=true to allow it"
+    )
+
+
+class PublicResolver(AbstractResolver):
+    """Resolves for the connector, and refuses an answer with any non-public address."""
+
+    def __init__(self, inner: AbstractResolver | None = None) -> None:
+        self._inner = inner or aiohttp.DefaultResolver()
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        answers = await self._inner.resolve(host, port, family)
+        if not all(is_public(ipaddress.ip_address(answer["host"])) for answer in answers):
+            raise private_address_error(host)
+        return answers
+
+    async def close(self) -> None:
+        await self._inner.close()
 
 
 @dataclass(frozen=True)
@@ -38,6 +96,7 @@ class Fetcher:
     allow_private: bool = False
     max_bytes: int = 5 * 2**20
     timeout: float = 15.0
+    resolver: AbstractResolver | None = None  # how names are looked up (tests stub it)
 
     async def get(self, url: str, *, etag: str | None = None,
                   last_modified: str | None = None) -> Fetched:  # fmt: skip
@@ -47,10 +106,13 @@ class Fetcher:
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         timeout = aiohttp.ClientTimeout(total=self.timeout, sock_connect=min(5, self.timeout))
+        resolver = self.resolver if self.allow_private else PublicResolver(self.resolver)
         try:
-            async with aiohttp.ClientSession(timeout=timeout) as session:
+            async with aiohttp.ClientSession(
+                timeout=timeout, connector=aiohttp.TCPConnector(resolver=resolver)
+            ) as session:
                 for _ in range(MAX_REDIRECTS + 1):
-                    await self._check_address(url)
+                    check_url(url, allow_private=self.allow_private)
                     async with session.get(url, headers=headers, allow_redirects=False) as resp:
                         if resp.status in (301, 302, 303, 307, 308):
                             url = urljoin(url, resp.headers.get("Location", ""))
@@ -80,23 +142,19 @@ class Fetcher:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    async def _check_address(self, url: str) -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise FetchError("only http:// and https:// addresses can be fetched")
-        if self.allow_private:
-            return
-        try:
-            infos = await asyncio.get_running_loop().getaddrinfo(
-                parts.hostname, parts.port or (443 if parts.scheme == "https" else 80),
-                type=socket.SOCK_STREAM,
-            )  # fmt: skip
-        except OSError:
-            raise FetchError(f"cannot resolve {parts.hostname}") from None
-        for info in infos:
-            address = ipaddress.ip_address(info[4][0])
-            if not address.is_global:
-                raise FetchError(
-                    f"{parts.hostname} is a private or local address; set "
-                    "ALLOW_PRIVATE_URLS=true to allow it"
-                )
+
+def check_url(url: str, *, allow_private: bool) -> None:
+    """http(s) only, and an address written in the URL must be public: the connector
+    resolves names (and checks them, see `PublicResolver`), but connects to a literal
+    address as it is."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise FetchError("only http:// and https:// addresses can be fetched")
+    if allow_private:
+        return
+    try:
+        address = ipaddress.ip_address(parts.hostname)
+    except ValueError:
+        return  # a name: checked as it is resolved
+    if not is_public(address):
+        raise private_address_error(parts.hostname)
