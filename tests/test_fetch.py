@@ -46,7 +46,7 @@ async def test_the_address_checked_is_the_one_connected_to(server: FeedServer) -
     follow with 127.0.0.1."""
     rebinding = ChangingResolver("127.0.0.1", "8.8.8.8")
     url = f"http://news.test:{server.port}/static/rss2.xml"
-    with pytest.raises(FetchError, match="news.test is a private or local address"):
+    with pytest.raises(FetchError, match=r"news\.test is a private or local address"):
         await Fetcher(resolver=rebinding).get(url)
     assert rebinding.lookups == 1
     assert server.requests == {}  # nothing was connected to
