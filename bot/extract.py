@@ -7,10 +7,12 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 
-from trafilatura.metadata import extract_metadata
+import charset_normalizer
+from trafilatura.metadata import Document, extract_metadata
+from w3lib.encoding import html_to_unicode
 
 from bot.errors import FetchError
-from bot.fetch import Fetcher
+from bot.fetch import Fetched, Fetcher
 from storage.models import MAX_SUMMARY, MAX_TITLE
 from storage.text import MAX_TAG, MAX_TAGS, parse_datetime
 
@@ -41,8 +43,7 @@ async def read_page(url: str, *, allow_private: bool, timeout: float | None = No
     page = await fetcher.get(url)
     if page.content_type not in HTML_TYPES:
         raise FetchError(f"not a web page ({page.content_type})")
-    html = page.body.decode(errors="replace")
-    meta = await asyncio.to_thread(extract_metadata, html, default_url=page.url)
+    meta = await asyncio.to_thread(read_metadata, page)
     if meta is None or not meta.title:
         raise FetchError("the page has no title I can read")
     tags = [t.strip() for raw in (meta.tags or []) + (meta.categories or [])
@@ -62,3 +63,20 @@ async def read_page(url: str, *, allow_private: bool, timeout: float | None = No
         published_at=published,
         image=meta.image,
     )
+
+
+def read_metadata(page: Fetched) -> Document | None:
+    return extract_metadata(decoded(page), default_url=page.url)
+
+
+def decoded(page: Fetched) -> str:
+    """The page's text, decoded as browsers do (w3lib): a byte-order mark, else the HTTP
+    charset, else the page's own declaration, else a guess from its bytes."""
+    _, text = html_to_unicode(page.headers.get("content-type"), page.body,
+                              auto_detect_fun=guess_encoding)  # fmt: skip
+    return text
+
+
+def guess_encoding(data: bytes) -> str | None:
+    best = charset_normalizer.from_bytes(data).best()
+    return best.encoding if best is not None else None

@@ -38,6 +38,7 @@ class FeedServer:
         app.router.add_get("/page/article", self.article_page)
         app.router.add_get("/page/bare", self.bare_page)
         app.router.add_get("/page/pdf", self.pdf)
+        app.router.add_get("/page/encoded/{form}", self.encoded_page)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -113,6 +114,22 @@ class FeedServer:
         return web.Response(text="<html><body><p>No title, no metadata.</p></body></html>",
                             content_type="text/html")  # fmt: skip
 
+    async def encoded_page(self, request: web.Request) -> web.Response:
+        """A Spanish page as servers send them: Latin-1 declared only by the page itself
+        (text/html without a charset), Windows-1252 declared only by the HTTP header, and
+        UTF-8 with a byte-order mark and no declaration at all."""
+        form = request.match_info["form"]
+        if form == "latin-1":
+            body = ENCODED_PAGE.format(meta='<meta charset="iso-8859-1">').encode("latin-1")
+            return web.Response(body=body, headers={"Content-Type": "text/html"})
+        if form == "windows-1252":
+            body = ENCODED_PAGE.format(meta="").encode("cp1252")
+            return web.Response(
+                body=body, headers={"Content-Type": "text/html; charset=windows-1252"}
+            )
+        body = "\ufeff".encode() + ENCODED_PAGE.format(meta="").encode()
+        return web.Response(body=body, headers={"Content-Type": "text/html"})
+
     async def pdf(self, request: web.Request) -> web.Response:
         return web.Response(body=b"%PDF-1.4\n" + bytes(100), content_type="application/pdf")
 
@@ -140,3 +157,8 @@ def rss(items: list[tuple[str, str]]) -> str:
         for title, link in items
     )
     return f'<rss version="2.0"><channel><title>Changing</title>{entries}</channel></rss>'
+
+ENCODED_PAGE = """<!doctype html><html lang="es"><head>{meta}
+<title>Perú: la reforma electoral avanza en el Congreso</title>
+<meta name="description" content="Es «el año electoral», dice el ministro.">
+</head><body><p>Texto.</p></body></html>"""

@@ -129,6 +129,16 @@ async def test_unreadable_pages_fall_back_to_asking(
     assert preview.button_data()[0] == "Dp"
 
 
+@pytest.mark.parametrize("form", ["latin-1", "windows-1252", "utf-8-bom"])
+async def test_pages_in_any_encoding_read_right(
+    api: BotApiStandIn, admin_bot: BotApplication, pages: FeedServer, form: str
+) -> None:
+    await say(api, "/add")
+    preview = await say(api, pages.url(f"page/encoded/{form}"))
+    assert preview["text"].startswith("<b>Perú: la reforma electoral avanza en el Congreso</b>")
+    assert "Es «el año electoral», dice el ministro." in preview["text"]
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
