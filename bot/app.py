@@ -40,6 +40,7 @@ from bot.feeds import FeedService
 from bot.handlers import admin, broadcasts, errors, feeds, inline, reader, subscriptions
 from bot.health import Heartbeat
 from bot.i18n import N_, Catalog, Texts
+from bot.replies import ReplyGuard
 from bot.transport import AiohttpRequest
 from bot.updates import UpdatesRequest
 from config import Settings
@@ -108,6 +109,7 @@ def build_application(settings: Settings, storage: Storage | None = None) -> Bot
             )
         )
         .get_updates_request(updates)
+        .rate_limiter(ReplyGuard(storage=lambda: application.bot_data.storage))
         .concurrent_updates(16)
         .post_init(post_init)
         .post_shutdown(post_shutdown)

@@ -28,11 +28,9 @@ import logging
 import math
 import random
 import time
-import warnings
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from aiolimiter import AsyncLimiter
 from telegram import Bot
@@ -41,16 +39,15 @@ from telegram.error import (
     BadRequest,
     ChatMigrated,
     Conflict,
-    Forbidden,
     InvalidToken,
     NetworkError,
     RetryAfter,
     TelegramError,
 )
-from telegram.warnings import PTBDeprecationWarning
 
 from bot import render
 from bot.i18n import Catalog
+from bot.replies import chat_is_gone, retry_after_seconds
 from bot.supervisor import Supervised, describe
 from storage import Article, NotFound, Storage, StorageError
 from storage.deliveries import MAX_ATTEMPTS, Delivery, Outcome, Progress
@@ -64,16 +61,6 @@ WAVE_SECONDS = 0.5
 BUCKET_SECONDS = 0.1
 PRUNE_EVERY = 2.0  # seconds between sweeps of the pacer's memory of recent sends
 GROUP_PER_MINUTE = 20
-# 400s that mean "you can no longer write here", like a 403.
-GONE_MARKERS = (
-    "chat not found",
-    "bot was kicked",
-    "bot was blocked",
-    "user is deactivated",
-    "not enough rights",
-    "need administrator rights",
-    "chat_write_forbidden",
-)
 
 
 class FatalBotError(Exception):
@@ -356,9 +343,7 @@ class DeliveryWorker:
         if isinstance(exc, InvalidToken | Conflict):
             self.fatal = FatalBotError(error)
             return Outcome(delivery.id, "pending", attempted=False)
-        if isinstance(exc, Forbidden) or (
-            isinstance(exc, BadRequest) and any(m in exc.message.lower() for m in GONE_MARKERS)
-        ):
+        if chat_is_gone(exc):
             await self.storage.chats.deactivate(delivery.chat_id, exc.message)
             await self.storage.deliveries.skip_chat(delivery.chat_id, exc.message)
             return Outcome(delivery.id, "skipped", error=error)
@@ -447,10 +432,3 @@ def backoff(attempts: int) -> float:
     """Exponential, capped, with jitter so that retries do not all arrive together."""
     ceiling: float = min(BACKOFF_CAP, BACKOFF_BASE * 2.0**attempts)
     return random.uniform(0.5, 1.0) * ceiling
-
-
-def retry_after_seconds(exc: RetryAfter) -> float:
-    with warnings.catch_warnings():  # PTB is moving retry_after from int to timedelta
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value: int | timedelta = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)

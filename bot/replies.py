@@ -1,4 +1,11 @@
-"""Telling a user something when the telling itself is not what matters.
+"""Replies when Telegram says no.
+
+`ReplyGuard` sits on python-telegram-bot's rate-limiter hook, which every call the handlers
+make passes through, and treats a refused reply as the outbox treats a refused card: a chat
+that blocked the bot, left or vanished is marked inactive (its subscriptions kept); a group
+that became a supergroup moves to its new id and gets the reply there, once; flood control
+is waited out once when it asks for a few seconds, else the reply is given up. The error
+handler then logs such a reply in one line, without a traceback.
 
 A refusal is said after the decision is final, and answering a button press only stops its
 spinner: neither may change what happens next, so their failures (the user blocked the bot,
@@ -8,12 +15,89 @@ here and never raised into the handler that decided.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import warnings
+from collections.abc import Callable, Coroutine
+from datetime import timedelta
+from typing import Any
 
 from telegram import CallbackQuery, Update
-from telegram.error import TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+from telegram.ext import BaseRateLimiter
+from telegram.warnings import PTBDeprecationWarning
+
+from storage import Storage
 
 log = logging.getLogger(__name__)
+MAX_REPLY_WAIT = 5.0  # seconds of flood control a reply waits out, once
+# 400s that mean "you can no longer write here", like a 403.
+GONE_MARKERS = (
+    "chat not found",
+    "bot was kicked",
+    "bot was blocked",
+    "user is deactivated",
+    "not enough rights",
+    "need administrator rights",
+    "chat_write_forbidden",
+)
+WRITES = ("send", "edit", "copy", "forward")  # methods whose refusal says the chat is gone
+
+
+def chat_is_gone(exc: TelegramError) -> bool:
+    """The bot can no longer write to the chat: blocked, kicked, no rights, deleted."""
+    return isinstance(exc, Forbidden) or (
+        isinstance(exc, BadRequest) and any(m in exc.message.lower() for m in GONE_MARKERS)
+    )
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():  # PTB is moving retry_after from int to timedelta
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value: int | timedelta = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class ReplyGuard(BaseRateLimiter[None]):
+    def __init__(self, storage: Callable[[], Storage | None]) -> None:
+        self._storage = storage
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        target = data.get("chat_id")
+        chat_id = target if isinstance(target, int) and endpoint.startswith(WRITES) else None
+        try:
+            return await callback(*args, **kwargs)
+        except RetryAfter as exc:
+            if retry_after_seconds(exc) > MAX_REPLY_WAIT:
+                raise
+            await asyncio.sleep(retry_after_seconds(exc))
+            return await callback(*args, **kwargs)
+        except ChatMigrated as exc:
+            if chat_id is None or (storage := self._storage()) is None:
+                raise
+            await storage.chats.migrate(chat_id, exc.new_chat_id)
+            log.info("chat migrated chat_id=%s new=%s", chat_id, exc.new_chat_id)
+            data["chat_id"] = exc.new_chat_id  # `args` carries this same dict
+            return await callback(*args, **kwargs)
+        except TelegramError as exc:
+            storage = self._storage()
+            if chat_id is not None and chat_is_gone(exc) and storage is not None:
+                await storage.chats.deactivate(chat_id, exc.message)
+            raise
 
 
 async def answer(query: CallbackQuery, text: str | None = None, *, alert: bool = False) -> None:

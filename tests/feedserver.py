@@ -158,6 +158,7 @@ def rss(items: list[tuple[str, str]]) -> str:
     )
     return f'<rss version="2.0"><channel><title>Changing</title>{entries}</channel></rss>'
 
+
 ENCODED_PAGE = """<!doctype html><html lang="es"><head>{meta}
 <title>Perú: la reforma electoral avanza en el Congreso</title>
 <meta name="description" content="Es «el año electoral», dice el ministro.">

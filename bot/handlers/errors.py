@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import TelegramError
+from telegram.error import RetryAfter, TelegramError
 
 from bot import render
 from bot.context import BotContext
+from bot.replies import chat_is_gone, retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +34,20 @@ async def log_update(update: object, context: BotContext) -> None:
 
 async def on_error(update: object, context: BotContext) -> None:
     """Log the error once and tell the user something went wrong; never raises, because
-    python-telegram-bot has nowhere left to send an error raised here."""
+    python-telegram-bot has nowhere left to send an error raised here. A reply Telegram
+    refused (bot.replies.ReplyGuard has dealt with its chat) is one line, not an error."""
     update_id = update.update_id if isinstance(update, Update) else None
-    log.error("unhandled error update_id=%s", update_id, exc_info=context.error)
+    error = context.error
+    if isinstance(error, TelegramError) and chat_is_gone(error):
+        chat = update.effective_chat if isinstance(update, Update) else None
+        log.info("reply not delivered update_id=%s chat_id=%s, the chat is gone: %s",
+                 update_id, chat.id if chat else None, error.message)  # fmt: skip
+        return
+    if isinstance(error, RetryAfter):
+        log.warning("reply given up update_id=%s: flood control asks to wait %.0f s",
+                    update_id, retry_after_seconds(error))  # fmt: skip
+        return
+    log.error("unhandled error update_id=%s", update_id, exc_info=error)
     if not isinstance(update, Update):
         return
     try:
