@@ -178,6 +178,7 @@ class DeliveryWorker:
         self._unsettled: list[Outcome] = []
         self._leftovers_released = False
         self._unexpected_seen: set[str] = set()
+        self._unedited: set[int] = set()  # broadcasts whose progress message cannot be edited
         self._sending = Supervised("delivery worker", self._step)
         self._reporting = Supervised("broadcast progress", self._report)
         self.fatal: FatalBotError | None = None
@@ -423,9 +424,14 @@ class DeliveryWorker:
                 message_id=progress.progress_message_id, parse_mode=ParseMode.HTML,
                 reply_markup=reply.markup,
             )  # fmt: skip
-        except BadRequest as exc:
-            if "not modified" not in exc.message.lower():
-                raise
+        except TelegramError as exc:
+            unchanged = isinstance(exc, BadRequest) and "not modified" in exc.message.lower()
+            if not unchanged and progress.article_id not in self._unedited:  # once each
+                self._unedited.add(progress.article_id)
+                log.warning("could not update the progress of article %s: %s",
+                            progress.article_id, exc)  # fmt: skip
+        if finished:
+            self._unedited.discard(progress.article_id)
 
 
 def backoff(attempts: int) -> float:

@@ -6,7 +6,7 @@ import logging
 
 from telegram import Chat, Update, User
 from telegram.constants import ChatMemberStatus, ChatType
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.context import BotContext
 
@@ -22,8 +22,10 @@ def is_bot_admin(user: User | None, context: BotContext) -> bool:
 async def administers(chat_id: int | str, user_id: int, context: BotContext) -> bool:
     try:
         member = await context.bot.get_chat_member(chat_id, user_id)
-    except (BadRequest, Forbidden) as exc:
-        log.info("cannot check membership chat_id=%s user_id=%s: %s", chat_id, user_id, exc)
+    except TelegramError as exc:  # not a member, no access, or a Bot API that failed us
+        level = logging.INFO if isinstance(exc, BadRequest | Forbidden) else logging.WARNING
+        log.log(level, "cannot check membership chat_id=%s user_id=%s: %s",
+                chat_id, user_id, exc)  # fmt: skip
         return False
     return member.status in ADMIN_STATUSES
 

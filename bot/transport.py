@@ -74,16 +74,27 @@ class AiohttpRequest(BaseRequest):
             async with self._session.request(
                 method, url, data=body, headers=headers, timeout=timeout
             ) as response:
-                return response.status, await response.read()
+                status, payload = response.status, await response.read()
         except TimeoutError as exc:
             raise TimedOut from exc
         except asyncio.CancelledError:
             raise
         except aiohttp.ClientError as exc:
             raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
+        if status == 200 and refused(payload):
+            # `ok: false` is a refusal whatever the HTTP status says (imperfect servers send
+            # 200): answered as 400, python-telegram-bot raises BadRequest with its words.
+            return 400, payload
+        return status, payload
 
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+REFUSED = b'{"ok":false'
+
+
+def refused(payload: bytes) -> bool:
+    """An answer that begins `{"ok": false`: only its first bytes are read."""
+    return payload[:32].replace(b" ", b"").replace(b"\n", b"").startswith(REFUSED)
 
 
 def _payload(

@@ -9,9 +9,10 @@ import logging
 import pytest
 
 from bot.context import BotApplication
-from bot.sandbox import BotApiStandIn, Fault
+from bot.sandbox import BotApiStandIn, Call, Fault
 from storage import ChatInfo, Storage
-from tests.e2e import wait_until
+from tests.conftest import article
+from tests.e2e import running_bot, wait_until
 
 USER, GROUP, SUPERGROUP = 42, -555, -100_555
 
@@ -85,3 +86,47 @@ async def test_a_long_flood_wait_gives_the_reply_up_in_one_line(
         caplog, logging.WARNING)))  # fmt: skip
     assert len(api.calls_to("sendMessage")) == 1
     assert lines(caplog, logging.ERROR) == []
+
+
+async def test_the_readers_journey_against_an_imperfect_bot_api(
+    api: BotApiStandIn, storage: Storage, caplog: pytest.LogCaptureFixture
+) -> None:
+    """404 or a bare `ok: false` from setMyCommands, getChatMember, answerCallbackQuery,
+    editMessageText and deleteMessage; messages without optional fields, dates as floats:
+    every step still answers, nothing crashes, broadcasts keep going."""
+    api.imperfect = True
+    for n in range(1, 8):
+        await storage.articles.add(article(n, title=f"Lima {n}"), announce=False)
+    await storage.chats.subscribe(ChatInfo(7, "private"))
+    async with running_bot(api, storage):
+
+        async def reply_to(text: str, **where: object) -> Call:
+            mark = api.mark()
+            api.push_command(text, **where)  # type: ignore[arg-type]
+            return await api.wait_for("sendMessage", after=mark)
+
+        assert "/latest" in (await reply_to("/start"))["text"]
+        assert (await reply_to("/help"))["text"]
+        first_page = await reply_to("/latest")
+        assert "L5" in first_page.button_data()
+        mark = api.mark()
+        api.push_callback("L5", message=first_page)  # editing fails: the page comes anew
+        second_page = await api.wait_for("sendMessage", after=mark)
+        assert "Lima 2" in second_page["text"] and "Lima 7" not in second_page["text"]
+        mark = api.mark()
+        api.push_callback("A3", message=first_page)
+        assert (await api.wait_for("sendMessage", after=mark))["text"].startswith("<b>Lima 3")
+        assert "Lima" in (await reply_to("/search lima"))["text"]
+        assert (await reply_to("/article 1"))["text"].startswith("<b>Lima 1")
+        api.push_inline_query("lima")
+        assert (await api.wait_for("answerInlineQuery"))["results"]
+        assert "Subscribed" in (await reply_to("/subscribe"))["text"]
+        group = api.group_chat(-100_9)
+        refused = await reply_to("/subscribe", chat=group, user=api.user(8))
+        assert "administrators" in refused["text"]  # membership could not be checked: no
+        for n in (8, 9):  # the worker keeps draining
+            await storage.articles.add(article(n, title=f"Cusco {n}"))
+        await wait_until(lambda: len(api.delivered(7)) == 2)
+    assert lines(caplog, logging.ERROR) == []
+    assert any("could not register the command menu" in line
+               for line in lines(caplog, logging.WARNING))  # fmt: skip

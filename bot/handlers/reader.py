@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
 from telegram import CallbackQuery, Message, Update
 from telegram.constants import ChatType
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 
 from bot import callbacks, render, replies
 from bot.context import BotContext
@@ -12,6 +14,7 @@ from bot.handlers.subscriptions import chat_info
 from bot.render import PAGE_SIZE, Reply
 from storage import NotFound
 
+log = logging.getLogger(__name__)
 DEEP_LINK_PREFIX = "a"
 
 
@@ -150,12 +153,18 @@ async def send(message: Message, reply: Reply) -> None:
 
 
 async def edit(query: CallbackQuery, reply: Reply) -> None:
-    """Turn the page in place; pressing the same page twice is not an error."""
+    """Turn the page in place; pressing the same page twice is not an error. Where the
+    message cannot be edited (deleted, too old, a Bot API that refuses), the page comes as a
+    new message instead."""
     await replies.answer(query)
     try:
         await query.edit_message_text(
             reply.text, reply_markup=reply.markup, link_preview_options=reply.link_preview
         )
-    except BadRequest as exc:
-        if "not modified" not in exc.message.lower():
+    except TelegramError as exc:
+        if isinstance(exc, BadRequest) and "not modified" in exc.message.lower():
+            return
+        if replies.chat_is_gone(exc) or not isinstance(query.message, Message):
             raise
+        log.warning("could not turn a page in place, sending it anew: %s", exc)
+        await send(query.message, reply)

@@ -6,7 +6,7 @@ import logging
 
 from telegram import Chat, ChatFullInfo, Message, MessageOriginChannel, Update
 from telegram.constants import ChatMemberStatus, ChatType
-from telegram.error import BadRequest, Forbidden
+from telegram.error import TelegramError
 
 from bot import callbacks, permissions, render, replies
 from bot.context import BotContext
@@ -231,7 +231,8 @@ async def forwarded_channel_post(update: Update, context: BotContext) -> None:
 async def find_channel(target: str | int, context: BotContext) -> ChatFullInfo | None:
     try:
         chat = await context.bot.get_chat(target)
-    except (BadRequest, Forbidden):
+    except TelegramError as exc:  # unknown, no access, or a Bot API that failed us
+        log.info("cannot look up channel %s: %s", target, exc)
         return None
     return chat if chat.type == ChatType.CHANNEL else None
 
@@ -239,7 +240,8 @@ async def find_channel(target: str | int, context: BotContext) -> ChatFullInfo |
 async def can_post(channel: ChatFullInfo, context: BotContext) -> bool:
     try:
         me = await context.bot.get_chat_member(channel.id, context.bot.id)
-    except (BadRequest, Forbidden):
+    except TelegramError as exc:
+        log.info("cannot check the bot's rights in chat_id=%s: %s", channel.id, exc)
         return False
     return me.status == ChatMemberStatus.OWNER or bool(getattr(me, "can_post_messages", False))
 

@@ -47,6 +47,9 @@ INT_FIELDS = frozenset(
     {"chat_id", "message_id", "offset", "limit", "timeout", "cache_time", "user_id",
      "message_thread_id", "from_chat_id"}
 )  # fmt: skip
+IMPERFECT = {"setMyCommands": 404, "setChatMenuButton": 404, "getChatMember": "ok false",
+             "answerCallbackQuery": 404, "editMessageText": "ok false",
+             "deleteMessage": 404}  # fmt: skip
 BOOL_FIELDS = frozenset({"is_personal", "show_alert", "disable_notification",
                          "allow_paid_broadcast", "drop_pending_updates"})  # fmt: skip
 
@@ -102,6 +105,10 @@ class BotApiStandIn:
         # With enforce_limits, sendMessage answers 429 as Telegram would past 30 messages/s
         # overall or 1 message/s to one chat; each such refusal is counted in `throttled`.
         self.enforce_limits = False
+        # With imperfect, the stand-in is a Bot API that falls short as some do: the methods
+        # of IMPERFECT answer 404 or a bare `{"ok": false}` (with HTTP 200), and messages come
+        # without their optional fields and with dates as floats.
+        self.imperfect = False
         self.messages_sent = 0  # successful sendMessage calls, counted cheaply
         self.polls = 0  # getUpdates requests (not kept in `calls`), answered or refused
         self.throttled = 0
@@ -376,6 +383,10 @@ class BotApiStandIn:
         if method == "sendMessage" and self.enforce_limits and self._over_limit(params):
             self.throttled += 1
             return _error(429, "Too Many Requests: retry after 1", {"retry_after": 1})
+        if self.imperfect and method in IMPERFECT:
+            if IMPERFECT[method] == 404:
+                return _error(404, "Not Found: method not found")
+            return web.json_response({"ok": False})
         fault = self._take_fault(method, params)
         if fault is not None:
             await asyncio.sleep(fault.delay)
@@ -520,6 +531,9 @@ class BotApiStandIn:
             message["reply_markup"] = params["reply_markup"]
         if params.get("message_thread_id"):
             message["message_thread_id"] = params["message_thread_id"]
+        if self.imperfect:
+            message["date"] = time.time()  # a float
+            del message["from"]  # optional
         return message
 
 
