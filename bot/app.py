@@ -223,6 +223,7 @@ async def post_init(application: BotApplication) -> None:
         paid=settings.broadcast_paid,
         concurrency=settings.broadcast_concurrency,
         progress_interval=settings.broadcast_progress_interval,
+        retention_days=settings.delivery_retention_days,
         on_fatal=data.request_stop,
     )
     await data.worker.start()

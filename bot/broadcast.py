@@ -61,6 +61,9 @@ WAVE_SECONDS = 0.5
 BUCKET_SECONDS = 0.1
 PRUNE_EVERY = 2.0  # seconds between sweeps of the pacer's memory of recent sends
 GROUP_PER_MINUTE = 20
+PRUNE_BATCH = 500  # delivery rows deleted per transaction (a few milliseconds)
+PRUNE_PAUSE = 0.05  # seconds between two batches, so other writers get their turn
+PRUNE_IDLE = 60.0  # seconds before looking for prunable rows again
 
 
 class FatalBotError(Exception):
@@ -152,6 +155,7 @@ class DeliveryWorker:
         concurrency: int = 32,
         poll_interval: float = 1.0,
         progress_interval: float = 3.0,
+        retention_days: float = 30,
         on_fatal: Callable[[str], None] | None = None,
     ) -> None:
         self.bot = bot
@@ -163,6 +167,7 @@ class DeliveryWorker:
         self.wave_size = max(1, min(concurrency, math.ceil(rate * WAVE_SECONDS)))
         self.poll_interval = poll_interval
         self.progress_interval = progress_interval
+        self.retention_days = retention_days
         # A bucket of a tenth of a second's messages: steady at `rate`, never more than 10%
         # over it in any second (a bucket as big as the rate would let twice the rate through
         # in its first second), and big enough that late wake-ups do not lose throughput.
@@ -181,6 +186,7 @@ class DeliveryWorker:
         self._unedited: set[int] = set()  # broadcasts whose progress message cannot be edited
         self._sending = Supervised("delivery worker", self._step)
         self._reporting = Supervised("broadcast progress", self._report)
+        self._pruning = Supervised("delivery pruning", self._prune)
         self.fatal: FatalBotError | None = None
         self._on_fatal = on_fatal
 
@@ -189,6 +195,7 @@ class DeliveryWorker:
     async def start(self) -> None:
         self._sending.start()
         self._reporting.start()
+        self._pruning.start()
 
     def wake(self) -> None:
         """Something was queued in this process: look now rather than at the next poll."""
@@ -197,8 +204,10 @@ class DeliveryWorker:
     async def stop(self) -> None:
         """Let the current wave finish and settle, then stop; nothing stays `sending`."""
         self._reporting.request_stop()
+        self._pruning.request_stop()
         await self._sending.stop()
         await self._reporting.stop()
+        await self._pruning.stop()
         try:
             await self._settle()
             await self.storage.deliveries.release_claimed()
@@ -381,9 +390,18 @@ class DeliveryWorker:
                 self._articles[article_id] = None
         return self._articles[article_id]
 
+    async def _prune(self) -> float:
+        """Delete delivery rows nothing needs any more, a small batch at a time (each a
+        short transaction), until none is left; then look again in a while."""
+        deleted = await self.storage.deliveries.prune(
+            retention_days=self.retention_days, batch=PRUNE_BATCH
+        )
+        return PRUNE_PAUSE if deleted == PRUNE_BATCH else PRUNE_IDLE
+
     # -- progress --------------------------------------------------------------------------
 
     async def _report(self) -> float:
+        await self.storage.deliveries.count_recipients()
         try:
             for progress in await self.storage.deliveries.running():
                 await self.report(progress)

@@ -7,12 +7,10 @@ import json
 import sqlite3
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import aiosqlite
 
-from storage.chats import RECIPIENTS_SQL
-from storage.db import Database
+from storage.db import Database, scalar
 from storage.errors import DuplicateArticle, NotFound
 from storage.models import (
     Article,
@@ -78,7 +76,7 @@ class ArticleRepository:
             for a in articles
         ]  # fmt: skip
         async with self._db.atomic() as conn:
-            before = await _scalar(conn, "SELECT coalesce(max(id), 0) FROM articles")
+            before = await scalar(conn, "SELECT coalesce(max(id), 0) FROM articles")
             await conn.executemany(
                 """INSERT INTO articles
                    (url, title, summary, body, author, tags, published_at, created_at,
@@ -86,7 +84,7 @@ class ArticleRepository:
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
                 rows,
             )
-            return int(await _scalar(conn, "SELECT count(*) FROM articles WHERE id > ?", before))
+            return int(await scalar(conn, "SELECT count(*) FROM articles WHERE id > ?", before))
 
     async def known(self, urls: list[str], guids: list[str]) -> tuple[set[str], set[str]]:
         """Which of these (normalised) URLs and guids are already stored."""
@@ -292,34 +290,30 @@ async def _queue_deliveries(
     notify_chat_id: int | None,
     now: str,
 ) -> None:
-    """One outbox row per recipient at this moment, and the broadcast's progress row."""
+    """Record the broadcast in O(1): the moment (the subscription counter's value) and the
+    article's terms that are subscribed topics; the delivery worker walks the recipients
+    wave by wave (storage.deliveries)."""
     words = terms(" ".join((article.title, article.summary, *article.tags)))
-    cursor = await conn.execute(
-        f"""INSERT INTO deliveries (article_id, chat_id, thread_id, status, next_attempt_at,
-                                    created_at, updated_at)
-            SELECT :article_id, chat_id, thread_id, 'pending', 0, :now, :now
-            FROM ({RECIPIENTS_SQL})""",
-        {"article_id": article_id, "now": now, "terms": json.dumps(sorted(words))},
-    )
-    total = cursor.rowcount
+    horizon = await scalar(conn, "SELECT value FROM counters WHERE name = 'subscriptions'")
+    async with conn.execute(
+        """SELECT value FROM json_each(?) AS term
+           WHERE EXISTS (SELECT 1 FROM subscription_topics WHERE topic = term.value)""",
+        (json.dumps(sorted(words)),),
+    ) as cursor:
+        topics = [row[0] for row in await cursor.fetchall()]
     await conn.execute(
-        """INSERT INTO broadcasts (article_id, total, notify_chat_id, started_at, finished_at)
-           VALUES (?, ?, ?, ?, ?)""",
-        (article_id, total, notify_chat_id, now, None if total else now),
+        """INSERT INTO broadcasts (article_id, total, notify_chat_id, started_at, horizon,
+                                   topics, walked, counted)
+           VALUES (?, 0, ?, ?, ?, ?, 0, 0)""",
+        (article_id, notify_chat_id, now, horizon, json.dumps(topics)),
     )
 
 
 async def _find_existing(conn: aiosqlite.Connection, article: NewArticle) -> int | None:
-    found = await _scalar(
+    found = await scalar(
         conn,
         "SELECT id FROM articles WHERE url = ? OR (guid IS NOT NULL AND guid = ?) LIMIT 1",
         article.url,
         article.guid,
     )
     return None if found is None else int(found)
-
-
-async def _scalar(conn: aiosqlite.Connection, sql: str, *params: object) -> Any:
-    async with conn.execute(sql, params) as cursor:
-        row = await cursor.fetchone()
-    return None if row is None else row[0]

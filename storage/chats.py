@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from storage.db import Database
+from storage.db import Database, scalar
 from storage.errors import InvalidInput, NotFound
 from storage.text import MAX_TOPICS, now_iso
 
@@ -109,17 +109,18 @@ class ChatRepository:
             if await _exists(conn, "SELECT 1 FROM chats WHERE chat_id = ?", new_id):
                 await conn.execute(
                     """INSERT OR IGNORE INTO subscriptions
-                       (chat_id, thread_id, everything, active, created_at, updated_at)
+                       (chat_id, thread_id, everything, active, since, created_at, updated_at)
                        SELECT ?1, thread_id, everything,
                               (SELECT active FROM chats WHERE chat_id = ?1),
-                              created_at, updated_at
+                              since, created_at, updated_at
                        FROM subscriptions WHERE chat_id = ?2""",
                     (new_id, old_id),
                 )
                 await conn.execute(
                     """INSERT OR IGNORE INTO subscription_topics
-                       (chat_id, thread_id, topic, active)
-                       SELECT ?1, thread_id, topic, (SELECT active FROM chats WHERE chat_id = ?1)
+                       (chat_id, thread_id, topic, active, since)
+                       SELECT ?1, thread_id, topic,
+                              (SELECT active FROM chats WHERE chat_id = ?1), since
                        FROM subscription_topics WHERE chat_id = ?2""",
                     (new_id, old_id),
                 )
@@ -188,13 +189,20 @@ class ChatRepository:
                 "UPDATE chats SET active = 1, deactivated_reason = NULL WHERE chat_id = ?",
                 (chat.chat_id,),
             )
+            # Broadcasts published from now on reach this subscription (and topics), not
+            # those published before: see storage.deliveries.
+            since = await scalar(
+                conn,
+                "UPDATE counters SET value = value + 1 WHERE name = 'subscriptions' "
+                "RETURNING value",
+            )
             await conn.execute(
-                """INSERT INTO subscriptions (chat_id, thread_id, everything, created_at,
-                                              updated_at)
-                   VALUES (?, ?, ?, ?, ?)
+                """INSERT INTO subscriptions (chat_id, thread_id, everything, since,
+                                              created_at, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?)
                    ON CONFLICT (chat_id, thread_id) DO UPDATE SET
                        everything = excluded.everything, updated_at = excluded.updated_at""",
-                (chat.chat_id, thread_id, int(not wanted), now, now),
+                (chat.chat_id, thread_id, int(not wanted), since, now, now),
             )
             if not wanted:
                 await conn.execute(
@@ -203,9 +211,9 @@ class ChatRepository:
                 )
             else:
                 await conn.executemany(
-                    """INSERT OR IGNORE INTO subscription_topics (chat_id, thread_id, topic)
-                       VALUES (?, ?, ?)""",
-                    [(chat.chat_id, thread_id, topic) for topic in wanted],
+                    """INSERT OR IGNORE INTO subscription_topics
+                       (chat_id, thread_id, topic, since) VALUES (?, ?, ?, ?)""",
+                    [(chat.chat_id, thread_id, topic, since) for topic in wanted],
                 )
         after = await self.subscription(chat.chat_id, thread_id)
         assert after is not None

@@ -123,6 +123,13 @@ class Database:
             await source.backup(dest)
 
 
+async def scalar(conn: aiosqlite.Connection, sql: str, *params: object) -> Any:
+    """The first column of the first row, inside a transaction `conn` holds."""
+    async with conn.execute(sql, params) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else row[0]
+
+
 @asynccontextmanager
 async def _translated(path: Path) -> AsyncIterator[None]:
     try:

@@ -1,23 +1,41 @@
 """The outbox: who must receive which article, claimed and settled by the delivery worker.
 
+Publishing records a broadcast in O(1) (storage.articles): its moment, as the value of the
+subscription counter (every subscription carries the value when it was made), and the
+article's terms that are subscribed topics. Recipients are then walked in (chat_id,
+thread_id) order from a cursor kept on the broadcast: each claim, when fewer deliveries are
+due than it wants, first gives the next recipients delivery rows and moves the cursor, in
+its own transaction. So the recipients are the subscriptions made before publication that
+are still there, active and matching when the walk reaches them.
+
 A delivery is `pending` until the worker claims it (`sending`), then ends `sent`, `failed`
 (after its last attempt), `skipped` (the chat is gone) or `cancelled`, or goes back to
 `pending` with a later `next_attempt_at`. Rows still `sending` when a process died were in
 flight: `release_claimed` puts them back to pending at the next start.
+
+Every ending is also counted per day (`delivery_days`), and `prune` deletes rows once
+nothing needs them: sent ones after the recall window, the others after the retention.
 """
 
 from __future__ import annotations
 
+import json
 import time
+from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import aiosqlite
 
-from storage.db import Database
-from storage.text import now_iso
+from storage.db import Database, scalar
+from storage.errors import DatabaseUnavailable
+from storage.text import iso, now_iso
 
 TERMINAL = ("sent", "failed", "skipped", "cancelled")
 MAX_ATTEMPTS = 5  # sends of one card before its delivery fails
+RECALL_WINDOW = timedelta(hours=48)  # Telegram lets bots delete their messages this long
+DAYS_KEPT = 400  # per-day counts, for statistics and charts
+FIRST = -(2**63)  # before every (chat_id, thread_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,24 +65,29 @@ class Outcome:
 class Progress:
     article_id: int
     title: str
-    total: int
+    total: int  # counted after publication, exact once every recipient was walked
     counts: dict[str, int] = field(default_factory=dict)
     started_at: str = ""
     finished: bool = False
     cancelled: bool = False
     notify_chat_id: int | None = None
     progress_message_id: int | None = None
+    walked: bool = True
+    unsent: int = 0  # recipients a cancel left without a delivery row
 
     def count(self, status: str) -> int:
-        return self.counts.get(status, 0)
-
-    @property
-    def pending(self) -> int:
-        return self.count("pending") + self.count("sending")
+        return self.counts.get(status, 0) + (self.unsent if status == "cancelled" else 0)
 
     @property
     def done(self) -> int:
-        return self.total - self.pending
+        return sum(self.count(status) for status in TERMINAL)
+
+    @property
+    def pending(self) -> int:
+        in_outbox = self.count("pending") + self.count("sending")
+        if self.walked:
+            return in_outbox
+        return max(self.total - self.done, in_outbox, 1)  # some are not even walked yet
 
 
 # Take the due deliveries, oldest first, and return them with what sending needs.
@@ -79,6 +102,54 @@ CLAIM_SQL = """
 """
 
 
+DUE_SQL = """SELECT count(*) FROM (SELECT 1 FROM deliveries
+             WHERE status = 'pending' AND next_attempt_at <= ? LIMIT ?)"""
+
+# The next recipients of a broadcast after its cursor, from each source in index order:
+# subscriptions to everything (a partial index holds exactly them) and, topic by topic, the
+# subscriptions to that topic (its index holds (topic, chat_id, thread_id)).
+WALK_EVERYTHING = """
+    SELECT chat_id, thread_id FROM subscriptions
+    WHERE everything = 1 AND active = 1 AND since <= :horizon
+      AND (chat_id, thread_id) > (:chat, :thread)
+    ORDER BY chat_id, thread_id LIMIT :limit
+"""
+WALK_TOPIC = """
+    SELECT chat_id, thread_id FROM subscription_topics
+    WHERE topic = :topic AND active = 1 AND since <= :horizon
+      AND (chat_id, thread_id) > (:chat, :thread)
+    ORDER BY chat_id, thread_id LIMIT :limit
+"""
+# How many recipients are left after a cursor (a subscription has topics or everything,
+# never both, so the two counts add up).
+COUNT_LEFT = """
+    SELECT (SELECT count(*) FROM subscriptions
+            WHERE everything = 1 AND active = 1 AND since <= :horizon
+              AND (chat_id, thread_id) > (:chat, :thread))
+         + (SELECT count(*) FROM (
+                SELECT 1 FROM subscription_topics
+                WHERE +topic IN (SELECT value FROM json_each(:topics)) AND active = 1
+                  AND since <= :horizon AND (chat_id, thread_id) > (:chat, :thread)
+                GROUP BY chat_id, thread_id))
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Walk:
+    """Where a broadcast's walk over its recipients stands."""
+
+    article_id: int
+    horizon: int
+    topics: tuple[str, ...]
+    chat: int
+    thread: int
+
+    @property
+    def params(self) -> dict[str, object]:
+        return {"horizon": self.horizon, "chat": self.chat, "thread": self.thread,
+                "topics": json.dumps(self.topics)}  # fmt: skip
+
+
 class DeliveryRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -87,10 +158,14 @@ class DeliveryRepository:
         self, limit: int, now: float | None = None, settle: list[Outcome] | None = None
     ) -> list[Delivery]:
         """Take up to `limit` due deliveries, the oldest, marking them `sending`; first
-        record the outcomes of the last claim, if given, in the same transaction."""
+        record the outcomes of the last claim, if given, and, when fewer than `limit` are
+        due, walk the open broadcasts' next recipients, all in the same transaction."""
         now = time.time() if now is None else now
         async with self._db.atomic() as conn:
             await _settle(conn, settle or [])
+            due = await scalar(conn, DUE_SQL, now, limit)
+            if due < limit:
+                await _walk(conn, limit)
             rows = await conn.execute_fetchall(
                 CLAIM_SQL, {"now": now, "limit": limit, "stamp": now_iso()}
             )
@@ -120,6 +195,7 @@ class DeliveryRepository:
                    WHERE chat_id = ? AND status = 'pending'""",
                 (reason, now_iso(), chat_id),
             )
+            await _count_days(conn, Counter({"skipped": cursor.rowcount}))
             return cursor.rowcount
 
     async def release_claimed(self, max_attempts: int = MAX_ATTEMPTS) -> int:
@@ -145,22 +221,93 @@ class DeliveryRepository:
         return None if value is None else float(value)
 
     async def cancel(self, article_id: int) -> int:
-        """Stop an article's broadcast: what is still pending is cancelled."""
+        """Stop an article's broadcast: what is pending, and the recipients not yet walked,
+        will not get it. Returns how many that is."""
+        for _ in range(3):  # the left-over count is read outside the write; the walk may move
+            walk = await self._open_walk(article_id)
+            left = 0 if walk is None else int(await self._db.fetchval(COUNT_LEFT, walk.params))
+            async with self._db.atomic() as conn:
+                if walk is not None and await _walk_moved(conn, walk):
+                    continue
+                cursor = await conn.execute(
+                    """UPDATE deliveries SET status = 'cancelled', updated_at = ?
+                       WHERE article_id = ? AND status = 'pending'""",
+                    (now_iso(), article_id),
+                )
+                await conn.execute(
+                    """UPDATE broadcasts SET cancelled = 1, walked = 1, counted = 1,
+                           unsent = unsent + :left, total = materialized + unsent + :left
+                       WHERE article_id = :article""",
+                    {"left": left, "article": article_id},
+                )
+                await _count_days(conn, Counter({"cancelled": cursor.rowcount + left}))
+                return cursor.rowcount + left
+        raise DatabaseUnavailable("the broadcast kept moving; try again")
+
+    async def count_recipients(self) -> None:
+        """Count the recipients of broadcasts published since the last call, for their
+        progress: a read outside any write transaction (it takes a while at a million)."""
+        rows = await self._db.fetchall(
+            """SELECT article_id, horizon, topics FROM broadcasts
+               WHERE counted = 0 AND walked = 0 ORDER BY article_id"""
+        )
+        for article_id, horizon, topics in rows:
+            walk = Walk(article_id, horizon, tuple(json.loads(topics)), FIRST, FIRST)
+            total = int(await self._db.fetchval(COUNT_LEFT, walk.params))
+            async with self._db.atomic() as conn:
+                await conn.execute(
+                    "UPDATE broadcasts SET total = ?, counted = 1 "
+                    "WHERE article_id = ? AND counted = 0",
+                    (total, article_id),
+                )
+
+    async def prune(
+        self, now: datetime | None = None, *, retention_days: float = 30, batch: int = 500
+    ) -> int:
+        """Delete up to `batch` delivery rows nothing needs any more, in one short
+        transaction: sent ones of broadcasts that ended before the recall window, the others
+        after `retention_days`. Returns how many; call again while it returns `batch`."""
+        now = now or datetime.now(UTC)
         async with self._db.atomic() as conn:
             cursor = await conn.execute(
-                """UPDATE deliveries SET status = 'cancelled', updated_at = ?
-                   WHERE article_id = ? AND status = 'pending'""",
-                (now_iso(), article_id),
-            )
+                """DELETE FROM deliveries WHERE id IN (
+                       SELECT d.id FROM broadcasts AS b
+                       JOIN deliveries AS d ON d.article_id = b.article_id
+                       WHERE b.finished_at IS NOT NULL AND (
+                           (d.status = 'sent' AND b.finished_at < :sent_before)
+                           OR (d.status IN ('failed', 'skipped', 'cancelled')
+                               AND b.finished_at < :others_before))
+                       LIMIT :batch)""",
+                {"sent_before": iso(now - RECALL_WINDOW), "batch": batch,
+                 "others_before": iso(now - timedelta(days=retention_days))},
+            )  # fmt: skip
             await conn.execute(
-                "UPDATE broadcasts SET cancelled = 1 WHERE article_id = ?", (article_id,)
+                "DELETE FROM delivery_days WHERE day < ?",
+                (iso(now - timedelta(days=DAYS_KEPT))[:10],),
             )
             return cursor.rowcount
+
+    async def days(self, since: str) -> dict[str, dict[str, int]]:
+        """Deliveries ended per day (YYYY-MM-DD, from `since` on) and outcome."""
+        found: dict[str, dict[str, int]] = {}
+        for day, status, n in await self._db.fetchall(
+            "SELECT day, status, n FROM delivery_days WHERE day >= ? ORDER BY day", (since,)
+        ):
+            found.setdefault(day, {})[status] = n
+        return found
+
+    async def _open_walk(self, article_id: int) -> Walk | None:
+        row = await self._db.fetchone(
+            """SELECT article_id, horizon, topics, cursor_chat, cursor_thread FROM broadcasts
+               WHERE article_id = ? AND walked = 0""",
+            (article_id,),
+        )
+        return None if row is None else _walk_of(row)
 
     async def progress(self, article_id: int) -> Progress | None:
         row = await self._db.fetchone(
             """SELECT b.article_id, a.title, b.total, b.started_at, b.finished_at, b.cancelled,
-                      b.notify_chat_id, b.progress_message_id
+                      b.notify_chat_id, b.progress_message_id, b.walked, b.unsent
                FROM broadcasts AS b JOIN articles AS a ON a.id = b.article_id
                WHERE b.article_id = ?""",
             (article_id,),
@@ -175,7 +322,7 @@ class DeliveryRepository:
             article_id=row[0], title=row[1], total=row[2],
             counts={status: n for status, n in counts}, started_at=row[3],
             finished=row[4] is not None, cancelled=bool(row[5]), notify_chat_id=row[6],
-            progress_message_id=row[7],
+            progress_message_id=row[7], walked=bool(row[8]), unsent=row[9],
         )  # fmt: skip
 
     async def running(self) -> list[Progress]:
@@ -214,3 +361,70 @@ async def _settle(conn: aiosqlite.Connection, outcomes: list[Outcome]) -> None:
         [(o.status, o.message_id, o.error, o.retry_at, int(o.attempted), now,
           o.delivery_id) for o in outcomes],
     )  # fmt: skip
+    await _count_days(conn, Counter(o.status for o in outcomes if o.status in TERMINAL))
+
+
+async def _count_days(conn: aiosqlite.Connection, ended: Counter[str]) -> None:
+    """Add deliveries that ended now to today's counts."""
+    day = now_iso()[:10]
+    await conn.executemany(
+        """INSERT INTO delivery_days (day, status, n) VALUES (?, ?, ?)
+           ON CONFLICT (day, status) DO UPDATE SET n = n + excluded.n""",
+        [(day, status, n) for status, n in ended.items() if n],
+    )
+
+
+async def _walk(conn: aiosqlite.Connection, limit: int) -> None:
+    """Give the next `limit` recipients of the open broadcasts, oldest first, delivery
+    rows, and move their cursors. A few index seeks and one insert: a short transaction."""
+    async with conn.execute(
+        """SELECT article_id, horizon, topics, cursor_chat, cursor_thread FROM broadcasts
+           WHERE walked = 0 ORDER BY article_id LIMIT 8"""
+    ) as cursor:
+        walks = [_walk_of(row) for row in await cursor.fetchall()]
+    now = now_iso()
+    for walk in walks:
+        if limit <= 0:
+            return
+        found: set[tuple[int, int]] = set()
+        params = {**walk.params, "limit": limit}
+        for sql, topic in [(WALK_EVERYTHING, None), *((WALK_TOPIC, t) for t in walk.topics)]:
+            async with conn.execute(sql, {**params, "topic": topic}) as rows:
+                found.update((row[0], row[1]) for row in await rows.fetchall())
+        batch = sorted(found)[:limit]
+        inserted = await conn.executemany(
+            """INSERT OR IGNORE INTO deliveries (article_id, chat_id, thread_id, status,
+                                                 next_attempt_at, created_at, updated_at)
+               VALUES (?, ?, ?, 'pending', 0, ?, ?)""",
+            [(walk.article_id, chat, thread, now, now) for chat, thread in batch],
+        )
+        chat, thread = batch[-1] if batch else (walk.chat, walk.thread)
+        await conn.execute(
+            """UPDATE broadcasts SET cursor_chat = :chat, cursor_thread = :thread,
+                   materialized = materialized + :added, walked = :walked,
+                   total = CASE WHEN :walked THEN materialized + :added ELSE total END,
+                   counted = CASE WHEN :walked THEN 1 ELSE counted END,
+                   finished_at = CASE WHEN :walked AND materialized + :added = 0
+                                      THEN :now ELSE finished_at END
+               WHERE article_id = :article""",
+            {"chat": chat, "thread": thread, "added": inserted.rowcount,
+             "walked": int(len(batch) < limit), "article": walk.article_id, "now": now},
+        )  # fmt: skip
+        limit -= len(batch)
+
+
+async def _walk_moved(conn: aiosqlite.Connection, walk: Walk) -> bool:
+    row = await scalar(
+        conn,
+        "SELECT cursor_chat IS ? AND cursor_thread IS ? FROM broadcasts WHERE article_id = ?",
+        None if walk.chat == FIRST else walk.chat,
+        None if walk.thread == FIRST else walk.thread,
+        walk.article_id,
+    )
+    return not row
+
+
+def _walk_of(row: aiosqlite.Row) -> Walk:
+    article_id, horizon, topics, chat, thread = row
+    return Walk(article_id, horizon, tuple(json.loads(topics)),
+                FIRST if chat is None else chat, FIRST if thread is None else thread)  # fmt: skip

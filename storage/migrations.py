@@ -208,6 +208,53 @@ MIGRATIONS += (
     ),
 )
 
+MIGRATIONS += (
+    Migration(
+        7,
+        "broadcasts recorded in O(1) and walked wave by wave; delivery rows pruned, day counts",
+        (
+            # Every subscription (and topic) carries the value of this counter when it was
+            # made; a broadcast keeps the value at its publication (its horizon): recipients
+            # are the subscriptions made up to then.
+            """CREATE TABLE counters (
+                name TEXT PRIMARY KEY,
+                value INTEGER NOT NULL
+            ) WITHOUT ROWID""",
+            "INSERT INTO counters (name, value) VALUES ('subscriptions', 0)",
+            "ALTER TABLE subscriptions ADD COLUMN since INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE subscription_topics ADD COLUMN since INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE broadcasts ADD COLUMN horizon INTEGER NOT NULL DEFAULT 0",
+            # The article's terms that were subscribed topics at publication (JSON).
+            "ALTER TABLE broadcasts ADD COLUMN topics TEXT NOT NULL DEFAULT '[]'",
+            # The walk: the last (chat_id, thread_id) given a delivery row; `walked` once
+            # every recipient has one. Broadcasts from before were written whole.
+            "ALTER TABLE broadcasts ADD COLUMN cursor_chat INTEGER",
+            "ALTER TABLE broadcasts ADD COLUMN cursor_thread INTEGER",
+            "ALTER TABLE broadcasts ADD COLUMN walked INTEGER NOT NULL DEFAULT 1",
+            "ALTER TABLE broadcasts ADD COLUMN materialized INTEGER NOT NULL DEFAULT 0",
+            "UPDATE broadcasts SET materialized = total",
+            # `total` is counted by a read after publication (`counted` = 1 then) and made
+            # exact when the walk ends; `unsent` are recipients a cancel left unwalked.
+            "ALTER TABLE broadcasts ADD COLUMN counted INTEGER NOT NULL DEFAULT 1",
+            "ALTER TABLE broadcasts ADD COLUMN unsent INTEGER NOT NULL DEFAULT 0",
+            "CREATE INDEX broadcasts_open ON broadcasts (article_id) WHERE walked = 0",
+            """CREATE INDEX broadcasts_by_end ON broadcasts (finished_at)
+                WHERE finished_at IS NOT NULL""",
+            # What remains of delivery rows once pruned: how many ended each way, each day.
+            """CREATE TABLE delivery_days (
+                day TEXT NOT NULL,
+                status TEXT NOT NULL,
+                n INTEGER NOT NULL,
+                PRIMARY KEY (day, status)
+            ) WITHOUT ROWID""",
+            """INSERT INTO delivery_days (day, status, n)
+                SELECT substr(updated_at, 1, 10), status, count(*) FROM deliveries
+                WHERE status IN ('sent', 'failed', 'skipped', 'cancelled')
+                GROUP BY 1, 2""",
+        ),
+    ),
+)
+
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

@@ -114,6 +114,7 @@ class Storage:
         return {row[0]: float(row[1]) for row in rows}
 
     async def stats(self) -> dict[str, Any]:
+        await self.deliveries.count_recipients()  # broadcasts the worker has not counted yet
         db = self.db
         chats = await db.fetchall(
             "SELECT type, active, count(*) AS n FROM chats GROUP BY type, active"

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 
 from storage import ChatInfo, Storage
 from storage.deliveries import Outcome
@@ -60,11 +61,14 @@ async def test_cancel_and_finish(storage: Storage) -> None:
     assert await storage.deliveries.running() == []
 
 
-async def test_an_article_nobody_wants_is_finished_at_once(storage: Storage) -> None:
+async def test_an_article_nobody_wants_is_finished_when_its_walk_finds_nobody(
+    storage: Storage,
+) -> None:
     article_id = (await storage.articles.add(article(1))).id
+    assert await storage.deliveries.claim(10) == []
     progress = await storage.deliveries.progress(article_id)
     assert progress is not None
-    assert (progress.total, progress.finished) == (0, True)
+    assert (progress.total, progress.pending, progress.finished) == (0, 0, True)
 
 
 async def test_deleting_an_article_drops_its_outbox(storage: Storage) -> None:
@@ -72,3 +76,78 @@ async def test_deleting_an_article_drops_its_outbox(storage: Storage) -> None:
     await storage.articles.delete(article_id)
     assert await storage.deliveries.claim(10) == []
     assert await storage.deliveries.progress(article_id) is None
+
+
+async def walk_all(storage: Storage) -> list[int]:
+    """Claim until nothing is left, recording every claimed delivery as sent."""
+    chats: list[int] = []
+    while claimed := await storage.deliveries.claim(2):
+        chats += [d.chat_id for d in claimed]
+        await storage.deliveries.settle([Outcome(d.id, "sent", message_id=1) for d in claimed])
+    return chats
+
+
+async def test_recipients_are_the_subscriptions_made_before_publication(
+    storage: Storage,
+) -> None:
+    for chat_id in (1, 2, 3, 4):
+        await storage.chats.subscribe(ChatInfo(chat_id, "private"))
+    article_id = (await storage.articles.add(article(1))).id
+    assert len(await storage.deliveries.claim(2)) == 2  # the walk is under way
+    await storage.chats.subscribe(ChatInfo(5, "private"))  # after publication: not a recipient
+    await storage.chats.unsubscribe(4)  # before the walk reaches it: not either
+    await storage.chats.unsubscribe(3)
+    await storage.chats.subscribe(ChatInfo(3, "private"))  # again, after: a new subscription
+    assert await walk_all(storage) == []  # 1 and 2 were claimed above; nobody else
+    progress = await storage.deliveries.progress(article_id)
+    assert progress is not None and (progress.total, progress.walked) == (2, True)
+    later = (await storage.articles.add(article(2))).id
+    assert sorted(await walk_all(storage)) == [1, 2, 3, 5]
+    assert (await storage.deliveries.progress(later)).total == 4  # type: ignore[union-attr]
+
+
+async def test_topic_subscribers_are_walked_in_order_without_duplicates(
+    storage: Storage,
+) -> None:
+    await storage.chats.subscribe(ChatInfo(30, "private"), topics=("lima", "peru"))
+    await storage.chats.subscribe(ChatInfo(10, "private"), topics=("peru",))
+    await storage.chats.subscribe(ChatInfo(20, "private"))
+    await storage.chats.subscribe(ChatInfo(40, "private"), topics=("chile",))
+    await storage.articles.add(article(1, title="Lima, Perú"))
+    assert await walk_all(storage) == [10, 20, 30]
+
+
+async def test_counting_and_cancelling_an_unwalked_broadcast(storage: Storage) -> None:
+    article_id = await queue(storage, 5)
+    await storage.deliveries.count_recipients()
+    progress = await storage.deliveries.progress(article_id)
+    assert progress is not None and (progress.total, progress.pending) == (5, 5)
+    await storage.deliveries.claim(2)
+    assert await storage.deliveries.cancel(article_id) == 3  # none pending, three unwalked
+    assert await walk_all(storage) == []
+
+
+async def test_pruning_keeps_what_is_needed_and_day_counts(storage: Storage) -> None:
+    """Sent rows stay for the recall window, the others for the retention; counts per day
+    stay after both. The clock is moved, not waited for."""
+    article_id = await queue(storage, 3)
+    first, second, third = await storage.deliveries.claim(3)
+    await storage.deliveries.settle([
+        Outcome(first.id, "sent", message_id=7), Outcome(second.id, "sent", message_id=8),
+        Outcome(third.id, "failed", error="BadRequest: no"),
+    ])  # fmt: skip
+    await storage.deliveries.finish(article_id)
+    rows = "SELECT status FROM deliveries ORDER BY id"
+    now = datetime.now(UTC)
+    assert await storage.deliveries.prune(now + timedelta(hours=47)) == 0
+    assert await storage.deliveries.sent_messages(article_id, "") == [(1, 7), (2, 8)]
+    assert await storage.deliveries.prune(now + timedelta(hours=49), batch=1) == 1
+    assert await storage.deliveries.prune(now + timedelta(hours=49), batch=1) == 1
+    assert [r[0] for r in await storage.db.fetchall(rows)] == ["failed"]
+    assert await storage.deliveries.prune(now + timedelta(days=29)) == 0
+    assert await storage.deliveries.prune(now + timedelta(days=31)) == 1
+    assert await storage.db.fetchall(rows) == []
+    today = now.date().isoformat()
+    assert await storage.deliveries.days(today) == {today: {"sent": 2, "failed": 1}}
+    assert await storage.deliveries.prune(now + timedelta(days=401)) == 0
+    assert await storage.deliveries.days(today) == {}  # day counts have a retention too

@@ -34,8 +34,8 @@ async def rows(storage: Storage, article_id: int) -> dict[int, tuple[str, int, i
 
 
 async def settled(storage: Storage, article_id: int) -> bool:
-    found = await rows(storage, article_id)
-    return bool(found) and all(r[0] not in ("pending", "sending") for r in found.values())
+    progress = await storage.deliveries.progress(article_id)
+    return progress is not None and progress.pending == 0
 
 
 def sends_to(api: BotApiStandIn, chat_id: int) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from aiolimiter import AsyncLimiter
 from telegram import Message, Update
@@ -23,13 +23,13 @@ from bot.extract import Draft, read_page
 from bot.handlers import reader
 from bot.i18n import Texts
 from storage import DuplicateArticle, InvalidInput, NewArticle, NotFound
+from storage.deliveries import RECALL_WINDOW
 from storage.text import iso, normalize_url, parse_tags
 
 log = logging.getLogger(__name__)
 
 ADMIN_COMMANDS = frozenset({"add", "edit", "delete", "stats", "feeds", "channels"})
 LINK, TITLE, SUMMARY, REVIEW, FIELD, EDIT_CHOICE = range(6)
-RECALL_WINDOW = timedelta(hours=48)  # Telegram lets bots delete their messages this long
 RECALL_RATE = 20  # deletions per second
 FIELDS = {"t": "title", "s": "summary", "g": "tags"}
 
