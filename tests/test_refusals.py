@@ -72,17 +72,26 @@ def failing(name: str, method: str, times: int) -> Fault:
                  delay=fault.delay)  # fmt: skip
 
 
-async def only_refusal_attempts(api: BotApiStandIn, mark: int, method: str, count: int) -> None:
-    """Wait for `count` refusal attempts (a call is recorded once answered, so a slow one
-    shows up after its delay), give any wrongly running handler time to show itself, then
-    check that nothing else was sent."""
+async def refused_without_effect(
+    api: BotApiStandIn,
+    storage: Storage,
+    mark: int,
+    before: tuple[object, ...],
+    method: str,
+    pushes: list[int],
+) -> None:
+    """The pushed updates, whose refusals (by `method`) all fail with `fault`, change no
+    stored state and send nothing but those refusal attempts. A call is recorded once
+    answered, so a slow one shows up after its delay; then any wrongly running handler
+    gets time to show itself."""
 
     def to_stranger() -> list[str]:
         return [c.method for c in api.calls[mark:] if c.get("chat_id") in (STRANGER, None)]
 
-    await wait_until(lambda: to_stranger().count(method) >= count)
+    await wait_until(lambda: to_stranger().count(method) >= len(pushes))
     await asyncio.sleep(SETTLE)
-    assert to_stranger() == [method] * count
+    assert to_stranger() == [method] * len(pushes)
+    assert await state(storage) == before
 
 
 @pytest.mark.parametrize("fault", ["blocked", "no rights", "flood", "timeout"])
@@ -92,10 +101,8 @@ async def test_commands_stay_refused_when_the_refusal_fails(
     before = await state(storage)
     api.inject(failing(fault, "sendMessage", times=len(COMMANDS)))
     mark = api.mark()
-    for command in COMMANDS:
-        api.push_message(command, user=api.user(STRANGER))
-    await only_refusal_attempts(api, mark, "sendMessage", len(COMMANDS))
-    assert await state(storage) == before
+    pushes = [api.push_message(c, user=api.user(STRANGER)) for c in COMMANDS]
+    await refused_without_effect(api, storage, mark, before, "sendMessage", pushes)
 
 
 @pytest.mark.parametrize("fault", ["blocked", "too old", "flood", "timeout"])
@@ -105,10 +112,8 @@ async def test_buttons_stay_refused_when_the_refusal_fails(
     before = await state(storage)
     api.inject(failing(fault, "answerCallbackQuery", times=len(BUTTONS)))
     mark = api.mark()
-    for data in BUTTONS:
-        api.push_callback(data, user=api.user(STRANGER))
-    await only_refusal_attempts(api, mark, "answerCallbackQuery", len(BUTTONS))
-    assert await state(storage) == before
+    pushes = [api.push_callback(d, user=api.user(STRANGER)) for d in BUTTONS]
+    await refused_without_effect(api, storage, mark, before, "answerCallbackQuery", pushes)
 
 
 async def test_group_subscriptions_stay_refused_when_the_refusal_fails(
