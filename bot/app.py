@@ -6,6 +6,7 @@ import logging
 import os
 import warnings
 from collections.abc import Callable
+from typing import cast
 
 from telegram import (
     Bot,
@@ -40,6 +41,7 @@ from bot.feeds import FeedService
 from bot.handlers import admin, broadcasts, errors, feeds, inline, reader, subscriptions
 from bot.health import Heartbeat
 from bot.i18n import N_, Catalog, Texts
+from bot.metrics import Metrics, serve_metrics
 from bot.replies import ReplyGuard
 from bot.transport import AiohttpRequest
 from bot.updates import UpdatesRequest
@@ -89,8 +91,9 @@ def build_application(settings: Settings, storage: Storage | None = None) -> Bot
     # A rejected token or API address stops the whole bot (the closure reads `application`
     # once it is built).
     updates = UpdatesRequest(on_rejected=lambda reason: application.bot_data.request_stop(reason))
-    application: BotApplication = (
+    builder = (
         ApplicationBuilder()
+        .application_class(BotApplication)
         .token(settings.bot_token.get_secret_value())
         .base_url(settings.telegram_api_url)
         .context_types(ContextTypes(context=BotContext, bot_data=BotData))
@@ -111,13 +114,14 @@ def build_application(settings: Settings, storage: Storage | None = None) -> Bot
         .get_updates_request(updates)
         .rate_limiter(ReplyGuard(storage=lambda: application.bot_data.storage))
         .concurrent_updates(16)
-        .post_init(post_init)
-        .post_shutdown(post_shutdown)
-        .build()
     )
+    application = cast(BotApplication, builder.build())
     data = application.bot_data
     data.settings = settings
     data.updates = updates
+    data.metrics = Metrics(
+        name for name, _ in (*READER_COMMANDS, *ADMIN_MENU, ("start", ""), ("cancel", ""))
+    )
     data.catalog = Catalog.load()
     data.storage = storage
     data.owns_storage = storage is None
@@ -212,6 +216,9 @@ async def post_init(application: BotApplication) -> None:
         data.storage = await Storage.open(
             settings.database_path, busy_timeout=settings.database_timeout
         )
+    metrics = data.metrics
+    assert metrics is not None
+    data.storage.db.on_write_wait = metrics.write_wait.observe
     if not settings.admin_ids:
         log.warning("ADMIN_IDS is empty: nobody can publish, manage feeds or cancel broadcasts")
     await register_commands(application)
@@ -225,6 +232,7 @@ async def post_init(application: BotApplication) -> None:
         progress_interval=settings.broadcast_progress_interval,
         retention_days=settings.delivery_retention_days,
         on_fatal=data.request_stop,
+        metrics=data.metrics,
     )
     await data.worker.start()
     worker = data.worker
@@ -241,8 +249,13 @@ async def post_init(application: BotApplication) -> None:
         allow_private=settings.allow_private_urls,
         wake=worker.wake,
         notify=tell_admins,
+        on_poll=lambda result: metrics.feed_polls.labels(result).inc(),
     )
     data.feeds.start()
+    if settings.bot_mode == "polling" and settings.metrics_port is not None:
+        data.metrics_server = await serve_metrics(
+            metrics, settings.metrics_listen, settings.metrics_port
+        )
 
 
 async def notify_admins(application: BotApplication, text: Callable[[Texts], str]) -> None:
@@ -263,6 +276,9 @@ async def post_shutdown(application: BotApplication) -> None:
     the process alive."""
     data = application.bot_data
     try:
+        if data.metrics_server is not None:
+            await data.metrics_server.cleanup()
+            data.metrics_server = None
         if data.heartbeat is not None:
             await data.heartbeat.stop()
             data.heartbeat = None

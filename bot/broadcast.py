@@ -47,10 +47,12 @@ from telegram.error import (
 
 from bot import render
 from bot.i18n import Catalog
+from bot.metrics import Metrics
 from bot.replies import chat_is_gone, retry_after_seconds
 from bot.supervisor import Supervised, describe
 from storage import Article, NotFound, Storage, StorageError
-from storage.deliveries import MAX_ATTEMPTS, Delivery, Outcome, Progress
+from storage.deliveries import MAX_ATTEMPTS, TERMINAL, Delivery, Outcome, Progress
+from storage.text import parse_datetime
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +159,7 @@ class DeliveryWorker:
         progress_interval: float = 3.0,
         retention_days: float = 30,
         on_fatal: Callable[[str], None] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.bot = bot
         self.storage = storage
@@ -189,6 +192,7 @@ class DeliveryWorker:
         self._pruning = Supervised("delivery pruning", self._prune)
         self.fatal: FatalBotError | None = None
         self._on_fatal = on_fatal
+        self.metrics = metrics
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -269,6 +273,10 @@ class DeliveryWorker:
             self._unsettled = [self._retry_or_fail(d, describe(exc)) for d in wave]
             return True
         self._unsettled = [*outcomes, *deferred]
+        if self.metrics is not None:
+            for outcome in outcomes:
+                if outcome.status in TERMINAL:
+                    self.metrics.deliveries.labels(outcome.status).inc()
         if time.monotonic() - self._pruned_at > PRUNE_EVERY:
             self._pacer.forget_past(time.time())
             self._pruned_at = time.monotonic()
@@ -345,6 +353,9 @@ class DeliveryWorker:
             wait = retry_after_seconds(exc)
             self._paused_until = max(self._paused_until, time.monotonic() + wait)
             log.warning("flood control: pausing broadcasts for %.0f s", wait)
+            if self.metrics is not None:
+                self.metrics.flood_waits.inc()
+                self.metrics.flood_paused.inc(wait)
             return Outcome(delivery.id, "pending", retry_at=time.time() + wait, attempted=False)
         if isinstance(exc, ChatMigrated):
             await self.storage.chats.migrate(delivery.chat_id, exc.new_chat_id)
@@ -355,7 +366,9 @@ class DeliveryWorker:
             return Outcome(delivery.id, "pending", attempted=False)
         if chat_is_gone(exc):
             await self.storage.chats.deactivate(delivery.chat_id, exc.message)
-            await self.storage.deliveries.skip_chat(delivery.chat_id, exc.message)
+            skipped = await self.storage.deliveries.skip_chat(delivery.chat_id, exc.message)
+            if self.metrics is not None:
+                self.metrics.deliveries.labels("skipped").inc(skipped)
             return Outcome(delivery.id, "skipped", error=error)
         if isinstance(exc, BadRequest):  # our request is wrong for this chat: no retry helps
             return Outcome(delivery.id, "failed", error=error)
@@ -402,12 +415,21 @@ class DeliveryWorker:
 
     async def _report(self) -> float:
         await self.storage.deliveries.count_recipients()
+        if self.metrics is not None:
+            await self._measure_outbox(self.metrics)
         try:
             for progress in await self.storage.deliveries.running():
                 await self.report(progress)
         except TelegramError as exc:
             log.warning("could not update a progress message: %s", exc)
         return self.progress_interval
+
+    async def _measure_outbox(self, metrics: Metrics) -> None:
+        depth, oldest = await self.storage.deliveries.depth()
+        metrics.outbox_depth.set(depth)
+        age = 0.0 if oldest is None else time.time() - parse_datetime(oldest).timestamp()
+        metrics.oldest_pending.set(max(0.0, age))
+        metrics.db_bytes.set(await self.storage.size())
 
     async def report(self, progress: Progress) -> None:
         """Edit (or first send) the publisher's progress message; close finished ones."""

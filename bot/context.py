@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
+from aiohttp import web
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
@@ -12,6 +14,7 @@ from bot.broadcast import DeliveryWorker
 from bot.feeds import FeedService
 from bot.health import Heartbeat
 from bot.i18n import Catalog, Texts
+from bot.metrics import Metrics
 from bot.updates import UpdatesRequest
 from config import Settings
 from storage import Storage
@@ -29,6 +32,8 @@ class BotData:
         self.feeds: FeedService | None = None
         self.updates: UpdatesRequest | None = None  # the polling connection
         self.heartbeat: Heartbeat | None = None
+        self.metrics: Metrics | None = None
+        self.metrics_server: web.AppRunner | None = None  # polling mode, METRICS_PORT set
         self.stop_requested = asyncio.Event()
         self.stop_reason: str | None = None
 
@@ -65,6 +70,31 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
         return self.bot_data.catalog.for_language(user.language_code if user else None)
 
 
-BotApplication = Application[
-    ExtBot[None], BotContext, dict[Any, Any], dict[Any, Any], BotData, Any
-]
+class BotApplication(
+    Application[ExtBot[None], BotContext, dict[Any, Any], dict[Any, Any], BotData, Any]
+):
+    """The bot's Application: each update's processing is timed and counted by outcome
+    (bot.metrics)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._failed: set[int] = set()  # updates whose handler raised, while processed
+
+    async def process_update(self, update: object) -> None:
+        started = time.perf_counter()
+        try:
+            await super().process_update(update)
+        finally:
+            failed = id(update) in self._failed
+            self._failed.discard(id(update))
+            if self.bot_data.metrics is not None:
+                outcome = "error" if failed else "ok"
+                self.bot_data.metrics.observe_update(
+                    update, outcome, time.perf_counter() - started
+                )
+
+    async def process_error(self, update: object | None, error: Exception, *args: Any,
+                            **kwargs: Any) -> bool:  # fmt: skip
+        if update is not None:
+            self._failed.add(id(update))
+        return await super().process_error(update, error, *args, **kwargs)

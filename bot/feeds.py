@@ -162,6 +162,7 @@ class FeedService:
         wake: Callable[[], None] | None = None,
         notify: Callable[[Feed, str], Awaitable[None]] | None = None,
         timeout: float = 15.0,
+        on_poll: Callable[[str], None] | None = None,
     ) -> None:
         self.storage = storage
         self.interval = interval
@@ -169,6 +170,7 @@ class FeedService:
                                timeout=timeout)  # fmt: skip
         self._wake = wake
         self._notify = notify
+        self._on_poll = on_poll or (lambda result: None)  # new, unchanged, not_modified, failed
         self._poller: Supervised | None = None
 
     async def read(self, url_or_path: str, source: str) -> ParsedFeed:
@@ -214,10 +216,12 @@ class FeedService:
                 await self.storage.feeds.checked(
                     feed.id, next_check_at=time.time() + self.interval
                 )
+                self._on_poll("not_modified")
                 return 0
             parsed = await asyncio.to_thread(parse_feed, fetched.body, f"feed:{feed.id}")
         except (FetchError, FeedError) as exc:
             await self._failed(feed, str(exc))
+            self._on_poll("failed")
             return 0
         new = await self._new_items(parsed.items)
         announced = await self._announce(new)
@@ -228,6 +232,7 @@ class FeedService:
         )  # fmt: skip
         if announced:
             log.info("feed_id=%s announced %d new items", feed.id, announced)
+        self._on_poll("new" if announced else "unchanged")
         return announced
 
     # -- the poller --------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 
 from telegram.error import TelegramError
 
-from bot.app import ALLOWED_UPDATES
+from bot.app import ALLOWED_UPDATES, post_init, post_shutdown
 from bot.context import BotApplication
 
 log = logging.getLogger(__name__)
@@ -25,19 +25,18 @@ POLL_TIMEOUT = 10  # seconds Telegram holds a getUpdates open when nothing comes
 
 @asynccontextmanager
 async def started(application: BotApplication) -> AsyncIterator[None]:
-    """The bot initialised, its resources opened (post_init) and its handlers running."""
+    """The bot initialised, its resources opened (bot.app.post_init) and its handlers
+    running."""
     try:
         await application.initialize()
-        assert application.post_init is not None
-        await application.post_init(application)
+        await post_init(application)
         await application.start()
         yield
     finally:
         if application.running:
             await attempt("stopping the handlers", application.stop())
         await attempt("shutting down", application.shutdown())
-        assert application.post_shutdown is not None
-        await attempt("closing resources", application.post_shutdown(application))
+        await attempt("closing resources", post_shutdown(application))
 
 
 @asynccontextmanager

@@ -80,6 +80,8 @@ async def serving_webhook(application: BotApplication, settings: Settings) -> As
     server = web.Application()
     server.router.add_post(urlsplit(settings.webhook_url).path or "/", receiver.receive)
     server.router.add_get("/healthz", receiver.health)
+    if application.bot_data.metrics is not None:
+        server.router.add_get("/metrics", application.bot_data.metrics.handle)
     runner = web.AppRunner(server, access_log=None)
     async with started(application):
         await runner.setup()

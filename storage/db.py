@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,8 @@ class Database:
         self._writer = writer
         self._reader = reader
         self._write_lock = asyncio.Lock()
+        # Told how long each write waited for the lock (in this process and in SQLite).
+        self.on_write_wait: Callable[[float], None] | None = None
 
     @classmethod
     async def open(cls, path: Path, busy_timeout: float = 5.0) -> Database:
@@ -79,8 +82,11 @@ class Database:
     @asynccontextmanager
     async def atomic(self) -> AsyncIterator[aiosqlite.Connection]:
         """One write transaction: commit on success, roll back and re-raise on any error."""
+        started = time.perf_counter()
         async with self._write_lock, _translated(self.path):
             await self._writer.execute("BEGIN IMMEDIATE")
+            if self.on_write_wait is not None:
+                self.on_write_wait(time.perf_counter() - started)
             try:
                 yield self._writer
             except BaseException:

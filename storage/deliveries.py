@@ -296,6 +296,20 @@ class DeliveryRepository:
             found.setdefault(day, {})[status] = n
         return found
 
+    async def depth(self) -> tuple[int, str | None]:
+        """How many deliveries are still to make (queued, or recipients not yet walked), and
+        since when the oldest of them waits (ISO), for monitoring."""
+        row = await self._db.fetchone(
+            """SELECT (SELECT count(*) FROM deliveries WHERE status = 'pending'),
+                      (SELECT coalesce(sum(max(total - materialized, 0)), 0) FROM broadcasts
+                       WHERE walked = 0),
+                      (SELECT min(created_at) FROM deliveries WHERE status = 'pending'),
+                      (SELECT min(started_at) FROM broadcasts WHERE walked = 0)"""
+        )
+        assert row is not None
+        oldest = [stamp for stamp in (row[2], row[3]) if stamp is not None]
+        return row[0] + row[1], min(oldest, default=None)
+
     async def _open_walk(self, article_id: int) -> Walk | None:
         row = await self._db.fetchone(
             """SELECT article_id, horizon, topics, cursor_chat, cursor_thread FROM broadcasts

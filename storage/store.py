@@ -99,6 +99,10 @@ class Storage:
             raise
         return (await asyncio.to_thread(target.stat)).st_size
 
+    async def size(self) -> int:
+        """Bytes of the database file (without its write-ahead log)."""
+        return (await asyncio.to_thread(self.db.path.stat)).st_size
+
     async def record_heartbeats(self, beats: dict[str, float]) -> None:
         """When each named part of the running bot last worked (unix time)."""
         if beats:
@@ -153,5 +157,5 @@ class Storage:
             ],
             "feeds": await db.fetchval("SELECT count(*) FROM feeds"),
             "schema_version": await self.schema_version(),
-            "database_bytes": (await asyncio.to_thread(db.path.stat)).st_size,
+            "database_bytes": await self.size(),
         }

@@ -85,6 +85,9 @@ async def test_health_and_garbage(webhook: str) -> None:
         async with session.get(f"{webhook}/healthz") as response:
             assert response.status == 200
             assert await response.json() == {"ok": True}
+        async with session.get(f"{webhook}/metrics") as response:
+            assert response.status == 200
+            assert "articlebot_updates_total" in await response.text()
         headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
         async with session.post(f"{webhook}/telegram", data=b"{nope", headers=headers) as bad:
             assert bad.status == 400

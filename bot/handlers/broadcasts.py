@@ -16,6 +16,8 @@ async def cancel_button(update: Update, context: BotContext) -> None:
     assert isinstance(action, callbacks.CancelBroadcast)
     t = context.texts(update)
     cancelled = await context.storage.deliveries.cancel(action.article_id)
+    if context.bot_data.metrics is not None:
+        context.bot_data.metrics.deliveries.labels("cancelled").inc(cancelled)
     await replies.answer(
         query, t.gettext("Cancelled: {count} messages will not be sent.", count=cancelled)
     )
