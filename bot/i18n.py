@@ -13,6 +13,7 @@ import gettext
 import io
 from dataclasses import dataclass
 from datetime import date, datetime
+from datetime import date as datetime_date
 from pathlib import Path
 
 from babel.dates import format_date
@@ -48,6 +49,10 @@ class Texts:
         """A stored UTC timestamp as a short local date: "Nov 28, 2026" / "28 nov 2026"."""
         moment = datetime.fromisoformat(iso_timestamp.replace("Z", "+00:00"))
         return medium_date(moment.date(), self.language)
+
+    def day_month(self, day: datetime_date) -> str:
+        """A day of the /stats chart: "Nov 28" / "28 nov"."""
+        return format_date(day, format="d MMM", locale=self.language)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -51,6 +51,7 @@ BROADCAST_SUMMARY = 400
 BAR_WIDTH = 16
 _SENTENCE_END = re.compile(r"[.!?…](?=\s)")
 LIST_SUMMARY = 160
+MAX_CAPTION = 1024  # Telegram's limit for a photo's caption
 PAGE_SIZE = 5
 CHANNEL_PAGE_SIZE = 10
 INLINE_DESCRIPTION = 200
@@ -645,6 +646,26 @@ def delete_confirmation(t: Texts, article: Article) -> Reply:
         [InlineKeyboardButton(_("✖ Keep it"), callback_data="Xc")],
     ]  # fmt: skip
     return Reply(text, InlineKeyboardMarkup(rows))
+
+
+def chart_labels(t: Texts) -> dict[str, str]:
+    """The words of the /stats chart, in the reader's language."""
+    _ = t.gettext
+    return {"subscriptions": _("Subscriptions per day"), "new": _("new"), "ended": _("ended"),
+            "deliveries": _("Deliveries per day"), "sent": _("sent"),
+            "failed": _("failed")}  # fmt: skip
+
+
+def caption(text: str, limit: int = MAX_CAPTION) -> str:
+    """`text` cut to a photo caption's limit at a line's end (lines hold whole tags)."""
+    if len(text) <= limit:
+        return text
+    kept: list[str] = []
+    for line in text.split("\n"):
+        if sum(len(k) + 1 for k in kept) + len(line) + len("\n…") > limit:
+            break
+        kept.append(line)
+    return "\n".join(kept) + "\n…"
 
 
 def stats(t: Texts, figures: dict[str, Any]) -> str:

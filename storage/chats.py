@@ -204,6 +204,8 @@ class ChatRepository:
                        everything = excluded.everything, updated_at = excluded.updated_at""",
                 (chat.chat_id, thread_id, int(not wanted), since, now, now),
             )
+            if before is None:
+                await _count_day(conn, "subscribed")
             if not wanted:
                 await conn.execute(
                     "DELETE FROM subscription_topics WHERE chat_id = ? AND thread_id = ?",
@@ -244,7 +246,17 @@ class ChatRepository:
                     "DELETE FROM subscriptions WHERE chat_id = ? AND thread_id = ?",
                     (chat_id, thread_id),
                 )
+                await _count_day(conn, "unsubscribed")
         return await self.subscription(chat_id, thread_id)
+
+    async def days(self, since: str) -> dict[str, dict[str, int]]:
+        """Subscriptions made and ended per day (YYYY-MM-DD, from `since` on)."""
+        found: dict[str, dict[str, int]] = {}
+        for day, event, n in await self._db.fetchall(
+            "SELECT day, event, n FROM subscription_days WHERE day >= ? ORDER BY day", (since,)
+        ):
+            found.setdefault(day, {})[event] = n
+        return found
 
     async def channel_subscriptions(
         self, limit: int, offset: int = 0
@@ -309,6 +321,14 @@ async def _upsert_chat(conn: aiosqlite.Connection, chat: ChatInfo) -> None:
         (chat.chat_id, chat.type, chat.title, chat.username, int(chat.is_forum),
          chat.language_code, now, now),
     )  # fmt: skip
+
+
+async def _count_day(conn: aiosqlite.Connection, event: str) -> None:
+    await conn.execute(
+        """INSERT INTO subscription_days (day, event, n) VALUES (?, ?, 1)
+           ON CONFLICT (day, event) DO UPDATE SET n = n + 1""",
+        (now_iso()[:10], event),
+    )
 
 
 async def _exists(conn: aiosqlite.Connection, sql: str, *params: object) -> bool:

@@ -281,10 +281,11 @@ class DeliveryRepository:
                 {"sent_before": iso(now - RECALL_WINDOW), "batch": batch,
                  "others_before": iso(now - timedelta(days=retention_days))},
             )  # fmt: skip
-            await conn.execute(
-                "DELETE FROM delivery_days WHERE day < ?",
-                (iso(now - timedelta(days=DAYS_KEPT))[:10],),
-            )
+            for table in ("delivery_days", "subscription_days"):
+                await conn.execute(
+                    f"DELETE FROM {table} WHERE day < ?",
+                    (iso(now - timedelta(days=DAYS_KEPT))[:10],),
+                )
             return cursor.rowcount
 
     async def days(self, since: str) -> dict[str, dict[str, int]]:

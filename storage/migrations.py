@@ -255,6 +255,24 @@ MIGRATIONS += (
     ),
 )
 
+MIGRATIONS += (
+    Migration(
+        8,
+        "subscriptions made and ended per day, for statistics and charts",
+        (
+            """CREATE TABLE subscription_days (
+                day TEXT NOT NULL,
+                event TEXT NOT NULL CHECK (event IN ('subscribed', 'unsubscribed')),
+                n INTEGER NOT NULL,
+                PRIMARY KEY (day, event)
+            ) WITHOUT ROWID""",
+            """INSERT INTO subscription_days (day, event, n)
+                SELECT substr(created_at, 1, 10), 'subscribed', count(*) FROM subscriptions
+                GROUP BY 1""",
+        ),
+    ),
+)
+
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

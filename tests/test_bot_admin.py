@@ -220,13 +220,24 @@ async def storage_settled(storage: Storage, article_id: int) -> bool:
     return progress is not None and progress.pending == 0
 
 
-async def test_stats(api: BotApiStandIn, admin_bot: BotApplication, storage: Storage) -> None:
+async def test_stats_is_a_chart_with_the_figures_as_caption(
+    api: BotApiStandIn, admin_bot: BotApplication, storage: Storage
+) -> None:
     await storage.chats.subscribe(ChatInfo(3, "private"), topics=("peru",))
     await storage.articles.add(article(1))
-    reply = await say(api, "/stats")
-    assert "Articles: 1 (1 in the last 7 days)" in reply["text"]
-    assert "Subscriptions: 2 (1 to everything)" in reply["text"]
-    assert "Top topics: peru 1" in reply["text"]
+    mark = api.mark()
+    api.push_message("/stats", user=api.user(ADMIN))
+    reply = await api.wait_for("sendPhoto", after=mark, chat_id=ADMIN, timeout=15)
+    assert "Articles: 1 (1 in the last 7 days)" in reply["caption"]
+    assert "Subscriptions: 2 (1 to everything)" in reply["caption"]
+    assert "Top topics: peru 1" in reply["caption"]
+    assert png_size(reply["photo"]) == (1200, 800)
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """Width and height from a PNG's header (and proof that it is one)."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
 
 
 @pytest.mark.parametrize("text", ["/add", "/add https://x.example | t | s | a", "/stats",

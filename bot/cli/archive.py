@@ -153,10 +153,18 @@ async def delete(storage: Storage, article_id: int) -> None:
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option(
+    "--chart",
+    "chart_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also draw the last 30 days (subscriptions, deliveries) as a PNG here.",
+)
 @with_storage
-async def stats(storage: Storage, as_json: bool) -> None:
+async def stats(storage: Storage, as_json: bool, chart_path: Path | None) -> None:
     """Counts of articles, chats, subscriptions, deliveries and feeds."""
     figures = await storage.stats()
+    if chart_path is not None:
+        await write_chart(storage, chart_path)
     if as_json:
         print_json(figures)
         return
@@ -164,6 +172,22 @@ async def stats(storage: Storage, as_json: bool) -> None:
         if isinstance(value, dict):
             value = ", ".join(f"{k} {v}" for k, v in value.items()) or "none"
         click.echo(f"{key.replace('_', ' ')}: {value}")
+
+
+async def write_chart(storage: Storage, path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from bot import chart, render
+    from bot.i18n import Catalog
+
+    daily = await chart.daily_figures(storage, datetime.now(UTC).date())
+    t = Catalog.load().for_language(None)
+    png = await asyncio.to_thread(chart.render_png, daily, render.chart_labels(t), t.day_month)
+    try:
+        await asyncio.to_thread(path.write_bytes, png)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {path}: {exc.strerror}") from None
+    click.echo(f"chart written to {path}", err=True)
 
 
 @cli.group()

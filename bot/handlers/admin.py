@@ -7,6 +7,7 @@ every admin command and button; the handlers below can assume it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from datetime import UTC, datetime
@@ -16,7 +17,7 @@ from telegram import Message, Update
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ConversationHandler
 
-from bot import callbacks, permissions, render, replies
+from bot import callbacks, chart, permissions, render, replies
 from bot.context import BotContext
 from bot.errors import FetchError
 from bot.extract import Draft, read_page
@@ -358,10 +359,14 @@ async def recall_messages(context: BotContext, sent: list[tuple[int, int]]) -> i
 
 
 async def stats_command(update: Update, context: BotContext) -> None:
+    """The figures, as the caption of a chart of the last 30 days."""
     message = update.effective_message
     assert message is not None
-    figures = await context.storage.stats()
-    await message.reply_text(render.stats(context.texts(update), figures))
+    t = context.texts(update)
+    text = render.stats(t, await context.storage.stats())
+    daily = await chart.daily_figures(context.storage, datetime.now(UTC).date())
+    png = await asyncio.to_thread(chart.render_png, daily, render.chart_labels(t), t.day_month)
+    await message.reply_photo(png, caption=render.caption(text))
 
 
 # -- /channels ----------------------------------------------------------------------------

@@ -488,6 +488,17 @@ class BotApiStandIn:
         self.messages_sent += 1
         return self._message(params)
 
+    async def _api_sendPhoto(self, params: dict[str, Any]) -> Any:
+        if len(params.get("caption", "")) > 1024:
+            raise _ApiError("Bad Request: message caption is too long")
+        message = self._message({**params, "text": ""})
+        del message["text"]
+        message["photo"] = [{"file_id": "photo1", "file_unique_id": "p1", "width": 1200,
+                             "height": 800}]  # fmt: skip
+        if params.get("caption"):
+            message["caption"] = params["caption"]
+        return message
+
     async def _api_editMessageText(self, params: dict[str, Any]) -> Any:
         _check_text(params.get("text", ""))
         if "inline_message_id" in params:
@@ -567,8 +578,11 @@ async def _read_params(request: web.Request) -> dict[str, Any]:
     raw = dict(await request.post()) if request.can_read_body else dict(request.query)
     params: dict[str, Any] = {}
     for key, value in raw.items():
+        if isinstance(value, web.FileField):
+            params[key] = value.file.read()  # an uploaded file, as bytes
+            continue
         if not isinstance(value, str):
-            continue  # an uploaded file: not used by the bot yet
+            continue
         if key in JSON_FIELDS:
             params[key] = json.loads(value)
         elif key in INT_FIELDS and value.lstrip("-").isdigit():

@@ -1,0 +1,80 @@
+"""The picture of /stats: the last 30 days of subscriptions and deliveries, as a PNG.
+
+Drawn with matplotlib (its Agg backend, no display): chosen by measurement over pygal, whose
+PNGs need the system's Cairo library, and Pillow, which would mean drawing axes by hand.
+Importing it takes about 0.4 s and 55 MB, so it is imported only when a chart is drawn,
+never at start-up, and drawing runs in a worker thread. The figures come from the per-day
+counts (`subscription_days`, `delivery_days`), which outlive the pruning of delivery rows.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from storage import Storage
+
+DAYS = 30
+WIDTH, HEIGHT, DPI = 1200, 800, 100  # pixels
+
+
+@dataclass(frozen=True)
+class DailyFigures:
+    days: tuple[date, ...]
+    subscribed: tuple[int, ...]
+    unsubscribed: tuple[int, ...]
+    sent: tuple[int, ...]
+    failed: tuple[int, ...]
+
+
+async def daily_figures(storage: Storage, today: date, days: int = DAYS) -> DailyFigures:
+    """The last `days` days up to `today`, zeros where nothing happened."""
+    span = tuple(today - timedelta(days=n) for n in reversed(range(days)))
+    since = span[0].isoformat()
+    subscriptions = await storage.chats.days(since)
+    deliveries = await storage.deliveries.days(since)
+
+    def series(found: dict[str, dict[str, int]], key: str) -> tuple[int, ...]:
+        return tuple(found.get(day.isoformat(), {}).get(key, 0) for day in span)
+
+    return DailyFigures(
+        span,
+        series(subscriptions, "subscribed"),
+        series(subscriptions, "unsubscribed"),
+        series(deliveries, "sent"),
+        series(deliveries, "failed"),
+    )
+
+
+def render_png(
+    figures: DailyFigures, labels: dict[str, str], day_label: Callable[[date], str]
+) -> bytes:
+    """The chart as PNG bytes, WIDTH by HEIGHT pixels. `labels` holds the translated words
+    (subscriptions, new, ended, deliveries, sent, failed), `day_label` writes a day."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(WIDTH / DPI, HEIGHT / DPI), dpi=DPI)
+    FigureCanvasAgg(figure)
+    top, bottom = figure.subplots(2, 1, sharex=True)
+    x = range(len(figures.days))
+    top.bar([i - 0.2 for i in x], figures.subscribed, width=0.4, label=labels["new"],
+            color="#2e7d32")  # fmt: skip
+    top.bar([i + 0.2 for i in x], figures.unsubscribed, width=0.4, label=labels["ended"],
+            color="#c62828")  # fmt: skip
+    top.set_title(labels["subscriptions"])
+    bottom.bar(x, figures.sent, label=labels["sent"], color="#1565c0")
+    bottom.bar(x, figures.failed, bottom=figures.sent, label=labels["failed"], color="#ef6c00")
+    bottom.set_title(labels["deliveries"])
+    ticks = list(x)[:: max(1, len(figures.days) // 10)]
+    bottom.set_xticks(ticks, [day_label(figures.days[i]) for i in ticks])
+    for axes in (top, bottom):
+        axes.legend(loc="upper left")
+        axes.grid(axis="y", alpha=0.3)
+        axes.yaxis.get_major_locator().set_params(integer=True)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI)
+    return buffer.getvalue()

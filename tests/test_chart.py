@@ -1,0 +1,59 @@
+"""The /stats chart: its figures come from the per-day counts, which outlive pruning."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from bot import chart, render
+from bot.cli import cli
+from bot.i18n import Catalog
+from storage import ChatInfo, Storage
+from tests.test_bot_admin import png_size
+
+
+async def set_day(storage: Storage, table: str, day: date, key: str, n: int) -> None:
+    column = "event" if table == "subscription_days" else "status"
+    async with storage.db.atomic() as conn:
+        await conn.execute(
+            f"INSERT OR REPLACE INTO {table} (day, {column}, n) VALUES (?, ?, ?)",
+            (day.isoformat(), key, n),
+        )
+
+
+async def test_daily_figures_are_the_stored_counts(storage: Storage) -> None:
+    today = date(2026, 11, 28)
+    await set_day(storage, "subscription_days", today, "subscribed", 7)
+    await set_day(storage, "subscription_days", today - timedelta(days=2), "unsubscribed", 3)
+    await set_day(storage, "delivery_days", today - timedelta(days=1), "sent", 950)
+    await set_day(storage, "delivery_days", today - timedelta(days=1), "failed", 50)
+    await set_day(storage, "delivery_days", today - timedelta(days=30), "sent", 999)  # too old
+    figures = await chart.daily_figures(storage, today)
+    assert (figures.days[0], figures.days[-1]) == (today - timedelta(days=29), today)
+    assert figures.subscribed[-1] == 7 and sum(figures.subscribed) == 7
+    assert figures.unsubscribed[-3] == 3 and sum(figures.unsubscribed) == 3
+    assert (figures.sent[-2], figures.failed[-2], sum(figures.sent)) == (950, 50, 950)
+    t = Catalog.load().for_language("es")
+    png = chart.render_png(figures, render.chart_labels(t), t.day_month)
+    assert png_size(png) == (chart.WIDTH, chart.HEIGHT)
+
+
+async def test_subscribing_and_unsubscribing_are_counted_per_day(storage: Storage) -> None:
+    await storage.chats.subscribe(ChatInfo(1, "private"))
+    await storage.chats.subscribe(ChatInfo(1, "private"), topics=("lima",))  # a change
+    await storage.chats.subscribe(ChatInfo(2, "private"))
+    await storage.chats.unsubscribe(2)
+    today = datetime.now(UTC).date()
+    figures = await chart.daily_figures(storage, today)
+    assert (figures.subscribed[-1], figures.unsubscribed[-1]) == (2, 1)
+
+
+def test_cli_writes_the_chart(tmp_path: Path) -> None:
+    target = tmp_path / "stats.png"
+    result = CliRunner().invoke(
+        cli, ["--db", str(tmp_path / "x.db"), "stats", "--chart", str(target)]
+    )
+    assert result.exit_code == 0, result.output
+    assert png_size(target.read_bytes()) == (chart.WIDTH, chart.HEIGHT)
