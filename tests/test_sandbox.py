@@ -56,6 +56,7 @@ async def test_sandbox_chat_latest_buttons_search_and_a_broadcast(tmp_path: Path
             ("1", "[2] ↗ Share"),  # opens that article's card
             ("/search mariategui", "🔎 mariategui — 1 result"),
             (":publish Sandbox news", "✅ Broadcast finished: Sandbox news"),
+            ("/stats", "Statistics"),  # a chart: saved, its caption shown
         ],
         tmp_path,
     )

@@ -132,8 +132,20 @@ class TerminalChat:
             chat_id = call.get("chat_id")
             if call.method in ("sendMessage", "editMessageText") and chat_id == YOU:
                 self.show(call)
+            elif call.method == "sendPhoto" and chat_id == YOU:
+                await self.show_photo(call)
             elif call.method == "answerCallbackQuery" and call.get("text"):
                 click.echo(f"ⓘ {call['text']}")
+
+    async def show_photo(self, call: Call) -> None:
+        """A picture cannot be shown here: it is saved in the sandbox's folder (gone when
+        the sandbox ends), and its caption shown."""
+        photo = call.get("photo", b"")
+        path = self.storage.db.path.parent / f"picture-{call['_result']['message_id']}.png"
+        await asyncio.to_thread(path.write_bytes, photo if isinstance(photo, bytes) else b"")
+        click.echo(click.style(f"\n— @{BOT_USER['username']}: [a picture, saved to {path}]",
+                               dim=True))  # fmt: skip
+        click.echo(to_terminal(call.get("caption", "")))
 
     def show(self, call: Call) -> None:
         edited = " (edited)" if call.method == "editMessageText" else ""
