@@ -51,9 +51,8 @@ async def test_subscribing_and_unsubscribing_are_counted_per_day(storage: Storag
 
 
 def test_cli_writes_the_chart(tmp_path: Path) -> None:
-    target = tmp_path / "stats.png"
-    result = CliRunner().invoke(
-        cli, ["--db", str(tmp_path / "x.db"), "stats", "--chart", str(target)]
-    )
+    target, database = tmp_path / "stats.png", str(tmp_path / "x.db")
+    assert CliRunner().invoke(cli, ["--db", database, "db", "migrate"]).exit_code == 0
+    result = CliRunner().invoke(cli, ["--db", database, "stats", "--chart", str(target)])
     assert result.exit_code == 0, result.output
     assert png_size(target.read_bytes()) == (chart.WIDTH, chart.HEIGHT)

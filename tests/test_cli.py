@@ -107,6 +107,7 @@ def test_usage_errors_exit_2(args: list[str], message: str) -> None:
     ],
 )
 def test_bad_values_exit_1_with_one_line(args: list[str], message: str) -> None:
+    run("db", "migrate")  # an archive, empty
     result = run(*args)
     assert result.exit_code == 1
     assert message in result.stderr
@@ -154,6 +155,7 @@ def test_search_hostile_strings(query: str) -> None:
 
 
 def test_search_nothing_found() -> None:
+    run("db", "migrate")
     result = run("search", "zzz")
     assert result.exit_code == 0
     assert result.stdout == ""
@@ -187,6 +189,15 @@ def test_db_migrate_and_backup(tmp_path: Path) -> None:
 
 
 def test_run_without_token_is_one_clear_line() -> None:
+    result = run("run")
+    assert result.exit_code == 1
+    assert "BOT_TOKEN is not set" in result.stderr
+
+
+def test_an_empty_variable_is_an_unset_one(tmp_path: Path) -> None:
+    """`cp .env.example .env` then `make run`: `BOT_TOKEN=` is no token, so the sandbox
+    starts (here: `run` says the token is missing, not that Telegram rejected it)."""
+    (tmp_path / ".env").write_text("BOT_TOKEN=\nMETRICS_PORT=\nWEBHOOK_SECRET=\n")
     result = run("run")
     assert result.exit_code == 1
     assert "BOT_TOKEN is not set" in result.stderr
@@ -302,3 +313,13 @@ def test_the_bot_starts_without_the_plotting_library() -> None:
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          check=True)  # fmt: skip
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("verb", [["latest"], ["search", "lima"], ["show", "1"], ["stats"],
+                                  ["delete", "1"], ["feeds", "list"]])  # fmt: skip
+def test_read_verbs_refuse_a_database_that_does_not_exist(tmp_path: Path, verb: list[str]) -> None:
+    """A mistyped --db must not quietly give an empty archive (and leave a new file)."""
+    result = CliRunner().invoke(cli, ["--db", str(tmp_path / "nwes.db"), *verb])
+    assert result.exit_code == 1
+    assert "there is no database at" in result.stderr and "nwes.db" in result.stderr
+    assert not (tmp_path / "nwes.db").exists()

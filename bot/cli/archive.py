@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from bot.cli.base import cli, page_options, print_json, with_storage
+from bot.cli.base import cli, creating_storage, page_options, print_json, with_storage
 from storage import NewArticle
 from storage.text import parse_datetime, parse_tags
 
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     "--wait", is_flag=True, help="Follow the broadcast (sent by the running bot) until done."
 )
 @click.option("--no-broadcast", is_flag=True, help="Store only; announce to nobody.")
-@with_storage
+@creating_storage
 async def add(
     storage: Storage,
     url: str,
@@ -196,7 +196,7 @@ def db() -> None:
 
 
 @db.command()
-@with_storage
+@creating_storage
 async def migrate(storage: Storage) -> None:
     """Bring the schema up to date (also done on every start)."""
     # Storage.open has already applied what was pending; say where the schema stands.

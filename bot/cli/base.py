@@ -38,9 +38,18 @@ class Context:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
-    async def open_storage(self, *, migrate: bool = True) -> Storage:
+    async def open_storage(self, *, migrate: bool = True, create: bool = False) -> Storage:
+        """The store; only a verb that `create`s may start a new one (a mistyped --db must
+        not silently give an empty archive)."""
         from storage import Storage
+        from storage.errors import DatabaseUnavailable
 
+        path = self.settings.database_path
+        if not create and not await asyncio.to_thread(path.exists):
+            raise DatabaseUnavailable(
+                f"there is no database at {path} (a typo in --db or DATABASE_PATH?); "
+                "`articlebot db migrate` creates one"
+            )
         return await Storage.open(
             self.settings.database_path,
             busy_timeout=self.settings.database_timeout,
@@ -51,12 +60,24 @@ class Context:
 def with_storage(
     func: Callable[Concatenate[Storage, P], Awaitable[None]],
 ) -> Callable[P, None]:
-    """Run an async verb with an open store, turning expected failures into one line."""
+    """Run an async verb with the existing store, expected failures as one line."""
+    return storage_verb(func, create=False)
 
+
+def creating_storage(
+    func: Callable[Concatenate[Storage, P], Awaitable[None]],
+) -> Callable[P, None]:
+    """As `with_storage`, for a verb that may start a new archive (add, db migrate)."""
+    return storage_verb(func, create=True)
+
+
+def storage_verb(
+    func: Callable[Concatenate[Storage, P], Awaitable[None]], *, create: bool
+) -> Callable[P, None]:
     @click.pass_obj
     @functools.wraps(func)
     def wrapper(ctx: Context, /, *args: P.args, **kwargs: P.kwargs) -> None:
-        run_with_storage(ctx, lambda storage: func(storage, *args, **kwargs))
+        run_with_storage(ctx, lambda storage: func(storage, *args, **kwargs), create=create)
 
     return wrapper
 
@@ -81,11 +102,13 @@ def cli(click_ctx: click.Context, database: Path | None) -> None:
         raise click.ClickException(str(exc)) from None
 
 
-def run_with_storage(ctx: Context, action: Callable[[Storage], Awaitable[object]]) -> None:
+def run_with_storage(
+    ctx: Context, action: Callable[[Storage], Awaitable[object]], *, create: bool = False
+) -> None:
     """Open the store, run `action`, close; expected failures become one line."""
 
     async def run() -> None:
-        storage = await ctx.open_storage()
+        storage = await ctx.open_storage(create=create)
         async with storage:
             await action(storage)
 

@@ -36,7 +36,7 @@ def import_feed(ctx: Context, source: str) -> None:
         if feed.report():
             click.echo(f"not everything could be read: {feed.report()}", err=True)
 
-    run_with_storage(ctx, run)
+    run_with_storage(ctx, run, create=True)
 
 
 @cli.group()
@@ -59,7 +59,7 @@ def feeds_add(ctx: Context, url: str, announce_newest: int) -> None:
         if result.report:
             click.echo(f"not everything could be read: {result.report}", err=True)
 
-    run_with_storage(ctx, run)
+    run_with_storage(ctx, run, create=True)
 
 
 @feeds.command("list")
@@ -133,7 +133,7 @@ def feeds_import_opml(ctx: Context, path: Any) -> None:
                 continue
             click.echo(f"following feed #{result.feed.id} {url}")
 
-    run_with_storage(ctx, run)
+    run_with_storage(ctx, run, create=True)
 
 
 @feeds.command("export-opml")
