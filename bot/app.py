@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import warnings
-from collections.abc import Callable
-from typing import cast
+from collections.abc import Callable, Coroutine
+from typing import Any, cast
 
 from telegram import (
     Bot,
@@ -22,6 +23,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
     ApplicationBuilder,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
@@ -128,9 +130,12 @@ def build_application(settings: Settings, storage: Storage | None = None) -> Bot
 
     application.add_handler(TypeHandler(Update, errors.log_update), group=-2)
     application.add_handler(TypeHandler(Update, admin.gate), group=-1)
+    # The /add and /edit dialogue has a group of its own, before everything else: an update
+    # it takes goes no further; a command it does not know ends it and goes on.
+    application.add_handler(admin_conversation(), group=0)
     application.add_handlers(
         [
-            admin_conversation(),
+            CommandHandler("cancel", admin.nothing_to_cancel, filters=NEW_MESSAGES),
             CommandHandler("delete", admin.delete_command, filters=NEW_MESSAGES),
             CommandHandler("stats", admin.stats_command, filters=NEW_MESSAGES),
             CommandHandler("channels", admin.channels_command, filters=NEW_MESSAGES),
@@ -170,14 +175,17 @@ def build_application(settings: Settings, storage: Storage | None = None) -> Bot
             CallbackQueryHandler(admin.channels_button, pattern=callbacks.CHANNELS_PATTERN),
             CallbackQueryHandler(reader.unknown_button),
             InlineQueryHandler(inline.inline_query),
-        ]
+        ],
+        group=1,
     )
     application.add_error_handler(errors.on_error)
     return application
 
 
 def admin_conversation() -> ConversationHandler[BotContext]:
-    """/add and /edit: a few questions in a private chat, then Publish or the change."""
+    """/add and /edit: a few questions in a private chat, then Publish or the change. Each
+    step keeps its update from the handlers after it (the search of a private chat's text,
+    the answer to unknown commands and buttons)."""
     private = NEW_MESSAGES & filters.ChatType.PRIVATE
     text = private & filters.TEXT & ~filters.COMMAND
     with warnings.catch_warnings():
@@ -185,26 +193,44 @@ def admin_conversation() -> ConversationHandler[BotContext]:
         warnings.filterwarnings("ignore", message=".*per_message=False.*")
         return ConversationHandler(
             entry_points=[
-                CommandHandler("add", admin.add_start, filters=private),
-                CommandHandler("edit", admin.edit_start, filters=private),
+                CommandHandler("add", step(admin.add_start), filters=private),
+                CommandHandler("edit", step(admin.edit_start), filters=private),
             ],
             states={
-                admin.LINK: [MessageHandler(text, admin.got_link)],
-                admin.TITLE: [MessageHandler(text, admin.got_title)],
-                admin.SUMMARY: [MessageHandler(text, admin.got_summary)],
+                admin.LINK: [MessageHandler(text, step(admin.got_link))],
+                admin.TITLE: [MessageHandler(text, step(admin.got_title))],
+                admin.SUMMARY: [MessageHandler(text, step(admin.got_summary))],
                 admin.REVIEW: [
-                    CallbackQueryHandler(admin.review_button, pattern=callbacks.DRAFT_PATTERN)
+                    CallbackQueryHandler(
+                        step(admin.review_button), pattern=callbacks.DRAFT_PATTERN
+                    )
                 ],
                 admin.EDIT_CHOICE: [
-                    CallbackQueryHandler(admin.edit_button, pattern=callbacks.EDIT_PATTERN)
+                    CallbackQueryHandler(step(admin.edit_button), pattern=callbacks.EDIT_PATTERN)
                 ],
-                admin.FIELD: [MessageHandler(text, admin.got_edit)],
+                admin.FIELD: [MessageHandler(text, step(admin.got_edit))],
                 ConversationHandler.TIMEOUT: [TypeHandler(Update, admin.timed_out)],
             },
-            fallbacks=[CommandHandler("cancel", admin.cancel)],
+            fallbacks=[
+                CommandHandler("cancel", step(admin.cancel)),
+                MessageHandler(NEW_MESSAGES & filters.COMMAND, admin.interrupted),
+            ],
+            allow_reentry=True,  # /add or /edit during a dialogue starts a new one
             conversation_timeout=CONVERSATION_TIMEOUT,
             name="admin",
         )
+
+
+def step(
+    callback: Callable[[Update, BotContext], Coroutine[Any, Any, int]],
+) -> Callable[[Update, BotContext], Coroutine[Any, Any, int]]:
+    """A dialogue's step: its update stops here, with the state the step returns."""
+
+    @functools.wraps(callback)
+    async def taken(update: Update, context: BotContext) -> int:
+        raise ApplicationHandlerStop(await callback(update, context))
+
+    return taken
 
 
 async def post_init(application: BotApplication) -> None:

@@ -291,3 +291,76 @@ async def test_an_idle_draft_times_out_politely(
         assert "/add" in notice["text"]
         searched = await say(api, "https://news.example/late-link")  # no longer part of /add
         assert "Nothing found" in searched["text"]
+
+
+async def test_a_command_ends_an_open_dialogue_and_is_answered(
+    api: BotApiStandIn, admin_bot: BotApplication, storage: Storage
+) -> None:
+    """Seen: /edit 3 → ✏️ Title → /article 3 → a pasted link became article 3's title."""
+    stored = await storage.articles.add(article(3, title="Kept title"), announce=False)
+    menu = await say(api, f"/edit {stored.id}")
+    mark = await press(api, f"Et{stored.id}", menu)
+    await api.wait_for("sendMessage", after=mark, chat_id=ADMIN)
+    card = await say(api, f"/article {stored.id}")
+    assert card["text"].startswith("<b>Kept title</b>")
+    searched = await say(api, "https://news.example/pasted-later")
+    assert "Nothing found" in searched["text"]
+    assert (await storage.articles.get(stored.id)).title == "Kept title"
+    await say(api, "/add")
+    mark = api.mark()
+    api.push_message("/stats", user=api.user(ADMIN))  # an admin command, mid-dialogue
+    await api.wait_for("sendPhoto", after=mark, chat_id=ADMIN, timeout=15)
+    assert "Nothing found" in (await say(api, "https://news.example/x"))["text"]
+
+
+async def test_cancel_with_nothing_open_says_so(
+    api: BotApiStandIn, admin_bot: BotApplication
+) -> None:
+    assert (await say(api, "/cancel"))["text"] == "There is nothing to cancel."
+
+
+async def test_add_with_a_link_reads_that_page(
+    api: BotApiStandIn, admin_bot: BotApplication, pages: FeedServer
+) -> None:
+    preview = await say(api, f"/add {pages.url('page/article')}")
+    assert preview["text"].startswith("<b>La reforma &amp; el Congreso</b>")
+    mark = await press(api, "Dp", preview)
+    await api.wait_for("sendMessage", after=mark, chat_id=ADMIN,
+                       where=lambda c: "Published" in c["text"])  # fmt: skip
+    gone = await api.wait_for("editMessageReplyMarkup", after=mark, chat_id=ADMIN)
+    assert not gone.buttons  # a published preview keeps no Publish button
+
+
+async def test_one_shot_add_of_a_known_link_shows_the_article(
+    api: BotApiStandIn, admin_bot: BotApplication, storage: Storage
+) -> None:
+    await storage.articles.add(article(1, title="Already here"), announce=False)
+    mark = api.mark()
+    api.push_message("/add https://news.example/1 | Other | s | a", user=api.user(ADMIN))
+    await api.wait_for("sendMessage", after=mark, chat_id=ADMIN,
+                       where=lambda c: c["text"].startswith("<b>Already here</b>"))  # fmt: skip
+    assert await storage.articles.count() == 1
+
+
+async def test_too_many_tags_asks_again_and_keeps_the_draft(
+    api: BotApiStandIn, admin_bot: BotApplication, storage: Storage
+) -> None:
+    tags = ", ".join(f"t{n}" for n in range(25))
+    refused = await say(api, f"/add https://news.example/x | Title | Summary | {tags}")
+    assert "at most 20 tags" in refused["text"]
+    await api.wait_for("sendMessage", chat_id=ADMIN, where=lambda c: "tags" in c["text"]
+                       and "Send" in c["text"])  # fmt: skip
+    preview = await say(api, "lima, cusco")
+    assert preview["text"].startswith("<b>Title</b>") and "#lima #cusco" in preview["text"]
+
+
+async def test_an_idle_edit_times_out_as_an_edit(
+    api: BotApiStandIn, storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(app_module, "CONVERSATION_TIMEOUT", 0.5)
+    stored = await storage.articles.add(article(1), announce=False)
+    async with running_bot(api, storage, admin_ids=str(ADMIN)):
+        await say(api, f"/edit {stored.id}")
+        notice = await api.wait_for("sendMessage", chat_id=ADMIN,
+                                    where=lambda c: "took a while" in c["text"])  # fmt: skip
+        assert "/edit" in notice["text"] and "/add" not in notice["text"]

@@ -13,7 +13,7 @@ import re
 from datetime import UTC, datetime
 
 from aiolimiter import AsyncLimiter
-from telegram import Message, Update
+from telegram import CallbackQuery, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ConversationHandler
 
@@ -60,40 +60,55 @@ async def gate(update: Update, context: BotContext) -> None:
 
 
 async def add_start(update: Update, context: BotContext) -> int:
+    """`/add` alone asks for the link; `/add URL` reads that page; `/add URL | Title |
+    Summary | tags` is the whole article in one message."""
     message = update.effective_message
     assert message is not None
     t = context.texts(update)
+    context.session.clear()  # a new /add (or /edit) replaces an open one
     text = (message.text or "").partition(" ")[2].strip()
     if not text:
         await message.reply_text(t.gettext("Send me the link of the article (or /cancel)."))
         return LINK
+    if "|" not in text and len(text.split()) == 1:
+        return await take_link(message, context, update, text)
     parts = [part.strip() for part in text.split("|")]
     if len(parts) != 4 or not parts[0] or not parts[1]:
         await message.reply_text(render.add_usage(t))
         return ConversationHandler.END
     url, title, summary, tags = parts
     try:
-        draft = Draft(url=normalize_url(url), title=title, summary=summary,
-                      tags=parse_tags(tags))  # fmt: skip
+        draft = Draft(url=normalize_url(url), title=title, summary=summary)
     except InvalidInput as exc:
         await message.reply_text(render.not_accepted(t, str(exc)))
         return ConversationHandler.END
+    if await show_existing(message, context, update, draft.url):
+        return ConversationHandler.END
+    try:
+        draft.tags = parse_tags(tags)
+    except InvalidInput as exc:  # keep the draft; ask for the tags again
+        context.session["draft"] = draft
+        await message.reply_text(render.not_accepted(t, str(exc)))
+        await ask_field(message, t, "tags", context)
+        return FIELD
     return await review(message, context, update, draft)
 
 
 async def got_link(update: Update, context: BotContext) -> int:
     message = update.effective_message
     assert message is not None
+    return await take_link(message, context, update, message.text or "")
+
+
+async def take_link(message: Message, context: BotContext, update: Update, raw: str) -> int:
+    """Read the page behind a link into a draft; ask for what it does not say."""
     t = context.texts(update)
     try:
-        url = normalize_url((message.text or "").strip())
+        url = normalize_url(raw.strip())
     except InvalidInput as exc:
         await message.reply_text(render.not_accepted(t, str(exc)))
         return LINK
-    existing = await context.storage.articles.find_by_url(url)
-    if existing is not None:
-        await message.reply_text(t.gettext("That article is already here:"))
-        await reader.send(message, render.article_card(existing, t, context.bot.username))
+    if await show_existing(message, context, update, url):
         return ConversationHandler.END
     try:
         draft = await read_page(url, allow_private=context.settings.allow_private_urls)
@@ -102,6 +117,17 @@ async def got_link(update: Update, context: BotContext) -> int:
         await message.reply_text(render.page_unreadable(t, str(exc)))
         return TITLE
     return await review(message, context, update, draft)
+
+
+async def show_existing(message: Message, context: BotContext, update: Update, url: str) -> bool:
+    """An article with this (normalised) URL is stored: show it instead of a new draft."""
+    existing = await context.storage.articles.find_by_url(url)
+    if existing is None:
+        return False
+    t = context.texts(update)
+    await message.reply_text(t.gettext("That article is already here:"))
+    await reader.send(message, render.article_card(existing, t, context.bot.username))
+    return True
 
 
 async def got_title(update: Update, context: BotContext) -> int:
@@ -155,6 +181,7 @@ async def review_button(update: Update, context: BotContext) -> int:
             await replies.answer(query, t.gettext("Already done."))
             return ConversationHandler.END
         await replies.answer(query)
+        await drop_buttons(query)
         await publish(message, context, update, draft)
         return ConversationHandler.END
     await replies.answer(query)
@@ -162,11 +189,19 @@ async def review_button(update: Update, context: BotContext) -> int:
         return ConversationHandler.END
     if action == "x":
         context.session.pop("draft", None)
-        await query.edit_message_reply_markup(None)
+        await drop_buttons(query)
         await message.reply_text(t.gettext("Cancelled; nothing was published."))
         return ConversationHandler.END
     await ask_field(message, t, FIELDS[action], context)
     return FIELD
+
+
+async def drop_buttons(query: CallbackQuery) -> None:
+    """A preview that has been acted on keeps its text, not its buttons."""
+    try:
+        await query.edit_message_reply_markup(None)
+    except TelegramError as exc:  # too old, or already without them: nothing to undo
+        log.info("could not remove a preview's buttons: %s", exc)
 
 
 async def ask_field(message: Message, t: Texts, name: str, context: BotContext) -> None:
@@ -222,14 +257,30 @@ async def cancel(update: Update, context: BotContext) -> int:
     return ConversationHandler.END
 
 
+async def interrupted(update: Update, context: BotContext) -> int:
+    """Another command in the middle of /add or /edit ends the dialogue; the command
+    itself is then answered by its own handler."""
+    context.session.clear()
+    return ConversationHandler.END
+
+
+async def nothing_to_cancel(update: Update, context: BotContext) -> None:
+    if update.effective_message is not None:
+        t = context.texts(update)
+        await update.effective_message.reply_text(t.gettext("There is nothing to cancel."))
+
+
 async def timed_out(update: Update, context: BotContext) -> None:
+    editing = "editing" in context.session
     context.session.clear()
     if update.effective_chat is not None:
         t = context.texts(update)
-        await context.bot.send_message(
-            update.effective_chat.id,
-            t.gettext("That took a while, so I dropped the draft. Send /add to start again."),
+        text = (
+            t.gettext("That took a while, so I stopped editing. Send /edit to start again.")
+            if editing
+            else t.gettext("That took a while, so I dropped the draft. Send /add to start again.")
         )
+        await context.bot.send_message(update.effective_chat.id, text)
 
 
 # -- /edit --------------------------------------------------------------------------------
@@ -243,11 +294,13 @@ async def edit_start(update: Update, context: BotContext) -> int:
     if len(args) != 1 or not args[0].lstrip("#").isdigit():
         await message.reply_text(t.gettext("Usage: /edit <i>number</i>"))
         return ConversationHandler.END
+    context.session.clear()  # a new /edit (or /add) replaces an open one
     try:
         article = await context.storage.articles.get(int(args[0].lstrip("#")), with_body=False)
     except NotFound:
         await message.reply_text(render.not_found(t, args[0]))
         return ConversationHandler.END
+    context.session["editing"] = article.id
     reply = render.edit_menu(t, article, context.bot.username)
     await message.reply_text(reply.text, reply_markup=reply.markup)
     return EDIT_CHOICE
