@@ -262,9 +262,9 @@ async def post_init(application: BotApplication) -> None:
     )
     await data.worker.start()
     worker = data.worker
-    if settings.bot_mode == "polling":
-        data.heartbeat = Heartbeat(data.storage, worker, data.updates)
-        data.heartbeat.start()
+    updates = data.updates if settings.bot_mode == "polling" else None
+    data.heartbeat = Heartbeat(data.storage, worker, updates)
+    data.heartbeat.start()
 
     async def tell_admins(feed: Feed, error: str) -> None:
         await notify_admins(application, lambda t: render.feed_paused(t, feed, error))

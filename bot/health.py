@@ -1,8 +1,9 @@
 """Health: whether a running bot receives updates and sends, as a container check asks.
 
-In polling mode the bot writes a heartbeat for each part every few seconds: `updates` when
-getUpdates last answered, `sending` when the delivery worker last worked. `articlebot
-health`, run in another process, reads them. (In webhook mode it asks `/healthz` instead.)
+The bot writes a heartbeat for each part every few seconds: `sending` when the delivery
+worker last worked and, in polling mode, `updates` when getUpdates last answered.
+`articlebot health`, run in another process, reads them in polling mode (in webhook mode it
+asks `/healthz` instead), and `articlebot add --wait` tells whether a bot is sending.
 """
 
 from __future__ import annotations

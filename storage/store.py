@@ -89,6 +89,8 @@ class Storage:
             raise StorageError(f"{target} already exists (use --force to overwrite)")
         if target.resolve() == self.db.path.resolve():
             raise StorageError("the backup cannot overwrite the live database")
+        if not await asyncio.to_thread(target.parent.is_dir):
+            raise StorageError(f"cannot write the backup: there is no folder {target.parent}")
         partial = target.with_name(target.name + ".partial")
         await asyncio.to_thread(partial.unlink, missing_ok=True)
         try:

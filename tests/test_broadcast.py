@@ -315,6 +315,20 @@ async def test_an_article_added_by_another_process_goes_out_within_two_seconds(
     assert api.delivered(1)[0]["text"].startswith("<b>From the CLI</b>")
 
 
+async def test_add_wait_without_a_running_bot_says_so_once(
+    storage: Storage, db_path: Path
+) -> None:
+    await subscribe_private(storage, 1)
+    proc = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).with_name("articlebot")), "--db", str(db_path), "add",
+        "--url", "https://news.example/nobody", "--title", "Nobody sends", "--wait",
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    _, err = await asyncio.wait_for(proc.communicate(), 10)
+    assert proc.returncode == 0
+    assert err.decode().count("no bot is sending") == 1
+
+
 def run_bot_process(api: BotApiStandIn, db_path: Path, **env: str) -> subprocess.Popen[bytes]:
     environment = {
         **os.environ, "BOT_TOKEN": api.token, "TELEGRAM_API_URL": api.base_url,

@@ -186,6 +186,9 @@ def test_db_migrate_and_backup(tmp_path: Path) -> None:
     again = run("db", "backup", "copy.db")
     assert again.exit_code == 1 and "already exists" in again.stderr
     assert run("db", "backup", "copy.db", "--force").exit_code == 0
+    nowhere = run("db", "backup", str(tmp_path / "missing" / "b.db"))
+    assert nowhere.exit_code == 1
+    assert "there is no folder" in nowhere.stderr and "news.db" not in nowhere.stderr
 
 
 def test_run_without_token_is_one_clear_line() -> None:

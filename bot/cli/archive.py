@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import html
 import re
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -70,10 +71,21 @@ async def add(
 
 
 async def follow_broadcast(storage: Storage, article_id: int, interval: float = 1.0) -> None:
-    """Print the broadcast's progress on stderr until nothing is pending."""
+    """Print the broadcast's progress on stderr until nothing is pending, or until it is
+    clear that no bot is sending it."""
+    from bot.health import STALE_AFTER
+
     while True:
         progress = await storage.deliveries.progress(article_id)
         if progress is None:
+            return
+        sending = (await storage.heartbeats()).get("sending")
+        if progress.pending and (sending is None or time.time() - sending > STALE_AFTER):
+            click.echo(
+                f"broadcast #{article_id}: no bot is sending (is `articlebot run` running?); "
+                "the cards wait and go out once one runs",
+                err=True,
+            )
             return
         click.echo(
             f"broadcast #{article_id}: {progress.done}/{progress.total} done, "
