@@ -37,14 +37,24 @@ from telegram.ext import (
 )
 
 from bot import callbacks, render
-from bot.broadcast import BroadcastBot, DeliveryWorker
+from bot.broadcast import DeliveryWorker
 from bot.context import BotApplication, BotContext, BotData
 from bot.feeds import FeedService
-from bot.handlers import admin, broadcasts, errors, feeds, inline, reader, subscriptions
+from bot.handlers import (
+    admin,
+    broadcasts,
+    errors,
+    feeds,
+    inline,
+    manage,
+    reader,
+    subscriptions,
+)
 from bot.health import Heartbeat
 from bot.i18n import N_, Catalog, Texts
 from bot.metrics import Metrics, serve_metrics
 from bot.replies import ReplyGuard
+from bot.sending import BroadcastBot
 from bot.transport import AiohttpRequest
 from bot.updates import UpdatesRequest
 from config import Settings
@@ -136,9 +146,9 @@ def build_application(settings: Settings, storage: Storage | None = None) -> Bot
     application.add_handlers(
         [
             CommandHandler("cancel", admin.nothing_to_cancel, filters=NEW_MESSAGES),
-            CommandHandler("delete", admin.delete_command, filters=NEW_MESSAGES),
-            CommandHandler("stats", admin.stats_command, filters=NEW_MESSAGES),
-            CommandHandler("channels", admin.channels_command, filters=NEW_MESSAGES),
+            CommandHandler("delete", manage.delete_command, filters=NEW_MESSAGES),
+            CommandHandler("stats", manage.stats_command, filters=NEW_MESSAGES),
+            CommandHandler("channels", manage.channels_command, filters=NEW_MESSAGES),
             CommandHandler("start", reader.start, filters=NEW_MESSAGES),
             CommandHandler("help", reader.help_command, filters=NEW_MESSAGES),
             CommandHandler("latest", reader.latest, filters=NEW_MESSAGES),
@@ -171,8 +181,8 @@ def build_application(settings: Settings, storage: Storage | None = None) -> Bot
             CallbackQueryHandler(
                 broadcasts.cancel_button, pattern=callbacks.CANCEL_BROADCAST_PATTERN
             ),
-            CallbackQueryHandler(admin.delete_button, pattern=callbacks.DELETE_PATTERN),
-            CallbackQueryHandler(admin.channels_button, pattern=callbacks.CHANNELS_PATTERN),
+            CallbackQueryHandler(manage.delete_button, pattern=callbacks.DELETE_PATTERN),
+            CallbackQueryHandler(manage.channels_button, pattern=callbacks.CHANNELS_PATTERN),
             CallbackQueryHandler(reader.unknown_button),
             InlineQueryHandler(inline.inline_query),
         ],

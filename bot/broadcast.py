@@ -23,17 +23,14 @@ a broadcast.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import math
 import random
 import time
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from aiolimiter import AsyncLimiter
-from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -49,6 +46,7 @@ from bot import render
 from bot.i18n import Catalog
 from bot.metrics import Metrics
 from bot.replies import chat_is_gone, retry_after_seconds
+from bot.sending import PER_CHAT_GAP, BroadcastBot, Card, Pacer
 from bot.supervisor import Supervised, describe
 from storage import Article, NotFound, Storage, StorageError
 from storage.deliveries import MAX_ATTEMPTS, TERMINAL, Delivery, Outcome, Progress
@@ -58,11 +56,9 @@ log = logging.getLogger(__name__)
 
 BACKOFF_BASE = 2.0  # seconds before the first retry; doubles each attempt
 BACKOFF_CAP = 300.0
-PER_CHAT_GAP = 1.0
 WAVE_SECONDS = 0.5
 BUCKET_SECONDS = 0.1
 PRUNE_EVERY = 2.0  # seconds between sweeps of the pacer's memory of recent sends
-GROUP_PER_MINUTE = 20
 PRUNE_BATCH = 500  # delivery rows deleted per transaction (a few milliseconds)
 PRUNE_PAUSE = 0.05  # seconds between two batches, so other writers get their turn
 PRUNE_IDLE = 60.0  # seconds before looking for prunable rows again
@@ -73,76 +69,9 @@ class FatalBotError(Exception):
 
 
 @dataclass
-class Pacer:
-    """When each chat may get its next message: a second after its last one, and for groups
-    and channels also no more than 20 in a minute. Private chats keep one float each."""
-
-    last: dict[int, float] = field(default_factory=dict)
-    groups: dict[int, deque[float]] = field(default_factory=dict)
-
-    def ready_at(self, chat_id: int, chat_type: str) -> float:
-        ready = self.last.get(chat_id, -PER_CHAT_GAP) + PER_CHAT_GAP
-        sent = self.groups.get(chat_id)
-        if chat_type != "private" and sent is not None and len(sent) >= GROUP_PER_MINUTE:
-            ready = max(ready, sent[0] + 60.0)
-        return ready
-
-    def record(self, chat_id: int, chat_type: str, at: float) -> None:
-        self.last[chat_id] = at
-        if chat_type != "private":
-            self.groups.setdefault(chat_id, deque(maxlen=GROUP_PER_MINUTE)).append(at)
-
-    def forget_past(self, now: float) -> None:
-        """Drop what can no longer hold a chat back: its last send over a second ago, a
-        group's sends over a minute ago."""
-        self.last = {chat: at for chat, at in self.last.items() if at > now - PER_CHAT_GAP}
-        self.groups = {chat: sent for chat, sent in self.groups.items() if sent[-1] > now - 60}
-
-
-@dataclass(frozen=True, slots=True)
-class Card:
-    """A broadcast card as sent: its buttons and link preview are JSON-encoded once, here,
-    and passed through `api_kwargs` (PTB sends strings as they are), because encoding them
-    again for each of a hundred thousand recipients is a tenth of a delivery's CPU."""
-
-    text: str
-    parse_mode: str | None
-    encoded: dict[str, str]
-
-    @classmethod
-    def of(cls, reply: render.Reply) -> Card:
-        encoded = {"link_preview_options": json.dumps(reply.link_preview.to_dict())}
-        if reply.markup is not None:
-            encoded["reply_markup"] = json.dumps(reply.markup.to_dict())
-        return cls(reply.text, ParseMode.HTML, encoded)
-
-    def plain(self) -> Card:
-        """The text without its HTML, buttons or preview: what still goes out when Telegram
-        refuses the markup."""
-        return Card(render.plain_text(self.text), None, {})
-
-
-@dataclass
 class Snapshot:
     done: int
     at: float
-
-
-class BroadcastBot(Bot):
-    """The worker's Bot: it sends cards without parsing the Message Telegram answers. A
-    broadcast needs only the message id, and a card Telegram accepted (`ok: true`) is sent,
-    even when the answer carries fields this python-telegram-bot cannot read; taking it for
-    a failure would send the card again and again."""
-
-    async def send_card(
-        self, chat_id: int, card: Card, *, thread_id: int | None, paid: bool
-    ) -> int | None:
-        """Send a card; returns its message id, when the answer has one."""
-        data = {"chat_id": chat_id, "text": card.text, "parse_mode": card.parse_mode,
-                "message_thread_id": thread_id, "allow_paid_broadcast": paid or None}  # fmt: skip
-        result = await self._post("sendMessage", data, api_kwargs=card.encoded)
-        message_id = result.get("message_id") if isinstance(result, dict) else None
-        return message_id if isinstance(message_id, int) else None
 
 
 class DeliveryWorker:

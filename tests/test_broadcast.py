@@ -14,6 +14,7 @@ import pytest
 
 from bot import broadcast
 from bot.sandbox import BotApiStandIn, Fault
+from bot.sending import Pacer
 from storage import ChatInfo, Storage
 from tests.conftest import article
 from tests.e2e import running_bot, wait_until
@@ -408,7 +409,7 @@ async def test_no_stray_errors_in_a_clean_broadcast(
 
 
 def test_pacer_forgets_private_chats_after_a_second_and_groups_after_a_minute() -> None:
-    pacer = broadcast.Pacer()
+    pacer = Pacer()
     for n in range(20):
         pacer.record(-100, "supergroup", 1000.0 + n)
     pacer.record(7, "private", 1019.0)

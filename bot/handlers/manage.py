@@ -1,0 +1,139 @@
+"""What admins do to what is already there: /delete (with recall), /stats, /channels. Who
+is an admin is checked by the admin gate (bot.handlers.admin) before any of these run."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+
+from aiolimiter import AsyncLimiter
+from telegram import Update
+from telegram.error import TelegramError
+
+from bot import callbacks, chart, render, replies
+from bot.context import BotContext
+from bot.handlers import reader
+from storage import NotFound
+from storage.deliveries import RECALL_WINDOW
+from storage.text import iso
+
+log = logging.getLogger(__name__)
+
+RECALL_RATE = 20  # deletions per second
+
+
+# -- /delete ------------------------------------------------------------------------------
+
+
+async def delete_command(update: Update, context: BotContext) -> None:
+    message = update.effective_message
+    assert message is not None
+    t = context.texts(update)
+    args = context.args or []
+    if len(args) != 1 or not args[0].lstrip("#").isdigit():
+        await message.reply_text(t.gettext("Usage: /delete <i>number</i>"))
+        return
+    article_id = int(args[0].lstrip("#"))
+    try:
+        article = await context.storage.articles.get(article_id, with_body=False)
+    except NotFound:
+        await message.reply_text(render.not_found(t, article_id))
+        return
+    reply = render.delete_confirmation(t, article)
+    await message.reply_text(reply.text, reply_markup=reply.markup)
+
+
+async def delete_button(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    t = context.texts(update)
+    data = query.data or ""
+    await replies.answer(query)
+    if data == "Xc":
+        await query.edit_message_text(t.gettext("Kept; nothing was deleted."))
+        return
+    article_id, recall = int(data[2:]), data[1] == "r"
+    since = iso(datetime.now(UTC) - RECALL_WINDOW)
+    sent = await context.storage.deliveries.sent_messages(article_id, since) if recall else []
+    try:
+        await context.storage.articles.delete(article_id)
+    except NotFound:
+        await query.edit_message_text(render.not_found(t, article_id))
+        return
+    await query.edit_message_text(t.gettext("Article {id} deleted.", id=article_id))
+    if recall:
+        removed = await recall_messages(context, sent)
+        await context.bot.send_message(
+            query.from_user.id,
+            t.gettext(
+                "Removed {removed} of {total} sent cards.", removed=removed, total=len(sent)
+            ),
+        )
+
+
+async def recall_messages(context: BotContext, sent: list[tuple[int, int]]) -> int:
+    """Delete delivered cards at a safe pace; returns how many Telegram removed."""
+    limiter, removed = AsyncLimiter(1, 1 / RECALL_RATE), 0
+    for chat_id, message_id in sent:
+        await limiter.acquire()
+        try:
+            if await context.bot.delete_message(chat_id, message_id):
+                removed += 1
+        except TelegramError as exc:  # too old, already gone, or the chat is gone
+            log.info("could not delete chat_id=%s message_id=%s: %s", chat_id, message_id, exc)
+    return removed
+
+
+# -- /stats -------------------------------------------------------------------------------
+
+
+async def stats_command(update: Update, context: BotContext) -> None:
+    """The figures, as the caption of a chart of the last 30 days."""
+    message = update.effective_message
+    assert message is not None
+    t = context.texts(update)
+    text = render.stats(t, await context.storage.stats())
+    daily = await chart.daily_figures(context.storage, datetime.now(UTC).date())
+    png = await asyncio.to_thread(chart.render_png, daily, render.chart_labels(t), t.day_month)
+    await message.reply_photo(png, caption=render.caption(text))
+
+
+# -- /channels ----------------------------------------------------------------------------
+
+
+async def channels_command(update: Update, context: BotContext) -> None:
+    """Bot admins (checked by the admin gate) see every subscribed channel."""
+    assert update.effective_message is not None
+    await reader.send(update.effective_message, await channels_reply(context, update, offset=0))
+
+
+async def channels_button(update: Update, context: BotContext) -> None:
+    """A page of /channels, or ✖ on one: unsubscribe that channel and show the page again."""
+    query = update.callback_query
+    assert query is not None
+    action = callbacks.parse(query.data)
+    assert isinstance(action, callbacks.ChannelPage | callbacks.RemoveChannel)
+    if isinstance(action, callbacks.RemoveChannel):
+        await remove_channel(action.chat_id, update, context)
+    await reader.edit(query, await channels_reply(context, update, action.offset))
+
+
+async def remove_channel(chat_id: int, update: Update, context: BotContext) -> None:
+    chat = await context.storage.chats.get(chat_id)
+    if chat is None or chat.type != "channel":
+        return  # forged data: this button only ever names channels
+    try:
+        await context.storage.chats.unsubscribe(chat_id)
+    except NotFound:
+        return  # a second tap, or another admin was quicker: the list shows it
+    user = update.effective_user
+    log.info("channel unsubscribed chat_id=%s by admin user_id=%s",
+             chat_id, user.id if user else None)  # fmt: skip
+
+
+async def channels_reply(context: BotContext, update: Update, offset: int) -> render.Reply:
+    size = render.CHANNEL_PAGE_SIZE
+    channels = await context.storage.chats.channel_subscriptions(size + 1, offset)
+    return render.channel_list(context.texts(update), channels[:size], offset,
+                               has_more=len(channels) > size)  # fmt: skip
