@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from storage import days
 from storage.db import Database, scalar
 from storage.errors import InvalidInput, NotFound
 from storage.text import MAX_TOPICS, now_iso
@@ -205,7 +206,7 @@ class ChatRepository:
                 (chat.chat_id, thread_id, int(not wanted), since, now, now),
             )
             if before is None:
-                await _count_day(conn, "subscribed")
+                await days.add_today(conn, "subscription_days", {"subscribed": 1})
             if not wanted:
                 await conn.execute(
                     "DELETE FROM subscription_topics WHERE chat_id = ? AND thread_id = ?",
@@ -246,17 +247,12 @@ class ChatRepository:
                     "DELETE FROM subscriptions WHERE chat_id = ? AND thread_id = ?",
                     (chat_id, thread_id),
                 )
-                await _count_day(conn, "unsubscribed")
+                await days.add_today(conn, "subscription_days", {"unsubscribed": 1})
         return await self.subscription(chat_id, thread_id)
 
     async def days(self, since: str) -> dict[str, dict[str, int]]:
         """Subscriptions made and ended per day (YYYY-MM-DD, from `since` on)."""
-        found: dict[str, dict[str, int]] = {}
-        for day, event, n in await self._db.fetchall(
-            "SELECT day, event, n FROM subscription_days WHERE day >= ? ORDER BY day", (since,)
-        ):
-            found.setdefault(day, {})[event] = n
-        return found
+        return await days.read(self._db, "subscription_days", since)
 
     async def channel_subscriptions(
         self, limit: int, offset: int = 0
@@ -321,14 +317,6 @@ async def _upsert_chat(conn: aiosqlite.Connection, chat: ChatInfo) -> None:
         (chat.chat_id, chat.type, chat.title, chat.username, int(chat.is_forum),
          chat.language_code, now, now),
     )  # fmt: skip
-
-
-async def _count_day(conn: aiosqlite.Connection, event: str) -> None:
-    await conn.execute(
-        """INSERT INTO subscription_days (day, event, n) VALUES (?, ?, 1)
-           ON CONFLICT (day, event) DO UPDATE SET n = n + 1""",
-        (now_iso()[:10], event),
-    )
 
 
 async def _exists(conn: aiosqlite.Connection, sql: str, *params: object) -> bool:

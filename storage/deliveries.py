@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 
 import aiosqlite
 
+from storage import days
 from storage.db import Database, scalar
 from storage.errors import DatabaseUnavailable
 from storage.text import iso, now_iso
@@ -35,7 +36,6 @@ from storage.walk import COUNT_LEFT, FIRST, Walk, walk_moved, walk_next, walk_of
 TERMINAL = ("sent", "failed", "skipped", "cancelled")
 MAX_ATTEMPTS = 5  # sends of one card before its delivery fails
 RECALL_WINDOW = timedelta(hours=48)  # Telegram lets bots delete their messages this long
-DAYS_KEPT = 400  # per-day counts, for statistics and charts
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +151,7 @@ class DeliveryRepository:
                    WHERE chat_id = ? AND status = 'pending'""",
                 (reason, now_iso(), chat_id),
             )
-            await _count_days(conn, Counter({"skipped": cursor.rowcount}))
+            await days.add_today(conn, "delivery_days", {"skipped": cursor.rowcount})
             return cursor.rowcount
 
     async def release_claimed(self, max_attempts: int = MAX_ATTEMPTS) -> int:
@@ -196,7 +196,7 @@ class DeliveryRepository:
                        WHERE article_id = :article""",
                     {"left": left, "article": article_id},
                 )
-                await _count_days(conn, Counter({"cancelled": cursor.rowcount + left}))
+                await days.add_today(conn, "delivery_days", {"cancelled": cursor.rowcount + left})
                 return cursor.rowcount + left
         raise DatabaseUnavailable("the broadcast kept moving; try again")
 
@@ -237,21 +237,12 @@ class DeliveryRepository:
                 {"sent_before": iso(now - RECALL_WINDOW), "batch": batch,
                  "others_before": iso(now - timedelta(days=retention_days))},
             )  # fmt: skip
-            for table in ("delivery_days", "subscription_days"):
-                await conn.execute(
-                    f"DELETE FROM {table} WHERE day < ?",
-                    (iso(now - timedelta(days=DAYS_KEPT))[:10],),
-                )
+            await days.forget_before(conn, (now - timedelta(days=days.DAYS_KEPT)).date())
             return cursor.rowcount
 
     async def days(self, since: str) -> dict[str, dict[str, int]]:
         """Deliveries ended per day (YYYY-MM-DD, from `since` on) and outcome."""
-        found: dict[str, dict[str, int]] = {}
-        for day, status, n in await self._db.fetchall(
-            "SELECT day, status, n FROM delivery_days WHERE day >= ? ORDER BY day", (since,)
-        ):
-            found.setdefault(day, {})[status] = n
-        return found
+        return await days.read(self._db, "delivery_days", since)
 
     async def depth(self) -> tuple[int, str | None]:
         """How many deliveries are still to make (queued, or recipients not yet walked), and
@@ -332,14 +323,5 @@ async def _settle(conn: aiosqlite.Connection, outcomes: list[Outcome]) -> None:
         [(o.status, o.message_id, o.error, o.retry_at, int(o.attempted), now,
           o.delivery_id) for o in outcomes],
     )  # fmt: skip
-    await _count_days(conn, Counter(o.status for o in outcomes if o.status in TERMINAL))
-
-
-async def _count_days(conn: aiosqlite.Connection, ended: Counter[str]) -> None:
-    """Add deliveries that ended now to today's counts."""
-    day = now_iso()[:10]
-    await conn.executemany(
-        """INSERT INTO delivery_days (day, status, n) VALUES (?, ?, ?)
-           ON CONFLICT (day, status) DO UPDATE SET n = n + excluded.n""",
-        [(day, status, n) for status, n in ended.items() if n],
-    )
+    ended = Counter(o.status for o in outcomes if o.status in TERMINAL)
+    await days.add_today(conn, "delivery_days", ended)

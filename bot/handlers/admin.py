@@ -285,15 +285,15 @@ async def edit_start(update: Update, context: BotContext) -> int:
     message = update.effective_message
     assert message is not None
     t = context.texts(update)
-    args = context.args or []
-    if len(args) != 1 or not args[0].lstrip("#").isdigit():
+    article_id = reader.article_number(context.args)
+    if article_id is None:
         await message.reply_text(t.gettext("Usage: /edit <i>number</i>"))
         return ConversationHandler.END
     context.session.clear()  # a new /edit (or /add) replaces an open one
     try:
-        article = await context.storage.articles.get(int(args[0].lstrip("#")), with_body=False)
+        article = await context.storage.articles.get(article_id, with_body=False)
     except NotFound:
-        await message.reply_text(render.not_found(t, args[0]))
+        await message.reply_text(render.not_found(t, article_id))
         return ConversationHandler.END
     context.session["editing"] = article.id
     reply = render.edit_menu(t, article, context.bot.username)

@@ -30,11 +30,10 @@ async def delete_command(update: Update, context: BotContext) -> None:
     message = update.effective_message
     assert message is not None
     t = context.texts(update)
-    args = context.args or []
-    if len(args) != 1 or not args[0].lstrip("#").isdigit():
+    article_id = reader.article_number(context.args)
+    if article_id is None:
         await message.reply_text(t.gettext("Usage: /delete <i>number</i>"))
         return
-    article_id = int(args[0].lstrip("#"))
     try:
         article = await context.storage.articles.get(article_id, with_body=False)
     except NotFound:

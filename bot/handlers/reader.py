@@ -73,11 +73,18 @@ async def search_text(update: Update, context: BotContext) -> None:
 async def article(update: Update, context: BotContext) -> None:
     message = update.effective_message
     assert message is not None
-    argument = (context.args or [""])[0].lstrip("#") if len(context.args or []) == 1 else ""
-    if not argument.isdigit():
+    article_id = article_number(context.args)
+    if article_id is None:
         await message.reply_text(render.usage(context.texts(update), "article"))
         return
-    await show_article(message, context, int(argument), update)
+    await show_article(message, context, article_id, update)
+
+
+def article_number(args: list[str] | None) -> int | None:
+    """The one argument of /article, /edit or /delete: an article's number, "#12" too."""
+    if not args or len(args) != 1 or not args[0].lstrip("#").isdigit():
+        return None
+    return int(args[0].lstrip("#"))
 
 
 async def latest_button(update: Update, context: BotContext) -> None:
