@@ -231,6 +231,8 @@ async def test_stats_is_a_chart_with_the_figures_as_caption(
     assert "Articles: 1 (1 in the last 7 days)" in reply["caption"]
     assert "Subscriptions: 2 (1 to everything)" in reply["caption"]
     assert "Top topics: peru 1" in reply["caption"]
+    assert "Chats: 2 private chats, 0 groups, 0 channels" in reply["caption"]
+    assert "_active" not in reply["caption"]  # no internal keys
     assert png_size(reply["photo"]) == (1200, 800)
 
 

@@ -172,7 +172,9 @@ def test_stats() -> None:
     add(1)
     data = json.loads(run("stats", "--json").stdout)
     assert data["articles"] == 1 and data["articles_last_7_days"] == 1
-    assert "articles: 1" in run("stats").stdout
+    text = run("stats").stdout
+    assert "articles: 1" in text and "feeds: 0" in text
+    assert "broadcasts in progress: #1 Story 1: 0 of 0 sent" in text  # not a list of dicts
 
 
 def test_db_migrate_and_backup(tmp_path: Path) -> None:

@@ -181,7 +181,16 @@ async def stats(storage: Storage, as_json: bool, chart_path: Path | None) -> Non
         print_json(figures)
         return
     for key, value in figures.items():
-        if isinstance(value, dict):
+        if key == "broadcasts_in_progress":
+            value = (
+                "; ".join(
+                    f"#{b['article_id']} {b['title']}: {b['sent']} of {b['total']} sent, "
+                    f"{b['pending']} pending"
+                    for b in value
+                )
+                or "none"
+            )
+        elif isinstance(value, dict):
             value = ", ".join(f"{k} {v}" for k, v in value.items()) or "none"
         click.echo(f"{key.replace('_', ' ')}: {value}")
 
