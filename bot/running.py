@@ -40,13 +40,14 @@ async def started(application: BotApplication) -> AsyncIterator[None]:
 
 
 @asynccontextmanager
-async def polling(application: BotApplication, poll_timeout: float = POLL_TIMEOUT,
-                  ) -> AsyncIterator[None]:  # fmt: skip
+async def polling(
+    application: BotApplication, poll_timeout: int = POLL_TIMEOUT
+) -> AsyncIterator[None]:
     """The bot started and polling for updates."""
     async with started(application):
         updater = application.updater
         assert updater is not None
-        await updater.start_polling(poll_interval=0, timeout=int(poll_timeout),
+        await updater.start_polling(poll_interval=0, timeout=poll_timeout,
                                     allowed_updates=ALLOWED_UPDATES,
                                     error_callback=polling_failed)  # fmt: skip
         try:
