@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from telegram import Update
+from telegram import Bot, Update
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError
 from telegram.request import BaseRequest, RequestData
@@ -33,16 +33,22 @@ REJECTED = {401: "Unauthorized: check BOT_TOKEN", 404: "Not Found: check BOT_TOK
             "TELEGRAM_API_URL"}  # fmt: skip
 
 
-def readable(update: dict[str, Any]) -> dict[str, Any]:
-    """The update if python-telegram-bot can parse it; else only its id, logged once."""
+def parsed(update: dict[str, Any], bot: Bot | None) -> Update | None:
+    """The update as python-telegram-bot reads it, or None (logged once, with its id and
+    size) when it cannot."""
     try:
-        Update.de_json(update, None)
+        return Update.de_json(update, bot)
     except Exception as exc:
         size = len(json.dumps(update))
         log.warning("update_id=%s (%d bytes) cannot be read, acknowledged and skipped: %s: %s",
                     update.get("update_id"), size, type(exc).__name__, exc)  # fmt: skip
-        return {"update_id": update["update_id"]}
-    return update
+        return None
+
+
+def readable(update: dict[str, Any]) -> dict[str, Any]:
+    """The update if python-telegram-bot can parse it; else only its id, so that it is
+    acknowledged and skipped."""
+    return update if parsed(update, None) is not None else {"update_id": update["update_id"]}
 
 
 def readable_batch(body: bytes) -> bytes:

@@ -23,7 +23,7 @@ from telegram import Update
 from bot.app import ALLOWED_UPDATES
 from bot.context import BotApplication
 from bot.running import started
-from bot.updates import readable
+from bot.updates import parsed
 from config import Settings
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,8 @@ class WebhookReceiver:
             return web.Response(text="ok")
         # Seen only once handed to the handlers: an update that failed before that is
         # answered 500 and comes again, instead of being dropped as a repeat.
-        update = Update.de_json(readable(data), self.application.bot)
+        # Parsed once: one that cannot be is reduced to its id (acknowledged, skipped).
+        update = parsed(data, self.application.bot) or Update(update_id=update_id)
         await self.application.update_queue.put(update)
         self._remember(update_id)
         return web.Response(text="ok")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from telegram import Bot, Update
 
 from bot import webhook as webhook_module
 from bot.context import BotApplication
@@ -53,14 +54,14 @@ async def test_a_webhook_update_whose_hand_over_failed_is_taken_when_resent(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    original, failures = webhook_module.readable, [RuntimeError("the queue is gone")]
+    original, failures = webhook_module.parsed, [RuntimeError("the queue is gone")]
 
-    def fails_once(update: dict[str, Any]) -> dict[str, Any]:
+    def fails_once(update: dict[str, Any], bot: Bot | None) -> Update | None:
         if failures:
             raise failures.pop()
-        return original(update)
+        return original(update, bot)
 
-    monkeypatch.setattr(webhook_module, "readable", fails_once)
+    monkeypatch.setattr(webhook_module, "parsed", fails_once)
     update = latest_update(api)
     assert await api.deliver_to_webhook(update) == 500  # so Telegram sends it again
     assert await api.deliver_to_webhook(update) == 200
