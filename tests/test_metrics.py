@@ -59,8 +59,11 @@ async def test_metrics_count_updates_and_deliveries_exactly(
     assert after[("articlebot_db_write_wait_seconds_count", "")] > 0
     assert after[("articlebot_db_bytes", "")] > 0
     assert after[("articlebot_outbox_depth", "")] == 0
+    labels = " ".join(key for _, key in after)
     for secret in (api.token, "4242", "1001", "secret", "Perú"):
-        assert secret not in text
+        assert secret not in labels  # no token, id or typed word in any label
+    for word in (api.token, "secret", "Perú"):
+        assert word not in text  # nor anywhere (ids are left out here: values are numbers)
 
 
 async def broadcast_done(storage: Storage, article_id: int) -> bool:
