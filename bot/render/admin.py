@@ -1,0 +1,126 @@
+"""What admins see: feeds, the /add draft, /edit and /delete."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.i18n import Texts
+from bot.render.broadcasts import broadcast_card
+from bot.render.common import Reply, escape
+from bot.render.reader import article_card
+from storage import Article, NewArticle
+from storage.feeds import Feed
+from storage.text import iso
+
+
+def feed_paused(t: Texts, feed: Feed, error: str) -> str:
+    return t.gettext(
+        "⚠️ Feed {id} ({url}) is paused after repeated failed checks: {error}. "
+        "Resume it with /feeds resume {id}",
+        id=feed.id, url=escape(feed.url), error=escape(error),
+    )  # fmt: skip
+
+
+def feed_list(t: Texts, feeds: list[Feed]) -> str:
+    _ = t.gettext
+    if not feeds:
+        return _("No feeds yet. Follow one with /feeds add <i>URL</i>")
+    lines = [_("<b>Feeds</b>")]
+    for feed in feeds:
+        state = _("paused") if not feed.active else _("active")
+        checked = feed.last_checked_at[:16].replace("T", " ") if feed.last_checked_at else "—"
+        line = _("{id}. {title} — {state}, {items} items, last check {checked}",
+                 id=feed.id, title=escape(feed.title or feed.url), state=state,
+                 items=feed.items, checked=checked)  # fmt: skip
+        if feed.error_count:
+            line += "\n   " + _("{count} failed checks: {error}", count=feed.error_count,
+                                  error=escape(feed.last_error or ""))  # fmt: skip
+        lines.append(line)
+    lines.append(_("/feeds add <i>URL</i> · /feeds remove|pause|resume <i>number</i>"))
+    return "\n".join(lines)
+
+
+def feed_followed(t: Texts, feed: Feed, stored: int, announced: int, report: str) -> str:
+    text = t.gettext(
+        "Following {title} (feed {id}): {stored} items archived, {announced} announced. "
+        "New items will be announced as they appear.",
+        title=f"<b>{escape(feed.title or feed.url)}</b>", id=feed.id, stored=stored,
+        announced=announced,
+    )  # fmt: skip
+    if report:
+        text += "\n" + t.gettext("Not everything could be read: {report}",
+                                  report=escape(report))  # fmt: skip
+    return text
+
+
+def add_usage(t: Texts) -> str:
+    return t.gettext(
+        "Usage: /add, then follow the questions; or in one message: "
+        "<code>/add URL | Title | Summary | tag1, tag2</code>"
+    )
+
+
+def not_accepted(t: Texts, reason: str) -> str:
+    return t.gettext("Not accepted: {reason}", reason=escape(reason))
+
+
+def page_unreadable(t: Texts, reason: str) -> str:
+    return t.gettext("I couldn't read that page ({reason}). Send me the title, then the summary.",
+                     reason=escape(reason))  # fmt: skip
+
+
+def ask_field(t: Texts, name: str) -> str:
+    asks = {
+        "title": t.gettext("Send the new title (at most 256 characters)."),
+        "summary": t.gettext("Send the new summary (at most 2,000 characters)."),
+        "tags": t.gettext("Send the tags, separated by commas."),
+    }
+    return asks[name]
+
+
+def draft_preview(t: Texts, article: NewArticle, bot_username: str) -> Reply:
+    """The card exactly as subscribers will get it, with the admin's buttons instead."""
+    _ = t.gettext
+    shown = Article(id=0, url=article.url, title=article.title, summary=article.summary,
+                    author=article.author, tags=article.tags,
+                    published_at=iso(article.published_at or datetime.now(UTC)),
+                    created_at="", source=article.source)  # fmt: skip
+    card = broadcast_card(shown, t, bot_username)
+    rows = [
+        [InlineKeyboardButton(_("✅ Publish"), callback_data="Dp")],
+        [InlineKeyboardButton(_("✏️ Title"), callback_data="Dt"),
+         InlineKeyboardButton(_("✏️ Summary"), callback_data="Ds"),
+         InlineKeyboardButton(_("✏️ Tags"), callback_data="Dg")],
+        [InlineKeyboardButton(_("✖ Cancel"), callback_data="Dx")],
+    ]  # fmt: skip
+    return Reply(card.text, InlineKeyboardMarkup(rows), card.preview_url)
+
+
+def edit_menu(t: Texts, article: Article, bot_username: str) -> Reply:
+    _ = t.gettext
+    card = article_card(article, t, bot_username)
+    row = [
+        InlineKeyboardButton(_("✏️ Title"), callback_data=f"Et{article.id}"),
+        InlineKeyboardButton(_("✏️ Summary"), callback_data=f"Es{article.id}"),
+        InlineKeyboardButton(_("✏️ Tags"), callback_data=f"Eg{article.id}"),
+    ]
+    return Reply(card.text, InlineKeyboardMarkup([row]))
+
+
+def delete_confirmation(t: Texts, article: Article) -> Reply:
+    _ = t.gettext
+    text = _(
+        "Delete article {id}, <b>{title}</b>? It leaves the archive and search, and its "
+        "cards not yet sent are not sent.",
+        id=article.id,
+        title=escape(article.title),
+    )
+    rows = [
+        [InlineKeyboardButton(_("🗑 Delete"), callback_data=f"Xd{article.id}")],
+        [InlineKeyboardButton(_("🗑 Delete and also the sent messages"),
+                              callback_data=f"Xr{article.id}")],
+        [InlineKeyboardButton(_("✖ Keep it"), callback_data="Xc")],
+    ]  # fmt: skip
+    return Reply(text, InlineKeyboardMarkup(rows))

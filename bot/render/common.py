@@ -1,0 +1,119 @@
+"""The pieces every message is made of: the reply, escaping, cutting to fit."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+
+from bot.callbacks import OpenArticle, SubscriptionAction
+from bot.i18n import Texts
+from storage import Article
+
+MAX_MESSAGE = 4096
+MAX_CAPTION = 1024  # Telegram's limit for a photo's caption
+SUBSCRIBE_DATA = SubscriptionAction(SubscriptionAction.SUBSCRIBE).encode()
+_SENTENCE_END = re.compile(r"[.!?…](?=\s)")
+_HASHTAG_JUNK = re.compile(r"[^\w]+")
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    markup: InlineKeyboardMarkup | None = None
+    preview_url: str | None = None  # show a link preview of this URL
+
+    @property
+    def link_preview(self) -> LinkPreviewOptions:
+        if self.preview_url is None:
+            return LinkPreviewOptions(is_disabled=True)
+        return LinkPreviewOptions(url=self.preview_url, prefer_small_media=True)
+
+
+# -- small pieces -------------------------------------------------------------------------
+
+
+def escape(value: str) -> str:
+    return html.escape(value, quote=True)
+
+
+def safe_url(url: str) -> str | None:
+    """The URL if it is http(s) with a host, else None: nothing else becomes a link."""
+    parts = urlsplit(url)
+    return url if parts.scheme in ("http", "https") and parts.hostname else None
+
+
+def truncate(text: str, limit: int) -> str:
+    """Cut at a word boundary so the result, ellipsis included, fits `limit` characters."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,.;:–-") + "…"
+
+
+def trim_summary(text: str, limit: int) -> str:
+    """Cut at the last sentence end that fits, else at a word boundary."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    ends = [m.end() for m in _SENTENCE_END.finditer(text[: limit + 1]) if m.end() <= limit]
+    if ends and ends[-1] > limit // 3:
+        return text[: ends[-1]]
+    return truncate(text, limit)
+
+
+def plain_text(html_text: str) -> str:
+    """The text of a message without its markup, for when Telegram rejects our HTML."""
+    return html.unescape(re.sub(r"<[^>]+>", "", html_text))
+
+
+def hashtags(tags: tuple[str, ...]) -> str:
+    """`Perú`, `human rights` → `#Perú #human_rights` (escaped)."""
+    cleaned = (_HASHTAG_JUNK.sub("_", tag).strip("_") for tag in tags)
+    return " ".join("#" + escape(tag) for tag in cleaned if tag)
+
+
+def byline(article: Article, t: Texts) -> str:
+    parts = [escape(article.author)] if article.author else []
+    parts.append(t.date(article.published_at))
+    return " · ".join(parts)
+
+
+def article_button(label: str, article_id: int) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=OpenArticle(article_id).encode())
+
+
+def navigation(previous: str | None, following: str | None) -> list[InlineKeyboardButton]:
+    buttons = []
+    if previous is not None:
+        buttons.append(InlineKeyboardButton("◀", callback_data=previous))
+    if following is not None:
+        buttons.append(InlineKeyboardButton("▶", callback_data=following))
+    return buttons
+
+
+def expired_button(t: Texts) -> str:
+    return t.gettext("This button no longer works. Send /latest to start again.")
+
+
+def something_went_wrong(t: Texts) -> str:
+    return t.gettext("Sorry, something went wrong on our side. Please try again in a moment.")
+
+
+def caption(text: str, limit: int = MAX_CAPTION) -> str:
+    """`text` cut to a photo caption's limit at a line's end (lines hold whole tags)."""
+    if len(text) <= limit:
+        return text
+    kept: list[str] = []
+    for line in text.split("\n"):
+        if sum(len(k) + 1 for k in kept) + len(line) + len("\n…") > limit:
+            break
+        kept.append(line)
+    return "\n".join(kept) + "\n…"

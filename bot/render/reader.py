@@ -1,0 +1,206 @@
+"""What readers see: welcome, help, article cards, lists, search results, inline."""
+
+from __future__ import annotations
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+)
+
+from bot.callbacks import LatestPage, SearchResults
+from bot.i18n import Texts
+from bot.render.common import (
+    MAX_MESSAGE,
+    SUBSCRIBE_DATA,
+    Reply,
+    article_button,
+    byline,
+    escape,
+    hashtags,
+    navigation,
+    safe_url,
+    truncate,
+)
+from storage import Article, SearchPage
+
+CARD_SUMMARY = 700
+LIST_SUMMARY = 160
+PAGE_SIZE = 5
+INLINE_DESCRIPTION = 200
+
+
+def welcome(t: Texts, bot_name: str, bot_username: str) -> Reply:
+    _ = t.gettext
+    text = "\n".join(
+        [
+            _("👋 Hi! I bring you the articles of <b>{name}</b>.", name=escape(bot_name)),
+            "",
+            _("• /latest — the newest articles"),
+            _("• /search <i>words</i> — search the archive (or just type the words here)"),
+            _("• /article <i>number</i> — open one article"),
+            _(
+                "• Type <code>@{username} words</code> in any chat to share an article.",
+                username=escape(bot_username),
+            ),
+            "",
+            _("/help lists every command."),
+        ]
+    )
+    keyboard = [
+        [
+            InlineKeyboardButton(_("📰 Latest articles"), callback_data=LatestPage(0).encode()),
+            InlineKeyboardButton(_("🔔 Subscribe"), callback_data=SUBSCRIBE_DATA),
+        ]
+    ]
+    return Reply(text, InlineKeyboardMarkup(keyboard))
+
+
+def help_text(t: Texts, bot_username: str) -> Reply:
+    _ = t.gettext
+    lines = [
+        _("<b>What I can do</b>"),
+        "",
+        _("/latest — the newest articles, five at a time"),
+        _("/search <i>words</i> — search titles, summaries and texts; accents don't matter"),
+        _("/article <i>number</i> — open an article by its number"),
+        _("/subscribe — receive every new article here"),
+        _("/subscribe <i>topics</i> — only articles about these words, e.g. /subscribe peru"),
+        _("/unsubscribe [<i>topics</i>] — stop, or drop some topics"),
+        _("/subscriptions — what this chat receives"),
+        _("/subscribe @<i>channel</i> — subscribe a channel you administer"),
+        _("/help — this message"),
+        "",
+        _("In a private chat you can also just type what you are looking for."),
+        _(
+            "To share an article in any chat, type <code>@{username}</code> and a few words.",
+            username=escape(bot_username),
+        ),
+    ]
+    return Reply("\n".join(lines))
+
+
+def article_card(article: Article, t: Texts, bot_username: str) -> Reply:
+    """The full card: bold title, byline, hashtags, summary, and a link to read it."""
+    _ = t.gettext
+    url = safe_url(article.url)
+    lines = [f"<b>{escape(article.title)}</b>", byline(article, t)]
+    if article.tags:
+        lines.append(hashtags(article.tags))
+    if article.summary:
+        lines += ["", escape(truncate(article.summary, CARD_SUMMARY))]
+    if url:
+        read = _("Read the article →")
+        lines += ["", f'<a href="{escape(url)}">{read}</a>']
+    buttons = []
+    if url:
+        buttons.append(InlineKeyboardButton(_("🔗 Read"), url=url))
+    buttons.append(
+        InlineKeyboardButton(_("↗ Share"), switch_inline_query=truncate(article.title, 60))
+    )
+    text = "\n".join(lines)
+    if len(text) > MAX_MESSAGE:  # only with absurd titles; the limits above prevent it
+        text = truncate(text, MAX_MESSAGE)
+    return Reply(text, InlineKeyboardMarkup([buttons]), preview_url=url)
+
+
+def latest_page(articles: list[Article], offset: int, has_more: bool, t: Texts) -> Reply:
+    _ = t.gettext
+    if not articles:
+        return Reply(_("There are no articles yet.") if offset == 0 else _("No more articles."))
+    last = offset + len(articles)
+    header = _("<b>Latest articles</b> · {first}–{last}", first=offset + 1, last=last)
+    items = [list_item(n, a, t) for n, a in enumerate(articles, start=offset + 1)]
+    nav = navigation(
+        LatestPage(offset - PAGE_SIZE).encode() if offset > 0 else None,
+        LatestPage(offset + PAGE_SIZE).encode() if has_more else None,
+    )
+    return Reply("\n\n".join([header, *items]), keyboard(articles, offset, nav))
+
+
+def search_page(page: SearchPage, query: str, offset: int, t: Texts) -> Reply:
+    _ = t.gettext
+    if not page.hits:
+        return nothing_found(query, t) if offset == 0 else Reply(_("No more results."))
+    if page.total is None:
+        count = _("many results")
+    elif page.total_is_exact:
+        count = t.ngettext("{count} result", "{count} results", page.total)
+    else:
+        count = _("more than {count} results", count=f"{page.total - 1:,}")
+    header = f"🔎 <b>{escape(query)}</b> — {count}"
+    if page.ordered_by == "recency":
+        header += "\n" + _("<i>Newest first: add a word to narrow the search.</i>")
+    items = [list_item(hit.rank, hit.article, t, snippet=hit.snippet) for hit in page.hits]
+    has_more = page.has_more
+    nav = navigation(
+        SearchResults(max(0, offset - PAGE_SIZE), query).encode() if offset > 0 else None,
+        SearchResults(offset + PAGE_SIZE, query).encode() if has_more else None,
+    )
+    articles = [hit.article for hit in page.hits]
+    return Reply("\n\n".join([header, *items]), keyboard(articles, offset, nav))
+
+
+def nothing_found(query: str, t: Texts) -> Reply:
+    _ = t.gettext
+    lines = [_("Nothing found for <b>{query}</b>.", query=escape(query))]
+    if len(query.split()) > 1:
+        lines.append(_("Every word must appear in the article: try fewer words."))
+    else:
+        lines.append(_("Check the spelling, or try a shorter or more general word."))
+    lines.append(_("Or see the newest articles: /latest"))
+    return Reply("\n".join(lines))
+
+
+def list_item(number: int, article: Article, t: Texts, snippet: str | None = None) -> str:
+    details = [t.date(article.published_at)]
+    if article.tags:
+        details.append(hashtags(article.tags[:3]))
+    lines = [f"{number}. <b>{escape(truncate(article.title, 200))}</b>", " · ".join(details)]
+    if snippet:
+        lines.append(snippet)  # already HTML-safe: escaped text with <b> around the matches
+    elif article.summary:
+        lines.append(escape(truncate(article.summary, LIST_SUMMARY)))
+    return "\n".join(lines)
+
+
+def keyboard(
+    articles: list[Article], offset: int, nav: list[InlineKeyboardButton]
+) -> InlineKeyboardMarkup:
+    numbers = [article_button(str(n), a.id) for n, a in enumerate(articles, start=offset + 1)]
+    return InlineKeyboardMarkup([numbers, nav] if nav else [numbers])
+
+
+def usage(t: Texts, command: str) -> str:
+    _ = t.gettext
+    usages = {
+        "search": _("Usage: /search <i>words</i> — for example <code>/search peru</code>"),
+        "article": _("Usage: /article <i>number</i> — for example <code>/article 12</code>"),
+    }
+    return usages[command]
+
+
+def not_found(t: Texts, article_id: int | str) -> str:
+    return t.gettext("Article {id} was not found.", id=escape(str(article_id)))
+
+
+def inline_results(
+    articles: list[Article], t: Texts, bot_username: str
+) -> list[InlineQueryResultArticle]:
+    results = []
+    for article in articles:
+        card = article_card(article, t, bot_username)
+        description = truncate(article.summary, INLINE_DESCRIPTION) or t.date(article.published_at)
+        results.append(
+            InlineQueryResultArticle(
+                id=str(article.id),
+                title=truncate(article.title, 200),
+                description=description,
+                input_message_content=InputTextMessageContent(
+                    card.text, link_preview_options=card.link_preview
+                ),
+                reply_markup=card.markup,
+            )
+        )
+    return results
