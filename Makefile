@@ -59,7 +59,7 @@ bench: $(STAMP)
 # bot/locales/es/LC_MESSAGES/articlebot.po (the i18n test lists what is missing).
 messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg --no-location --omit-header --sort-output \
-		-o bot/locales/articlebot.pot bot
+		-o bot/locales/articlebot.pot bot storage
 	$(BIN)/pybabel update -i bot/locales/articlebot.pot -d bot/locales -D articlebot \
 		--no-fuzzy-matching --ignore-obsolete --width 99
 

@@ -59,6 +59,7 @@ from bot.transport import AiohttpRequest
 from bot.updates import UpdatesRequest
 from config import Settings
 from storage import Storage
+from storage.errors import Explained
 from storage.feeds import Feed
 
 log = logging.getLogger(__name__)
@@ -276,7 +277,7 @@ async def post_init(application: BotApplication) -> None:
     data.heartbeat = Heartbeat(data.storage, worker, updates)
     data.heartbeat.start()
 
-    async def tell_admins(feed: Feed, error: str) -> None:
+    async def tell_admins(feed: Feed, error: Explained) -> None:
         await notify_admins(application, lambda t: render.feed_paused(t, feed, error))
 
     data.feeds = FeedService(
@@ -299,9 +300,11 @@ async def notify_admins(application: BotApplication, text: Callable[[Texts], str
     data = application.bot_data
     assert data.settings is not None
     assert data.catalog is not None
+    assert data.storage is not None
     for admin_id in data.settings.admin_ids:
+        texts = data.catalog.for_language(await data.storage.chats.language(admin_id))
         try:
-            await application.bot.send_message(admin_id, text(data.catalog.for_language(None)))
+            await application.bot.send_message(admin_id, text(texts))
         except TelegramError as exc:
             log.warning("could not notify admin user_id=%s: %s", admin_id, exc)
 

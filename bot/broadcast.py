@@ -27,8 +27,9 @@ import logging
 import math
 import random
 import time
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiolimiter import AsyncLimiter
 from telegram.constants import ParseMode
@@ -62,16 +63,34 @@ PRUNE_EVERY = 2.0  # seconds between sweeps of the pacer's memory of recent send
 PRUNE_BATCH = 500  # delivery rows deleted per transaction (a few milliseconds)
 PRUNE_PAUSE = 0.05  # seconds between two batches, so other writers get their turn
 PRUNE_IDLE = 60.0  # seconds before looking for prunable rows again
+RATE_WINDOW = 30.0  # seconds of sending the progress's rate is measured over
 
 
 class FatalBotError(Exception):
     """The token is wrong or another instance is running: nothing can be sent."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Snapshot:
     done: int
     at: float
+
+
+@dataclass
+class Pace:
+    """A broadcast's rate over the last RATE_WINDOW seconds: a queued broadcast or one that
+    sat behind another is not averaged with its wait."""
+
+    snapshots: deque[Snapshot] = field(default_factory=deque)
+
+    def rate(self, done: int, now: float) -> float | None:
+        self.snapshots.append(Snapshot(done, now))
+        while now - self.snapshots[0].at > RATE_WINDOW:
+            self.snapshots.popleft()
+        first = self.snapshots[0]
+        if now <= first.at or done <= first.done:
+            return None
+        return (done - first.done) / (now - first.at)
 
 
 class DeliveryWorker:
@@ -109,7 +128,7 @@ class DeliveryWorker:
         self._articles: dict[int, Article | None] = {}
         self._cards: dict[tuple[int, str], Card] = {}
         self._pruned_at = 0.0
-        self._snapshots: dict[int, Snapshot] = {}
+        self._paces: dict[int, Pace] = {}
         # Outcomes of the last wave not yet recorded: kept until a transaction takes them,
         # so a database that is busy for a while delays them but loses none.
         self._unsettled: list[Outcome] = []
@@ -347,8 +366,10 @@ class DeliveryWorker:
         if self.metrics is not None:
             await self._measure_outbox(self.metrics)
         try:
+            ahead = False  # broadcasts go out in the order they were published
             for progress in await self.storage.deliveries.running():
-                await self.report(progress)
+                await self.report(progress, queued=ahead and progress.done == 0)
+                ahead = True
         except TelegramError as exc:
             log.warning("could not update a progress message: %s", exc)
         return self.progress_interval
@@ -360,24 +381,22 @@ class DeliveryWorker:
         metrics.oldest_pending.set(max(0.0, age))
         metrics.db_bytes.set(await self.storage.size())
 
-    async def report(self, progress: Progress) -> None:
-        """Edit (or first send) the publisher's progress message; close finished ones."""
-        now = time.monotonic()
-        # The rate since this process first saw the broadcast: steadier than the last step.
-        first = self._snapshots.setdefault(progress.article_id, Snapshot(progress.done, now))
-        rate = eta = None
-        if now > first.at and progress.done > first.done:
-            rate = (progress.done - first.done) / (now - first.at)
-            eta = progress.pending / rate
+    async def report(self, progress: Progress, *, queued: bool = False) -> None:
+        """Edit (or first send) the publisher's progress message; close finished ones.
+        `queued`: nothing sent yet because an earlier broadcast goes first."""
+        pace = self._paces.setdefault(progress.article_id, Pace())
+        rate = pace.rate(progress.done, time.monotonic())
+        eta = progress.pending / rate if rate else None
         finished = progress.pending == 0
         if finished:
             await self.storage.deliveries.finish(progress.article_id)
-            self._snapshots.pop(progress.article_id, None)
+            self._paces.pop(progress.article_id, None)
             self._articles.pop(progress.article_id, None)
             self._cards = {k: v for k, v in self._cards.items() if k[0] != progress.article_id}
         if progress.notify_chat_id is None:
             return
-        reply = render.broadcast_progress(self.catalog.for_language(None), progress, rate, eta)
+        texts = self.catalog.for_language(progress.language_code)
+        reply = render.broadcast_progress(texts, progress, rate, eta, queued=queued)
         if progress.progress_message_id is None:
             sent = await self.bot.send_message(
                 progress.notify_chat_id, reply.text, parse_mode=ParseMode.HTML,

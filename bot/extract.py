@@ -13,6 +13,7 @@ from w3lib.encoding import html_to_unicode
 
 from bot.errors import FetchError
 from bot.fetch import Fetched, Fetcher
+from storage.errors import N_
 from storage.models import MAX_SUMMARY, MAX_TITLE
 from storage.text import MAX_TAG, MAX_TAGS, parse_datetime
 
@@ -42,10 +43,10 @@ async def read_page(url: str, *, allow_private: bool, timeout: float | None = No
                       timeout=timeout or PAGE_TIMEOUT)  # fmt: skip
     page = await fetcher.get(url)
     if page.content_type not in HTML_TYPES:
-        raise FetchError(f"not a web page ({page.content_type})")
+        raise FetchError(N_("it is not a web page"), detail=page.content_type)
     meta = await asyncio.to_thread(read_metadata, page)
     if meta is None or not meta.title:
-        raise FetchError("the page has no title I can read")
+        raise FetchError(N_("the page has no title I can read"))
     tags = [t.strip() for raw in (meta.tags or []) + (meta.categories or [])
             for t in raw.split(",") if t.strip()]  # fmt: skip
     published = None

@@ -26,6 +26,7 @@ from bot.errors import FeedError, FetchError
 from bot.fetch import Fetcher
 from bot.supervisor import Supervised
 from storage import DuplicateArticle, InvalidInput, NewArticle, Storage, StorageError
+from storage.errors import N_, Explained
 from storage.feeds import Feed
 from storage.models import MAX_SUMMARY, MAX_TITLE
 from storage.text import MAX_TAG, MAX_TAGS, normalize_url
@@ -68,7 +69,7 @@ def parse_feed(content: bytes, source: str) -> ParsedFeed:
     parsed = feedparser.parse(content, sanitize_html=True, resolve_relative_uris=True)
     if not parsed.entries and not parsed.get("version"):
         reason = parsed.get("bozo_exception")
-        raise FeedError(f"not an RSS or Atom feed{f' ({reason})' if reason else ''}")
+        raise FeedError(N_("it is not an RSS or Atom feed"), detail=str(reason or ""))
     feed = ParsedFeed(title=text_of(parsed.feed.get("title", ""))[:MAX_TITLE], items=[],
                       entries=len(parsed.entries), malformed=bool(parsed.get("bozo")))  # fmt: skip
     ttl = parsed.feed.get("ttl")
@@ -93,9 +94,9 @@ def parse_feed(content: bytes, source: str) -> ParsedFeed:
 def to_article(entry: Any, source: str) -> NewArticle:
     link, title = entry.get("link"), text_of(entry.get("title", ""))
     if not link:
-        raise InvalidInput("item without a link")
+        raise InvalidInput(N_("an item without a link"))
     if not title:
-        raise InvalidInput("item without a title")
+        raise InvalidInput(N_("an item without a title"))
     content = entry.get("summary") or (entry.get("content") or [{}])[0].get("value", "")
     stamp = entry.get("published_parsed") or entry.get("updated_parsed")
     published = datetime.fromtimestamp(calendar.timegm(stamp), UTC) if stamp else None
@@ -160,7 +161,7 @@ class FeedService:
         interval: float,
         allow_private: bool,
         wake: Callable[[], None] | None = None,
-        notify: Callable[[Feed, str], Awaitable[None]] | None = None,
+        notify: Callable[[Feed, Explained], Awaitable[None]] | None = None,
         timeout: float = 15.0,
         on_poll: Callable[[str], None] | None = None,
     ) -> None:
@@ -181,7 +182,8 @@ class FeedService:
             try:
                 content = await asyncio.to_thread(_read_file, url_or_path)
             except OSError as exc:
-                raise FeedError(f"cannot read {url_or_path}: {exc.strerror}") from None
+                raise FeedError(N_("cannot read {path}"), path=url_or_path,
+                                detail=str(exc.strerror)) from None  # fmt: skip
         return await asyncio.to_thread(parse_feed, content, source)
 
     async def import_once(self, url_or_path: str) -> tuple[int, ParsedFeed]:
@@ -220,7 +222,7 @@ class FeedService:
                 return 0
             parsed = await asyncio.to_thread(parse_feed, fetched.body, f"feed:{feed.id}")
         except (FetchError, FeedError) as exc:
-            await self._failed(feed, str(exc))
+            await self._failed(feed, exc)
             self._on_poll("failed")
             return 0
         new = await self._new_items(parsed.items)
@@ -261,7 +263,7 @@ class FeedService:
                 raise  # the database, not this feed: the supervisor retries
             except Exception:  # one feed's surprise must not stop the others
                 log.exception("feed_id=%s poll failed unexpectedly", feed.id)
-                await self._failed(feed, "unexpected error (see the log)")
+                await self._failed(feed, FeedError(N_("an unexpected error (see the log)")))
         due = await self.storage.feeds.next_due()
         return 5.0 if due is None else min(5.0, max(0.05, due - time.time()))
 
@@ -285,11 +287,11 @@ class FeedService:
             self._wake()
         return announced
 
-    async def _failed(self, feed: Feed, error: str) -> None:
+    async def _failed(self, feed: Feed, error: Explained) -> None:
         failures = feed.error_count + 1
         pause = failures >= MAX_FAILURES
         delay = min(MAX_BACKOFF, self.interval * 2**failures)
-        await self.storage.feeds.failed(feed.id, error, next_check_at=time.time() + delay,
+        await self.storage.feeds.failed(feed.id, str(error), next_check_at=time.time() + delay,
                                         pause=pause)  # fmt: skip
         log.warning("feed_id=%s check failed (%d in a row): %s", feed.id, failures, error)
         if pause and self._notify is not None:
@@ -316,5 +318,5 @@ def _read_file(path: str) -> bytes:
     with open(path, "rb") as file:
         content = file.read(MAX_FEED_BYTES + 1)
     if len(content) > MAX_FEED_BYTES:
-        raise FeedError(f"larger than {MAX_FEED_BYTES // 2**20} MB")
+        raise FeedError(N_("it is larger than {limit} MB"), limit=MAX_FEED_BYTES // 2**20)
     return content

@@ -23,6 +23,7 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 from bot.errors import FetchError
+from storage.errors import N_
 
 MAX_REDIRECTS = 5
 USER_AGENT = "articlebot/0.1 (feed and page reader)"
@@ -56,9 +57,8 @@ def carried_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None
 
 
 def private_address_error(host: str) -> FetchError:
-    return FetchError(
-        f"{host} is a private or local address; set ALLOW_PRIVATE_URLS=true to allow it"
-    )
+    return FetchError(N_("{host} is a private or local address"), host=host,
+                      detail="set ALLOW_PRIVATE_URLS=true to allow it")  # fmt: skip
 
 
 class PublicResolver(AbstractResolver):
@@ -120,25 +120,31 @@ class Fetcher:
                         if resp.status == 304:
                             return Fetched(url, 304, b"", dict(resp.headers))
                         if resp.status >= 400:
-                            raise FetchError(f"the server answered {resp.status} {resp.reason}")
+                            raise FetchError(
+                                N_("the site answered with error {status}"),
+                                status=resp.status,
+                                detail=str(resp.reason),
+                            )
                         body = await self._read_capped(resp)
                         return Fetched(url, resp.status, body, {
                             k.lower(): v for k, v in resp.headers.items()})  # fmt: skip
         except TimeoutError:
-            raise FetchError(f"no answer within {self.timeout:.0f} seconds") from None
+            raise FetchError(N_("the site did not answer within {seconds} s"),
+                             seconds=f"{self.timeout:g}") from None  # fmt: skip
         except aiohttp.ClientError as exc:
-            raise FetchError(f"cannot fetch: {type(exc).__name__}: {exc}") from None
-        raise FetchError(f"more than {MAX_REDIRECTS} redirects (a redirect loop?)")
+            raise FetchError(N_("the site cannot be reached"),
+                             detail=f"{type(exc).__name__}: {exc}") from None  # fmt: skip
+        raise FetchError(N_("the site redirects more than {limit} times"), limit=MAX_REDIRECTS)
 
     async def _read_capped(self, response: aiohttp.ClientResponse) -> bytes:
         declared = response.content_length
         if declared is not None and declared > self.max_bytes:
-            raise FetchError(f"larger than {self.max_bytes // 2**20} MB")
+            raise FetchError(N_("it is larger than {limit} MB"), limit=self.max_bytes // 2**20)
         chunks, size = [], 0
         async for chunk in response.content.iter_chunked(64 * 1024):
             size += len(chunk)
             if size > self.max_bytes:
-                raise FetchError(f"larger than {self.max_bytes // 2**20} MB")
+                raise FetchError(N_("it is larger than {limit} MB"), limit=self.max_bytes // 2**20)
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -149,7 +155,7 @@ def check_url(url: str, *, allow_private: bool) -> None:
     address as it is."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise FetchError("only http:// and https:// addresses can be fetched")
+        raise FetchError(N_("only http:// and https:// addresses can be read"))
     if allow_private:
         return
     try:

@@ -20,14 +20,13 @@ from babel.dates import format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+from storage.errors import N_, Explained
+
+__all__ = ["N_", "Catalog", "Texts", "medium_date"]
+
 DOMAIN = "articlebot"
 LOCALES = Path(__file__).resolve().parent / "locales"
 DEFAULT_LANGUAGE = "en"
-
-
-def N_(message: str) -> str:
-    """Mark a text for translation where it is defined; it is translated where it is used."""
-    return message
 
 
 @dataclass(frozen=True)
@@ -44,6 +43,10 @@ class Texts:
     def ngettext(self, singular: str, plural: str, count: int, /, **values: object) -> str:
         text = self.translations.ngettext(singular, plural, count)
         return text.format(count=count, **values)
+
+    def explain(self, error: Explained) -> str:
+        """An error's sentence in this language, without the machine's detail."""
+        return self.gettext(error.message, **error.values)
 
     def date(self, iso_timestamp: str) -> str:
         """A stored UTC timestamp as a short local date: "Nov 28, 2026" / "28 nov 2026"."""

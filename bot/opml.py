@@ -7,6 +7,7 @@ from xml.etree.ElementTree import Element, SubElement, tostring
 from defusedxml.ElementTree import ParseError, fromstring
 
 from bot.errors import OpmlError
+from storage.errors import N_
 from storage.feeds import Feed
 
 
@@ -15,9 +16,9 @@ def feed_urls(document: bytes) -> list[str]:
     try:
         root = fromstring(document)
     except ParseError as exc:
-        raise OpmlError(f"not a valid OPML file: {exc}") from None
+        raise OpmlError(N_("it is not a valid OPML file"), detail=str(exc)) from None
     if root.tag != "opml":
-        raise OpmlError("not an OPML file (no <opml> root element)")
+        raise OpmlError(N_("it is not an OPML file"), detail="no <opml> root element")
     urls = []
     for outline in root.iter("outline"):
         url = outline.get("xmlUrl")

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import aiosqlite
 
 from storage.db import Database, scalar
-from storage.errors import DuplicateArticle, NotFound
+from storage.errors import N_, DuplicateArticle, NotFound
 from storage.models import (
     Article,
     NewArticle,
@@ -108,7 +108,7 @@ class ArticleRepository:
             f"SELECT {columns} FROM articles WHERE id = ?", (article_id,)
         )
         if row is None:
-            raise NotFound(f"article #{article_id} not found")
+            raise NotFound(N_("article {id} not found"), id=article_id)
         return Article.from_row(row)
 
     async def find_by_url(self, url: str) -> Article | None:
@@ -137,14 +137,14 @@ class ArticleRepository:
                 (edited.title, edited.summary, join_tags(edited.tags), article_id),
             )
             if cursor.rowcount == 0:
-                raise NotFound(f"article #{article_id} not found")
+                raise NotFound(N_("article {id} not found"), id=article_id)
         return await self.get(article_id, with_body=False)
 
     async def delete(self, article_id: int) -> None:
         async with self._db.atomic() as conn:
             cursor = await conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))
             if cursor.rowcount == 0:
-                raise NotFound(f"article #{article_id} not found")
+                raise NotFound(N_("article {id} not found"), id=article_id)
 
     async def count(self) -> int:
         return int(await self._db.fetchval("SELECT count(*) FROM articles"))

@@ -11,7 +11,7 @@ import aiosqlite
 
 from storage import days
 from storage.db import Database, scalar
-from storage.errors import InvalidInput, NotFound
+from storage.errors import N_, InvalidInput, NotFound
 from storage.text import MAX_TOPICS, now_iso
 
 
@@ -70,6 +70,13 @@ class ChatRepository:
         """Record or refresh a chat's details; its active flag is left as it is."""
         async with self._db.atomic() as conn:
             await _upsert_chat(conn, chat)
+
+    async def language(self, chat_id: int) -> str | None:
+        """The language the chat's messages are written in, as last given."""
+        value = await self._db.fetchval(
+            "SELECT language_code FROM chats WHERE chat_id = ?", (chat_id,)
+        )
+        return value if isinstance(value, str) else None
 
     async def get(self, chat_id: int) -> ChatState | None:
         row = await self._db.fetchone(
@@ -182,7 +189,7 @@ class ChatRepository:
         before = await self.subscription(chat.chat_id, thread_id)
         current = set(before.topics) if before else set()
         if wanted and len(current | set(wanted)) > MAX_TOPICS:
-            raise InvalidInput(f"at most {MAX_TOPICS} topics per subscription")
+            raise InvalidInput(N_("at most {limit} topics per subscription"), limit=MAX_TOPICS)
         now = now_iso()
         async with self._db.atomic() as conn:
             await _upsert_chat(conn, chat)
@@ -232,9 +239,9 @@ class ChatRepository:
         remove = set(topics)
         before = await self.subscription(chat_id, thread_id)
         if before is None:
-            raise NotFound("not subscribed")
+            raise NotFound(N_("not subscribed"))
         if remove and not remove & set(before.topics):
-            raise NotFound("none of those topics is subscribed")
+            raise NotFound(N_("none of those topics is subscribed"))
         async with self._db.atomic() as conn:
             if remove and set(before.topics) - remove:
                 await conn.executemany(

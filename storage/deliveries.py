@@ -72,6 +72,7 @@ class Progress:
     cancelled: bool = False
     notify_chat_id: int | None = None
     progress_message_id: int | None = None
+    language_code: str | None = None  # of the chat the progress is shown in
     walked: bool = True
     unsent: int = 0  # recipients a cancel left without a delivery row
 
@@ -176,15 +177,18 @@ class DeliveryRepository:
         )
         return None if value is None else float(value)
 
-    async def cancel(self, article_id: int) -> int:
+    async def cancel(self, article_id: int) -> int | None:
         """Stop an article's broadcast: what is pending, and the recipients not yet walked,
-        will not get it. Returns how many that is."""
+        will not get it. Returns how many that is; None when it has nothing left to stop
+        (finished, cancelled before, or unknown), and then nothing changes."""
         for _ in range(3):  # the left-over count is read outside the write; the walk may move
             walk = await self._open_walk(article_id)
             left = 0 if walk is None else int(await self._db.fetchval(COUNT_LEFT, walk.params))
             async with self._db.atomic() as conn:
                 if walk is not None and await walk_moved(conn, walk):
                     continue
+                if not await _stoppable(conn, article_id, left):
+                    return None
                 cursor = await conn.execute(
                     """UPDATE deliveries SET status = 'cancelled', updated_at = ?
                        WHERE article_id = ? AND status = 'pending'""",
@@ -269,7 +273,8 @@ class DeliveryRepository:
     async def progress(self, article_id: int) -> Progress | None:
         row = await self._db.fetchone(
             """SELECT b.article_id, a.title, b.total, b.started_at, b.finished_at, b.cancelled,
-                      b.notify_chat_id, b.progress_message_id, b.walked, b.unsent
+                      b.notify_chat_id, b.progress_message_id, b.walked, b.unsent,
+                      (SELECT language_code FROM chats WHERE chat_id = b.notify_chat_id)
                FROM broadcasts AS b JOIN articles AS a ON a.id = b.article_id
                WHERE b.article_id = ?""",
             (article_id,),
@@ -285,6 +290,7 @@ class DeliveryRepository:
             counts={status: n for status, n in counts}, started_at=row[3],
             finished=row[4] is not None, cancelled=bool(row[5]), notify_chat_id=row[6],
             progress_message_id=row[7], walked=bool(row[8]), unsent=row[9],
+            language_code=row[10],
         )  # fmt: skip
 
     async def running(self) -> list[Progress]:
@@ -325,3 +331,15 @@ async def _settle(conn: aiosqlite.Connection, outcomes: list[Outcome]) -> None:
     )  # fmt: skip
     ended = Counter(o.status for o in outcomes if o.status in TERMINAL)
     await days.add_today(conn, "delivery_days", ended)
+
+
+async def _stoppable(conn: aiosqlite.Connection, article_id: int, unwalked: int) -> bool:
+    """A broadcast still running: not finished or cancelled, with someone left to reach."""
+    async with conn.execute(
+        """SELECT 1 FROM broadcasts WHERE article_id = ? AND finished_at IS NULL
+               AND cancelled = 0
+               AND (? > 0 OR EXISTS (SELECT 1 FROM deliveries WHERE article_id = ?
+                                     AND status IN ('pending', 'sending')))""",
+        (article_id, unwalked, article_id),
+    ) as cursor:
+        return await cursor.fetchone() is not None

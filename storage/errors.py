@@ -1,4 +1,4 @@
-"""Storage errors: each carries one line a person can act on."""
+"""Errors a person reads: each is one sentence, translatable, with the machine's detail apart."""
 
 from __future__ import annotations
 
@@ -6,8 +6,26 @@ import sqlite3
 from pathlib import Path
 
 
-class StorageError(Exception):
-    """Base class; `str()` is a one-line, user-facing explanation."""
+def N_(message: str) -> str:
+    """Mark a sentence for translation where it is written (Babel extracts it); the bot
+    translates it where a person reads it."""
+    return message
+
+
+class Explained(Exception):
+    """`message` is an English sentence, marked with N_, with `{name}` fields that `values`
+    fill: the bot says it in the reader's language. `detail` is what the machine saw (an
+    exception, a parser's complaint): for the log and the command line, never for a chat.
+    `str()` is the English sentence with its detail, on one line."""
+
+    def __init__(self, message: str, /, *, detail: str = "", **values: object) -> None:
+        self.message, self.values, self.detail = message, values, detail
+        text = message.format(**values) if values else message
+        super().__init__(f"{text} ({detail})" if detail else text)
+
+
+class StorageError(Explained):
+    """Base class of what storage refuses or cannot do."""
 
 
 class DatabaseUnavailable(StorageError):
@@ -20,7 +38,8 @@ class NotFound(StorageError):
 
 class DuplicateArticle(StorageError):
     def __init__(self, url: str, existing_id: int) -> None:
-        super().__init__(f"an article with this URL already exists: #{existing_id} ({url})")
+        super().__init__(N_("an article with this URL already exists: #{id} ({url})"),
+                         id=existing_id, url=url)  # fmt: skip
         self.url = url
         self.existing_id = existing_id
 

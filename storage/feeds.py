@@ -6,7 +6,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from storage.db import Database
-from storage.errors import InvalidInput, NotFound
+from storage.errors import N_, InvalidInput, NotFound
 from storage.text import normalize_url, now_iso
 
 
@@ -47,7 +47,7 @@ class FeedRepository:
         async with self._db.atomic() as conn:
             async with conn.execute("SELECT id FROM feeds WHERE url = ?", (url,)) as cursor:
                 if await cursor.fetchone() is not None:
-                    raise InvalidInput(f"already following {url}")
+                    raise InvalidInput(N_("already following {url}"), url=url)
             cursor = await conn.execute(
                 "INSERT INTO feeds (url, title, created_at) VALUES (?, ?, ?)",
                 (url, title, now_iso()),
@@ -59,7 +59,7 @@ class FeedRepository:
     async def get(self, feed_id: int) -> Feed:
         row = await self._db.fetchone(f"{SELECT} WHERE f.id = ?", (feed_id,))
         if row is None:
-            raise NotFound(f"feed #{feed_id} not found")
+            raise NotFound(N_("feed {id} not found"), id=feed_id)
         return Feed.from_row(row)
 
     async def all(self) -> list[Feed]:
@@ -120,4 +120,4 @@ class FeedRepository:
         async with self._db.atomic() as conn:
             cursor = await conn.execute(sql, params)
             if cursor.rowcount == 0:
-                raise NotFound(f"feed #{feed_id} not found")
+                raise NotFound(N_("feed {id} not found"), id=feed_id)

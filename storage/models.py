@@ -7,13 +7,19 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from storage.errors import InvalidInput
+from storage.errors import N_, InvalidInput
 from storage.text import clean_text, iso, normalize_url, parse_tags
 
 MAX_TITLE = 256
 MAX_SUMMARY = 2000
 MAX_AUTHOR = 256
 MAX_BODY = 1_000_000
+TOO_LONG = {
+    "title": N_("the title is longer than {limit} characters ({length})"),
+    "summary": N_("the summary is longer than {limit} characters ({length})"),
+    "author": N_("the author is longer than {limit} characters ({length})"),
+    "body": N_("the text is longer than {limit} characters ({length})"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +42,7 @@ class NewArticle:
         author = clean_text(self.author, single_line=True)
         body = clean_text(self.body)
         if not title:
-            raise InvalidInput("the title is empty")
+            raise InvalidInput(N_("the title is empty"))
         for name, value, limit in (
             ("title", title, MAX_TITLE),
             ("summary", summary, MAX_SUMMARY),
@@ -44,7 +50,7 @@ class NewArticle:
             ("body", body, MAX_BODY),
         ):
             if len(value) > limit:
-                raise InvalidInput(f"the {name} is longer than {limit} characters ({len(value)})")
+                raise InvalidInput(TOO_LONG[name], limit=limit, length=len(value))
         set_ = object.__setattr__
         set_(self, "url", normalize_url(self.url))
         set_(self, "title", title)

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from storage.errors import InvalidInput
+from storage.errors import N_, InvalidInput
 
 MAX_URL = 2048
 MAX_TAGS = 20
@@ -66,22 +66,22 @@ def normalize_url(raw: str) -> str:
     no fragment, no trailing slash, no tracking parameters, remaining parameters sorted."""
     url = clean_text(raw, single_line=True)
     if len(url) > MAX_URL:
-        raise InvalidInput(f"URL is longer than {MAX_URL} characters")
+        raise InvalidInput(N_("the URL is longer than {limit} characters"), limit=MAX_URL)
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidInput(f"not an http(s) URL: {url[:100]!r}")
+        raise InvalidInput(N_("not a web address (http:// or https://): {url}"), url=url[:100])
     if " " in url:
-        raise InvalidInput(f"a URL cannot contain spaces: {url[:100]!r}")
+        raise InvalidInput(N_("a web address cannot contain spaces: {url}"), url=url[:100])
     host = parts.hostname.lower()
     try:
         port = parts.port
     except ValueError:
-        raise InvalidInput(f"invalid port in URL: {url[:100]!r}") from None
+        raise InvalidInput(N_("the port in {url} is not a number"), url=url[:100]) from None
     if port and (scheme, port) not in (("http", 80), ("https", 443)):
         host = f"{host}:{port}"
     if parts.username or parts.password:
-        raise InvalidInput("URLs with user names or passwords are not accepted")
+        raise InvalidInput(N_("web addresses with user names or passwords are not accepted"))
     query = sorted(
         (key, value)
         for key, value in parse_qsl(parts.query, keep_blank_values=True)
@@ -102,12 +102,15 @@ def parse_tags(raw: str | Iterable[str]) -> tuple[str, ...]:
         if not tag:
             continue
         if len(tag) > MAX_TAG:
-            raise InvalidInput(f"tag longer than {MAX_TAG} characters: {tag[:20]!r}…")
+            raise InvalidInput(N_("a tag has at most {limit} characters: {tag}…"), limit=MAX_TAG,
+                               tag=tag[:20])  # fmt: skip
         if fold(tag) not in seen:
             seen.add(fold(tag))
             tags.append(tag)
     if len(tags) > MAX_TAGS:
-        raise InvalidInput(f"at most {MAX_TAGS} tags, got {len(tags)}")
+        raise InvalidInput(
+            N_("at most {limit} tags, not {count}"), limit=MAX_TAGS, count=len(tags)
+        )
     return tuple(tags)
 
 
@@ -116,7 +119,9 @@ def parse_datetime(raw: str) -> datetime:
     try:
         value = datetime.fromisoformat(raw.strip())
     except ValueError:
-        raise InvalidInput(f"not an ISO-8601 date: {raw[:40]!r}") from None
+        raise InvalidInput(
+            N_("not a date like 2026-12-01 or 2026-12-01T08:00: {value}"), value=raw[:40]
+        ) from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
@@ -162,14 +167,13 @@ def parse_topics(words: Iterable[str]) -> tuple[str, ...]:
         if not word:
             continue
         if not _TOKEN.fullmatch(word) or word in FTS_OPERATORS:
-            raise InvalidInput(
-                f"a topic is one word of letters and digits; {word[:MAX_TOPIC]!r} is not"
-            )
+            raise InvalidInput(N_("a topic is one word of letters and digits; {word} is not"),
+                               word=word[:MAX_TOPIC])  # fmt: skip
         if len(word) > MAX_TOPIC:
-            raise InvalidInput(f"a topic has at most {MAX_TOPIC} characters")
+            raise InvalidInput(N_("a topic has at most {limit} characters"), limit=MAX_TOPIC)
         topic = fold(word)
         if topic not in topics:
             topics.append(topic)
         if len(topics) > MAX_TOPICS:
-            raise InvalidInput(f"at most {MAX_TOPICS} topics")
+            raise InvalidInput(N_("at most {limit} topics"), limit=MAX_TOPICS)
     return tuple(topics)

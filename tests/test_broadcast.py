@@ -289,12 +289,46 @@ async def test_progress_message_is_edited_and_cancel_stops_the_rest(
             where=lambda c: "cancelled" in c["text"],
         )  # fmt: skip
         assert final.button_data() == []
+        assert "messages/s" not in final["text"] and "left" not in final["text"]
         await wait_until(lambda: settled(storage, stored.id))
+        mark = api.mark()
+        api.push_callback(f"Bc{stored.id}", message=first, user=api.user(ADMIN))
+        again = await api.wait_for("answerCallbackQuery", after=mark)
+        assert again["text"] == "This broadcast has already ended."
     progress = await storage.deliveries.progress(stored.id)
     assert progress is not None
     assert progress.count("cancelled") > 0  # pending rows, and recipients never walked
     assert (progress.count("sent") + progress.count("cancelled"), progress.total) == (60, 60)
     assert len(api.delivered()) - 1 == progress.count("sent")  # minus the progress message
+
+
+async def test_a_second_broadcast_says_queued_and_cancel_after_the_end_changes_nothing(
+    api: BotApiStandIn, storage: Storage
+) -> None:
+    await subscribe_private(storage, *range(100, 120))
+    async with running_bot(api, storage, broadcast_rate=10, broadcast_progress_interval=0.2,
+                           admin_ids=str(ADMIN)):  # fmt: skip
+        first = await storage.articles.add(article(1), notify_chat_id=ADMIN)
+        second = await storage.articles.add(article(2), notify_chat_id=ADMIN)
+        queued = await api.wait_for("sendMessage", chat_id=ADMIN, timeout=5,
+                                    where=lambda c: "Article number 2" in c["text"])  # fmt: skip
+        assert queued["text"].startswith("⏳ Queued behind other broadcasts")
+        assert "messages/s" not in queued["text"]
+        await wait_until(lambda: settled(storage, first.id))
+        finished = await api.wait_for(
+            "editMessageText", chat_id=ADMIN, timeout=5,
+            where=lambda c: c["text"].startswith("✅ Broadcast finished: <b>Article number 1"),
+        )  # fmt: skip
+        mark = api.mark()
+        api.push_callback(f"Bc{first.id}", message=finished, user=api.user(ADMIN))
+        late = await api.wait_for("answerCallbackQuery", after=mark)
+        assert late["text"] == "This broadcast has already ended."
+        await wait_until(lambda: settled(storage, second.id))
+    progress = await storage.deliveries.progress(first.id)
+    assert progress is not None and not progress.cancelled
+    assert progress.count("sent") == 20
+    assert not [c for c in api.calls_to("editMessageText", chat_id=ADMIN)
+                if "cancelled" in c["text"]]  # fmt: skip
 
 
 async def test_an_article_added_by_another_process_goes_out_within_two_seconds(

@@ -99,11 +99,14 @@ def test_usage_errors_exit_2(args: list[str], message: str) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["add", "--url", "javascript:alert(1)", "--title", "x"], "not an http(s) URL"),
+        (["add", "--url", "javascript:alert(1)", "--title", "x"], "not a web address"),
         (["add", "--url", "https://x.example", "--title", "x" * 300], "longer than 256"),
-        (["add", "--url", "https://x.example", "--title", "x", "--published", "soon"], "ISO"),
-        (["show", "999"], "article #999 not found"),
-        (["delete", "999"], "article #999 not found"),
+        (
+            ["add", "--url", "https://x.example", "--title", "x", "--published", "soon"],
+            "not a date like",
+        ),
+        (["show", "999"], "article 999 not found"),
+        (["delete", "999"], "article 999 not found"),
     ],
 )
 def test_bad_values_exit_1_with_one_line(args: list[str], message: str) -> None:

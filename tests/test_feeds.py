@@ -83,7 +83,7 @@ def test_malformed_feeds_are_read_as_far_as_possible() -> None:
 
 @pytest.mark.parametrize("content", [fixture("not_a_feed.html"), b"\x89PNG\r\n\x1a\n", b""])
 def test_things_that_are_not_feeds(content: bytes) -> None:
-    with pytest.raises(FeedError, match="not an RSS or Atom feed"):
+    with pytest.raises(FeedError, match="is not an RSS or Atom feed"):
         parse_feed(content, "import")
 
 
@@ -145,12 +145,12 @@ async def test_polling_announces_new_items_and_uses_conditional_get(
 @pytest.mark.parametrize(
     ("path", "message"),
     [
-        ("static/not_a_feed.html", "not an RSS or Atom feed"),
-        ("image", "not an RSS or Atom feed"),
+        ("static/not_a_feed.html", "is not an RSS or Atom feed"),
+        ("image", "is not an RSS or Atom feed"),
         ("status/404", "404"),
         ("status/500", "500"),
         ("loop", "redirects"),
-        ("slow", "no answer within"),
+        ("slow", "did not answer within"),
         ("huge", "larger than 10 MB"),
     ],
 )
@@ -175,7 +175,7 @@ async def test_private_addresses_need_permission(storage: Storage, server: FeedS
     strict = FeedService(storage, interval=1, allow_private=False)
     with pytest.raises(FetchError, match="ALLOW_PRIVATE_URLS"):
         await strict.follow(server.url("static/rss2.xml"))
-    with pytest.raises(InvalidInput, match="not an http"):
+    with pytest.raises(InvalidInput, match="not a web address"):
         await strict.follow("file:///etc/passwd")
     with pytest.raises(FetchError, match="only http"):
         await strict.fetcher.get("ftp://news.example/feed")
@@ -186,8 +186,8 @@ async def test_failures_back_off_then_pause_and_tell_the_admins(
 ) -> None:
     told: list[str] = []
 
-    async def notify(feed: object, error: str) -> None:
-        told.append(error)
+    async def notify(feed: object, error: Exception) -> None:
+        told.append(str(error))
 
     service = FeedService(storage, interval=10, allow_private=True, notify=notify)
     followed = await service.follow(server.url("changing"))
@@ -236,10 +236,10 @@ async def test_cli_feed_verbs(server: FeedServer, tmp_path: Path) -> None:
     assert (await runner(["feeds", "remove", "1"])).exit_code == 0
     missing = await runner(["feeds", "remove", "1"])
     assert missing.exit_code == 1
-    assert "feed #1 not found" in missing.stderr
+    assert "feed 1 not found" in missing.stderr
     bad = await runner(["feeds", "add", server.url("static/not_a_feed.html")])
     assert bad.exit_code == 1
-    assert "not an RSS or Atom feed" in bad.stderr
+    assert "is not an RSS or Atom feed" in bad.stderr
     assert "Traceback" not in bad.output
     nofile = await runner(["import", str(tmp_path / "missing.xml")])
     assert nofile.exit_code == 1
@@ -307,10 +307,15 @@ async def test_the_admins_are_told_when_a_feed_is_paused(
     )
     server.broken = True
     await storage.feeds.set_active(followed.feed.id, True)  # due now
+    await storage.chats.remember(ChatInfo(8, "private", language_code="es"))  # wrote /start
     async with running_bot(api, storage, admin_ids=f"{ADMIN},8", feed_interval=1,
                            allow_private_urls=True):  # fmt: skip
         told = await api.wait_for("sendMessage", chat_id=ADMIN, timeout=10,
                                   where=lambda c: "paused" in c["text"])  # fmt: skip
-        await api.wait_for("sendMessage", chat_id=8, where=lambda c: "paused" in c["text"])
+        spanish = await api.wait_for("sendMessage", chat_id=8,
+                                     where=lambda c: "en pausa" in c["text"])  # fmt: skip
     assert f"/feeds resume {followed.feed.id}" in told["text"]
+    assert f"/feeds resume {followed.feed.id}" in spanish["text"]
+    assert "el sitio respondió con el error 500" in spanish["text"]
+    assert "Internal Server Error" not in spanish["text"] + told["text"]  # detail: the log's
     assert not (await storage.feeds.get(followed.feed.id)).active

@@ -16,11 +16,16 @@ TAG = re.compile(r"</?\w+>")
 
 
 def source_messages() -> set[str]:
-    found = extract_from_dir(
-        str(ROOT / "bot"), method_map=[("**.py", "python")], keywords={
-            "_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
-    )  # fmt: skip
-    return {msg if isinstance(msg, str) else msg[0] for _, _, msg, _, _ in found}
+    """Every text of the bot and every error sentence of storage (`N_`)."""
+    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
+    found = [
+        message
+        for package in ("bot", "storage")
+        for _, _, message, _, _ in extract_from_dir(
+            str(ROOT / package), method_map=[("**.py", "python")], keywords=keywords
+        )
+    ]
+    return {msg if isinstance(msg, str) else msg[0] for msg in found}
 
 
 def test_spanish_translates_every_message_with_the_same_placeholders_and_tags() -> None:

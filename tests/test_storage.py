@@ -80,7 +80,7 @@ async def test_duplicate_guid_is_refused(storage: Storage) -> None:
         ({"title": "  "}, "title is empty"),
         ({"title": "x" * 257}, "title is longer than 256"),
         ({"summary": "x" * 2001}, "summary is longer than 2000"),
-        ({"url": "mailto:a@b.c"}, "not an http"),
+        ({"url": "mailto:a@b.c"}, "not a web address"),
     ],
 )
 def test_invalid_articles_are_refused(fields: dict[str, object], message: str) -> None:

@@ -50,7 +50,7 @@ def test_parse_tags_dedupes_ignoring_case_and_accents() -> None:
 def test_parse_tags_bounds() -> None:
     with pytest.raises(InvalidInput, match="at most 20"):
         parse_tags(",".join(f"t{i}" for i in range(21)))
-    with pytest.raises(InvalidInput, match="longer than 64"):
+    with pytest.raises(InvalidInput, match="at most 64 characters"):
         parse_tags("x" * 65)
 
 

@@ -19,6 +19,7 @@ from bot.context import BotContext
 from bot.errors import FetchError
 from bot.extract import Draft, read_page
 from bot.handlers import reader
+from bot.handlers.subscriptions import chat_info
 from bot.i18n import Texts
 from storage import DuplicateArticle, InvalidInput, NewArticle, NotFound
 from storage.text import normalize_url, parse_tags
@@ -75,7 +76,7 @@ async def add_start(update: Update, context: BotContext) -> int:
     try:
         draft = Draft(url=normalize_url(url), title=title, summary=summary)
     except InvalidInput as exc:
-        await message.reply_text(render.not_accepted(t, str(exc)))
+        await message.reply_text(render.not_accepted(t, exc))
         return ConversationHandler.END
     if await show_existing(message, context, update, draft.url):
         return ConversationHandler.END
@@ -83,7 +84,7 @@ async def add_start(update: Update, context: BotContext) -> int:
         draft.tags = parse_tags(tags)
     except InvalidInput as exc:  # keep the draft; ask for the tags again
         context.session["draft"] = draft
-        await message.reply_text(render.not_accepted(t, str(exc)))
+        await message.reply_text(render.not_accepted(t, exc))
         await ask_field(message, t, "tags", context)
         return FIELD
     return await review(message, context, update, draft)
@@ -101,7 +102,7 @@ async def take_link(message: Message, context: BotContext, update: Update, raw: 
     try:
         url = normalize_url(raw.strip())
     except InvalidInput as exc:
-        await message.reply_text(render.not_accepted(t, str(exc)))
+        await message.reply_text(render.not_accepted(t, exc))
         return LINK
     if await show_existing(message, context, update, url):
         return ConversationHandler.END
@@ -109,7 +110,8 @@ async def take_link(message: Message, context: BotContext, update: Update, raw: 
         draft = await read_page(url, allow_private=context.settings.allow_private_urls)
     except FetchError as exc:
         context.session["draft"] = Draft(url=url)
-        await message.reply_text(render.page_unreadable(t, str(exc)))
+        log.info("could not read %s: %s", url, exc)
+        await message.reply_text(render.page_unreadable(t, exc))
         return TITLE
     return await review(message, context, update, draft)
 
@@ -153,7 +155,7 @@ async def review(message: Message, context: BotContext, update: Update, draft: D
         article = new_article(draft)
     except InvalidInput as exc:
         context.session["draft"] = draft
-        await message.reply_text(render.not_accepted(t, str(exc)))
+        await message.reply_text(render.not_accepted(t, exc))
         await ask_field(message, t, "title" if "title" in str(exc) else "summary", context)
         return FIELD
     context.session["draft"] = draft
@@ -218,13 +220,14 @@ async def got_field(update: Update, context: BotContext) -> int:
         else:
             setattr(draft, name, value)
     except InvalidInput as exc:
-        await message.reply_text(render.not_accepted(context.texts(update), str(exc)))
+        await message.reply_text(render.not_accepted(context.texts(update), exc))
         return FIELD
     return await review(message, context, update, draft)
 
 
 async def publish(message: Message, context: BotContext, update: Update, draft: Draft) -> None:
     t = context.texts(update)
+    await context.storage.chats.remember(chat_info(message.chat, update))  # progress language
     try:
         stored = await context.storage.articles.add(new_article(draft),
                                                     notify_chat_id=message.chat.id)  # fmt: skip
@@ -330,7 +333,7 @@ async def got_edit(update: Update, context: BotContext) -> int:
             tags=parse_tags(value) if name == "tags" else None,
         )
     except InvalidInput as exc:
-        await message.reply_text(render.not_accepted(t, str(exc)))
+        await message.reply_text(render.not_accepted(t, exc))
         return FIELD
     except NotFound:
         await message.reply_text(render.not_found(t, article_id))

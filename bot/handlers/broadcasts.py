@@ -16,11 +16,14 @@ async def cancel_button(update: Update, context: BotContext) -> None:
     assert isinstance(action, callbacks.CancelBroadcast)
     t = context.texts(update)
     cancelled = await context.storage.deliveries.cancel(action.article_id)
-    if context.bot_data.metrics is not None:
-        context.bot_data.metrics.deliveries.labels("cancelled").inc(cancelled)
-    await replies.answer(
-        query, t.gettext("Cancelled: {count} messages will not be sent.", count=cancelled)
-    )
+    if cancelled is None:
+        await replies.answer(query, t.gettext("This broadcast has already ended."))
+    else:
+        if context.bot_data.metrics is not None:
+            context.bot_data.metrics.deliveries.labels("cancelled").inc(cancelled)
+        await replies.answer(query, t.ngettext("Cancelled: {count} message will not be sent.",
+                                               "Cancelled: {count} messages will not be sent.",
+                                               cancelled))  # fmt: skip
     progress = await context.storage.deliveries.progress(action.article_id)
     worker = context.bot_data.worker
     if progress is not None and worker is not None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from telegram import Update
 
 from bot import render
 from bot.context import BotContext
 from bot.errors import FeedError, FetchError
 from storage import InvalidInput, NotFound
+
+log = logging.getLogger(__name__)
 
 
 async def feeds_command(update: Update, context: BotContext) -> None:
@@ -26,8 +30,9 @@ async def feeds_command(update: Update, context: BotContext) -> None:
         try:
             result = await service.follow(args[1], announce_newest=min(newest, 20))
         except (FetchError, FeedError, InvalidInput) as exc:
-            await message.reply_text(t.gettext("Cannot follow that feed: {error}",
-                                               error=render.escape(str(exc))))  # fmt: skip
+            log.info("cannot follow %s: %s", args[1], exc)
+            await message.reply_text(t.gettext("Cannot follow that feed: {error}.",
+                                               error=render.escape(t.explain(exc))))  # fmt: skip
             return
         reply = render.feed_followed(t, result.feed, result.stored, result.announced,
                                      result.report)  # fmt: skip

@@ -26,9 +26,7 @@ async def start(update: Update, context: BotContext) -> None:
         await show_article(message, context, int(payload[1:]), update)
         return
     if message.chat.type == ChatType.PRIVATE:  # a user who unblocked us writes /start
-        user = update.effective_user
-        language = user.language_code if user else None
-        await context.storage.chats.reactivate(chat_info(message.chat, language))
+        await context.storage.chats.reactivate(chat_info(message.chat, update))
     t = context.texts(update)
     await send(message, render.welcome(t, context.bot.first_name, context.bot.username))
 

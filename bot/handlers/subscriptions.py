@@ -18,7 +18,12 @@ WEEKS_SAMPLED = 4
 GONE = frozenset({ChatMemberStatus.LEFT, ChatMemberStatus.BANNED})
 
 
-def chat_info(chat: Chat | ChatFullInfo, language_code: str | None = None) -> ChatInfo:
+def chat_info(chat: Chat | ChatFullInfo, update: Update | None = None) -> ChatInfo:
+    """The chat as storage keeps it. With the update of someone acting for it (subscribing,
+    starting, publishing), the chat takes that person's language: the one its cards,
+    progress and notices are written in."""
+    user = update.effective_user if update is not None else None
+    language_code = user.language_code if user is not None else None
     return ChatInfo(
         chat_id=chat.id,
         type=chat.type,
@@ -47,7 +52,7 @@ async def subscribe(update: Update, context: BotContext) -> None:
     topics = await allowed_topics(message, update, context, args)
     if topics is not None:
         await apply_subscribe(
-            message, context, update, chat_info(chat), thread_of(message), topics
+            message, context, update, chat_info(chat, update), thread_of(message), topics
         )
 
 
@@ -137,7 +142,8 @@ async def subscription_button(update: Update, context: BotContext) -> None:
     chat, thread_id = query.message.chat, thread_of(query.message)
     store = context.storage.chats
     if action.kind == callbacks.SubscriptionAction.SUBSCRIBE:
-        await apply_subscribe(query.message, context, update, chat_info(chat), thread_id, ())
+        info = chat_info(chat, update)
+        await apply_subscribe(query.message, context, update, info, thread_id, ())
         return
     current = await store.subscription(chat.id, thread_id)
     topics: tuple[str, ...] = ()
@@ -191,7 +197,7 @@ async def subscribe_channel(
         log.warning("refused channel subscription user_id=%s channel=%s", user.id, channel.id)
         await replies.refuse(update, render.not_channel_admin(t, channel_name(channel)))
         return
-    await apply_subscribe(message, context, update, chat_info(channel), 0, topics)
+    await apply_subscribe(message, context, update, chat_info(channel, update), 0, topics)
 
 
 async def unsubscribe_channel(update: Update, context: BotContext, target: str) -> None:

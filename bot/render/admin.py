@@ -11,15 +11,16 @@ from bot.render.broadcasts import broadcast_card
 from bot.render.common import Reply, escape
 from bot.render.reader import article_card
 from storage import Article, NewArticle
+from storage.errors import Explained
 from storage.feeds import Feed
 from storage.text import iso
 
 
-def feed_paused(t: Texts, feed: Feed, error: str) -> str:
+def feed_paused(t: Texts, feed: Feed, error: Explained) -> str:
     return t.gettext(
         "⚠️ Feed {id} ({url}) is paused after repeated failed checks: {error}. "
         "Resume it with /feeds resume {id}",
-        id=feed.id, url=escape(feed.url), error=escape(error),
+        id=feed.id, url=escape(feed.url), error=escape(t.explain(error)),
     )  # fmt: skip
 
 
@@ -62,13 +63,13 @@ def add_usage(t: Texts) -> str:
     )
 
 
-def not_accepted(t: Texts, reason: str) -> str:
-    return t.gettext("Not accepted: {reason}", reason=escape(reason))
+def not_accepted(t: Texts, error: Explained) -> str:
+    return t.gettext("Not accepted: {reason}.", reason=escape(t.explain(error)))
 
 
-def page_unreadable(t: Texts, reason: str) -> str:
-    return t.gettext("I couldn't read that page ({reason}). Send me the title, then the summary.",
-                     reason=escape(reason))  # fmt: skip
+def page_unreadable(t: Texts, error: Explained) -> str:
+    return t.gettext("I couldn't read that page: {reason}. Send me the title, then the summary.",
+                     reason=escape(t.explain(error)))  # fmt: skip
 
 
 def ask_field(t: Texts, name: str) -> str:

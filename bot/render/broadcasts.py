@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from babel.numbers import format_decimal
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import CancelBroadcast
@@ -41,7 +42,12 @@ def broadcast_card(article: Article, t: Texts, bot_username: str) -> Reply:
 
 
 def broadcast_progress(
-    t: Texts, progress: Progress, rate: float | None, eta_seconds: float | None
+    t: Texts,
+    progress: Progress,
+    rate: float | None,
+    eta_seconds: float | None,
+    *,
+    queued: bool = False,
 ) -> Reply:
     """A progress bar the admin who published watches, edited every few seconds."""
     _ = t.gettext
@@ -49,32 +55,36 @@ def broadcast_progress(
     filled = round(BAR_WIDTH * progress.done / total)
     bar = "▓" * filled + "░" * (BAR_WIDTH - filled)
     percent = 100 * progress.done // total
-    if progress.finished or progress.pending == 0:
-        head = (
-            _("✅ Broadcast finished") if not progress.cancelled else _("⛔ Broadcast cancelled")
-        )
+    running = not progress.cancelled and progress.pending > 0 and not progress.finished
+    if progress.cancelled:
+        head = _("⛔ Broadcast cancelled")
+    elif not running:
+        head = _("✅ Broadcast finished")
+    elif queued:
+        head = _("⏳ Queued behind other broadcasts")
     else:
         head = _("📣 Broadcasting")
+    counts = _("sent {sent} · failed {failed} · skipped {skipped}",
+               sent=progress.count("sent"), failed=progress.count("failed"),
+               skipped=progress.count("skipped"))  # fmt: skip
+    if progress.count("cancelled"):
+        counts += " · " + _("cancelled {count}", count=progress.count("cancelled"))
+    if running:
+        counts += " · " + _("pending {count}", count=progress.pending)
     lines = [
         f"{head}: <b>{escape(truncate(progress.title, 120))}</b>",
         f"{bar} {percent}%",
-        _(
-            "sent {sent} · failed {failed} · skipped {skipped} · pending {pending}",
-            sent=progress.count("sent"),
-            failed=progress.count("failed"),
-            skipped=progress.count("skipped") + progress.count("cancelled"),
-            pending=progress.pending,
-        ),
+        counts,
     ]
-    if rate is not None and progress.pending:
-        lines.append(_("{rate} messages/s", rate=f"{rate:.1f}"))
-    if eta_seconds is not None and progress.pending:
+    if running and rate is not None and eta_seconds is not None:
         if eta_seconds < 90:
-            lines.append(_("about {seconds} s left", seconds=f"{eta_seconds:.0f}"))
+            left = _("about {seconds} s left", seconds=round(eta_seconds))
         else:
-            lines.append(_("about {minutes} min left", minutes=f"{eta_seconds / 60:.0f}"))
+            left = _("about {minutes} min left", minutes=round(eta_seconds / 60))
+        lines.append(_("{rate} messages/s", rate=format_decimal(rate, "0.#", t.language))
+                     + " · " + left)  # fmt: skip
     markup = None
-    if progress.pending and not progress.cancelled:
+    if running:
         cancel = CancelBroadcast(progress.article_id).encode()
         markup = InlineKeyboardMarkup(
             [[InlineKeyboardButton(_("⛔ Cancel"), callback_data=cancel)]]

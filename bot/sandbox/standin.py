@@ -74,6 +74,9 @@ class Call:
         rows: list[list[dict[str, Any]]] = markup.get("inline_keyboard", [])
         return rows
 
+    def button_texts(self) -> list[str]:
+        return [b["text"] for row in self.buttons for b in row]
+
     def button_data(self) -> list[str]:
         return [b["callback_data"] for row in self.buttons for b in row if "callback_data" in b]
 
