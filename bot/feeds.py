@@ -148,7 +148,11 @@ class FollowResult:
     feed: Feed
     stored: int
     announced: int
-    report: str
+    parsed: ParsedFeed
+
+    @property
+    def report(self) -> str:
+        return self.parsed.report()
 
 
 class FeedService:
@@ -207,7 +211,7 @@ class FeedService:
             etag=fetched.headers.get("etag"), last_modified=fetched.headers.get("last-modified"),
         )  # fmt: skip
         return FollowResult(await self.storage.feeds.get(feed.id), stored + announced,
-                            announced, parsed.report())  # fmt: skip
+                            announced, parsed)  # fmt: skip
 
     async def poll(self, feed: Feed) -> int:
         """Check one feed now; returns how many new items were announced."""

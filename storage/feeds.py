@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 from storage.db import Database
 from storage.errors import N_, InvalidInput, NotFound
-from storage.text import normalize_url, now_iso
+from storage.text import iso, normalize_url, now_iso
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +34,12 @@ class Feed:
             last_checked_at=row["last_checked_at"], error_count=row["error_count"],
             last_error=row["last_error"], active=bool(row["active"]), items=row["items"],
         )  # fmt: skip
+
+    def to_dict(self) -> dict[str, Any]:
+        """For JSON: every time an ISO-8601 UTC timestamp, like the stored ones."""
+        data = asdict(self)
+        data["next_check_at"] = iso(datetime.fromtimestamp(self.next_check_at, UTC))
+        return data
 
 
 SELECT = """SELECT f.*, (SELECT count(*) FROM articles WHERE source = 'feed:' || f.id)

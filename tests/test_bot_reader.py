@@ -47,28 +47,30 @@ async def test_latest_pages_in_place_and_opens_cards(
     api.push_command("/latest")
     first = await api.wait_for("sendMessage", chat_id=USER)
     assert "<b>Latest articles</b> · 1–5" in first["text"]
-    assert "1. <b>Story 12</b>" in first["text"]
+    assert f"{ids[11]}. <b>Story 12</b>" in first["text"]  # numbered as /article takes them
     assert "#lima" in first["text"]
     assert first.button_data() == [f"A{i}" for i in reversed(ids[-5:])] + ["L5"]
+    assert first.button_texts()[:5] == [str(i) for i in reversed(ids[-5:])]
 
     mark = api.mark()
     api.push_callback("L5", message=first)
     second = await api.wait_for("editMessageText", after=mark)
     assert second["message_id"] == first["_result"]["message_id"]
-    assert "6. <b>Story 7</b>" in second["text"]
+    assert f"{ids[6]}. <b>Story 7</b>" in second["text"]
     assert second.button_data()[-2:] == ["L0", "L10"]
     await api.wait_for("answerCallbackQuery", after=mark)
 
     mark = api.mark()
     api.push_callback("L10", message=second)
     third = await api.wait_for("editMessageText", after=mark)
-    assert "11. <b>Story 2</b>" in third["text"]
+    assert f"{ids[1]}. <b>Story 2</b>" in third["text"]
     assert third.button_data()[-1:] == ["L5"]  # no next page after the last one
 
     mark = api.mark()
     api.push_callback(f"A{ids[0]}", message=third)
     card = await api.wait_for("sendMessage", after=mark, chat_id=USER)
     assert card["text"].startswith("<b>Story 1</b>")
+    assert f"No. {ids[0]}" in card["text"]
     assert card["link_preview_options"]["url"] == "https://news.example/1"
     assert card.buttons[0][0]["url"] == "https://news.example/1"
     assert "switch_inline_query" in card.buttons[0][1]

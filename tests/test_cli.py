@@ -136,6 +136,26 @@ def test_latest_text_and_json() -> None:
     } <= set(data[0])
 
 
+def test_latest_aligns_ids_cuts_long_titles_and_says_when_empty(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    run("db", "migrate")
+    empty = run("latest")
+    assert (empty.exit_code, empty.stdout, empty.stderr) == (0, "", "no articles\n")
+    for n in range(1, 11):
+        add(n, "--published", f"2026-01-{n:02}")
+    long_title = "A very long title " * 10
+    run("add", "--url", "https://news.example/long", "--title", long_title,
+        "--published", "2026-02-01")  # fmt: skip
+    monkeypatch.setenv("COLUMNS", "60")
+    lines = run("latest", "-n", "3").stdout.splitlines()
+    assert lines[0].startswith("#11  2026-02-01  A very long title") and lines[0].endswith("…")
+    assert len(lines[0]) == 60
+    assert lines[1:] == ["#10  2026-01-10  Story 10", "# 9  2026-01-09  Story 9"]
+    past_the_end = run("latest", "--offset", "50")
+    assert (past_the_end.stdout, past_the_end.stderr) == ("", "no more articles\n")
+
+
 def test_search_text_and_json() -> None:
     add(1, "--summary", "Elecciones en Perú & <Bolivia>")
     add(2, "--summary", "Nothing related")
@@ -146,7 +166,7 @@ def test_search_text_and_json() -> None:
     result = run("search", "elecciones", "peru")
     assert result.stdout.splitlines()[0].startswith("#1")
     assert "Elecciones en Perú & <Bolivia>" in result.stdout
-    assert "1-1 of 1 results" in result.stderr
+    assert "1-1 of 1 result," in result.stderr
 
 
 @pytest.mark.parametrize("query", ['"', "(x", "NEAR(a b)", "-foo", "*", "😀", "a OR", "^x", ""])

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -226,10 +228,12 @@ async def test_cli_feed_verbs(server: FeedServer, tmp_path: Path) -> None:
     env = {"DATABASE_PATH": str(tmp_path / "db.sqlite"), "ALLOW_PRIVATE_URLS": "true"}
     runner = Runner(env)
     result = await runner(["import", str(FIXTURES / "rss1.xml")])
-    assert "imported 1 new articles" in result.stdout
+    assert "imported 1 new article (1 item read)" in result.stdout
     result = await runner(["feeds", "add", server.url("static/atom.xml")])
     assert "following feed #1" in result.stdout
-    assert "#1  active  1 items" in (await runner(["feeds", "list"])).stdout
+    assert "#1  active  1 item  " in (await runner(["feeds", "list"])).stdout
+    listed = json.loads((await runner(["feeds", "list", "--json"])).stdout)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", listed[0]["next_check_at"])
     assert (await runner(["feeds", "pause", "1"])).exit_code == 0
     assert "paused" in (await runner(["feeds", "list"])).stdout
     assert (await runner(["feeds", "resume", "1"])).exit_code == 0
@@ -265,7 +269,7 @@ async def test_the_bot_follows_a_feed_and_announces_what_appears(
         admin = api.user(ADMIN)
         api.push_command(f"/feeds add {server.url('changing')}", user=admin)
         reply = await api.wait_for("sendMessage", chat_id=ADMIN)
-        assert "1 items archived, 0 announced" in reply["text"]
+        assert "1 item archived, 0 announced" in reply["text"]
         server.items.append(("Fresh from the feed", "https://changing.example/fresh"))
         card = await api.wait_for("sendMessage", chat_id=1, timeout=10)
         assert card["text"].startswith("<b>Fresh from the feed</b>")

@@ -5,13 +5,21 @@ from __future__ import annotations
 import asyncio
 import html
 import re
+import shutil
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from bot.cli.base import cli, creating_storage, page_options, print_json, with_storage
+from bot.cli.base import (
+    cli,
+    counted,
+    creating_storage,
+    page_options,
+    print_json,
+    with_storage,
+)
 from storage import NewArticle
 from storage.text import parse_datetime, parse_tags
 
@@ -106,9 +114,12 @@ async def latest(storage: Storage, limit: int, offset: int, as_json: bool) -> No
     articles = await storage.articles.latest(limit, offset)
     if as_json:
         print_json([article.to_dict() for article in articles])
-    else:
-        for article in articles:
-            click.echo(article_line(article))
+        return
+    if not articles:
+        click.echo("no articles" if offset == 0 else "no more articles", err=True)
+    id_width = max((len(str(article.id)) for article in articles), default=1)
+    for article in articles:
+        click.echo(article_line(article, id_width))
 
 
 # ignore_unknown_options: a search for "-foo" is a search, not an unknown option.
@@ -125,10 +136,11 @@ async def search(
         print_json([hit.to_dict() for hit in page.hits])
         return
     if not page.hits:
-        click.echo("nothing found", err=True)
+        click.echo("nothing found" if offset == 0 else "no more results", err=True)
         return
+    id_width = max(len(str(hit.article.id)) for hit in page.hits)
     for hit in page.hits:
-        click.echo(article_line(hit.article))
+        click.echo(article_line(hit.article, id_width))
         click.echo("    " + terminal_snippet(hit.snippet))
     click.echo(search_footer(page, offset), err=True)
 
@@ -234,9 +246,12 @@ async def backup(storage: Storage, target: Path, force: bool) -> None:
     click.echo(f"backed up to {target} ({size:,} bytes)")
 
 
-def article_line(article: Article) -> str:
+def article_line(article: Article, id_width: int) -> str:
+    """`#  7  2026-11-28  Title  [tags]`, ids aligned, cut to the terminal's width."""
     tags = f"  [{', '.join(article.tags)}]" if article.tags else ""
-    return f"#{article.id}  {article.published_at[:10]}  {article.title}{tags}"
+    line = f"#{article.id:>{id_width}}  {article.published_at[:10]}  {article.title}{tags}"
+    width = max(40, shutil.get_terminal_size((100, 24)).columns)
+    return line if len(line) <= width else line[: width - 1] + "…"
 
 
 def terminal_snippet(snippet: str) -> str:
@@ -250,8 +265,10 @@ def terminal_snippet(snippet: str) -> str:
 
 def search_footer(page: SearchPage, offset: int) -> str:
     if page.total is None:
-        total = "many"
+        total = "many results"
+    elif page.total_is_exact:
+        total = counted(page.total, "result")
     else:
-        total = f"{page.total}" if page.total_is_exact else f"more than {page.total - 1:,}"
+        total = f"more than {counted(page.total - 1, 'result')}"
     shown = f"{offset + 1}-{offset + len(page.hits)}"
-    return f"{shown} of {total} results, by {page.ordered_by}"
+    return f"{shown} of {total}, by {page.ordered_by}"

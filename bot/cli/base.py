@@ -126,5 +126,10 @@ def page_options(func: Callable[P, T]) -> Callable[P, T]:
     )(func)
 
 
+def counted(count: int, noun: str) -> str:
+    """`1 item`, `2 items`: the command line speaks English only."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def print_json(data: object) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))

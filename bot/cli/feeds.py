@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from bot.cli.base import Context, cli, expected_errors, print_json, run_with_storage
+from bot.cli.base import Context, cli, counted, expected_errors, print_json, run_with_storage
 from bot.errors import OpmlError
 
 if TYPE_CHECKING:
@@ -32,7 +31,8 @@ def import_feed(ctx: Context, source: str) -> None:
 
     async def run(storage: Storage) -> None:
         added, feed = await feed_service(ctx, storage).import_once(source)
-        click.echo(f"imported {added} new articles ({len(feed.items)} items read)")
+        click.echo(f"imported {counted(added, 'new article')} "
+                   f"({counted(len(feed.items), 'item')} read)")  # fmt: skip
         if feed.report():
             click.echo(f"not everything could be read: {feed.report()}", err=True)
 
@@ -54,8 +54,9 @@ def feeds_add(ctx: Context, url: str, announce_newest: int) -> None:
 
     async def run(storage: Storage) -> None:
         result = await feed_service(ctx, storage).follow(url, announce_newest)
-        click.echo(f"following feed #{result.feed.id} {result.feed.title!r}: {result.stored} "
-                   f"items archived, {result.announced} announced")  # fmt: skip
+        archived = counted(result.stored, "item")
+        click.echo(f"following feed #{result.feed.id} {result.feed.title!r}: "
+                   f"{archived} archived, {result.announced} announced")  # fmt: skip
         if result.report:
             click.echo(f"not everything could be read: {result.report}", err=True)
 
@@ -71,14 +72,18 @@ def feeds_list(ctx: Context, as_json: bool) -> None:
     async def run(storage: Storage) -> None:
         found = await storage.feeds.all()
         if as_json:
-            print_json([dataclasses.asdict(feed) for feed in found])
+            print_json([feed.to_dict() for feed in found])
             return
+        if not found:
+            click.echo("no feeds followed; add one with `articlebot feeds add URL`", err=True)
         for feed in found:
             state = "active" if feed.active else "paused"
             errors = (
-                f", {feed.error_count} failures: {feed.last_error}" if feed.error_count else ""
+                f", {counted(feed.error_count, 'failure')}: {feed.last_error}"
+                if feed.error_count
+                else ""
             )
-            click.echo(f"#{feed.id}  {state}  {feed.items} items  {feed.url}  "
+            click.echo(f"#{feed.id}  {state}  {counted(feed.items, 'item')}  {feed.url}  "
                        f"{feed.title}{errors}")  # fmt: skip
 
     run_with_storage(ctx, run)

@@ -34,8 +34,7 @@ async def feeds_command(update: Update, context: BotContext) -> None:
             await message.reply_text(t.gettext("Cannot follow that feed: {error}.",
                                                error=render.escape(t.explain(exc))))  # fmt: skip
             return
-        reply = render.feed_followed(t, result.feed, result.stored, result.announced,
-                                     result.report)  # fmt: skip
+        reply = render.feed_followed(t, result)
         await message.reply_text(reply)
         return
     if verb in ("remove", "pause", "resume") and len(args) == 2 and args[1].isdigit():

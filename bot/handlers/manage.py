@@ -65,8 +65,11 @@ async def delete_button(update: Update, context: BotContext) -> None:
         removed = await recall_messages(context, sent)
         await context.bot.send_message(
             query.from_user.id,
-            t.gettext(
-                "Removed {removed} of {total} sent cards.", removed=removed, total=len(sent)
+            t.ngettext(
+                "Removed {removed} of {count} sent card.",
+                "Removed {removed} of {count} sent cards.",
+                len(sent),
+                removed=removed,
             ),
         )
 

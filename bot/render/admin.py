@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -14,6 +15,9 @@ from storage import Article, NewArticle
 from storage.errors import Explained
 from storage.feeds import Feed
 from storage.text import iso
+
+if TYPE_CHECKING:  # bot.feeds imports feedparser, which only the bot needs
+    from bot.feeds import FollowResult
 
 
 def feed_paused(t: Texts, feed: Feed, error: Explained) -> str:
@@ -32,28 +36,39 @@ def feed_list(t: Texts, feeds: list[Feed]) -> str:
     for feed in feeds:
         state = _("paused") if not feed.active else _("active")
         checked = feed.last_checked_at[:16].replace("T", " ") if feed.last_checked_at else "—"
-        line = _("{id}. {title} — {state}, {items} items, last check {checked}",
+        items = t.ngettext("{count} item", "{count} items", feed.items)
+        line = _("{id}. {title} — {state}, {items}, last check {checked}",
                  id=feed.id, title=escape(feed.title or feed.url), state=state,
-                 items=feed.items, checked=checked)  # fmt: skip
+                 items=items, checked=checked)  # fmt: skip
         if feed.error_count:
-            line += "\n   " + _("{count} failed checks: {error}", count=feed.error_count,
-                                  error=escape(feed.last_error or ""))  # fmt: skip
+            line += "\n   " + t.ngettext("{count} failed check: {error}",
+                                          "{count} failed checks: {error}", feed.error_count,
+                                          error=escape(feed.last_error or ""))  # fmt: skip
         lines.append(line)
     lines.append(_("/feeds add <i>URL</i> · /feeds remove|pause|resume <i>number</i>"))
     return "\n".join(lines)
 
 
-def feed_followed(t: Texts, feed: Feed, stored: int, announced: int, report: str) -> str:
-    text = t.gettext(
-        "Following {title} (feed {id}): {stored} items archived, {announced} announced. "
-        "New items will be announced as they appear.",
-        title=f"<b>{escape(feed.title or feed.url)}</b>", id=feed.id, stored=stored,
-        announced=announced,
-    )  # fmt: skip
-    if report:
-        text += "\n" + t.gettext("Not everything could be read: {report}",
-                                  report=escape(report))  # fmt: skip
-    return text
+def feed_followed(t: Texts, result: FollowResult) -> str:
+    _ = t.gettext
+    feed, parsed = result.feed, result.parsed
+    archived = t.ngettext("{count} item archived", "{count} items archived", result.stored)
+    announced = t.ngettext("{count} announced", "{count} announced", result.announced)
+    lines = [_("Following {title} (feed {id}): {archived}, {announced}. New items will be "
+               "announced as they appear.", title=f"<b>{escape(feed.title or feed.url)}</b>",
+               id=feed.id, archived=archived, announced=announced)]  # fmt: skip
+    if parsed.malformed:
+        lines.append(_("The feed is not well-formed: I kept what I could read."))
+    read = len(parsed.items) + len(parsed.skipped)
+    if parsed.entries > read:
+        lines.append(t.ngettext("It lists {count} item; I read the first {read}.",
+                                "It lists {count} items; I read the first {read}.",
+                                parsed.entries, read=read))  # fmt: skip
+    if parsed.skipped:
+        lines.append(t.ngettext("{count} item was skipped (no link, no title or repeated).",
+                                "{count} items were skipped (no link, no title or repeated).",
+                                len(parsed.skipped)))  # fmt: skip
+    return "\n".join(lines)
 
 
 def add_usage(t: Texts) -> str:

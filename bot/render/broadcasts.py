@@ -9,6 +9,7 @@ from bot.callbacks import CancelBroadcast
 from bot.i18n import Texts
 from bot.render.common import (
     Reply,
+    article_number,
     escape,
     hashtags,
     safe_url,
@@ -27,6 +28,8 @@ def broadcast_card(article: Article, t: Texts, bot_username: str) -> Reply:
     sentence, a button to read the article and one to open it in the bot."""
     _ = t.gettext
     lines = [f"<b>{escape(article.title)}</b>", t.date(article.published_at)]
+    if article.id:  # a draft has none yet
+        lines[-1] += " · " + article_number(article, t)
     if article.tags:
         lines[-1] += " · " + hashtags(article.tags)
     if article.summary:

@@ -81,9 +81,16 @@ def hashtags(tags: tuple[str, ...]) -> str:
 
 
 def byline(article: Article, t: Texts) -> str:
+    """`Author · Nov 28, 2026 · No. 12`: the number /article, /edit and /delete take."""
     parts = [escape(article.author)] if article.author else []
     parts.append(t.date(article.published_at))
+    if article.id:  # a draft has none yet
+        parts.append(article_number(article, t))
     return " · ".join(parts)
+
+
+def article_number(article: Article, t: Texts) -> str:
+    return t.gettext("No. {id}", id=article.id)
 
 
 def article_button(label: str, article_id: int) -> InlineKeyboardButton:

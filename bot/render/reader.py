@@ -111,12 +111,12 @@ def latest_page(articles: list[Article], offset: int, has_more: bool, t: Texts) 
         return Reply(_("There are no articles yet.") if offset == 0 else _("No more articles."))
     last = offset + len(articles)
     header = _("<b>Latest articles</b> · {first}–{last}", first=offset + 1, last=last)
-    items = [list_item(n, a, t) for n, a in enumerate(articles, start=offset + 1)]
+    items = [list_item(article, t) for article in articles]
     nav = navigation(
         LatestPage(offset - PAGE_SIZE).encode() if offset > 0 else None,
         LatestPage(offset + PAGE_SIZE).encode() if has_more else None,
     )
-    return Reply("\n\n".join([header, *items]), keyboard(articles, offset, nav))
+    return Reply("\n\n".join([header, *items]), keyboard(articles, nav))
 
 
 def search_page(page: SearchPage, query: str, offset: int, t: Texts) -> Reply:
@@ -128,18 +128,19 @@ def search_page(page: SearchPage, query: str, offset: int, t: Texts) -> Reply:
     elif page.total_is_exact:
         count = t.ngettext("{count} result", "{count} results", page.total)
     else:
-        count = _("more than {count} results", count=f"{page.total - 1:,}")
+        count = t.ngettext("more than {count} result", "more than {count} results",
+                           page.total - 1)  # fmt: skip
     header = f"🔎 <b>{escape(query)}</b> — {count}"
     if page.ordered_by == "recency":
         header += "\n" + _("<i>Newest first: add a word to narrow the search.</i>")
-    items = [list_item(hit.rank, hit.article, t, snippet=hit.snippet) for hit in page.hits]
+    items = [list_item(hit.article, t, snippet=hit.snippet) for hit in page.hits]
     has_more = page.has_more
     nav = navigation(
         SearchResults(max(0, offset - PAGE_SIZE), query).encode() if offset > 0 else None,
         SearchResults(offset + PAGE_SIZE, query).encode() if has_more else None,
     )
     articles = [hit.article for hit in page.hits]
-    return Reply("\n\n".join([header, *items]), keyboard(articles, offset, nav))
+    return Reply("\n\n".join([header, *items]), keyboard(articles, nav))
 
 
 def nothing_found(query: str, t: Texts) -> Reply:
@@ -153,11 +154,12 @@ def nothing_found(query: str, t: Texts) -> Reply:
     return Reply("\n".join(lines))
 
 
-def list_item(number: int, article: Article, t: Texts, snippet: str | None = None) -> str:
+def list_item(article: Article, t: Texts, snippet: str | None = None) -> str:
+    """`12. Title` — numbered by the article's number, which its button and /article use."""
     details = [t.date(article.published_at)]
     if article.tags:
         details.append(hashtags(article.tags[:3]))
-    lines = [f"{number}. <b>{escape(truncate(article.title, 200))}</b>", " · ".join(details)]
+    lines = [f"{article.id}. <b>{escape(truncate(article.title, 200))}</b>", " · ".join(details)]
     if snippet:
         lines.append(snippet)  # already HTML-safe: escaped text with <b> around the matches
     elif article.summary:
@@ -165,10 +167,8 @@ def list_item(number: int, article: Article, t: Texts, snippet: str | None = Non
     return "\n".join(lines)
 
 
-def keyboard(
-    articles: list[Article], offset: int, nav: list[InlineKeyboardButton]
-) -> InlineKeyboardMarkup:
-    numbers = [article_button(str(n), a.id) for n, a in enumerate(articles, start=offset + 1)]
+def keyboard(articles: list[Article], nav: list[InlineKeyboardButton]) -> InlineKeyboardMarkup:
+    numbers = [article_button(str(article.id), article.id) for article in articles]
     return InlineKeyboardMarkup([numbers, nav] if nav else [numbers])
 
 
