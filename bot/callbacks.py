@@ -2,7 +2,8 @@
 
 Each payload is a letter and its arguments: `L<offset>` a page of the latest articles,
 `S<offset> <query>` a page of search results, `A<id>` an article card, `Us` / `Ua` /
-`Ut<key>` subscribe, unsubscribe, or drop the topic whose key is `<key>`, `Bc<id>` cancel
+`Ut<key>` subscribe, unsubscribe, or drop the topic whose key is `<key>`, `Uc<chat id>`
+subscribe that channel (asked after a forwarded post), `Bc<id>` cancel
 the broadcast of an article, `Cl<offset>` a page of subscribed channels and
 `Cr<offset> <chat id>` unsubscribe that channel (and show that page again). A search
 query is kept short enough to fit (see `compact_query`), and the first page is searched
@@ -24,7 +25,7 @@ _QUERY_BYTES = MAX_CALLBACK_BYTES - len(f"S{MAX_OFFSET} ".encode())
 LATEST_PATTERN = r"^L\d{1,5}$"
 SEARCH_PATTERN = r"^S\d{1,5} \S.*$"
 ARTICLE_PATTERN = r"^A\d{1,12}$"
-SUBSCRIPTION_PATTERN = r"^U(s|a|t[0-9a-f]{12})$"
+SUBSCRIPTION_PATTERN = r"^U(s|a|t[0-9a-f]{12}|c-?\d{1,16})$"
 CANCEL_BROADCAST_PATTERN = r"^Bc\d{1,12}$"
 DRAFT_PATTERN = r"^D[ptsgx]$"
 EDIT_PATTERN = r"^E[tsg]\d{1,12}$"
@@ -72,6 +73,14 @@ class SubscriptionAction:
         return f"U{self.kind}{self.topic_key}"
 
 
+@dataclass(frozen=True)
+class SubscribeChannel:
+    chat_id: int
+
+    def encode(self) -> str:
+        return f"Uc{self.chat_id}"
+
+
 def topic_key(topic: str) -> str:
     """A short fixed-size name for a topic (topics can be longer than a payload allows)."""
     return hashlib.blake2s(topic.encode(), digest_size=6).hexdigest()
@@ -107,6 +116,7 @@ Callback = (
     | SearchResults
     | OpenArticle
     | SubscriptionAction
+    | SubscribeChannel
     | CancelBroadcast
     | ChannelPage
     | RemoveChannel
@@ -127,6 +137,8 @@ def parse(data: str | None) -> Callback | None:
     if re.match(ARTICLE_PATTERN, data):
         return OpenArticle(int(data[1:]))
     if re.match(SUBSCRIPTION_PATTERN, data):
+        if data[1] == "c":
+            return SubscribeChannel(int(data[2:]))
         return SubscriptionAction(data[1], data[2:])
     if re.match(CANCEL_BROADCAST_PATTERN, data):
         return CancelBroadcast(int(data[2:]))

@@ -6,6 +6,7 @@ import html
 import json
 import sqlite3
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import aiosqlite
@@ -20,7 +21,7 @@ from storage.models import (
     join_tags,
     published_or_now,
 )
-from storage.text import fts_query, iso, now_iso, query_tokens, terms
+from storage.text import fts_query, iso, now_iso, parse_datetime, query_tokens, terms
 
 COLUMNS = "id, url, title, summary, author, tags, published_at, created_at, source, guid"
 
@@ -33,7 +34,14 @@ RELEVANCE_MAX_MATCHES = 5_000
 RELEVANCE_MAX_TERM_ARTICLES = 20_000
 BM25_WEIGHTS = "10.0, 4.0, 1.0, 6.0"  # title, summary, body, tags
 SNIPPET_TOKENS = 16
+ESTIMATE_DAYS = 28.0  # the weeks a subscription's "about N a week" is measured over
 _OPEN, _CLOSE = "\x02", "\x03"  # never stored: clean_text strips control characters
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    per_week: float
+    ever: bool  # whether any article in the archive has matched
 
 
 class ArticleRepository:
@@ -149,7 +157,7 @@ class ArticleRepository:
     async def count(self) -> int:
         return int(await self._db.fetchval("SELECT count(*) FROM articles"))
 
-    async def count_since(self, days: int) -> int:
+    async def count_since(self, days: float) -> int:
         since = iso(datetime.now(UTC) - timedelta(days=days))
         return int(
             await self._db.fetchval(
@@ -157,7 +165,19 @@ class ArticleRepository:
             )
         )
 
-    async def count_about_since(self, topics: tuple[str, ...], days: int) -> int:
+    async def weekly_estimate(self, topics: tuple[str, ...]) -> Estimate:
+        """How many articles a week match `topics` (every article, with none): over the
+        last ESTIMATE_DAYS, or over the archive's age when it is younger."""
+        oldest = await self._db.fetchval("SELECT min(published_at) FROM articles")
+        if oldest is None:
+            return Estimate(per_week=0.0, ever=False)
+        age = (datetime.now(UTC) - parse_datetime(oldest)).total_seconds() / 86400
+        days = min(ESTIMATE_DAYS, max(1.0, age))
+        recent = await self.count_about_since(topics, days)
+        ever = recent > 0 or await self.count_about_since(topics, max(age, 1.0) + 1) > 0
+        return Estimate(per_week=recent * 7 / days, ever=ever)
+
+    async def count_about_since(self, topics: tuple[str, ...], days: float) -> int:
         """Articles of the last `days` whose title, summary or tags mention one of the
         (folded) topics: the same rule subscriptions are matched by."""
         since = iso(datetime.now(UTC) - timedelta(days=days))

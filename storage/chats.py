@@ -57,6 +57,7 @@ class ChannelSubscription:
 class Change(enum.Enum):
     CREATED = "created"
     CHANGED = "changed"
+    NARROWED = "narrowed"  # it received every article; now only some topics
     UNCHANGED = "unchanged"
 
 
@@ -229,7 +230,9 @@ class ChatRepository:
         assert after is not None
         if before is None:
             return Change.CREATED, after
-        return (Change.UNCHANGED if after == before else Change.CHANGED), after
+        if after == before:
+            return Change.UNCHANGED, after
+        return (Change.NARROWED if before.everything else Change.CHANGED), after
 
     async def unsubscribe(
         self, chat_id: int, thread_id: int = 0, topics: Iterable[str] = ()

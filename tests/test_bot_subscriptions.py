@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -30,14 +31,30 @@ async def test_private_subscribe_topics_and_unsubscribe(
     await storage.articles.add(article(1, title="Perú hoy"))
     text = await reply_to(api, "/subscribe")
     assert "every new article will arrive here" in text
-    assert "fewer than one a week" in text or "a week" in text
-    assert "Nothing changed" in await reply_to(api, "/subscribe")
+    assert "Expect about 7 articles a week." in text  # one article, a day-old archive
+    assert "This chat already receives every new article. Nothing changed." in await reply_to(
+        api, "/subscribe"
+    )
 
-    text = await reply_to(api, "/subscribe Perú castillo")
-    assert "<b>peru</b>, <b>castillo</b>" in text or "<b>castillo</b>, <b>peru</b>" in text
+    mark = api.mark()
+    api.push_command("/subscribe Perú castillo")
+    narrowed = await api.wait_for("sendMessage", after=mark, chat_id=USER)
+    assert (
+        "<b>castillo</b>, <b>peru</b>: articles about any of them will arrive here"
+        in (narrowed["text"])
+    )
+    assert "Until now every article arrived; from now on only these topics." in narrowed["text"]
+    assert narrowed.button_data() == ["Us"]
     subscription = await storage.chats.subscription(USER)
     assert subscription is not None
     assert subscription.topics == ("castillo", "peru")
+    mark = api.mark()
+    api.push_callback("Us", message=narrowed)
+    widened = await api.wait_for("sendMessage", after=mark, chat_id=USER)
+    assert "every new article will arrive here" in widened["text"]
+    widened_to = await storage.chats.subscription(USER)
+    assert widened_to is not None and widened_to.everything
+    await reply_to(api, "/subscribe Perú castillo")
 
     assert "Still subscribed to <b>peru</b>" in await reply_to(api, "/unsubscribe castillo")
     assert "None of those topics" in await reply_to(api, "/unsubscribe bolivia")
@@ -49,9 +66,26 @@ async def test_private_subscribe_topics_and_unsubscribe(
 async def test_weekly_estimate_comes_from_the_archive(
     api: BotApiStandIn, bot: BotApplication, storage: Storage
 ) -> None:
-    for n in range(12):
-        await storage.articles.add(article(n, title=f"Lima {n}"))
-    assert "Expect about 3 a week." in await reply_to(api, "/subscribe lima")
+    now = datetime.now(UTC)
+    for n in range(8):  # one a day for 8 days: about 7 a week, not 8 / 4
+        await storage.articles.add(
+            article(n, title=f"Lima {n}" if n < 2 else f"Cusco {n}",
+                    published_at=now - timedelta(days=n + 1))
+        )  # fmt: skip
+    text = await reply_to(api, "/subscribe")
+    assert "Expect about 7 articles a week." in text
+    await reply_to(api, "/unsubscribe")
+    text = await reply_to(api, "/subscribe lima")  # 2 in the 8 days
+    assert "articles about it will arrive here" in text
+    assert "Expect about 2 articles a week." in text
+    await reply_to(api, "/unsubscribe")
+    assert "No article has matched it yet." in await reply_to(api, "/subscribe arequipa")
+    await storage.articles.add(
+        article(99, title="Arequipa", published_at=now - timedelta(days=60))
+    )  # the archive is now 60 days old; the last 28 days count
+    await reply_to(api, "/unsubscribe")
+    text = await reply_to(api, "/subscribe arequipa")
+    assert "Articles about it are rare: fewer than one a week lately." in text
 
 
 @pytest.mark.parametrize(
@@ -79,7 +113,7 @@ async def test_subscriptions_buttons_drop_a_topic_and_unsubscribe(
     mark = api.mark()
     api.push_command("/subscriptions")
     state = await api.wait_for("sendMessage", after=mark)
-    assert "articles about <b>lima</b>, <b>peru</b>" in state["text"]
+    assert "articles about any of <b>lima</b>, <b>peru</b>" in state["text"]
     drop_lima, _, unsubscribe = state.button_data()
     assert unsubscribe == "Ua"
 
@@ -191,13 +225,39 @@ async def test_channel_admin_subscribes_by_name(
     channel_setup(api)
     api.set_member(-100_777, api.member(api.user(USER), "creator"))
     text = await reply_to(api, "/subscribe @news peru")
-    assert "Subscribed to <b>peru</b>" in text and "News" in text
+    assert "Subscribed to <b>peru</b>: articles about it will arrive in @news." in text
+    assert "/unsubscribe @news stops it; /subscriptions @news shows it." in text
     subscription = await storage.chats.subscription(-100_777)
     assert subscription is not None
     assert subscription.topics == ("peru",)
     state = await storage.chats.get(-100_777)
     assert state is not None
     assert state.type == "channel"
+    # A channel admin who is not a bot admin sees and changes the channel's topics.
+    await reply_to(api, "/subscribe @news lima")
+    shown = await reply_to(api, "/subscriptions @news")
+    assert "<b>@news</b> receives articles about any of <b>lima</b>, <b>peru</b>." in shown
+    assert "Done. Still subscribed to <b>lima</b>." in await reply_to(
+        api, "/unsubscribe @news peru"
+    )
+    assert await reply_to(api, "/unsubscribe @news") == (
+        "🔕 Unsubscribed: no more articles will arrive in @news."
+    )
+    assert "@news is not subscribed." in await reply_to(api, "/subscriptions @news")
+    assert await reply_to(api, "/unsubscribe @news") == "@news is not subscribed."
+
+
+async def test_channel_subscribed_to_everything_says_where(
+    api: BotApiStandIn, bot: BotApplication, storage: Storage
+) -> None:
+    channel_setup(api)
+    api.set_member(-100_777, api.member(api.user(USER), "creator"))
+    assert "every new article will arrive in @news." in await reply_to(api, "/subscribe @news")
+    assert await reply_to(api, "/subscribe @news") == (
+        "@news already receives every new article. Nothing changed."
+    )
+    by_id = await reply_to(api, "/subscribe -100777")  # a channel without a name: by its id
+    assert by_id == "@news already receives every new article. Nothing changed."
 
 
 async def test_channel_via_forwarded_post(
@@ -208,8 +268,30 @@ async def test_channel_via_forwarded_post(
     origin = {"type": "channel", "chat": channel, "message_id": 5, "date": 0}
     mark = api.mark()
     api.push_message("a post", forward_origin=origin)
-    await api.wait_for("sendMessage", after=mark, chat_id=USER)
+    asked = await api.wait_for("sendMessage", after=mark, chat_id=USER)
+    assert asked["text"] == "Subscribe @news to every new article?"
+    assert asked.button_data() == ["Uc-100777"]
+    assert await storage.chats.subscription(-100_777) is None  # not before it is confirmed
+    mark = api.mark()
+    api.push_callback("Uc-100777", message=asked)
+    done = await api.wait_for("sendMessage", after=mark, chat_id=USER)
+    assert "every new article will arrive in @news." in done["text"]
     assert await storage.chats.subscription(-100_777) is not None
+
+
+async def test_a_stranger_cannot_confirm_a_channel_subscription(
+    api: BotApiStandIn, bot: BotApplication, storage: Storage
+) -> None:
+    channel_setup(api)
+    api.set_member(-100_777, api.member(api.user(USER)))
+    mark = api.mark()
+    api.push_command("/help")
+    some_message = await api.wait_for("sendMessage", after=mark, chat_id=USER)
+    mark = api.mark()
+    api.push_callback("Uc-100777", message=some_message)  # a forged button
+    refused = await api.wait_for("answerCallbackQuery", after=mark)
+    assert "Only administrators of @news" in refused["text"]
+    assert await storage.chats.subscription(-100_777) is None
 
 
 @pytest.mark.parametrize(
@@ -231,7 +313,9 @@ async def test_channel_refusals_change_nothing(
 ) -> None:
     if setup != "none":
         channel_setup(api, bot_can_post=setup != "cannot_post")
-        api.set_member(-100_777, api.member(api.user(USER)))
+        user = api.user(USER)
+        member = api.administrator(user) if setup == "cannot_post" else api.member(user)
+        api.set_member(-100_777, member)
     assert expected in await reply_to(api, command)
     assert await storage.chats.subscription(-100_777) is None
 

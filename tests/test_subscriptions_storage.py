@@ -35,11 +35,13 @@ async def test_subscribe_everything_then_topics(storage: Storage) -> None:
     change, _ = await storage.chats.subscribe(ALICE)
     assert change is SubscriptionChange.UNCHANGED
     change, sub = await storage.chats.subscribe(ALICE, topics=("peru",))
-    assert change is SubscriptionChange.CHANGED
+    assert change is SubscriptionChange.NARROWED  # said so to the user
     assert sub.topics == ("peru",)
-    _, sub = await storage.chats.subscribe(ALICE, topics=("lima", "peru"))
+    change, sub = await storage.chats.subscribe(ALICE, topics=("lima", "peru"))
+    assert change is SubscriptionChange.CHANGED
     assert sub.topics == ("lima", "peru")
-    _, sub = await storage.chats.subscribe(ALICE)
+    change, sub = await storage.chats.subscribe(ALICE)
+    assert change is SubscriptionChange.CHANGED
     assert sub.everything
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from telegram import Chat, ChatFullInfo, Message, MessageOriginChannel, Update
 from telegram.constants import ChatMemberStatus, ChatType
@@ -14,7 +15,7 @@ from storage import ChatInfo, InvalidInput, NotFound, SubscriptionChange
 from storage.text import parse_topics
 
 log = logging.getLogger(__name__)
-WEEKS_SAMPLED = 4
+CHANNEL = re.compile(r"^(@\w{4,32}|-100\d{1,13})$")  # @username, or the id of one without
 GONE = frozenset({ChatMemberStatus.LEFT, ChatMemberStatus.BANNED})
 
 
@@ -46,8 +47,8 @@ async def subscribe(update: Update, context: BotContext) -> None:
     assert message is not None
     assert chat is not None
     args = context.args or []
-    if args and args[0].startswith("@"):
-        await subscribe_channel(update, context, args[0], args[1:])
+    if args and CHANNEL.match(args[0]):
+        await subscribe_channel(update, context, channel_target(args[0]), args[1:])
         return
     topics = await allowed_topics(message, update, context, args)
     if topics is not None:
@@ -88,12 +89,11 @@ async def apply_subscribe(
         await message.reply_text(render.bad_topics(t))
         return
     if change is SubscriptionChange.UNCHANGED:
-        await message.reply_text(render.already_subscribed(t, subscription))
+        await message.reply_text(render.already_subscribed(t, subscription, chat))
         return
-    recent = await context.storage.articles.count_about_since(
-        subscription.topics, days=7 * WEEKS_SAMPLED
-    )
-    await message.reply_text(render.subscribed(t, subscription, recent / WEEKS_SAMPLED, chat))
+    estimate = await context.storage.articles.weekly_estimate(subscription.topics)
+    reply = render.subscribed(t, subscription, estimate, chat, change)
+    await message.reply_text(reply.text, reply_markup=reply.markup)
 
 
 async def unsubscribe(update: Update, context: BotContext) -> None:
@@ -102,8 +102,8 @@ async def unsubscribe(update: Update, context: BotContext) -> None:
     assert chat is not None
     t = context.texts(update)
     args = context.args or []
-    if args and args[0].startswith("@"):
-        await unsubscribe_channel(update, context, args[0])
+    if args and CHANNEL.match(args[0]):
+        await unsubscribe_channel(update, context, channel_target(args[0]), args[1:])
         return
     topics = await allowed_topics(message, update, context, args)
     if topics is None:
@@ -120,6 +120,14 @@ async def show_subscriptions(update: Update, context: BotContext) -> None:
     message, chat = update.effective_message, update.effective_chat
     assert message is not None
     assert chat is not None
+    args = context.args or []
+    if args and CHANNEL.match(args[0]):
+        channel = await managed_channel(update, context, channel_target(args[0]))
+        if channel is not None:
+            state = await context.storage.chats.subscription(channel.id)
+            t = context.texts(update)
+            await message.reply_text(render.channel_state(t, chat_info(channel), state))
+        return
     subscription = await context.storage.chats.subscription(chat.id, thread_of(message))
     reply = render.subscription_state(context.texts(update), subscription)
     await message.reply_text(reply.text, reply_markup=reply.markup)
@@ -130,11 +138,18 @@ async def subscription_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     action = callbacks.parse(query.data)
-    assert isinstance(action, callbacks.SubscriptionAction)
     t = context.texts(update)
     if not isinstance(query.message, Message):
         await replies.answer(query, render.expired_button(t), alert=True)
         return
+    if isinstance(action, callbacks.SubscribeChannel):
+        channel = await managed_channel(update, context, action.chat_id)
+        if channel is not None:
+            await replies.answer(query)
+            await query.edit_message_reply_markup(None)
+            await subscribe_managed(update, context, channel, ())
+        return
+    assert isinstance(action, callbacks.SubscriptionAction)
     if not await permissions.may_manage_chat(update, context):
         await replies.refuse(update, render.admins_only(t))
         return
@@ -169,59 +184,80 @@ async def subscription_button(update: Update, context: BotContext) -> None:
 async def subscribe_channel(
     update: Update, context: BotContext, target: str | int, topic_words: list[str]
 ) -> None:
-    """Subscribe a channel named by @username (or a forwarded post): the bot must be able to
-    post there, and the requester must administer it (or be a bot admin)."""
+    """Subscribe a channel named by @username or id (or a forwarded post): the bot must be
+    able to post there, and the requester must administer it (or be a bot admin)."""
+    message = update.effective_message
+    assert message is not None
+    t = context.texts(update)
+    try:
+        topics = parse_topics(topic_words)
+    except InvalidInput:
+        await message.reply_text(render.bad_topics(t))
+        return
+    channel = await managed_channel(update, context, target)
+    if channel is not None:
+        await subscribe_managed(update, context, channel, topics)
+
+
+async def subscribe_managed(
+    update: Update, context: BotContext, channel: ChatFullInfo, topics: tuple[str, ...]
+) -> None:
+    """Subscribe a channel the requester may manage, if the bot can post there."""
+    message = update.effective_message
+    assert message is not None
+    if not await can_post(channel, context):
+        await message.reply_text(render.cannot_post(context.texts(update), channel_name(channel)))
+        return
+    await apply_subscribe(message, context, update, chat_info(channel, update), 0, topics)
+
+
+async def unsubscribe_channel(
+    update: Update, context: BotContext, target: str | int, topic_words: list[str]
+) -> None:
+    """Stop a channel's subscription, or drop some of its topics."""
+    message = update.effective_message
+    assert message is not None
+    t = context.texts(update)
+    try:
+        topics = parse_topics(topic_words)
+    except InvalidInput:
+        await message.reply_text(render.bad_topics(t))
+        return
+    channel = await managed_channel(update, context, target)
+    if channel is None:
+        return
+    try:
+        remaining = await context.storage.chats.unsubscribe(channel.id, 0, topics)
+    except NotFound:
+        await message.reply_text(render.not_subscribed(t, topics, channel_name(channel)))
+        return
+    await message.reply_text(render.unsubscribed(t, remaining, channel_name(channel)))
+
+
+async def managed_channel(
+    update: Update, context: BotContext, target: str | int
+) -> ChatFullInfo | None:
+    """The channel, if it exists and the requester administers it (or is a bot admin),
+    asked in a private chat; otherwise None, after saying why."""
     message, user = update.effective_message, update.effective_user
     assert message is not None
     assert user is not None
     t = context.texts(update)
     if update.effective_chat is None or update.effective_chat.type != ChatType.PRIVATE:
         await message.reply_text(render.channels_from_private_chat(t))
-        return
-    try:
-        topics = parse_topics(topic_words)
-    except InvalidInput:
-        await message.reply_text(render.bad_topics(t))
-        return
+        return None
     channel = await find_channel(target, context)
     if channel is None:
         await message.reply_text(render.channel_not_found(t, str(target)))
-        return
-    if not await can_post(channel, context):
-        await message.reply_text(render.cannot_post(t, channel_name(channel)))
-        return
+        return None
     if not (
         permissions.is_bot_admin(user, context)
         or await permissions.administers(channel.id, user.id, context)
     ):
-        log.warning("refused channel subscription user_id=%s channel=%s", user.id, channel.id)
+        log.warning("refused channel request user_id=%s channel=%s", user.id, channel.id)
         await replies.refuse(update, render.not_channel_admin(t, channel_name(channel)))
-        return
-    await apply_subscribe(message, context, update, chat_info(channel, update), 0, topics)
-
-
-async def unsubscribe_channel(update: Update, context: BotContext, target: str) -> None:
-    message, user = update.effective_message, update.effective_user
-    assert message is not None
-    assert user is not None
-    t = context.texts(update)
-    channel = await find_channel(target, context)
-    if channel is None:
-        await message.reply_text(render.channel_not_found(t, target))
-        return
-    if not (
-        permissions.is_bot_admin(user, context)
-        or await permissions.administers(channel.id, user.id, context)
-    ):
-        log.warning("refused channel unsubscription user_id=%s channel=%s", user.id, channel.id)
-        await replies.refuse(update, render.not_channel_admin(t, channel_name(channel)))
-        return
-    try:
-        await context.storage.chats.unsubscribe(channel.id)
-    except NotFound:
-        await message.reply_text(render.not_subscribed(t, ()))
-        return
-    await message.reply_text(render.unsubscribed(t, None))
+        return None
+    return channel
 
 
 async def forwarded_channel_post(update: Update, context: BotContext) -> None:
@@ -231,7 +267,14 @@ async def forwarded_channel_post(update: Update, context: BotContext) -> None:
     origin = message.forward_origin
     if not isinstance(origin, MessageOriginChannel):
         return
-    await subscribe_channel(update, context, origin.chat.id, [])
+    channel = await managed_channel(update, context, origin.chat.id)
+    if channel is not None:
+        reply = render.confirm_channel(context.texts(update), chat_info(channel))
+        await message.reply_text(reply.text, reply_markup=reply.markup)
+
+
+def channel_target(word: str) -> str | int:
+    return word if word.startswith("@") else int(word)
 
 
 async def find_channel(target: str | int, context: BotContext) -> ChatFullInfo | None:

@@ -7,6 +7,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.callbacks import (
     ChannelPage,
     RemoveChannel,
+    SubscribeChannel,
     SubscriptionAction,
     topic_key,
 )
@@ -17,7 +18,10 @@ from bot.render.common import (
     escape,
     navigation,
 )
-from storage import ChannelSubscription, ChatInfo, Subscription
+from storage import ChannelSubscription, ChatInfo, Subscription, SubscriptionChange
+from storage.articles import Estimate
+
+Change = SubscriptionChange
 
 CHANNEL_PAGE_SIZE = 10
 
@@ -26,40 +30,98 @@ def topic_list(topics: tuple[str, ...]) -> str:
     return ", ".join(f"<b>{escape(topic)}</b>" for topic in topics)
 
 
-def subscribed(t: Texts, subscription: Subscription, per_week: float, chat: ChatInfo) -> str:
+def channel_handle(chat: ChatInfo) -> str:
+    """How commands name a channel: @username, or its id when it has none."""
+    return f"@{chat.username}" if chat.username else str(chat.chat_id)
+
+
+def subscribed(
+    t: Texts, subscription: Subscription, estimate: Estimate, chat: ChatInfo, change: Change
+) -> Reply:
+    """What a subscription now brings and where, how often, and how to undo it."""
     _ = t.gettext
-    where = escape(chat.title) if chat.type == "channel" and chat.title else _("here")
-    if subscription.everything:
-        lines = [_("🔔 Subscribed: every new article will arrive {where}.", where=where)]
+    topics, count = topic_list(subscription.topics), len(subscription.topics)
+    if chat.type == "channel":
+        channel = escape(channel_label(chat.username, chat.title, chat.chat_id))
+        if subscription.everything:
+            head = _("🔔 Subscribed: every new article will arrive in {channel}.",
+                     channel=channel)  # fmt: skip
+        else:
+            head = t.ngettext(
+                "🔔 Subscribed to {topics}: articles about it will arrive in {channel}.",
+                "🔔 Subscribed to {topics}: articles about any of them will arrive in {channel}.",
+                count, topics=topics, channel=channel,
+            )  # fmt: skip
+        handle = escape(channel_handle(chat))
+        footer = _("/unsubscribe {channel} stops it; /subscriptions {channel} shows it.",
+                   channel=handle)  # fmt: skip
     else:
-        lines = [_("🔔 Subscribed to {topics}: articles about them will arrive {where}.",
-                   topics=topic_list(subscription.topics), where=where)]  # fmt: skip
-    lines.append(
-        _("Expect about {count} a week.", count=f"{per_week:.0f}")
-        if per_week >= 1
-        else _("Articles on that are rare: fewer than one a week lately.")
-    )
-    lines.append(_("/unsubscribe stops it; /subscriptions shows it."))
-    return "\n".join(lines)
+        if subscription.everything:
+            head = _("🔔 Subscribed: every new article will arrive here.")
+        else:
+            head = t.ngettext(
+                "🔔 Subscribed to {topics}: articles about it will arrive here.",
+                "🔔 Subscribed to {topics}: articles about any of them will arrive here.",
+                count, topics=topics,
+            )  # fmt: skip
+        footer = _("/unsubscribe stops it; /subscriptions shows it.")
+    lines = [head]
+    markup = None
+    if change is Change.NARROWED:
+        lines.append(_("⚠ Until now every article arrived; from now on only these topics."))
+        if chat.type != "channel":
+            keep = InlineKeyboardButton(_("↩ Every article again"), callback_data=SUBSCRIBE_DATA)
+            markup = InlineKeyboardMarkup([[keep]])
+    lines += [expectation(t, subscription, estimate), footer]
+    return Reply("\n".join(lines), markup)
 
 
-def already_subscribed(t: Texts, subscription: Subscription) -> str:
+def expectation(t: Texts, subscription: Subscription, estimate: Estimate) -> str:
+    """How many articles a week to expect, from the archive."""
+    count = len(subscription.topics)
+    weekly = round(estimate.per_week)
+    if estimate.per_week >= 1:
+        return t.ngettext("Expect about {count} article a week.",
+                          "Expect about {count} articles a week.", weekly)  # fmt: skip
     if subscription.everything:
-        return t.gettext("You are already subscribed to every article here. Nothing changed.")
-    return t.gettext("Already subscribed to {topics}. Nothing changed.",
-                     topics=topic_list(subscription.topics))  # fmt: skip
+        if not estimate.ever:
+            return t.gettext("No article has been published yet.")
+        return t.gettext("New articles are rare lately: fewer than one a week.")
+    if not estimate.ever:
+        return t.ngettext("No article has matched it yet.", "No article has matched them yet.",
+                          count)  # fmt: skip
+    return t.ngettext("Articles about it are rare: fewer than one a week lately.",
+                      "Articles about them are rare: fewer than one a week lately.",
+                      count)  # fmt: skip
 
 
-def unsubscribed(t: Texts, remaining: Subscription | None) -> str:
+def already_subscribed(t: Texts, subscription: Subscription, chat: ChatInfo) -> str:
+    if not subscription.everything:
+        return t.gettext("Already subscribed to {topics}. Nothing changed.",
+                         topics=topic_list(subscription.topics))  # fmt: skip
+    if chat.type == "channel":
+        return t.gettext(
+            "{channel} already receives every new article. Nothing changed.",
+            channel=escape(channel_label(chat.username, chat.title, chat.chat_id)),
+        )
+    return t.gettext("This chat already receives every new article. Nothing changed.")
+
+
+def unsubscribed(t: Texts, remaining: Subscription | None, channel: str | None = None) -> str:
     _ = t.gettext
-    if remaining is None:
-        return _("🔕 Unsubscribed: no more articles will arrive here. /subscribe to come back.")
-    return _("Done. Still subscribed to {topics}.", topics=topic_list(remaining.topics))
+    if remaining is not None:
+        return _("Done. Still subscribed to {topics}.", topics=topic_list(remaining.topics))
+    if channel is not None:
+        return _("🔕 Unsubscribed: no more articles will arrive in {channel}.",
+                 channel=escape(channel))  # fmt: skip
+    return _("🔕 Unsubscribed: no more articles will arrive here. /subscribe to come back.")
 
 
-def not_subscribed(t: Texts, topics: tuple[str, ...]) -> str:
+def not_subscribed(t: Texts, topics: tuple[str, ...], channel: str | None = None) -> str:
     if topics:
-        return t.gettext("None of those topics is subscribed here. See /subscriptions")
+        return t.gettext("None of those topics is subscribed. See /subscriptions")
+    if channel is not None:
+        return t.gettext("{channel} is not subscribed.", channel=escape(channel))
     return t.gettext("This chat is not subscribed. /subscribe to receive new articles.")
 
 
@@ -74,8 +136,12 @@ def subscription_state(t: Texts, subscription: Subscription | None) -> Reply:
         text = _("<b>Subscribed</b>: every new article arrives here.")
         rows = []
     else:
-        text = _("<b>Subscribed</b> to articles about {topics}.",
-                 topics=topic_list(subscription.topics))  # fmt: skip
+        text = t.ngettext(
+            "<b>Subscribed</b> to articles about {topics}.",
+            "<b>Subscribed</b> to articles about any of {topics}.",
+            len(subscription.topics),
+            topics=topic_list(subscription.topics),
+        )
         drops = [
             InlineKeyboardButton(
                 "✖ " + topic,
@@ -89,6 +155,39 @@ def subscription_state(t: Texts, subscription: Subscription | None) -> Reply:
     unsubscribe = SubscriptionAction(SubscriptionAction.UNSUBSCRIBE).encode()
     rows.append([InlineKeyboardButton(_("🔕 Unsubscribe"), callback_data=unsubscribe)])
     return Reply(text, InlineKeyboardMarkup(rows))
+
+
+def channel_state(t: Texts, channel: ChatInfo, subscription: Subscription | None) -> str:
+    """A channel's subscription, for its administrators: commands, since its buttons would
+    act on the private chat they are shown in."""
+    _ = t.gettext
+    name = escape(channel_label(channel.username, channel.title, channel.chat_id))
+    handle = escape(channel_handle(channel))
+    if subscription is None:
+        return _("{channel} is not subscribed. /subscribe {handle} to receive every new "
+                 "article there, or /subscribe {handle} <i>topics</i> for some.",
+                 channel=name, handle=handle)  # fmt: skip
+    if subscription.everything:
+        text = _("<b>{channel}</b> receives every new article.", channel=name)
+    else:
+        text = t.ngettext("<b>{channel}</b> receives articles about {topics}.",
+                          "<b>{channel}</b> receives articles about any of {topics}.",
+                          len(subscription.topics), channel=name,
+                          topics=topic_list(subscription.topics))  # fmt: skip
+    return "\n".join([text, _("/subscribe {handle} <i>topics</i> adds topics; "
+                              "/unsubscribe {handle} <i>topics</i> drops them; "
+                              "/unsubscribe {handle} stops it.", handle=handle)])  # fmt: skip
+
+
+def confirm_channel(t: Texts, channel: ChatInfo) -> Reply:
+    """A forwarded post names a channel: subscribe it only when asked."""
+    name = escape(channel_label(channel.username, channel.title, channel.chat_id))
+    text = t.gettext("Subscribe {channel} to every new article?", channel=name)
+    button = InlineKeyboardButton(
+        t.gettext("🔔 Subscribe {channel}", channel=name),
+        callback_data=SubscribeChannel(channel.chat_id).encode(),
+    )
+    return Reply(text, InlineKeyboardMarkup([[button]]))
 
 
 def bad_topics(t: Texts) -> str:
