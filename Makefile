@@ -3,21 +3,28 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
 EXPORT := $(BIN)/uv export --frozen --no-emit-project --no-header --format requirements-txt --quiet
 
 .PHONY: run test lint lock lock-check install-check bench messages clean
 
-$(STAMP): requirements-dev.txt pyproject.toml
+# What running needs: the locked dependencies and the bot.
+$(RUN_STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
-	touch $(STAMP)
+	touch $@
 
-run: $(STAMP)
+# What developing needs besides: the test, lint and lock tools.
+$(DEV_STAMP): requirements-dev.txt $(RUN_STAMP)
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.txt
+	touch $@
+
+run: $(RUN_STAMP)
 	$(BIN)/articlebot run --sandbox-if-no-token
 
-lint: $(STAMP) lock-check
+lint: $(DEV_STAMP) lock-check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -28,13 +35,13 @@ test: lint
 
 # Re-resolve the lock after changing pyproject.toml; `make lock UPGRADE=aiohttp` moves one
 # dependency to its newest allowed version (UPGRADE=all: every one).
-lock: $(STAMP)
+lock: $(DEV_STAMP)
 	$(BIN)/uv lock $(if $(filter all,$(UPGRADE)),--upgrade,$(if $(UPGRADE),--upgrade-package $(UPGRADE)))
 	$(EXPORT) -o requirements.txt
 	$(EXPORT) --all-extras -o requirements-dev.txt
 
 # Fails when pyproject.toml and uv.lock disagree, or the requirements files are stale.
-lock-check: $(STAMP)
+lock-check: $(DEV_STAMP)
 	$(BIN)/uv lock --check --quiet
 	$(EXPORT) | diff - requirements.txt > /dev/null \
 		|| { echo "requirements.txt is stale: run make lock"; exit 1; }
@@ -43,11 +50,11 @@ lock-check: $(STAMP)
 
 # What a new user does: build the wheel, install it with a fresh venv's own pip (no
 # upgrade, dependencies resolved from pyproject.toml), import every module, start the CLI.
-install-check: $(STAMP)
+install-check: $(DEV_STAMP)
 	bash .ci/install-check
 
 # The quick sizes; the README gives the full runs (a 1M-article store takes about an hour).
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(BIN)/python bench/search.py --sizes 10000,100000
 	$(BIN)/python bench/recipients.py --sizes 10000,100000
 	$(BIN)/python bench/commands.py
@@ -57,7 +64,7 @@ bench: $(STAMP)
 
 # Re-extract the bot's texts after changing them; then translate the new entries in
 # bot/locales/es/LC_MESSAGES/articlebot.po (the i18n test lists what is missing).
-messages: $(STAMP)
+messages: $(DEV_STAMP)
 	$(BIN)/pybabel extract -F babel.cfg --no-location --omit-header --sort-output \
 		-o bot/locales/articlebot.pot bot storage
 	$(BIN)/pybabel update -i bot/locales/articlebot.pot -d bot/locales -D articlebot \

@@ -231,6 +231,18 @@ def test_an_empty_variable_is_an_unset_one(tmp_path: Path) -> None:
     assert "BOT_TOKEN is not set" in result.stderr
 
 
+def test_make_run_installs_what_running_needs_and_no_dev_tools(tmp_path: Path) -> None:
+    """A dry run of `make run` in a fresh checkout's place: the runtime lock only."""
+    root = Path(__file__).resolve().parent.parent
+    planned = subprocess.run(
+        ["make", "-n", "-C", str(root), "run", f"VENV={tmp_path / 'venv'}"],
+        capture_output=True, text=True, check=True, timeout=30,
+    ).stdout  # fmt: skip
+    assert "-r requirements.txt" in planned
+    assert "requirements-dev.txt" not in planned
+    assert "articlebot run --sandbox-if-no-token" in planned
+
+
 def test_invalid_settings_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ADMIN_IDS", "12,@alice")
     result = run("latest")
