@@ -184,6 +184,9 @@ def build_application(settings: Settings, storage: Storage | None = None) -> Bot
             ),
             CallbackQueryHandler(manage.delete_button, pattern=callbacks.DELETE_PATTERN),
             CallbackQueryHandler(manage.channels_button, pattern=callbacks.CHANNELS_PATTERN),
+            CallbackQueryHandler(
+                admin.nothing_to_cancel, pattern=f"^{callbacks.CANCEL_DIALOGUE}$"
+            ),
             CallbackQueryHandler(reader.unknown_button),
             InlineQueryHandler(inline.inline_query),
         ],
@@ -224,6 +227,9 @@ def admin_conversation() -> ConversationHandler[BotContext]:
             },
             fallbacks=[
                 CommandHandler("cancel", step(admin.cancel)),
+                CallbackQueryHandler(
+                    step(admin.cancel_button), pattern=f"^{callbacks.CANCEL_DIALOGUE}$"
+                ),
                 MessageHandler(NEW_MESSAGES & filters.COMMAND, admin.interrupted),
             ],
             allow_reentry=True,  # /add or /edit during a dialogue starts a new one

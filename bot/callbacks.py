@@ -28,6 +28,7 @@ ARTICLE_PATTERN = r"^A\d{1,12}$"
 SUBSCRIPTION_PATTERN = r"^U(s|a|t[0-9a-f]{12}|c-?\d{1,16})$"
 CANCEL_BROADCAST_PATTERN = r"^Bc\d{1,12}$"
 DRAFT_PATTERN = r"^D[ptsgx]$"
+CANCEL_DIALOGUE = "Dx"  # ✖ Cancel under every question of /add and /edit
 EDIT_PATTERN = r"^E[tsg]\d{1,12}$"
 DELETE_PATTERN = r"^X(c|[dr]\d{1,12})$"
 CHANNELS_PATTERN = r"^C(l\d{1,5}|r\d{1,5} -?\d{1,16})$"

@@ -182,7 +182,7 @@ async def test_edit_changes_what_search_finds(
 ) -> None:
     stored = await storage.articles.add(article(1, title="Old", summary="before"), announce=False)
     menu = await say(api, f"/edit {stored.id}")
-    assert menu.button_data() == [f"Et{stored.id}", f"Es{stored.id}", f"Eg{stored.id}"]
+    assert menu.button_data() == [f"Et{stored.id}", f"Es{stored.id}", f"Eg{stored.id}", "Dx"]
     mark = await press(api, f"Es{stored.id}", menu)
     await api.wait_for("sendMessage", after=mark, chat_id=ADMIN)
     await say(api, "after the edit about quinoa")
@@ -319,6 +319,49 @@ async def test_cancel_with_nothing_open_says_so(
     api: BotApiStandIn, admin_bot: BotApplication
 ) -> None:
     assert (await say(api, "/cancel"))["text"] == "There is nothing to cancel."
+    prompt = await say(api, "/add")
+    await say(api, "/cancel")
+    mark = await press(api, "Dx", prompt)  # the old question's button, afterwards
+    late = api.calls_to("answerCallbackQuery")[-1]
+    assert late["text"] == "There is nothing to cancel."
+    assert not api.calls_to("sendMessage", chat_id=ADMIN)[mark:]
+
+
+async def cancel_by_button(api: BotApiStandIn, question: Call) -> None:
+    """Press the question's ✖ Cancel: the dialogue ends and the button goes."""
+    assert question.button_data()[-1] == "Dx", question["text"]
+    mark = await press(api, "Dx", question)
+    done = await api.wait_for("sendMessage", after=mark, chat_id=ADMIN)
+    assert done["text"] == "Cancelled; nothing changed."
+    assert (
+        api.calls_to("editMessageReplyMarkup", chat_id=ADMIN)[-1]["message_id"]
+        == (question["_result"]["message_id"])
+    )
+
+
+async def test_every_question_can_be_cancelled_by_its_button(
+    api: BotApiStandIn, admin_bot: BotApplication, storage: Storage, pages: FeedServer
+) -> None:
+    await cancel_by_button(api, await say(api, "/add"))  # the link
+    await say(api, "/add")
+    await cancel_by_button(api, await say(api, pages.url("page/bare")))  # the title
+    await say(api, "/add")
+    await say(api, pages.url("page/bare"))
+    await cancel_by_button(api, await say(api, "A title"))  # the summary
+    await say(api, "/add")
+    preview = await say(api, pages.url("page/article"))
+    mark = await press(api, "Dt", preview)
+    title_question = await api.wait_for("sendMessage", after=mark, chat_id=ADMIN)
+    await cancel_by_button(api, title_question)  # a field of the draft
+    await storage.articles.add(article(1), announce=False)
+    await cancel_by_button(api, await say(api, "/edit 1"))  # what to edit
+    menu = await say(api, "/edit 1")
+    mark = await press(api, "Es1", menu)
+    await cancel_by_button(api, await api.wait_for("sendMessage", after=mark, chat_id=ADMIN))
+    searched = await say(api, "a new summary")  # the dialogue is over: just a search
+    assert "Nothing found" in searched["text"]
+    assert (await storage.articles.get(1)).summary == "A summary."
+    assert await storage.articles.count() == 1  # nothing published
 
 
 async def test_add_with_a_link_reads_that_page(

@@ -64,7 +64,7 @@ async def add_start(update: Update, context: BotContext) -> int:
     context.session.clear()  # a new /add (or /edit) replaces an open one
     text = (message.text or "").partition(" ")[2].strip()
     if not text:
-        await message.reply_text(t.gettext("Send me the link of the article (or /cancel)."))
+        await send_prompt(message, render.prompt(t, t.gettext("Send me the link of the article.")))
         return LINK
     if "|" not in text and len(text.split()) == 1:
         return await take_link(message, context, update, text)
@@ -111,7 +111,7 @@ async def take_link(message: Message, context: BotContext, update: Update, raw: 
     except FetchError as exc:
         context.session["draft"] = Draft(url=url)
         log.info("could not read %s: %s", url, exc)
-        await message.reply_text(render.page_unreadable(t, exc))
+        await send_prompt(message, render.page_unreadable(t, exc))
         return TITLE
     return await review(message, context, update, draft)
 
@@ -134,7 +134,8 @@ async def got_title(update: Update, context: BotContext) -> int:
     if not isinstance(draft, Draft):
         return ConversationHandler.END
     draft.title = (message.text or "").strip()
-    await message.reply_text(context.texts(update).gettext("Now send the summary."))
+    t = context.texts(update)
+    await send_prompt(message, render.prompt(t, t.gettext("Now send the summary.")))
     return SUMMARY
 
 
@@ -203,7 +204,11 @@ async def drop_buttons(query: CallbackQuery) -> None:
 
 async def ask_field(message: Message, t: Texts, name: str, context: BotContext) -> None:
     context.session["field"] = name
-    await message.reply_text(render.ask_field(t, name))
+    await send_prompt(message, render.ask_field(t, name))
+
+
+async def send_prompt(message: Message, prompt: render.Reply) -> None:
+    await message.reply_text(prompt.text, reply_markup=prompt.markup)
 
 
 async def got_field(update: Update, context: BotContext) -> int:
@@ -255,6 +260,15 @@ async def cancel(update: Update, context: BotContext) -> int:
     return ConversationHandler.END
 
 
+async def cancel_button(update: Update, context: BotContext) -> int:
+    """✖ Cancel under a question: the dialogue ends, nothing stored changes."""
+    query = update.callback_query
+    assert query is not None
+    await replies.answer(query)
+    await drop_buttons(query)
+    return await cancel(update, context)
+
+
 async def interrupted(update: Update, context: BotContext) -> int:
     """Another command in the middle of /add or /edit ends the dialogue; the command
     itself is then answered by its own handler."""
@@ -263,8 +277,12 @@ async def interrupted(update: Update, context: BotContext) -> int:
 
 
 async def nothing_to_cancel(update: Update, context: BotContext) -> None:
-    if update.effective_message is not None:
-        t = context.texts(update)
+    """/cancel, or the ✖ Cancel of a question, when no dialogue is open."""
+    t = context.texts(update)
+    if update.callback_query is not None:
+        await replies.answer(update.callback_query, t.gettext("There is nothing to cancel."))
+        await drop_buttons(update.callback_query)
+    elif update.effective_message is not None:
         await update.effective_message.reply_text(t.gettext("There is nothing to cancel."))
 
 

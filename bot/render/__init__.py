@@ -15,6 +15,7 @@ from bot.render.admin import (
     feed_paused,
     not_accepted,
     page_unreadable,
+    prompt,
 )
 from bot.render.broadcasts import (
     BAR_WIDTH,
@@ -144,6 +145,7 @@ __all__ = [
     "nothing_found",
     "page_unreadable",
     "plain_text",
+    "prompt",
     "safe_url",
     "search_page",
     "something_went_wrong",

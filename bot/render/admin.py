@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.callbacks import CANCEL_DIALOGUE
 from bot.i18n import Texts
 from bot.render.broadcasts import broadcast_card
 from bot.render.common import Reply, escape
@@ -82,18 +83,24 @@ def not_accepted(t: Texts, error: Explained) -> str:
     return t.gettext("Not accepted: {reason}.", reason=escape(t.explain(error)))
 
 
-def page_unreadable(t: Texts, error: Explained) -> str:
-    return t.gettext("I couldn't read that page: {reason}. Send me the title, then the summary.",
-                     reason=escape(t.explain(error)))  # fmt: skip
+def page_unreadable(t: Texts, error: Explained) -> Reply:
+    return prompt(t, t.gettext("I couldn't read that page: {reason}. Send me the title, then "
+                               "the summary.", reason=escape(t.explain(error))))  # fmt: skip
 
 
-def ask_field(t: Texts, name: str) -> str:
+def prompt(t: Texts, text: str) -> Reply:
+    """A question of the /add or /edit dialogue: it can always be called off."""
+    cancel = InlineKeyboardButton(t.gettext("✖ Cancel"), callback_data=CANCEL_DIALOGUE)
+    return Reply(text, InlineKeyboardMarkup([[cancel]]))
+
+
+def ask_field(t: Texts, name: str) -> Reply:
     asks = {
         "title": t.gettext("Send the new title (at most 256 characters)."),
         "summary": t.gettext("Send the new summary (at most 2,000 characters)."),
         "tags": t.gettext("Send the tags, separated by commas."),
     }
-    return asks[name]
+    return prompt(t, asks[name])
 
 
 def draft_preview(t: Texts, article: NewArticle, bot_username: str) -> Reply:
@@ -109,7 +116,7 @@ def draft_preview(t: Texts, article: NewArticle, bot_username: str) -> Reply:
         [InlineKeyboardButton(_("✏️ Title"), callback_data="Dt"),
          InlineKeyboardButton(_("✏️ Summary"), callback_data="Ds"),
          InlineKeyboardButton(_("✏️ Tags"), callback_data="Dg")],
-        [InlineKeyboardButton(_("✖ Cancel"), callback_data="Dx")],
+        [InlineKeyboardButton(_("✖ Cancel"), callback_data=CANCEL_DIALOGUE)],
     ]  # fmt: skip
     return Reply(card.text, InlineKeyboardMarkup(rows), card.preview_url)
 
@@ -122,7 +129,8 @@ def edit_menu(t: Texts, article: Article, bot_username: str) -> Reply:
         InlineKeyboardButton(_("✏️ Summary"), callback_data=f"Es{article.id}"),
         InlineKeyboardButton(_("✏️ Tags"), callback_data=f"Eg{article.id}"),
     ]
-    return Reply(card.text, InlineKeyboardMarkup([row]))
+    cancel = [InlineKeyboardButton(_("✖ Cancel"), callback_data=CANCEL_DIALOGUE)]
+    return Reply(card.text, InlineKeyboardMarkup([row, cancel]))
 
 
 def delete_confirmation(t: Texts, article: Article) -> Reply:
