@@ -24,12 +24,15 @@ async def converse(args: list[str], lines: list[str], tmp_path: Path) -> str:
     async def read_until(text: str) -> None:
         nonlocal output
         while text not in output:
-            chunk = await asyncio.wait_for(proc.stdout.read(4096), 20)  # type: ignore[union-attr]
+            try:
+                chunk = await asyncio.wait_for(proc.stdout.read(4096), 20)  # type: ignore[union-attr]
+            except TimeoutError:
+                raise AssertionError(f"no {text!r} in 20 s:\n{output[-1500:]}") from None
             assert chunk, f"sandbox ended before {text!r}:\n{output}"
             output += chunk.decode()
 
     try:
-        await read_until("[2] 🔔 Subscribe")  # the greeting is there
+        await read_until("admin@private> ")  # greeted, and asked
         for line, expected in lines:
             proc.stdin.write(line.encode() + b"\n")
             await proc.stdin.drain()
@@ -51,9 +54,10 @@ async def test_sandbox_chat_latest_buttons_search_and_a_broadcast(tmp_path: Path
     output = await converse(
         ["sandbox", "--subscribers", "30"],
         [
-            ("/latest", "[6] ▶"),
-            ("6", "6. "),  # ▶ turns the page in place
-            ("1", "[2] ↗ Share"),  # opens that article's card
+            ("/latest", "[8] ▶"),
+            ("8", "[12] ◀"),  # ▶ turns the page in place; its buttons get new numbers
+            ("9", "[14] ↗ Share"),  # opens that article's card
+            ("14", "[15] Amazon fires"),  # ↗ Share: inline mode with its title
             ("/search mariategui", "🔎 mariategui — 1 result"),
             (":publish Sandbox news", "✅ Broadcast finished: Sandbox news"),
             ("/stats", "Statistics"),  # a chart: saved, its caption shown
@@ -62,6 +66,7 @@ async def test_sandbox_chat_latest_buttons_search_and_a_broadcast(tmp_path: Path
     )
     assert "Latest articles · 1–5" in output
     assert "(edited)" in output
+    assert "\nadmin@private> " in output  # a prompt says who and where you are
     assert "sent 30 · failed 0" in output
     assert list(tmp_path.iterdir()) == []  # nothing left behind
 
@@ -70,3 +75,32 @@ async def test_make_run_without_a_token_starts_the_sandbox(tmp_path: Path) -> No
     output = await converse(["run", "--sandbox-if-no-token"], [], tmp_path)
     assert output.startswith("No BOT_TOKEN set: starting the offline sandbox")
     assert "put BOT_TOKEN in .env" in output
+
+
+async def test_sandbox_roles_places_a_channel_inline_mode_and_steady_numbers(
+    tmp_path: Path,
+) -> None:
+    output = await converse(
+        ["sandbox", "--subscribers", "40", "--lang", "es"],
+        [
+            (":as reader", "reader@private> "),
+            ("/add", "Solo los administradores del bot"),
+            (":in group", "reader@group> "),
+            ("/subscribe", "solo los administradores de este grupo"),
+            (":as admin", "admin@group> "),
+            ("/subscribe", "→ Sandbox group:\n🔔 Suscrito"),
+            (":in private", "admin@private> "),
+            ("/subscribe @sandboxnews", "llegarán a @sandboxnews"),
+            ("@articlebot_test_bot mariategui", "[3] Mariátegui, cien años después"),
+            ("3", "— you, via @articlebot_test_bot:\nMariátegui"),
+            (":publish Otra noticia", "⛔ Cancelar"),
+            ("/latest", "Últimos artículos · 1–5"),  # while the progress is still edited
+            ("1", "→ you (edited):\nÚltimos artículos"),  # [1] is still the welcome's 📰
+        ],
+        tmp_path,
+    )
+    assert "Hola" in output
+    assert "→ @sandboxnews:\nOtra noticia" in output  # the channel's card
+    assert "→ Sandbox group:\nOtra noticia" in output
+    assert "Envío terminado: Otra noticia" in output
+    assert "cancelado" not in output.lower()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import time
 from typing import TYPE_CHECKING
 
@@ -79,16 +80,26 @@ def run(ctx: Context, sandbox_if_no_token: bool) -> None:
     show_default=True,
     help="Simulated subscribers, to watch a broadcast's progress.",
 )
-def sandbox(subscribers: int) -> None:
+@click.option(
+    "--lang",
+    "language",
+    default="en",
+    show_default=True,
+    help="The language your Telegram is set to (en, es, ...): the bot answers in it.",
+)
+def sandbox(subscribers: int, language: str) -> None:
     """Try the bot offline: a stand-in Telegram, demo articles, a chat in this terminal."""
-    start_sandbox(subscribers)
+    start_sandbox(subscribers, language)
 
 
-def start_sandbox(subscribers: int) -> None:
+def start_sandbox(subscribers: int, language: str = "en") -> None:
     from bot.sandbox.terminal import run_sandbox
 
+    # The sandbox is a conversation: what the bot logs as routine (a refused stranger, a
+    # retried send) would interleave with it. Errors still show.
+    logging.basicConfig(level=logging.ERROR, format="(log) %(levelname)s %(name)s: %(message)s")
     try:
-        asyncio.run(run_sandbox(subscribers))
+        asyncio.run(run_sandbox(subscribers, language))
     except KeyboardInterrupt:
         click.echo("\nbye")
 

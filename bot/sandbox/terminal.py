@@ -1,15 +1,14 @@
 """`articlebot sandbox`: try the bot with no token and no network.
 
 The Bot API stand-in on loopback, a fresh database with demo articles, the real bot against
-both, and a chat in this terminal in which you are a user and an admin. The bot's replies
-are shown readably (bold, links, numbered buttons); type a number to press a button.
+both, and Telegram in this terminal: you are an admin or a reader, in a private chat or a
+group, you own a channel, and you can use inline mode. Replies are shown readably (bold,
+links, numbered buttons); type a button's number to press it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import html
-import re
 import sys
 import tempfile
 import uuid
@@ -23,25 +22,35 @@ from bot.app import build_application
 from bot.context import BotApplication
 from bot.running import polling
 from bot.sandbox.demo import demo_articles
+from bot.sandbox.screen import Buttons, to_terminal
 from bot.sandbox.standin import BOT_USER, BotApiStandIn, Call
 from config import Settings
 from storage import ChatInfo, NewArticle, Storage
 
-YOU = 1
+YOU = 1  # an admin of the bot
+READER = 2  # someone who is not
+GROUP = -100_200  # a group you administer, the reader a member
+CHANNEL = -100_300  # a channel you created, in which the bot may post
+CHANNEL_NAME = "sandboxnews"
 SUBSCRIBERS_FROM = 1_000_000
 MAX_SUBSCRIBERS = 10_000
-_LINK = re.compile(r'<a href="([^"]*)">(.*?)</a>', re.S)
-_BOLD = re.compile(r"<b>(.*?)</b>", re.S)
-_TAG = re.compile(r"</?[a-z][^>]*>")
+DEEP_LINK = f"https://t.me/{BOT_USER['username']}?start="
+QUIET = 0.3  # seconds without a Bot API call before the prompt comes back
+MAX_WAIT = 5.0
 
 INTRO = """\
-You are user {you} (an admin) in a private chat with @{bot}. Type what you would send on
-Telegram: /start, /latest, /search peru, /subscribe, /help ... A number presses that button
-of the last message. ':publish Some title' publishes a new article to the subscribers
-(--subscribers N simulates N of them). 'quit' leaves."""
+You are user {you}, an admin, in a private chat with @{bot}. Type what you would send on
+Telegram: /start, /latest, /search peru, /subscribe, /help ...
+  1, 2, ...            press the button printed with that number
+  @{bot} peru    inline mode: share an article from any chat
+  :as reader           be someone who is not an admin (:as admin to come back)
+  :in group            write in a group you administer (:in private to come back)
+  /subscribe @{channel}   subscribe the channel you own; what the bot posts there shows here
+  :publish Title       publish a new article ({subscribers} simulated subscribers get it)
+  quit                 leave"""
 
 
-async def run_sandbox(subscribers: int = 0) -> None:
+async def run_sandbox(subscribers: int = 0, language: str = "en") -> None:
     subscribers = max(0, min(subscribers, MAX_SUBSCRIBERS))
     with tempfile.TemporaryDirectory(prefix="articlebot-sandbox-") as folder:
         async with BotApiStandIn() as api:
@@ -60,8 +69,9 @@ async def run_sandbox(subscribers: int = 0) -> None:
                     await storage.chats.subscribe(ChatInfo(SUBSCRIBERS_FROM + n, "private"))
                 application = build_application(settings, storage)
                 async with polling(application, poll_timeout=1):
+                    chat = TerminalChat(api, storage, application, language)
                     try:
-                        await TerminalChat(api, storage, application).run()
+                        await chat.run(subscribers)
                     finally:
                         api.drain()
             finally:
@@ -69,21 +79,34 @@ async def run_sandbox(subscribers: int = 0) -> None:
 
 
 class TerminalChat:
-    def __init__(self, api: BotApiStandIn, storage: Storage, application: BotApplication):
+    def __init__(
+        self, api: BotApiStandIn, storage: Storage, application: BotApplication, language: str
+    ) -> None:
         self.api = api
         self.storage = storage
         self.application = application
-        self.you = api.user(YOU)
-        self.buttons: list[tuple[dict[str, Any], Call]] = []
+        self.admin = api.user(YOU, language_code=language)
+        self.reader = api.user(READER, language_code=language)
+        self.user = self.admin
+        self.group = api.group_chat(GROUP, "Sandbox group")
+        self.in_group = False
+        self.buttons = Buttons()
+        self.channel = api.channel(CHANNEL, CHANNEL_NAME)
+        api.chats.update({GROUP: self.group, CHANNEL: self.channel,
+                          f"@{CHANNEL_NAME}": self.channel})  # fmt: skip
+        api.set_member(GROUP, api.administrator(self.admin))
+        api.set_member(GROUP, api.member(self.reader))
+        api.set_member(CHANNEL, api.member(self.admin, "creator"))
+        api.set_member(CHANNEL, api.administrator(BOT_USER, can_post_messages=True))
 
-    async def run(self) -> None:
+    async def run(self, subscribers: int) -> None:
         printer = asyncio.create_task(self.show_replies(self.api.mark()))
-        click.echo(INTRO.format(you=YOU, bot=BOT_USER["username"]))
-        mark = self.api.mark()
-        self.api.push_command("/start", user=self.you)
-        await self.api.wait_for("sendMessage", after=mark, chat_id=YOU)
+        click.echo(INTRO.format(you=YOU, bot=BOT_USER["username"], channel=CHANNEL_NAME,
+                                subscribers=subscribers))  # fmt: skip
         try:
+            await self.say("/start")
             while True:
+                click.echo(f"\n{self.prompt}> ", nl=False)
                 line = await asyncio.to_thread(sys.stdin.readline)
                 text = line.strip()
                 if not line or text in ("quit", "exit", ":quit"):
@@ -93,26 +116,68 @@ class TerminalChat:
         finally:
             printer.cancel()
 
+    @property
+    def prompt(self) -> str:
+        who = "admin" if self.user is self.admin else "reader"
+        return f"{who}@{'group' if self.in_group else 'private'}"
+
     async def say(self, text: str) -> None:
+        """One typed line: a button's number, a sandbox command, or a message to the bot;
+        returns once the bot has answered (or after a few seconds)."""
+        mark = self.api.mark()
+        inline_prefix = f"@{BOT_USER['username']}"
         if text.isdigit():
             await self.press(int(text))
         elif text.startswith(":publish"):
             await self.publish(text.removeprefix(":publish").strip() or "Breaking news")
+        elif text.startswith((":as", ":in")):
+            self.switch(text)
+            return
+        elif text.split()[0] == inline_prefix:
+            self.api.push_inline_query(text.removeprefix(inline_prefix).strip(), user=self.user)
         else:
-            self.api.push_message(text, user=self.you)
+            chat = self.group if self.in_group else None
+            self.api.push_message(text, user=self.user, chat=chat)
+        await self.settle(mark)
+
+    def switch(self, command: str) -> None:
+        verb, _, value = command.partition(" ")
+        if verb == ":as" and value in ("admin", "reader"):
+            self.user = self.admin if value == "admin" else self.reader
+        elif verb == ":in" and value in ("group", "private"):
+            self.in_group = value == "group"
+        else:
+            click.echo("(:as admin, :as reader, :in private or :in group)")
+
+    async def settle(self, mark: int) -> None:
+        """Wait until the bot has been quiet for a moment: its answer is on screen."""
+        loop = asyncio.get_running_loop()
+        started = seen_at = loop.time()
+        seen = mark
+        while loop.time() - started < MAX_WAIT:
+            await asyncio.sleep(0.05)
+            if self.api.mark() != seen:
+                seen, seen_at = self.api.mark(), loop.time()
+            elif seen != mark and loop.time() - seen_at >= QUIET:
+                return
 
     async def press(self, number: int) -> None:
-        if not 1 <= number <= len(self.buttons):
+        pressable = self.buttons.get(number)
+        if pressable is None:
             click.echo(f"(no button {number})")
             return
-        button, message = self.buttons[number - 1]
-        if "callback_data" in button:
-            self.api.push_callback(button["callback_data"], message=message, user=self.you)
+        button, message = pressable.button, pressable.message
+        if "callback_data" in button and message is not None:
+            self.api.push_callback(button["callback_data"], message=message, user=self.user)
+        elif "switch_inline_query" in button:  # ↗ Share: Telegram types @bot and the words
+            self.api.push_inline_query(button["switch_inline_query"], user=self.user)
+        elif "input_message_content" in button:  # an inline result, chosen
+            self.show_chosen(button)
+        elif str(button.get("url", "")).startswith(DEEP_LINK):  # 📖 Open in the bot
+            start = "/start " + button["url"].removeprefix(DEEP_LINK)
+            self.api.push_message(start, user=self.user, chat=None)
         elif "url" in button:
             click.echo(f"(would open {button['url']})")
-        else:
-            click.echo(f"(in Telegram you would now type: @{BOT_USER['username']} "
-                       f"{button.get('switch_inline_query', '')})")  # fmt: skip
 
     async def publish(self, title: str) -> None:
         article = NewArticle(
@@ -127,49 +192,56 @@ class TerminalChat:
             worker.wake()
         click.echo(f"(published #{stored.id}; its broadcast starts now)")
 
+    # -- what the bot does ------------------------------------------------------------
+
     async def show_replies(self, start: int) -> None:
+        places = {YOU: "you", READER: "the reader", GROUP: "Sandbox group",
+                  CHANNEL: f"@{CHANNEL_NAME}"}  # fmt: skip
         async for call in self.api.follow(start):
-            chat_id = call.get("chat_id")
-            if call.method in ("sendMessage", "editMessageText") and chat_id == YOU:
-                self.show(call)
-            elif call.method == "sendPhoto" and chat_id == YOU:
-                await self.show_photo(call)
+            place = places.get(call.get("chat_id"))
+            if call.method in ("sendMessage", "editMessageText") and place:
+                self.show(call, place)
+            elif call.method == "sendPhoto" and place:
+                await self.show_photo(call, place)
             elif call.method == "answerCallbackQuery" and call.get("text"):
                 click.echo(f"ⓘ {call['text']}")
+            elif call.method == "answerInlineQuery":
+                self.show_inline(call)
 
-    async def show_photo(self, call: Call) -> None:
+    def show(self, call: Call, place: str) -> None:
+        edited = " (edited)" if call.method == "editMessageText" else ""
+        click.echo(click.style(f"\n— @{BOT_USER['username']} → {place}{edited}:", dim=True))
+        click.echo(to_terminal(call["text"]))
+        if call.buttons:
+            key = (call.get("chat_id"), (call.get("_result") or {}).get("message_id"))
+            click.echo(self.buttons.labels(call.buttons, call, key))
+
+    async def show_photo(self, call: Call, place: str) -> None:
         """A picture cannot be shown here: it is saved in the sandbox's folder (gone when
         the sandbox ends), and its caption shown."""
         photo = call.get("photo", b"")
         path = self.storage.db.path.parent / f"picture-{call['_result']['message_id']}.png"
         await asyncio.to_thread(path.write_bytes, photo if isinstance(photo, bytes) else b"")
-        click.echo(click.style(f"\n— @{BOT_USER['username']}: [a picture, saved to {path}]",
-                               dim=True))  # fmt: skip
+        click.echo(click.style(f"\n— @{BOT_USER['username']} → {place}: [a picture, saved "
+                               f"to {path}]", dim=True))  # fmt: skip
         click.echo(to_terminal(call.get("caption", "")))
 
-    def show(self, call: Call) -> None:
-        edited = " (edited)" if call.method == "editMessageText" else ""
-        click.echo(click.style(f"\n— @{BOT_USER['username']}{edited}:", dim=True))
-        click.echo(to_terminal(call["text"]))
-        rows = call.buttons
-        if not rows:
-            return
-        self.buttons = []
-        for row in rows:
-            labels = []
-            for button in row:
-                self.buttons.append((button, call))
-                labels.append(f"[{len(self.buttons)}] {button['text']}")
-            click.echo("   ".join(labels))
+    def show_inline(self, call: Call) -> None:
+        """Inline results, as Telegram lists them above the keyboard: a number picks one."""
+        results: list[dict[str, Any]] = call.get("results") or []
+        click.echo(click.style(f"\n— inline results of @{BOT_USER['username']}:", dim=True))
+        if not results:
+            click.echo("(none)")
+        for result in results:
+            picked = {**result, "text": f"{result['title']} — {result.get('description', '')}"}
+            number = self.buttons.number(picked, None, ("inline", call.get("inline_query_id")))
+            click.echo(f"[{number}] {picked['text']}")
 
-
-def to_terminal(html_text: str) -> str:
-    """Telegram HTML as terminal text: bold stays bold, links show their address."""
-    text = _LINK.sub(lambda m: f"{m[2]} ({html.unescape(m[1])})", html_text)
-    parts = _BOLD.split(text)
-    return "".join(
-        click.style(html.unescape(_TAG.sub("", part)), bold=True)
-        if index % 2
-        else html.unescape(_TAG.sub("", part))
-        for index, part in enumerate(parts)
-    )
+    def show_chosen(self, result: dict[str, Any]) -> None:
+        """A picked inline result is a message from you, sent via the bot, in this chat."""
+        content = result["input_message_content"]
+        click.echo(click.style(f"\n— you, via @{BOT_USER['username']}:", dim=True))
+        click.echo(to_terminal(content.get("message_text", "")))
+        rows = (result.get("reply_markup") or {}).get("inline_keyboard") or []
+        if rows:
+            click.echo(self.buttons.labels(rows, None, ("chosen", result.get("id"))))
