@@ -48,12 +48,14 @@ from bot.handlers import (
     inline,
     manage,
     reader,
+    schedule,
     subscriptions,
 )
 from bot.health import Heartbeat
 from bot.i18n import N_, Catalog, Texts
 from bot.metrics import Metrics, serve_metrics
 from bot.replies import ReplyGuard
+from bot.scheduler import Scheduler
 from bot.sending import BroadcastBot
 from bot.transport import AiohttpRequest
 from bot.updates import UpdatesRequest
@@ -74,6 +76,7 @@ READER_COMMANDS = (
     ("subscribe", N_("Receive new articles here")),
     ("unsubscribe", N_("Stop receiving articles")),
     ("subscriptions", N_("What this chat receives")),
+    ("timezone", N_("This chat's time zone")),
     ("help", N_("What this bot can do")),
 )
 ADMIN_MENU = (
@@ -83,6 +86,7 @@ ADMIN_MENU = (
     ("stats", N_("Statistics")),
     ("feeds", N_("Followed feeds")),
     ("channels", N_("Subscribed channels")),
+    ("scheduled", N_("Articles waiting for their time")),
 )
 CONVERSATION_TIMEOUT = 600
 REQUEST_TIMEOUT = 5.0  # seconds for one Bot API call (connect, write, and read each)
@@ -150,6 +154,8 @@ def build_application(settings: Settings, storage: Storage | None = None) -> Bot
             CommandHandler("delete", manage.delete_command, filters=NEW_MESSAGES),
             CommandHandler("stats", manage.stats_command, filters=NEW_MESSAGES),
             CommandHandler("channels", manage.channels_command, filters=NEW_MESSAGES),
+            CommandHandler("scheduled", schedule.scheduled_command, filters=NEW_MESSAGES),
+            CommandHandler("timezone", schedule.timezone_command, filters=NEW_MESSAGES),
             CommandHandler("start", reader.start, filters=NEW_MESSAGES),
             CommandHandler("help", reader.help_command, filters=NEW_MESSAGES),
             CommandHandler("latest", reader.latest, filters=NEW_MESSAGES),
@@ -184,6 +190,7 @@ def build_application(settings: Settings, storage: Storage | None = None) -> Bot
             ),
             CallbackQueryHandler(manage.delete_button, pattern=callbacks.DELETE_PATTERN),
             CallbackQueryHandler(manage.channels_button, pattern=callbacks.CHANNELS_PATTERN),
+            CallbackQueryHandler(schedule.unschedule_button, pattern=callbacks.UNSCHEDULE_PATTERN),
             CallbackQueryHandler(
                 admin.nothing_to_cancel, pattern=f"^{callbacks.CANCEL_DIALOGUE}$"
             ),
@@ -216,13 +223,17 @@ def admin_conversation() -> ConversationHandler[BotContext]:
                 admin.SUMMARY: [MessageHandler(text, step(admin.got_summary))],
                 admin.REVIEW: [
                     CallbackQueryHandler(
+                        step(schedule.when_button), pattern=f"^{callbacks.SCHEDULE_DRAFT}$"
+                    ),
+                    CallbackQueryHandler(
                         step(admin.review_button), pattern=callbacks.DRAFT_PATTERN
-                    )
+                    ),
                 ],
                 admin.EDIT_CHOICE: [
                     CallbackQueryHandler(step(admin.edit_button), pattern=callbacks.EDIT_PATTERN)
                 ],
                 admin.FIELD: [MessageHandler(text, step(admin.got_edit))],
+                admin.WHEN: [MessageHandler(text, step(schedule.got_when))],
                 ConversationHandler.TIMEOUT: [TypeHandler(Update, admin.timed_out)],
             },
             fallbacks=[
@@ -283,6 +294,9 @@ async def post_init(application: BotApplication) -> None:
     data.heartbeat = Heartbeat(data.storage, worker, updates)
     data.heartbeat.start()
 
+    data.scheduler = Scheduler(data.storage, wake=worker.wake)
+    data.scheduler.start()
+
     async def tell_admins(feed: Feed, error: Explained) -> None:
         await notify_admins(application, lambda t: render.feed_paused(t, feed, error))
 
@@ -330,6 +344,9 @@ async def post_shutdown(application: BotApplication) -> None:
         if data.feeds is not None:
             await data.feeds.stop()
             data.feeds = None
+        if data.scheduler is not None:
+            await data.scheduler.stop()
+            data.scheduler = None
         if data.worker is not None:
             try:
                 await data.worker.stop()

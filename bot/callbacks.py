@@ -29,11 +29,14 @@ SUBSCRIPTION_PATTERN = r"^U(s|a|t[0-9a-f]{12}|c-?\d{1,16})$"
 CANCEL_BROADCAST_PATTERN = r"^Bc\d{1,12}$"
 DRAFT_PATTERN = r"^D[ptsgx]$"
 CANCEL_DIALOGUE = "Dx"  # ✖ Cancel under every question of /add and /edit
+SCHEDULE_DRAFT = "Dw"  # ⏰ Schedule under the /add preview
+UNSCHEDULE_PREFIX = "Zx"
+UNSCHEDULE_PATTERN = r"^Zx\d{1,12}$"
 EDIT_PATTERN = r"^E[tsg]\d{1,12}$"
 DELETE_PATTERN = r"^X(c|[dr]\d{1,12})$"
 CHANNELS_PATTERN = r"^C(l\d{1,5}|r\d{1,5} -?\d{1,16})$"
-# Buttons only admins may press: drafts, edits, deletions, broadcasts, channels.
-ADMIN_PATTERN = r"^(D|E|X|Bc|C)"
+# Buttons only admins may press: drafts, edits, deletions, broadcasts, channels, schedule.
+ADMIN_PATTERN = r"^(D|E|X|Bc|C|Z)"
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from bot.feeds import FeedService
 from bot.health import Heartbeat
 from bot.i18n import Catalog, Texts
 from bot.metrics import Metrics
+from bot.scheduler import Scheduler
 from bot.updates import UpdatesRequest
 from config import Settings
 from storage import Storage
@@ -30,6 +31,7 @@ class BotData:
         self.owns_storage = False
         self.worker: DeliveryWorker | None = None
         self.feeds: FeedService | None = None
+        self.scheduler: Scheduler | None = None
         self.updates: UpdatesRequest | None = None  # the polling connection
         self.heartbeat: Heartbeat | None = None
         self.metrics: Metrics | None = None

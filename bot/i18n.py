@@ -12,11 +12,11 @@ import functools
 import gettext
 import io
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from datetime import date as datetime_date
 from pathlib import Path
 
-from babel.dates import format_date
+from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -52,6 +52,10 @@ class Texts:
         """A stored UTC timestamp as a short local date: "Nov 28, 2026" / "28 nov 2026"."""
         moment = datetime.fromisoformat(iso_timestamp.replace("Z", "+00:00"))
         return medium_date(moment.date(), self.language)
+
+    def moment(self, when: datetime, zone: tzinfo) -> str:
+        """A moment as a chat's clock shows it: "Tue 1 Dec 2026, 08:00"."""
+        return format_datetime(when, "EEE d MMM y, HH:mm", tzinfo=zone, locale=self.language)
 
     def day_month(self, day: datetime_date) -> str:
         """A day of the /stats chart: "Nov 28" / "28 nov"."""

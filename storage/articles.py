@@ -54,24 +54,8 @@ class ArticleRepository:
         """Store a new article and, with `announce`, queue its card for every matching
         subscriber in the same transaction (the outbox). `DuplicateArticle` if its URL (or
         feed guid) is already stored; then nothing is written."""
-        now = now_iso()
         async with self._db.atomic() as conn:
-            existing = await _find_existing(conn, article)
-            if existing is not None:
-                raise DuplicateArticle(article.url, existing)
-            cursor = await conn.execute(
-                """INSERT INTO articles
-                   (url, title, summary, body, author, tags, published_at, created_at,
-                    source, guid)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                (article.url, article.title, article.summary, article.body, article.author,
-                 join_tags(article.tags), published_or_now(article, now), now,
-                 article.source, article.guid),
-            )  # fmt: skip
-            article_id = cursor.lastrowid
-            assert article_id is not None
-            if announce:
-                await _queue_deliveries(conn, article_id, article, notify_chat_id, now)
+            article_id = await insert(conn, article, announce, notify_chat_id)
         return await self.get(article_id, with_body=False)
 
     async def add_many(self, articles: Iterable[NewArticle]) -> int:
@@ -303,6 +287,33 @@ def highlight(snippet: str) -> str:
     return html.escape(snippet, quote=False).replace(_OPEN, "<b>").replace(_CLOSE, "</b>")
 
 
+async def insert(
+    conn: aiosqlite.Connection,
+    article: NewArticle,
+    announce: bool = True,
+    notify_chat_id: int | None = None,
+) -> int:
+    """Add an article (and with `announce`, its broadcast) inside the caller's transaction;
+    returns its id. `DuplicateArticle` if its URL or feed guid is stored already."""
+    now = now_iso()
+    existing = await find_existing(conn, article)
+    if existing is not None:
+        raise DuplicateArticle(article.url, existing)
+    cursor = await conn.execute(
+        """INSERT INTO articles
+           (url, title, summary, body, author, tags, published_at, created_at, source, guid)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        (article.url, article.title, article.summary, article.body, article.author,
+         join_tags(article.tags), published_or_now(article, now), now, article.source,
+         article.guid),
+    )  # fmt: skip
+    article_id = cursor.lastrowid
+    assert article_id is not None
+    if announce:
+        await _queue_deliveries(conn, article_id, article, notify_chat_id, now)
+    return article_id
+
+
 async def _queue_deliveries(
     conn: aiosqlite.Connection,
     article_id: int,
@@ -329,7 +340,7 @@ async def _queue_deliveries(
     )
 
 
-async def _find_existing(conn: aiosqlite.Connection, article: NewArticle) -> int | None:
+async def find_existing(conn: aiosqlite.Connection, article: NewArticle) -> int | None:
     found = await scalar(
         conn,
         "SELECT id FROM articles WHERE url = ? OR (guid IS NOT NULL AND guid = ?) LIMIT 1",

@@ -13,6 +13,7 @@ from storage import days
 from storage.db import Database, scalar
 from storage.errors import N_, InvalidInput, NotFound
 from storage.text import MAX_TOPICS, now_iso
+from storage.timing import DEFAULT_ZONE
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,20 @@ class ChatRepository:
             "SELECT language_code FROM chats WHERE chat_id = ?", (chat_id,)
         )
         return value if isinstance(value, str) else None
+
+    async def timezone(self, chat_id: int) -> str:
+        """The chat's time zone (storage.timing); UTC until one is set."""
+        value = await self._db.fetchval("SELECT timezone FROM chats WHERE chat_id = ?", (chat_id,))
+        return value if isinstance(value, str) else DEFAULT_ZONE
+
+    async def set_timezone(self, chat: ChatInfo, zone: str) -> None:
+        """`zone` as storage.timing.parse_zone gives it."""
+        async with self._db.atomic() as conn:
+            await _upsert_chat(conn, chat)
+            await conn.execute(
+                "UPDATE chats SET timezone = ?, updated_at = ? WHERE chat_id = ?",
+                (zone, now_iso(), chat.chat_id),
+            )
 
     async def get(self, chat_id: int) -> ChatState | None:
         row = await self._db.fetchone(

@@ -273,6 +273,29 @@ MIGRATIONS += (
     ),
 )
 
+MIGRATIONS += (
+    Migration(
+        9,
+        "chats' time zones; articles scheduled to be published later",
+        (
+            # An IANA name (America/Lima) or a fixed offset (-05:00): see storage.timing.
+            "ALTER TABLE chats ADD COLUMN timezone TEXT NOT NULL DEFAULT 'UTC'",
+            # Not in `articles` until their time: readers, search and inline mode cannot
+            # see them, and publishing one is exactly adding it then.
+            """CREATE TABLE scheduled (
+                id INTEGER PRIMARY KEY,
+                url TEXT NOT NULL UNIQUE,
+                article TEXT NOT NULL,
+                publish_at REAL NOT NULL,
+                timezone TEXT NOT NULL,
+                notify_chat_id INTEGER,
+                created_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX scheduled_due ON scheduled (publish_at)",
+        ),
+    ),
+)
+
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

@@ -16,6 +16,7 @@ from storage.deliveries import DeliveryRepository
 from storage.errors import DatabaseUnavailable, StorageError
 from storage.feeds import FeedRepository
 from storage.migrations import LATEST_VERSION, MIGRATIONS, Migration, apply, current_version
+from storage.scheduled import ScheduledRepository
 from storage.text import iso
 
 
@@ -26,6 +27,7 @@ class Storage:
         self.chats = ChatRepository(db)
         self.deliveries = DeliveryRepository(db)
         self.feeds = FeedRepository(db)
+        self.scheduled = ScheduledRepository(db)
 
     @classmethod
     async def open(cls, path: Path, *, busy_timeout: float = 5.0, migrate: bool = True) -> Storage:

@@ -55,7 +55,7 @@ async def test_guided_add_with_an_edit_then_publish_once(
     assert preview["text"].startswith("<b>La reforma &amp; el Congreso</b>")
     assert "El Congreso aprobó la reforma electoral ayer." in preview["text"]
     assert "#política #perú" in preview["text"]
-    assert preview.button_data() == ["Dp", "Dt", "Ds", "Dg", "Dx"]
+    assert preview.button_data() == ["Dp", "Dw", "Dt", "Ds", "Dg", "Dx"]
 
     mark = await press(api, "Dt", preview)
     ask = await api.wait_for("sendMessage", after=mark, chat_id=ADMIN)

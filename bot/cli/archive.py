@@ -7,6 +7,7 @@ import html
 import re
 import shutil
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,8 +21,9 @@ from bot.cli.base import (
     print_json,
     with_storage,
 )
-from storage import NewArticle
+from storage import NewArticle, timing
 from storage.text import parse_datetime, parse_tags
+from storage.timing import parse_when, parse_zone
 
 if TYPE_CHECKING:
     from storage import Article, SearchPage, Storage
@@ -42,6 +44,8 @@ if TYPE_CHECKING:
     "--wait", is_flag=True, help="Follow the broadcast (sent by the running bot) until done."
 )
 @click.option("--no-broadcast", is_flag=True, help="Store only; announce to nobody.")
+@click.option("--at", "at", help="Publish later: 'YYYY-MM-DD HH:MM' (or just 'HH:MM') in --tz.")
+@click.option("--tz", "zone", default="UTC", show_default=True, help="The time zone of --at.")
 @creating_storage
 async def add(
     storage: Storage,
@@ -55,27 +59,41 @@ async def add(
     as_json: bool,
     wait: bool,
     no_broadcast: bool,
+    at: str | None,
+    zone: str,
 ) -> None:
-    """Add an article and announce it to its subscribers; prints its id."""
-    article = await storage.articles.add(
-        NewArticle(
-            url=url,
-            title=title,
-            summary=summary,
-            body=body_file.read() if body_file else "",
-            tags=parse_tags(tags),
-            author=author,
-            published_at=parse_datetime(published) if published else None,
-            source="cli",
-        ),
-        announce=not no_broadcast,
+    """Add an article and announce it to its subscribers; prints its id. With --at, keep
+    it unseen until then (prints the scheduled number; `articlebot scheduled` lists them)."""
+    new = NewArticle(
+        url=url,
+        title=title,
+        summary=summary,
+        body=body_file.read() if body_file else "",
+        tags=parse_tags(tags),
+        author=author,
+        published_at=parse_datetime(published) if published else None,
+        source="cli",
     )
+    if at is not None:
+        await schedule(storage, new, at, zone, as_json)
+        return
+    article = await storage.articles.add(new, announce=not no_broadcast)
     if as_json:
         print_json(article.to_dict())
     else:
         click.echo(article.id)
     if wait and not no_broadcast:
         await follow_broadcast(storage, article.id)
+
+
+async def schedule(storage: Storage, new: NewArticle, at: str, zone: str, as_json: bool) -> None:
+    zone = parse_zone(zone)
+    item = await storage.scheduled.add(new, parse_when(at, zone, datetime.now(UTC)), zone)
+    if as_json:
+        print_json(item.to_dict())
+    else:
+        local = item.publish_at.astimezone(timing.zone(zone)).strftime("%Y-%m-%d %H:%M")
+        click.echo(f"scheduled {item.id} for {local} {zone}")
 
 
 async def follow_broadcast(storage: Storage, article_id: int, interval: float = 1.0) -> None:
@@ -208,7 +226,6 @@ async def stats(storage: Storage, as_json: bool, chart_path: Path | None) -> Non
 
 
 async def write_chart(storage: Storage, path: Path) -> None:
-    from datetime import UTC, datetime
 
     from bot import chart, render
     from bot.i18n import Catalog

@@ -26,8 +26,8 @@ from storage.text import normalize_url, parse_tags
 
 log = logging.getLogger(__name__)
 
-ADMIN_COMMANDS = frozenset({"add", "edit", "delete", "stats", "feeds", "channels"})
-LINK, TITLE, SUMMARY, REVIEW, FIELD, EDIT_CHOICE = range(6)
+ADMIN_COMMANDS = frozenset({"add", "edit", "delete", "stats", "feeds", "channels", "scheduled"})
+LINK, TITLE, SUMMARY, REVIEW, FIELD, EDIT_CHOICE, WHEN = range(7)
 FIELDS = {"t": "title", "s": "summary", "g": "tags"}
 
 

@@ -59,6 +59,13 @@ from bot.render.reader import (
     usage,
     welcome,
 )
+from bot.render.schedule import (
+    ask_when,
+    scheduled_done,
+    scheduled_list,
+    timezone_set,
+    timezone_state,
+)
 from bot.render.stats import (
     chart_labels,
     chat_counts,
@@ -106,6 +113,7 @@ __all__ = [
     "article_card",
     "article_number",
     "ask_field",
+    "ask_when",
     "bad_topics",
     "broadcast_card",
     "broadcast_progress",
@@ -147,11 +155,15 @@ __all__ = [
     "plain_text",
     "prompt",
     "safe_url",
+    "scheduled_done",
+    "scheduled_list",
     "search_page",
     "something_went_wrong",
     "stats",
     "subscribed",
     "subscription_state",
+    "timezone_set",
+    "timezone_state",
     "topic_list",
     "trim_summary",
     "truncate",

@@ -1,0 +1,123 @@
+"""Time zones (/timezone) and publishing later: ⏰ Schedule in the /add preview, /scheduled
+with a ✖ for each waiting article (admin commands and buttons pass the admin gate)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from telegram import Message, Update
+from telegram.ext import ConversationHandler
+
+from bot import permissions, render, replies
+from bot.context import BotContext
+from bot.extract import Draft
+from bot.handlers import admin
+from bot.handlers.subscriptions import CHANNEL, channel_target, chat_info, managed_channel
+from storage import DuplicateArticle, InvalidInput, NotFound
+from storage.timing import parse_when, parse_zone
+
+
+async def timezone_command(update: Update, context: BotContext) -> None:
+    """`/timezone` shows the chat's; `/timezone America/Lima` or `-05:00` sets it (in
+    groups, admins only); `/timezone @channel ZONE` a channel's."""
+    message, chat = update.effective_message, update.effective_chat
+    assert message is not None
+    assert chat is not None
+    t = context.texts(update)
+    args = context.args or []
+    if args and CHANNEL.match(args[0]):
+        channel = await managed_channel(update, context, channel_target(args[0]))
+        if channel is None:
+            return
+        target, args = chat_info(channel, update), args[1:]
+    else:
+        target = chat_info(chat, update)
+    now = datetime.now(UTC)
+    if not args:
+        zone = await context.storage.chats.timezone(target.chat_id)
+        await message.reply_text(render.timezone_state(t, zone, now))
+        return
+    if target.chat_id == chat.id and not await permissions.may_manage_chat(update, context):
+        await replies.refuse(update, render.admins_only(t))
+        return
+    try:
+        zone = parse_zone(" ".join(args))
+    except InvalidInput as exc:
+        await message.reply_text(render.not_accepted(t, exc))
+        return
+    await context.storage.chats.set_timezone(target, zone)
+    await message.reply_text(render.timezone_set(t, zone, now))
+
+
+async def when_button(update: Update, context: BotContext) -> int:
+    """⏰ Schedule under a draft: ask when, in the admin's time zone."""
+    query = update.callback_query
+    assert query is not None
+    await replies.answer(query)
+    if not isinstance(query.message, Message) or "draft" not in context.session:
+        return ConversationHandler.END
+    await admin.drop_buttons(query)
+    zone = await context.storage.chats.timezone(query.message.chat.id)
+    t = context.texts(update)
+    await admin.send_prompt(query.message, render.ask_when(t, zone, datetime.now(UTC)))
+    return admin.WHEN
+
+
+async def got_when(update: Update, context: BotContext) -> int:
+    message = update.effective_message
+    assert message is not None
+    draft = context.session.get("draft")
+    if not isinstance(draft, Draft):
+        return ConversationHandler.END
+    t = context.texts(update)
+    zone = await context.storage.chats.timezone(message.chat.id)
+    try:
+        moment = parse_when(message.text or "", zone, datetime.now(UTC))
+        item = await context.storage.scheduled.add(
+            admin.new_article(draft), moment, zone, notify_chat_id=message.chat.id
+        )
+    except InvalidInput as exc:  # ask again: the question, and its ✖ Cancel, are above
+        await message.reply_text(render.not_accepted(t, exc))
+        return admin.WHEN
+    except DuplicateArticle as exc:
+        context.session.clear()
+        await message.reply_text(t.gettext("That article is already here: /article {id}",
+                                           id=exc.existing_id))  # fmt: skip
+        return ConversationHandler.END
+    context.session.clear()
+    await context.storage.chats.remember(chat_info(message.chat, update))  # progress language
+    if context.bot_data.scheduler is not None:
+        context.bot_data.scheduler.wake()
+    await message.reply_text(render.scheduled_done(t, item))
+    return ConversationHandler.END
+
+
+async def scheduled_command(update: Update, context: BotContext) -> None:
+    message = update.effective_message
+    assert message is not None
+    reply = await scheduled_list(update, context, message.chat.id)
+    await message.reply_text(reply.text, reply_markup=reply.markup)
+
+
+async def unschedule_button(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    t = context.texts(update)
+    if not isinstance(query.message, Message):
+        await replies.answer(query, render.expired_button(t), alert=True)
+        return
+    try:
+        item = await context.storage.scheduled.cancel(int((query.data or "")[2:]))
+    except NotFound:
+        await replies.answer(query, t.gettext("That one is no longer waiting."))
+    else:
+        await replies.answer(query, t.gettext("Cancelled: {title} will not be published.",
+                                              title=render.truncate(item.title, 60)))  # fmt: skip
+    reply = await scheduled_list(update, context, query.message.chat.id)
+    await query.edit_message_text(reply.text, reply_markup=reply.markup)
+
+
+async def scheduled_list(update: Update, context: BotContext, chat_id: int) -> render.Reply:
+    zone = await context.storage.chats.timezone(chat_id)
+    items = await context.storage.scheduled.all()
+    return render.scheduled_list(context.texts(update), items, zone)
