@@ -43,6 +43,7 @@ from bot.feeds import FeedService
 from bot.handlers import (
     admin,
     broadcasts,
+    digests,
     errors,
     feeds,
     inline,
@@ -76,6 +77,7 @@ READER_COMMANDS = (
     ("subscribe", N_("Receive new articles here")),
     ("unsubscribe", N_("Stop receiving articles")),
     ("subscriptions", N_("What this chat receives")),
+    ("digest", N_("Articles together, daily or weekly")),
     ("timezone", N_("This chat's time zone")),
     ("help", N_("What this bot can do")),
 )
@@ -156,6 +158,7 @@ def build_application(settings: Settings, storage: Storage | None = None) -> Bot
             CommandHandler("channels", manage.channels_command, filters=NEW_MESSAGES),
             CommandHandler("scheduled", schedule.scheduled_command, filters=NEW_MESSAGES),
             CommandHandler("timezone", schedule.timezone_command, filters=NEW_MESSAGES),
+            CommandHandler("digest", digests.digest_command, filters=NEW_MESSAGES),
             CommandHandler("start", reader.start, filters=NEW_MESSAGES),
             CommandHandler("help", reader.help_command, filters=NEW_MESSAGES),
             CommandHandler("latest", reader.latest, filters=NEW_MESSAGES),

@@ -50,7 +50,7 @@ from bot.replies import chat_is_gone, retry_after_seconds
 from bot.sending import PER_CHAT_GAP, BroadcastBot, Card, Pacer
 from bot.supervisor import Supervised, describe
 from storage import Article, NotFound, Storage, StorageError
-from storage.deliveries import MAX_ATTEMPTS, TERMINAL, Delivery, Outcome, Progress
+from storage.deliveries import MAX_ATTEMPTS, TERMINAL, Delivery, Digest, Outcome, Progress
 from storage.text import parse_datetime
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,7 @@ PRUNE_EVERY = 2.0  # seconds between sweeps of the pacer's memory of recent send
 PRUNE_BATCH = 500  # delivery rows deleted per transaction (a few milliseconds)
 PRUNE_PAUSE = 0.05  # seconds between two batches, so other writers get their turn
 PRUNE_IDLE = 60.0  # seconds before looking for prunable rows again
+DIGESTS_CACHED = 256  # rendered digests kept: all the chats due at 08:00 share a few
 RATE_WINDOW = 30.0  # seconds of sending the progress's rate is measured over
 
 
@@ -127,6 +128,7 @@ class DeliveryWorker:
         self._paused_until = 0.0
         self._articles: dict[int, Article | None] = {}
         self._cards: dict[tuple[int, str], Card] = {}
+        self._digests: dict[tuple[Digest, str], list[Card]] = {}
         self._pruned_at = 0.0
         self._paces: dict[int, Pace] = {}
         # Outcomes of the last wave not yet recorded: kept until a transaction takes them,
@@ -241,7 +243,7 @@ class DeliveryWorker:
             at = self._pacer.ready_at(delivery.chat_id, delivery.chat_type)
             if delivery.chat_id in taken or at > now:
                 retry = max(at, now + PER_CHAT_GAP)
-                deferred.append(Outcome(delivery.id, "pending", retry_at=retry, attempted=False))
+                deferred.append(Outcome.of(delivery, "pending", retry_at=retry, attempted=False))
             else:
                 taken.add(delivery.chat_id)
                 ready.append(delivery)
@@ -268,26 +270,35 @@ class DeliveryWorker:
             return self._retry_or_fail(delivery, describe(exc))
 
     async def _attempt(self, delivery: Delivery) -> Outcome:
-        article = await self._article(delivery.article_id)
-        if article is None:  # deleted meanwhile
-            return Outcome(delivery.id, "cancelled", error="article deleted", attempted=False)
+        cards = await self._cards_of(delivery)
+        if not cards:  # its article (a digest's every article) was deleted meanwhile
+            return Outcome.of(delivery, "cancelled", error="article deleted", attempted=False)
         if self.fatal is not None:
-            return Outcome(delivery.id, "pending", attempted=False)
-        card = self._card(article, delivery.language_code)
+            return Outcome.of(delivery, "pending", attempted=False)
+        first: int | None = None
+        for card in cards:  # a digest longer than a message is sent in parts, in order
+            outcome, message_id = await self._send_one(delivery, card)
+            if outcome is not None:
+                return outcome
+            first = first if first is not None else message_id
+        self._pacer.record(delivery.chat_id, delivery.chat_type, time.time())
+        return Outcome.of(delivery, "sent", message_id=first)
+
+    async def _send_one(self, delivery: Delivery, card: Card) -> tuple[Outcome | None, int | None]:
+        """Send one message; (None, its id) when it went, else (the outcome, None)."""
         await self._limiter.acquire()
         try:
             message_id = await self._send(delivery, card)
         except BadRequest as exc:
             if "can't parse entities" not in exc.message.lower():
-                return await self._failed(delivery, exc)
+                return await self._failed(delivery, exc), None
             try:  # our HTML was refused: the text still goes out, without formatting
                 message_id = await self._send(delivery, card.plain())
             except TelegramError as again:
-                return await self._failed(delivery, again)
+                return await self._failed(delivery, again), None
         except TelegramError as exc:
-            return await self._failed(delivery, exc)
-        self._pacer.record(delivery.chat_id, delivery.chat_type, time.time())
-        return Outcome(delivery.id, "sent", message_id=message_id)
+            return await self._failed(delivery, exc), None
+        return None, message_id
 
     async def _send(self, delivery: Delivery, card: Card) -> int | None:
         return await self.bot.send_card(
@@ -304,33 +315,49 @@ class DeliveryWorker:
             if self.metrics is not None:
                 self.metrics.flood_waits.inc()
                 self.metrics.flood_paused.inc(wait)
-            return Outcome(delivery.id, "pending", retry_at=time.time() + wait, attempted=False)
+            return Outcome.of(delivery, "pending", retry_at=time.time() + wait, attempted=False)
         if isinstance(exc, ChatMigrated):
             await self.storage.chats.migrate(delivery.chat_id, exc.new_chat_id)
             log.info("chat migrated chat_id=%s new=%s", delivery.chat_id, exc.new_chat_id)
-            return Outcome(delivery.id, "pending", attempted=False)
+            return Outcome.of(delivery, "pending", attempted=False)
         if isinstance(exc, InvalidToken | Conflict):
             self.fatal = FatalBotError(error)
-            return Outcome(delivery.id, "pending", attempted=False)
+            return Outcome.of(delivery, "pending", attempted=False)
         if chat_is_gone(exc):
             await self.storage.chats.deactivate(delivery.chat_id, exc.message)
             skipped = await self.storage.deliveries.skip_chat(delivery.chat_id, exc.message)
             if self.metrics is not None:
                 self.metrics.deliveries.labels("skipped").inc(skipped)
-            return Outcome(delivery.id, "skipped", error=error)
+            return Outcome.of(delivery, "skipped", error=error)
         if isinstance(exc, BadRequest):  # our request is wrong for this chat: no retry helps
-            return Outcome(delivery.id, "failed", error=error)
+            return Outcome.of(delivery, "failed", error=error)
         if isinstance(exc, NetworkError):
             return self._retry_or_fail(delivery, error)
-        return Outcome(delivery.id, "failed", error=error)
+        return Outcome.of(delivery, "failed", error=error)
 
     @staticmethod
     def _retry_or_fail(delivery: Delivery, error: str) -> Outcome:
         """An attempt that may work next time: later, with backoff, up to MAX_ATTEMPTS."""
         if delivery.attempts + 1 < MAX_ATTEMPTS:
-            return Outcome(delivery.id, "pending", error=error,
+            return Outcome.of(delivery, "pending", error=error,
                            retry_at=time.time() + backoff(delivery.attempts))  # fmt: skip
-        return Outcome(delivery.id, "failed", error=error)
+        return Outcome.of(delivery, "failed", error=error)
+
+    async def _cards_of(self, delivery: Delivery) -> list[Card]:
+        """What a delivery sends: an article's card, or a digest's messages."""
+        if delivery.digest is None:
+            article = await self._article(delivery.article_id)
+            return [] if article is None else [self._card(article, delivery.language_code)]
+        texts = self.catalog.for_language(delivery.language_code)
+        key = (delivery.digest, texts.language)
+        if key not in self._digests:
+            found = [await self._read(article_id) for article_id in delivery.digest.articles]
+            articles = [article for article in found if article is not None]
+            parts = render.digest(texts, delivery.digest.kind, articles, self.bot.username)
+            self._digests[key] = [Card.of(part) for part in parts]
+            if len(self._digests) > DIGESTS_CACHED:  # many chats share few digests: keep some
+                self._digests.pop(next(iter(self._digests)))
+        return self._digests[key]
 
     def _card(self, article: Article, language_code: str | None) -> Card:
         """Rendered once per article and language, not once per recipient."""
@@ -342,14 +369,16 @@ class DeliveryWorker:
         return self._cards[key]
 
     async def _article(self, article_id: int) -> Article | None:
+        """Kept while its broadcast runs (forgotten when it ends)."""
         if article_id not in self._articles:
-            try:
-                self._articles[article_id] = await self.storage.articles.get(
-                    article_id, with_body=False
-                )
-            except NotFound:
-                self._articles[article_id] = None
+            self._articles[article_id] = await self._read(article_id)
         return self._articles[article_id]
+
+    async def _read(self, article_id: int) -> Article | None:
+        try:
+            return await self.storage.articles.get(article_id, with_body=False)
+        except NotFound:
+            return None
 
     async def _prune(self) -> float:
         """Delete delivery rows nothing needs any more, a small batch at a time (each a

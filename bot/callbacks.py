@@ -2,7 +2,8 @@
 
 Each payload is a letter and its arguments: `L<offset>` a page of the latest articles,
 `S<offset> <query>` a page of search results, `A<id>` an article card, `Us` / `Ua` /
-`Ut<key>` subscribe, unsubscribe, or drop the topic whose key is `<key>`, `Uc<chat id>`
+`Ut<key>` subscribe, unsubscribe, or drop the topic whose key is `<key>`, `Ud` / `Uw` / `Ui`
+a daily or weekly digest or each article at once, `Uc<chat id>`
 subscribe that channel (asked after a forwarded post), `Bc<id>` cancel
 the broadcast of an article, `Cl<offset>` a page of subscribed channels and
 `Cr<offset> <chat id>` unsubscribe that channel (and show that page again). A search
@@ -25,7 +26,7 @@ _QUERY_BYTES = MAX_CALLBACK_BYTES - len(f"S{MAX_OFFSET} ".encode())
 LATEST_PATTERN = r"^L\d{1,5}$"
 SEARCH_PATTERN = r"^S\d{1,5} \S.*$"
 ARTICLE_PATTERN = r"^A\d{1,12}$"
-SUBSCRIPTION_PATTERN = r"^U(s|a|t[0-9a-f]{12}|c-?\d{1,16})$"
+SUBSCRIPTION_PATTERN = r"^U(s|a|d|w|i|t[0-9a-f]{12}|c-?\d{1,16})$"
 CANCEL_BROADCAST_PATTERN = r"^Bc\d{1,12}$"
 DRAFT_PATTERN = r"^D[ptsgx]$"
 CANCEL_DIALOGUE = "Dx"  # ✖ Cancel under every question of /add and /edit
@@ -69,6 +70,9 @@ class SubscriptionAction:
     SUBSCRIBE = "s"
     UNSUBSCRIBE = "a"
     DROP_TOPIC = "t"
+    DAILY = "d"  # a daily digest at 08:00
+    WEEKLY = "w"  # a weekly one, Mondays at 08:00
+    INSTANT = "i"  # each article at once
 
     kind: str
     topic_key: str = ""

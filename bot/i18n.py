@@ -16,7 +16,7 @@ from datetime import date, datetime, tzinfo
 from datetime import date as datetime_date
 from pathlib import Path
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, get_day_names
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -56,6 +56,10 @@ class Texts:
     def moment(self, when: datetime, zone: tzinfo) -> str:
         """A moment as a chat's clock shows it: "Tue 1 Dec 2026, 08:00"."""
         return format_datetime(when, "EEE d MMM y, HH:mm", tzinfo=zone, locale=self.language)
+
+    def weekday(self, index: int) -> str:
+        """0 → "Monday" / "lunes"."""
+        return str(get_day_names("wide", locale=self.language)[index])
 
     def day_month(self, day: datetime_date) -> str:
         """A day of the /stats chart: "Nov 28" / "28 nov"."""

@@ -1,7 +1,9 @@
-"""What happens at a set time: scheduled articles are published when theirs comes.
+"""What happens at a set time: scheduled articles are published, and digests queued, when
+theirs comes.
 
-A supervised loop (bot.supervisor) that looks when the next one is due, at most a second
-ahead, so a restarted bot publishes what came due while it was down, once.
+A supervised loop (bot.supervisor) that looks again when the next thing is due, at most a
+second ahead, so a restarted bot does (once) what came due while it was down. `clock` is
+the time it goes by: tests move it forward instead of waiting.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ from bot.supervisor import Supervised
 from storage import Storage
 
 log = logging.getLogger(__name__)
-LOOK_EVERY = 1.0  # seconds: the longest a due article waits
+LOOK_EVERY = 1.0  # seconds: the longest something due waits
 
 
 class Scheduler:
     def __init__(self, storage: Storage, *, wake: Callable[[], None] | None = None) -> None:
         self.storage = storage
+        self.clock: Callable[[], float] = time.time
         self._wake_sender = wake
         self._loop = Supervised("scheduler", self._step)
 
@@ -27,18 +30,29 @@ class Scheduler:
         self._loop.start()
 
     def wake(self) -> None:
-        """Something was scheduled: look again now."""
+        """Something was scheduled, or the clock moved: look again now."""
         self._loop.wake()
 
     async def stop(self) -> None:
         await self._loop.stop()
 
     async def _step(self) -> float:
-        published = await self.storage.scheduled.publish_due()
+        now = self.clock()
+        published = await self.storage.scheduled.publish_due(now)
         if published:
             log.info("published scheduled articles %s", published)
-            if self._wake_sender is not None:
-                self._wake_sender()
+        digests = await self.storage.digests.schedule_due(now)
+        if digests:
+            log.info("queued %d digests", digests)
+        if (published or digests) and self._wake_sender is not None:
+            self._wake_sender()
+        if published:
             return 0.0  # there may be more due
-        due = await self.storage.scheduled.next_due()
-        return LOOK_EVERY if due is None else max(0.0, min(LOOK_EVERY, due - time.time()))
+        candidates = (
+            await self.storage.scheduled.next_due(),
+            await self.storage.digests.next_due(),
+        )
+        upcoming = [due for due in candidates if due is not None]
+        if not upcoming:
+            return LOOK_EVERY
+        return max(0.0, min(LOOK_EVERY, min(upcoming) - now))

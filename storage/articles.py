@@ -332,11 +332,14 @@ async def _queue_deliveries(
         (json.dumps(sorted(words)),),
     ) as cursor:
         topics = [row[0] for row in await cursor.fetchall()]
+    seq = await scalar(
+        conn, "UPDATE counters SET value = value + 1 WHERE name = 'broadcasts' RETURNING value"
+    )
     await conn.execute(
         """INSERT INTO broadcasts (article_id, total, notify_chat_id, started_at, horizon,
-                                   topics, walked, counted)
-           VALUES (?, 0, ?, ?, ?, ?, 0, 0)""",
-        (article_id, notify_chat_id, now, horizon, json.dumps(topics)),
+                                   topics, walked, counted, seq)
+           VALUES (?, 0, ?, ?, ?, ?, 0, 0, ?)""",
+        (article_id, notify_chat_id, now, horizon, json.dumps(topics), seq),
     )
 
 

@@ -133,18 +133,20 @@ class ChatRepository:
             if await _exists(conn, "SELECT 1 FROM chats WHERE chat_id = ?", new_id):
                 await conn.execute(
                     """INSERT OR IGNORE INTO subscriptions
-                       (chat_id, thread_id, everything, active, since, created_at, updated_at)
+                       (chat_id, thread_id, everything, active, since, created_at, updated_at,
+                        instant, digest_minute, digest_weekday, next_digest_at, digest_from)
                        SELECT ?1, thread_id, everything,
                               (SELECT active FROM chats WHERE chat_id = ?1),
-                              since, created_at, updated_at
+                              since, created_at, updated_at, instant, digest_minute,
+                              digest_weekday, next_digest_at, digest_from
                        FROM subscriptions WHERE chat_id = ?2""",
                     (new_id, old_id),
                 )
                 await conn.execute(
                     """INSERT OR IGNORE INTO subscription_topics
-                       (chat_id, thread_id, topic, active, since)
+                       (chat_id, thread_id, topic, active, since, instant)
                        SELECT ?1, thread_id, topic,
-                              (SELECT active FROM chats WHERE chat_id = ?1), since
+                              (SELECT active FROM chats WHERE chat_id = ?1), since, instant
                        FROM subscription_topics WHERE chat_id = ?2""",
                     (new_id, old_id),
                 )
@@ -238,7 +240,9 @@ class ChatRepository:
             else:
                 await conn.executemany(
                     """INSERT OR IGNORE INTO subscription_topics
-                       (chat_id, thread_id, topic, since) VALUES (?, ?, ?, ?)""",
+                       (chat_id, thread_id, topic, since, instant)
+                       VALUES (?1, ?2, ?3, ?4, (SELECT instant FROM subscriptions
+                                                WHERE chat_id = ?1 AND thread_id = ?2))""",
                     [(chat.chat_id, thread_id, topic, since) for topic in wanted],
                 )
         after = await self.subscription(chat.chat_id, thread_id)
@@ -320,10 +324,10 @@ class ChatRepository:
 # however many chats match. `active` is the chat's flag, copied by a trigger (migration 5).
 RECIPIENTS_SQL = """
     SELECT chat_id, thread_id FROM subscriptions
-    WHERE everything = 1 AND active = 1
+    WHERE everything = 1 AND active = 1 AND instant = 1
     UNION ALL
     SELECT chat_id, thread_id FROM subscription_topics
-    WHERE +topic IN (SELECT value FROM json_each(:terms)) AND active = 1
+    WHERE +topic IN (SELECT value FROM json_each(:terms)) AND active = 1 AND instant = 1
     GROUP BY chat_id, thread_id
 """
 

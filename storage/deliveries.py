@@ -24,6 +24,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import aiosqlite
 
@@ -39,14 +40,23 @@ RECALL_WINDOW = timedelta(hours=48)  # Telegram lets bots delete their messages 
 
 
 @dataclass(frozen=True, slots=True)
+class Digest:
+    kind: str  # daily, weekly, quiet
+    articles: tuple[int, ...]  # newest first
+
+
+@dataclass(frozen=True, slots=True)
 class Delivery:
+    """A card (of `article_id`) or a digest (its articles) for one chat."""
+
     id: int
-    article_id: int
+    article_id: int  # 0 for a digest
     chat_id: int
     thread_id: int
     attempts: int
     chat_type: str
     language_code: str | None
+    digest: Digest | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +69,11 @@ class Outcome:
     error: str | None = None
     retry_at: float = 0.0  # for pending
     attempted: bool = True  # False when it was never sent (paused, chat not ready)
+    digest: bool = False  # the outcome of a digest (its id is in the digests' outbox)
+
+    @classmethod
+    def of(cls, delivery: Delivery, status: str, **fields: Any) -> Outcome:
+        return cls(delivery.id, status, digest=delivery.digest is not None, **fields)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +121,18 @@ CLAIM_SQL = """
 DUE_SQL = """SELECT count(*) FROM (SELECT 1 FROM deliveries
              WHERE status = 'pending' AND next_attempt_at <= ? LIMIT ?)"""
 
+CLAIM_DIGESTS_SQL = """
+    UPDATE digests SET status = 'sending', updated_at = :stamp
+    WHERE id IN (SELECT id FROM digests
+                 WHERE status = 'pending' AND next_attempt_at <= :now
+                 ORDER BY next_attempt_at, id LIMIT :limit)
+    RETURNING id, 0, chat_id, thread_id, attempts,
+              (SELECT type FROM chats WHERE chats.chat_id = digests.chat_id),
+              (SELECT language_code FROM chats WHERE chats.chat_id = digests.chat_id),
+              kind, articles
+"""
+OUTBOXES = ("deliveries", "digests")
+
 
 class DeliveryRepository:
     def __init__(self, db: Database) -> None:
@@ -120,13 +147,22 @@ class DeliveryRepository:
         now = time.time() if now is None else now
         async with self._db.atomic() as conn:
             await _settle(conn, settle or [])
+            stamp = now_iso()
+            digests = [
+                _digest_delivery(row)
+                for row in await conn.execute_fetchall(
+                    CLAIM_DIGESTS_SQL, {"now": now, "limit": limit, "stamp": stamp}
+                )
+            ]
+            limit -= len(digests)
             due = await scalar(conn, DUE_SQL, now, limit)
             if due < limit:
                 await walk_next(conn, limit)
             rows = await conn.execute_fetchall(
-                CLAIM_SQL, {"now": now, "limit": limit, "stamp": now_iso()}
+                CLAIM_SQL, {"now": now, "limit": limit, "stamp": stamp}
             )
-        return sorted((Delivery(*row) for row in rows), key=lambda d: d.id)  # RETURNING: no order
+        cards = sorted((Delivery(*row) for row in rows), key=lambda d: d.id)  # RETURNING: no order
+        return sorted(digests, key=lambda d: d.id) + cards
 
     async def settle(self, outcomes: list[Outcome]) -> None:
         """Record how claimed deliveries ended, all in one transaction."""
@@ -146,34 +182,44 @@ class DeliveryRepository:
 
     async def skip_chat(self, chat_id: int, reason: str) -> int:
         """The chat cannot be written to: its pending deliveries will not be tried."""
+        skipped = 0
         async with self._db.atomic() as conn:
-            cursor = await conn.execute(
-                """UPDATE deliveries SET status = 'skipped', last_error = ?, updated_at = ?
-                   WHERE chat_id = ? AND status = 'pending'""",
-                (reason, now_iso(), chat_id),
-            )
-            await days.add_today(conn, "delivery_days", {"skipped": cursor.rowcount})
-            return cursor.rowcount
+            for table in OUTBOXES:
+                cursor = await conn.execute(
+                    f"""UPDATE {table} SET status = 'skipped', last_error = ?, updated_at = ?
+                        WHERE chat_id = ? AND status = 'pending'""",
+                    (reason, now_iso(), chat_id),
+                )
+                skipped += cursor.rowcount
+            await days.add_today(conn, "delivery_days", {"skipped": skipped})
+            return skipped
 
     async def release_claimed(self, max_attempts: int = MAX_ATTEMPTS) -> int:
         """Put deliveries left `sending` (by a stop or a crash) back to pending. They may
         have been sent, so this counts an attempt: a delivery whose wave keeps dying fails
         at its last attempt instead of going out again without end."""
+        released = 0
         async with self._db.atomic() as conn:
-            cursor = await conn.execute(
-                """UPDATE deliveries
-                   SET status = CASE WHEN attempts + 1 >= :max THEN 'failed' ELSE 'pending' END,
-                       attempts = attempts + 1, updated_at = :stamp,
-                       last_error = coalesce(last_error, 'interrupted while sending')
-                   WHERE status = 'sending'""",
-                {"max": max_attempts, "stamp": now_iso()},
-            )
-            return cursor.rowcount
+            for table in OUTBOXES:
+                cursor = await conn.execute(
+                    f"""UPDATE {table}
+                        SET status = CASE WHEN attempts + 1 >= :max THEN 'failed'
+                                          ELSE 'pending' END,
+                            attempts = attempts + 1, updated_at = :stamp,
+                            last_error = coalesce(last_error, 'interrupted while sending')
+                        WHERE status = 'sending'""",
+                    {"max": max_attempts, "stamp": now_iso()},
+                )
+                released += cursor.rowcount
+            return released
 
     async def next_due(self) -> float | None:
         """When the earliest pending delivery is due (unix time), if any."""
         value = await self._db.fetchval(
-            "SELECT min(next_attempt_at) FROM deliveries WHERE status = 'pending'"
+            """SELECT min(next_attempt_at) FROM (
+                   SELECT next_attempt_at FROM deliveries WHERE status = 'pending'
+                   UNION ALL
+                   SELECT next_attempt_at FROM digests WHERE status = 'pending')"""
         )
         return None if value is None else float(value)
 
@@ -241,8 +287,18 @@ class DeliveryRepository:
                 {"sent_before": iso(now - RECALL_WINDOW), "batch": batch,
                  "others_before": iso(now - timedelta(days=retention_days))},
             )  # fmt: skip
+            digests = await conn.execute(
+                """DELETE FROM digests WHERE id IN (
+                       SELECT id FROM digests
+                       WHERE (status = 'sent' AND updated_at < :sent_before)
+                          OR (status IN ('failed', 'skipped', 'cancelled')
+                              AND updated_at < :others_before)
+                       LIMIT :batch)""",
+                {"sent_before": iso(now - RECALL_WINDOW), "batch": batch,
+                 "others_before": iso(now - timedelta(days=retention_days))},
+            )  # fmt: skip
             await days.forget_before(conn, (now - timedelta(days=days.DAYS_KEPT)).date())
-            return cursor.rowcount
+            return max(cursor.rowcount, digests.rowcount)
 
     async def days(self, since: str) -> dict[str, dict[str, int]]:
         """Deliveries ended per day (YYYY-MM-DD, from `since` on) and outcome."""
@@ -252,7 +308,8 @@ class DeliveryRepository:
         """How many deliveries are still to make (queued, or recipients not yet walked), and
         since when the oldest of them waits (ISO), for monitoring."""
         row = await self._db.fetchone(
-            """SELECT (SELECT count(*) FROM deliveries WHERE status = 'pending'),
+            """SELECT (SELECT count(*) FROM deliveries WHERE status = 'pending')
+                      + (SELECT count(*) FROM digests WHERE status = 'pending'),
                       (SELECT coalesce(sum(max(total - materialized, 0)), 0) FROM broadcasts
                        WHERE walked = 0),
                       (SELECT min(created_at) FROM deliveries WHERE status = 'pending'),
@@ -321,14 +378,15 @@ async def _settle(conn: aiosqlite.Connection, outcomes: list[Outcome]) -> None:
     if not outcomes:
         return
     now = now_iso()
-    await conn.executemany(
-        """UPDATE deliveries SET status = ?, message_id = coalesce(?, message_id),
-               last_error = coalesce(?, last_error), next_attempt_at = ?,
-               attempts = attempts + ?, updated_at = ?
-           WHERE id = ?""",
-        [(o.status, o.message_id, o.error, o.retry_at, int(o.attempted), now,
-          o.delivery_id) for o in outcomes],
-    )  # fmt: skip
+    for table, digest in zip(OUTBOXES, (False, True), strict=True):
+        await conn.executemany(
+            f"""UPDATE {table} SET status = ?, message_id = coalesce(?, message_id),
+                    last_error = coalesce(?, last_error), next_attempt_at = ?,
+                    attempts = attempts + ?, updated_at = ?
+                WHERE id = ?""",
+            [(o.status, o.message_id, o.error, o.retry_at, int(o.attempted), now,
+              o.delivery_id) for o in outcomes if o.digest is digest],
+        )  # fmt: skip
     ended = Counter(o.status for o in outcomes if o.status in TERMINAL)
     await days.add_today(conn, "delivery_days", ended)
 
@@ -343,3 +401,9 @@ async def _stoppable(conn: aiosqlite.Connection, article_id: int, unwalked: int)
         (article_id, unwalked, article_id),
     ) as cursor:
         return await cursor.fetchone() is not None
+
+
+def _digest_delivery(row: Any) -> Delivery:
+    delivery_id, _, chat_id, thread_id, attempts, chat_type, language, kind, articles = row
+    digest = Digest(kind, tuple(json.loads(articles)))
+    return Delivery(delivery_id, 0, chat_id, thread_id, attempts, chat_type, language, digest)

@@ -296,6 +296,55 @@ MIGRATIONS += (
     ),
 )
 
+MIGRATIONS += (
+    Migration(
+        10,
+        "digests: a subscription's cadence, and the digests' own outbox",
+        (
+            # `instant` is 0 for a digest subscription: broadcasts' walks skip it. Copied to
+            # subscription_topics, as `active` is, so walking a topic needs no join.
+            "ALTER TABLE subscriptions ADD COLUMN instant INTEGER NOT NULL DEFAULT 1",
+            "ALTER TABLE subscription_topics ADD COLUMN instant INTEGER NOT NULL DEFAULT 1",
+            "ALTER TABLE subscriptions ADD COLUMN digest_minute INTEGER",  # local time
+            "ALTER TABLE subscriptions ADD COLUMN digest_weekday INTEGER",  # NULL: daily
+            "ALTER TABLE subscriptions ADD COLUMN next_digest_at REAL",  # unix time
+            # The broadcasts counter when the digest's window opened: the next digest holds
+            # the matching articles published after it.
+            "ALTER TABLE subscriptions ADD COLUMN digest_from INTEGER NOT NULL DEFAULT 0",
+            """CREATE INDEX subscriptions_digest_due ON subscriptions (next_digest_at)
+                WHERE next_digest_at IS NOT NULL""",
+            "DROP INDEX subscriptions_to_everything",
+            """CREATE INDEX subscriptions_to_everything ON subscriptions (chat_id, thread_id)
+                WHERE everything = 1 AND active = 1 AND instant = 1""",
+            # Broadcasts numbered in the order they were published (a scheduled article's
+            # id is older than its publication).
+            "ALTER TABLE broadcasts ADD COLUMN seq INTEGER",
+            "UPDATE broadcasts SET seq = article_id",
+            """INSERT INTO counters (name, value)
+                VALUES ('broadcasts', (SELECT coalesce(max(article_id), 0) FROM broadcasts))""",
+            "CREATE INDEX broadcasts_by_seq ON broadcasts (seq)",
+            """CREATE TABLE digests (
+                id INTEGER PRIMARY KEY,
+                chat_id INTEGER NOT NULL
+                    REFERENCES chats (chat_id) ON UPDATE CASCADE ON DELETE CASCADE,
+                thread_id INTEGER NOT NULL DEFAULT 0,
+                kind TEXT NOT NULL CHECK (kind IN ('daily', 'weekly', 'quiet')),
+                articles TEXT NOT NULL,
+                status TEXT NOT NULL DEFAULT 'pending',
+                attempts INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at REAL NOT NULL DEFAULT 0,
+                message_id INTEGER,
+                last_error TEXT,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            )""",
+            """CREATE INDEX digests_pending ON digests (next_attempt_at, id)
+                WHERE status = 'pending'""",
+            "CREATE INDEX digests_by_status ON digests (status, updated_at)",
+        ),
+    ),
+)
+
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

@@ -13,6 +13,7 @@ from storage.articles import ArticleRepository
 from storage.chats import ChatRepository
 from storage.db import Database
 from storage.deliveries import DeliveryRepository
+from storage.digests import DigestRepository
 from storage.errors import DatabaseUnavailable, StorageError
 from storage.feeds import FeedRepository
 from storage.migrations import LATEST_VERSION, MIGRATIONS, Migration, apply, current_version
@@ -28,6 +29,7 @@ class Storage:
         self.deliveries = DeliveryRepository(db)
         self.feeds = FeedRepository(db)
         self.scheduled = ScheduledRepository(db)
+        self.digests = DigestRepository(db)
 
     @classmethod
     async def open(cls, path: Path, *, busy_timeout: float = 5.0, migrate: bool = True) -> Storage:

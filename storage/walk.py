@@ -24,25 +24,27 @@ FIRST = -(2**63)  # before every (chat_id, thread_id)
 # holds (topic, chat_id, thread_id)).
 WALK_EVERYTHING = """
     SELECT chat_id, thread_id FROM subscriptions
-    WHERE everything = 1 AND active = 1 AND since <= :horizon
+    WHERE everything = 1 AND active = 1 AND instant = 1 AND since <= :horizon
       AND (chat_id, thread_id) > (:chat, :thread)
     ORDER BY chat_id, thread_id LIMIT :limit
 """
 WALK_TOPIC = """
     SELECT chat_id, thread_id FROM subscription_topics
-    WHERE topic = :topic AND active = 1 AND since <= :horizon
+    WHERE topic = :topic AND active = 1 AND instant = 1 AND since <= :horizon
       AND (chat_id, thread_id) > (:chat, :thread)
     ORDER BY chat_id, thread_id LIMIT :limit
 """
 # How many recipients are left after a cursor (a subscription has topics or everything,
-# never both, so the two counts add up).
+# never both, so the two counts add up). Digest subscriptions (`instant = 0`) are not
+# recipients of broadcasts: their digests gather the articles (storage.digests).
 COUNT_LEFT = """
     SELECT (SELECT count(*) FROM subscriptions
-            WHERE everything = 1 AND active = 1 AND since <= :horizon
+            WHERE everything = 1 AND active = 1 AND instant = 1 AND since <= :horizon
               AND (chat_id, thread_id) > (:chat, :thread))
          + (SELECT count(*) FROM (
                 SELECT 1 FROM subscription_topics
-                WHERE +topic IN (SELECT value FROM json_each(:topics)) AND active = 1
+                WHERE +topic IN (SELECT value FROM json_each(:topics))
+                  AND active = 1 AND instant = 1
                   AND since <= :horizon AND (chat_id, thread_id) > (:chat, :thread)
                 GROUP BY chat_id, thread_id))
 """

@@ -276,6 +276,7 @@ async def test_command_menu_is_registered_in_each_language(
         "subscribe",
         "unsubscribe",
         "subscriptions",
+        "digest",
         "timezone",
         "help",
     ]

@@ -114,8 +114,10 @@ async def test_subscriptions_buttons_drop_a_topic_and_unsubscribe(
     api.push_command("/subscriptions")
     state = await api.wait_for("sendMessage", after=mark)
     assert "articles about any of <b>lima</b>, <b>peru</b>" in state["text"]
-    drop_lima, _, unsubscribe = state.button_data()
-    assert unsubscribe == "Ua"
+    drop_lima, _, daily, weekly, unsubscribe = state.button_data()
+    assert (daily, weekly, unsubscribe) == ("Ud", "Uw", "Ua")
+    assert "Each article arrives at once." in state["text"]
+    assert "Time zone: UTC" in state["text"]
 
     mark = api.mark()
     api.push_callback(drop_lima, message=state)

@@ -46,6 +46,7 @@ async def timezone_command(update: Update, context: BotContext) -> None:
         await message.reply_text(render.not_accepted(t, exc))
         return
     await context.storage.chats.set_timezone(target, zone)
+    await context.storage.digests.reschedule(target.chat_id)  # same local time, new zone
     await message.reply_text(render.timezone_set(t, zone, now))
 
 

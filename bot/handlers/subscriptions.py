@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 
@@ -11,11 +12,18 @@ from telegram.error import TelegramError
 
 from bot import callbacks, permissions, render, replies
 from bot.context import BotContext
+from bot.i18n import Texts
 from storage import ChatInfo, InvalidInput, NotFound, SubscriptionChange
+from storage.digests import DAILY_AT_8, INSTANT, WEEKLY_ON_MONDAY_AT_8
 from storage.text import parse_topics
 
 log = logging.getLogger(__name__)
 CHANNEL = re.compile(r"^(@\w{4,32}|-100\d{1,13})$")  # @username, or the id of one without
+CADENCES = {
+    callbacks.SubscriptionAction.DAILY: DAILY_AT_8,
+    callbacks.SubscriptionAction.WEEKLY: WEEKLY_ON_MONDAY_AT_8,
+    callbacks.SubscriptionAction.INSTANT: INSTANT,
+}
 GONE = frozenset({ChatMemberStatus.LEFT, ChatMemberStatus.BANNED})
 
 
@@ -128,9 +136,14 @@ async def show_subscriptions(update: Update, context: BotContext) -> None:
             t = context.texts(update)
             await message.reply_text(render.channel_state(t, chat_info(channel), state))
         return
-    subscription = await context.storage.chats.subscription(chat.id, thread_of(message))
-    reply = render.subscription_state(context.texts(update), subscription)
+    reply = await state_reply(context, context.texts(update), chat.id, thread_of(message))
     await message.reply_text(reply.text, reply_markup=reply.markup)
+
+
+async def state_reply(context: BotContext, t: Texts, chat_id: int, thread_id: int) -> render.Reply:
+    subscription = await context.storage.chats.subscription(chat_id, thread_id)
+    digest = await context.storage.digests.state(chat_id, thread_id)
+    return render.subscription_state(t, subscription, digest)
 
 
 async def subscription_button(update: Update, context: BotContext) -> None:
@@ -160,6 +173,12 @@ async def subscription_button(update: Update, context: BotContext) -> None:
         info = chat_info(chat, update)
         await apply_subscribe(query.message, context, update, info, thread_id, ())
         return
+    if action.kind in CADENCES:
+        with contextlib.suppress(NotFound):  # unsubscribed meanwhile: the state says so
+            await context.storage.digests.set_cadence(chat.id, thread_id, CADENCES[action.kind])
+        reply = await state_reply(context, t, chat.id, thread_id)
+        await query.edit_message_text(reply.text, reply_markup=reply.markup)
+        return
     current = await store.subscription(chat.id, thread_id)
     topics: tuple[str, ...] = ()
     if action.kind == callbacks.SubscriptionAction.DROP_TOPIC:
@@ -170,11 +189,9 @@ async def subscription_button(update: Update, context: BotContext) -> None:
         if not topics:
             await query.message.reply_text(render.expired_button(t))
             return
-    try:
-        remaining = await store.unsubscribe(chat.id, thread_id, topics)
-    except NotFound:
-        remaining = None
-    reply = render.subscription_state(t, remaining)
+    with contextlib.suppress(NotFound):  # gone already: the state below says so
+        await store.unsubscribe(chat.id, thread_id, topics)
+    reply = await state_reply(context, t, chat.id, thread_id)
     await query.edit_message_text(reply.text, reply_markup=reply.markup)
 
 

@@ -18,8 +18,10 @@ from bot.render.common import (
     escape,
     navigation,
 )
+from bot.render.digests import cadence_buttons, cadence_text
 from storage import ChannelSubscription, ChatInfo, Subscription, SubscriptionChange
 from storage.articles import Estimate
+from storage.digests import DigestState
 
 Change = SubscriptionChange
 
@@ -125,7 +127,10 @@ def not_subscribed(t: Texts, topics: tuple[str, ...], channel: str | None = None
     return t.gettext("This chat is not subscribed. /subscribe to receive new articles.")
 
 
-def subscription_state(t: Texts, subscription: Subscription | None) -> Reply:
+def subscription_state(
+    t: Texts, subscription: Subscription | None, digest: DigestState | None = None
+) -> Reply:
+    """What the chat receives, how (at once or in digests), with buttons to change it."""
     _ = t.gettext
     if subscription is None:
         text = _("This chat is not subscribed. /subscribe to receive every new article, or "
@@ -152,6 +157,11 @@ def subscription_state(t: Texts, subscription: Subscription | None) -> Reply:
             for topic in subscription.topics
         ]
         rows = [drops[i : i + 3] for i in range(0, len(drops), 3)]
+    if digest is not None:
+        text += "\n" + cadence_text(t, digest.cadence, digest.timezone, digest.next_at)
+        text += "\n" + _("Time zone: {zone} (/timezone changes it).",
+                         zone=escape(digest.timezone))  # fmt: skip
+        rows.append(cadence_buttons(t, digest.cadence))
     unsubscribe = SubscriptionAction(SubscriptionAction.UNSUBSCRIBE).encode()
     rows.append([InlineKeyboardButton(_("🔕 Unsubscribe"), callback_data=unsubscribe)])
     return Reply(text, InlineKeyboardMarkup(rows))

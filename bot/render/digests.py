@@ -1,0 +1,99 @@
+"""A digest: the articles since the last one in one message (or as few as fit), and what a
+subscription's cadence is."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.callbacks import LatestPage, SubscriptionAction
+from bot.i18n import Texts
+from bot.render.common import MAX_MESSAGE, Reply, escape, safe_url, truncate
+from storage import Article
+from storage.digests import Cadence, DigestState
+from storage.timing import clock, zone
+
+DIGEST_ITEMS = 20  # articles listed; the rest are counted
+ITEM_SUMMARY = 120
+
+
+def digest(t: Texts, kind: str, articles: list[Article], bot_username: str | None) -> list[Reply]:
+    """Newest first: each title links to the article in the bot, with one line of its
+    summary. Split at message boundaries, never inside an item; [] when none is left."""
+    if not articles:
+        return []
+    count = len(articles)
+    heads = {
+        "daily": t.ngettext("🗞 <b>Your daily digest</b>: {count} new article",
+                            "🗞 <b>Your daily digest</b>: {count} new articles", count),
+        "weekly": t.ngettext("🗞 <b>Your weekly digest</b>: {count} new article",
+                             "🗞 <b>Your weekly digest</b>: {count} new articles", count),
+        "quiet": t.ngettext("🌙 <b>While it was quiet</b>: {count} new article",
+                            "🌙 <b>While it was quiet</b>: {count} new articles", count),
+    }  # fmt: skip
+    items = [digest_item(article, bot_username) for article in articles[:DIGEST_ITEMS]]
+    if count > DIGEST_ITEMS:
+        items.append(t.ngettext("…and {count} more.", "…and {count} more.",
+                                count - DIGEST_ITEMS))  # fmt: skip
+    parts: list[list[str]] = [[heads[kind]]]
+    for item in items:
+        if len("\n\n".join([*parts[-1], item])) > MAX_MESSAGE:
+            parts.append([])
+        parts[-1].append(item)
+    latest = InlineKeyboardButton(t.gettext("📰 Latest articles"),
+                                  callback_data=LatestPage(0).encode())  # fmt: skip
+    replies = [Reply("\n\n".join(part)) for part in parts]
+    replies[-1] = Reply(replies[-1].text, InlineKeyboardMarkup([[latest]]))
+    return replies
+
+
+def digest_item(article: Article, bot_username: str | None) -> str:
+    link = (f"https://t.me/{bot_username}?start=a{article.id}" if bot_username
+            else safe_url(article.url))  # fmt: skip
+    title = escape(truncate(article.title, 256))
+    line = f'• <a href="{escape(link)}">{title}</a>' if link else f"• <b>{title}</b>"
+    if article.summary:
+        line += "\n" + escape(truncate(" ".join(article.summary.split()), ITEM_SUMMARY))
+    return line
+
+
+def cadence_text(t: Texts, cadence: Cadence, zone_name: str, next_at: datetime | None) -> str:
+    """How a subscription arrives: "each article at once", or "a daily digest at 08:00
+    (America/Lima), next on Mon 30 Nov 2026, 08:00"."""
+    if cadence.instant or cadence.minute is None:
+        return t.gettext("Each article arrives at once.")
+    when = t.moment(next_at, zone(zone_name)) if next_at is not None else "—"
+    at, place = clock(cadence.minute), escape(zone_name)
+    if cadence.weekday is None:
+        return t.gettext("A daily digest at {time} ({zone}); the next on {when}.",
+                         time=at, zone=place, when=when)  # fmt: skip
+    return t.gettext("A weekly digest on {day} at {time} ({zone}); the next on {when}.",
+                     day=t.weekday(cadence.weekday), time=at, zone=place, when=when)  # fmt: skip
+
+
+def digest_usage(t: Texts) -> str:
+    return t.gettext(
+        "Usage: /digest daily 08:00 · /digest weekly mon 08:00 · /digest off (each article "
+        "at once). Times are in this chat's time zone (/timezone)."
+    )
+
+
+def cadence_set(t: Texts, state: DigestState) -> str:
+    if state.cadence.instant:
+        return t.gettext("⚡ Each new article arrives at once again.")
+    cadence = cadence_text(t, state.cadence, state.timezone, state.next_at)
+    return t.gettext("🗞 From now on new articles arrive together. {cadence}", cadence=cadence)
+
+
+def cadence_buttons(t: Texts, cadence: Cadence) -> list[InlineKeyboardButton]:
+    """Under /subscriptions: switch between each article at once and a digest."""
+    if not cadence.instant:
+        return [InlineKeyboardButton(t.gettext("⚡ Each article at once"),
+                                     callback_data=SubscriptionAction("i").encode())]  # fmt: skip
+    return [
+        InlineKeyboardButton(t.gettext("🗞 Daily, 08:00"),
+                             callback_data=SubscriptionAction("d").encode()),
+        InlineKeyboardButton(t.gettext("🗞 Weekly, Monday 08:00"),
+                             callback_data=SubscriptionAction("w").encode()),
+    ]  # fmt: skip
