@@ -61,6 +61,7 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/broadcast.py --sizes 10000
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/publish.py --sizes 10000 --days 10 --audience 2000
+	$(BIN)/python bench/digests.py --size 20000
 
 # Re-extract the bot's texts after changing them; then translate the new entries in
 # bot/locales/es/LC_MESSAGES/articlebot.po (the i18n test lists what is missing).
