@@ -78,6 +78,7 @@ READER_COMMANDS = (
     ("unsubscribe", N_("Stop receiving articles")),
     ("subscriptions", N_("What this chat receives")),
     ("digest", N_("Articles together, daily or weekly")),
+    ("quiet", N_("Hours without cards")),
     ("timezone", N_("This chat's time zone")),
     ("help", N_("What this bot can do")),
 )
@@ -159,6 +160,7 @@ def build_application(settings: Settings, storage: Storage | None = None) -> Bot
             CommandHandler("scheduled", schedule.scheduled_command, filters=NEW_MESSAGES),
             CommandHandler("timezone", schedule.timezone_command, filters=NEW_MESSAGES),
             CommandHandler("digest", digests.digest_command, filters=NEW_MESSAGES),
+            CommandHandler("quiet", digests.quiet_command, filters=NEW_MESSAGES),
             CommandHandler("start", reader.start, filters=NEW_MESSAGES),
             CommandHandler("help", reader.help_command, filters=NEW_MESSAGES),
             CommandHandler("latest", reader.latest, filters=NEW_MESSAGES),

@@ -15,9 +15,10 @@ a database locked for longer than DATABASE_TIMEOUT delays the recording of a wav
 which are kept until it can be written, and the loop retries with backoff.
 
 Pacing: BROADCAST_RATE messages/s overall (aiolimiter), one message a second per chat, and
-20 a minute per group or channel. A 429 pauses the whole worker for `retry_after`. The
-worker sends through its own Bot and connection pool, so readers' replies never wait behind
-a broadcast.
+20 a minute per group or channel. A card due in its chat's quiet hours waits until they end
+(storage.quiet gathers more than three into one digest then). A 429 pauses the whole worker
+for `retry_after`. The worker sends through its own Bot and connection pool, so readers'
+replies never wait behind a broadcast.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from bot.sending import PER_CHAT_GAP, BroadcastBot, Card, Pacer
 from bot.supervisor import Supervised, describe
 from storage import Article, NotFound, Storage, StorageError
 from storage.deliveries import MAX_ATTEMPTS, TERMINAL, Delivery, Digest, Outcome, Progress
+from storage.quiet import quiet_until
 from storage.text import parse_datetime
 
 log = logging.getLogger(__name__)
@@ -240,6 +242,12 @@ class DeliveryWorker:
         deferred: list[Outcome] = []
         taken: set[int] = set()
         for delivery in wave:
+            if delivery.quiet is not None and delivery.digest is None:
+                until = quiet_until(now, *delivery.quiet)
+                if until is not None:  # the chat's quiet hours: it waits until they end
+                    deferred.append(Outcome.of(delivery, "pending", retry_at=until,
+                                               attempted=False, held=True))  # fmt: skip
+                    continue
             at = self._pacer.ready_at(delivery.chat_id, delivery.chat_type)
             if delivery.chat_id in taken or at > now:
                 retry = max(at, now + PER_CHAT_GAP)

@@ -31,6 +31,7 @@ import aiosqlite
 from storage import days
 from storage.db import Database, scalar
 from storage.errors import DatabaseUnavailable
+from storage.quiet import gather_held
 from storage.text import iso, now_iso
 from storage.walk import COUNT_LEFT, FIRST, Walk, walk_moved, walk_next, walk_of
 
@@ -57,6 +58,7 @@ class Delivery:
     chat_type: str
     language_code: str | None
     digest: Digest | None = None
+    quiet: tuple[str, int, int] | None = None  # the chat's zone and quiet hours, if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,7 @@ class Outcome:
     retry_at: float = 0.0  # for pending
     attempted: bool = True  # False when it was never sent (paused, chat not ready)
     digest: bool = False  # the outcome of a digest (its id is in the digests' outbox)
+    held: bool = False  # put back until the chat's quiet hours end
 
     @classmethod
     def of(cls, delivery: Delivery, status: str, **fields: Any) -> Outcome:
@@ -114,7 +117,9 @@ CLAIM_SQL = """
                  ORDER BY next_attempt_at, id LIMIT :limit)
     RETURNING id, article_id, chat_id, thread_id, attempts,
               (SELECT type FROM chats WHERE chats.chat_id = deliveries.chat_id),
-              (SELECT language_code FROM chats WHERE chats.chat_id = deliveries.chat_id)
+              (SELECT language_code FROM chats WHERE chats.chat_id = deliveries.chat_id),
+              (SELECT json_array(timezone, quiet_start, quiet_end) FROM chats
+               WHERE chats.chat_id = deliveries.chat_id AND quiet_start IS NOT NULL)
 """
 
 
@@ -148,6 +153,7 @@ class DeliveryRepository:
         async with self._db.atomic() as conn:
             await _settle(conn, settle or [])
             stamp = now_iso()
+            await gather_held(conn, now)
             digests = [
                 _digest_delivery(row)
                 for row in await conn.execute_fetchall(
@@ -161,7 +167,7 @@ class DeliveryRepository:
             rows = await conn.execute_fetchall(
                 CLAIM_SQL, {"now": now, "limit": limit, "stamp": stamp}
             )
-        cards = sorted((Delivery(*row) for row in rows), key=lambda d: d.id)  # RETURNING: no order
+        cards = sorted((_card_delivery(row) for row in rows), key=lambda d: d.id)  # no order
         return sorted(digests, key=lambda d: d.id) + cards
 
     async def settle(self, outcomes: list[Outcome]) -> None:
@@ -382,10 +388,11 @@ async def _settle(conn: aiosqlite.Connection, outcomes: list[Outcome]) -> None:
         await conn.executemany(
             f"""UPDATE {table} SET status = ?, message_id = coalesce(?, message_id),
                     last_error = coalesce(?, last_error), next_attempt_at = ?,
-                    attempts = attempts + ?, updated_at = ?
+                    attempts = attempts + ?, updated_at = ?{", held = held | ?" * (not digest)}
                 WHERE id = ?""",
             [(o.status, o.message_id, o.error, o.retry_at, int(o.attempted), now,
-              o.delivery_id) for o in outcomes if o.digest is digest],
+              *((int(o.held),) * (not digest)), o.delivery_id)
+             for o in outcomes if o.digest is digest],
         )  # fmt: skip
     ended = Counter(o.status for o in outcomes if o.status in TERMINAL)
     await days.add_today(conn, "delivery_days", ended)
@@ -401,6 +408,13 @@ async def _stoppable(conn: aiosqlite.Connection, article_id: int, unwalked: int)
         (article_id, unwalked, article_id),
     ) as cursor:
         return await cursor.fetchone() is not None
+
+
+def _card_delivery(row: Any) -> Delivery:
+    delivery_id, article_id, chat_id, thread_id, attempts, chat_type, language, quiet = row
+    hours = tuple(json.loads(quiet)) if quiet else None
+    return Delivery(delivery_id, article_id, chat_id, thread_id, attempts, chat_type, language,
+                    quiet=hours)  # fmt: skip
 
 
 def _digest_delivery(row: Any) -> Delivery:

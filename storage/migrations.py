@@ -345,6 +345,20 @@ MIGRATIONS += (
     ),
 )
 
+MIGRATIONS += (
+    Migration(
+        11,
+        "quiet hours: a chat's local hours without instant cards",
+        (
+            "ALTER TABLE chats ADD COLUMN quiet_start INTEGER",  # local minutes; NULL: none
+            "ALTER TABLE chats ADD COLUMN quiet_end INTEGER",
+            "ALTER TABLE deliveries ADD COLUMN held INTEGER NOT NULL DEFAULT 0",
+            """CREATE INDEX deliveries_held ON deliveries (next_attempt_at)
+                WHERE held = 1 AND status = 'pending'""",
+        ),
+    ),
+)
+
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

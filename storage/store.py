@@ -17,6 +17,7 @@ from storage.digests import DigestRepository
 from storage.errors import DatabaseUnavailable, StorageError
 from storage.feeds import FeedRepository
 from storage.migrations import LATEST_VERSION, MIGRATIONS, Migration, apply, current_version
+from storage.quiet import QuietRepository
 from storage.scheduled import ScheduledRepository
 from storage.text import iso
 
@@ -30,6 +31,7 @@ class Storage:
         self.feeds = FeedRepository(db)
         self.scheduled = ScheduledRepository(db)
         self.digests = DigestRepository(db)
+        self.quiet = QuietRepository(db)
 
     @classmethod
     async def open(cls, path: Path, *, busy_timeout: float = 5.0, migrate: bool = True) -> Storage:

@@ -277,6 +277,7 @@ async def test_command_menu_is_registered_in_each_language(
         "unsubscribe",
         "subscriptions",
         "digest",
+        "quiet",
         "timezone",
         "help",
     ]

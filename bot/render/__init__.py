@@ -51,6 +51,7 @@ from bot.render.digests import (
     digest,
     digest_item,
     digest_usage,
+    quiet_state,
 )
 from bot.render.reader import (
     CARD_SUMMARY,
@@ -172,6 +173,7 @@ __all__ = [
     "page_unreadable",
     "plain_text",
     "prompt",
+    "quiet_state",
     "safe_url",
     "scheduled_done",
     "scheduled_list",

@@ -97,3 +97,15 @@ def cadence_buttons(t: Texts, cadence: Cadence) -> list[InlineKeyboardButton]:
         InlineKeyboardButton(t.gettext("🗞 Weekly, Monday 08:00"),
                              callback_data=SubscriptionAction("w").encode()),
     ]  # fmt: skip
+
+
+def quiet_state(t: Texts, hours: tuple[int, int] | None, zone_name: str) -> str:
+    if hours is None:
+        return t.gettext("No quiet hours: cards arrive as articles are published. Set some "
+                         "with /quiet 22:00-07:00 (this chat's time: {zone}).",
+                         zone=escape(zone_name))  # fmt: skip
+    return t.gettext(
+        "🌙 Quiet hours {start}–{end} ({zone}): cards due then wait until they end, and more "
+        "than three come as one digest. /quiet off ends them.",
+        start=clock(hours[0]), end=clock(hours[1]), zone=escape(zone_name),
+    )  # fmt: skip

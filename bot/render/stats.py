@@ -38,7 +38,8 @@ def chat_counts(t: Texts, found: dict[str, int]) -> str:
 
 
 def delivery_counts(t: Texts, found: dict[str, int]) -> str:
-    words = {"sent": t.gettext("sent"), "failed": t.gettext("failed"),
+    words = {"sent": t.gettext("sent"), "gathered": t.gettext("in a quiet-hours digest"),
+             "failed": t.gettext("failed"),
              "skipped": t.gettext("skipped"), "cancelled": t.gettext("cancelled"),
              "pending": t.gettext("pending"), "sending": t.gettext("sending")}  # fmt: skip
     return ", ".join(f"{words.get(k, escape(k))} {n}" for k, n in found.items()) or "—"
