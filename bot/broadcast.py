@@ -28,12 +28,9 @@ import logging
 import math
 import random
 import time
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from aiolimiter import AsyncLimiter
-from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -47,13 +44,13 @@ from telegram.error import (
 from bot import render
 from bot.i18n import Catalog
 from bot.metrics import Metrics
+from bot.progress import ProgressReporter
 from bot.replies import chat_is_gone, retry_after_seconds
 from bot.sending import PER_CHAT_GAP, BroadcastBot, Card, Pacer
 from bot.supervisor import Supervised, describe
 from storage import Article, NotFound, Storage, StorageError
-from storage.deliveries import MAX_ATTEMPTS, TERMINAL, Delivery, Digest, Outcome, Progress
+from storage.deliveries import MAX_ATTEMPTS, TERMINAL, Delivery, Digest, Outcome
 from storage.quiet import quiet_until
-from storage.text import parse_datetime
 
 log = logging.getLogger(__name__)
 
@@ -66,34 +63,10 @@ PRUNE_BATCH = 500  # delivery rows deleted per transaction (a few milliseconds)
 PRUNE_PAUSE = 0.05  # seconds between two batches, so other writers get their turn
 PRUNE_IDLE = 60.0  # seconds before looking for prunable rows again
 DIGESTS_CACHED = 256  # rendered digests kept: all the chats due at 08:00 share a few
-RATE_WINDOW = 30.0  # seconds of sending the progress's rate is measured over
 
 
 class FatalBotError(Exception):
     """The token is wrong or another instance is running: nothing can be sent."""
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    done: int
-    at: float
-
-
-@dataclass
-class Pace:
-    """A broadcast's rate over the last RATE_WINDOW seconds: a queued broadcast or one that
-    sat behind another is not averaged with its wait."""
-
-    snapshots: deque[Snapshot] = field(default_factory=deque)
-
-    def rate(self, done: int, now: float) -> float | None:
-        self.snapshots.append(Snapshot(done, now))
-        while now - self.snapshots[0].at > RATE_WINDOW:
-            self.snapshots.popleft()
-        first = self.snapshots[0]
-        if now <= first.at or done <= first.done:
-            return None
-        return (done - first.done) / (now - first.at)
 
 
 class DeliveryWorker:
@@ -120,7 +93,6 @@ class DeliveryWorker:
         # claimed rows stay cancellable until then, and a crash re-sends at most one wave.
         self.wave_size = max(1, min(concurrency, math.ceil(rate * WAVE_SECONDS)))
         self.poll_interval = poll_interval
-        self.progress_interval = progress_interval
         self.retention_days = retention_days
         # A bucket of a tenth of a second's messages: steady at `rate`, never more than 10%
         # over it in any second (a bucket as big as the rate would let twice the rate through
@@ -132,15 +104,15 @@ class DeliveryWorker:
         self._cards: dict[tuple[int, str], Card] = {}
         self._digests: dict[tuple[Digest, str], list[Card]] = {}
         self._pruned_at = 0.0
-        self._paces: dict[int, Pace] = {}
         # Outcomes of the last wave not yet recorded: kept until a transaction takes them,
         # so a database that is busy for a while delays them but loses none.
         self._unsettled: list[Outcome] = []
         self._leftovers_released = False
         self._unexpected_seen: set[str] = set()
-        self._unedited: set[int] = set()  # broadcasts whose progress message cannot be edited
         self._sending = Supervised("delivery worker", self._step)
-        self._reporting = Supervised("broadcast progress", self._report)
+        self.progress = ProgressReporter(bot, storage, catalog, interval=progress_interval,
+                                         metrics=metrics, on_finished=self._forget)  # fmt: skip
+        self._reporting = Supervised("broadcast progress", self.progress.step)
         self._pruning = Supervised("delivery pruning", self._prune)
         self.fatal: FatalBotError | None = None
         self._on_fatal = on_fatal
@@ -388,6 +360,11 @@ class DeliveryWorker:
         except NotFound:
             return None
 
+    def _forget(self, article_id: int) -> None:
+        """A broadcast ended: its article and cards are not needed any more."""
+        self._articles.pop(article_id, None)
+        self._cards = {k: v for k, v in self._cards.items() if k[0] != article_id}
+
     async def _prune(self) -> float:
         """Delete delivery rows nothing needs any more, a small batch at a time (each a
         short transaction), until none is left; then look again in a while."""
@@ -395,68 +372,6 @@ class DeliveryWorker:
             retention_days=self.retention_days, batch=PRUNE_BATCH
         )
         return PRUNE_PAUSE if deleted == PRUNE_BATCH else PRUNE_IDLE
-
-    # -- progress --------------------------------------------------------------------------
-
-    async def _report(self) -> float:
-        await self.storage.deliveries.count_recipients()
-        if self.metrics is not None:
-            await self._measure_outbox(self.metrics)
-        try:
-            ahead = False  # broadcasts go out in the order they were published
-            for progress in await self.storage.deliveries.running():
-                await self.report(progress, queued=ahead and progress.done == 0)
-                ahead = True
-        except TelegramError as exc:
-            log.warning("could not update a progress message: %s", exc)
-        return self.progress_interval
-
-    async def _measure_outbox(self, metrics: Metrics) -> None:
-        depth, oldest = await self.storage.deliveries.depth()
-        metrics.outbox_depth.set(depth)
-        age = 0.0 if oldest is None else time.time() - parse_datetime(oldest).timestamp()
-        metrics.oldest_pending.set(max(0.0, age))
-        metrics.db_bytes.set(await self.storage.size())
-
-    async def report(self, progress: Progress, *, queued: bool = False) -> None:
-        """Edit (or first send) the publisher's progress message; close finished ones.
-        `queued`: nothing sent yet because an earlier broadcast goes first."""
-        pace = self._paces.setdefault(progress.article_id, Pace())
-        rate = pace.rate(progress.done, time.monotonic())
-        eta = progress.pending / rate if rate else None
-        finished = progress.pending == 0
-        if finished:
-            await self.storage.deliveries.finish(progress.article_id)
-            self._paces.pop(progress.article_id, None)
-            self._articles.pop(progress.article_id, None)
-            self._cards = {k: v for k, v in self._cards.items() if k[0] != progress.article_id}
-        if progress.notify_chat_id is None:
-            return
-        texts = self.catalog.for_language(progress.language_code)
-        reply = render.broadcast_progress(texts, progress, rate, eta, queued=queued)
-        if progress.progress_message_id is None:
-            sent = await self.bot.send_message(
-                progress.notify_chat_id, reply.text, parse_mode=ParseMode.HTML,
-                reply_markup=reply.markup,
-            )  # fmt: skip
-            await self.storage.deliveries.set_progress_message(
-                progress.article_id, sent.message_id
-            )
-            return
-        try:
-            await self.bot.edit_message_text(
-                reply.text, chat_id=progress.notify_chat_id,
-                message_id=progress.progress_message_id, parse_mode=ParseMode.HTML,
-                reply_markup=reply.markup,
-            )  # fmt: skip
-        except TelegramError as exc:
-            unchanged = isinstance(exc, BadRequest) and "not modified" in exc.message.lower()
-            if not unchanged and progress.article_id not in self._unedited:  # once each
-                self._unedited.add(progress.article_id)
-                log.warning("could not update the progress of article %s: %s",
-                            progress.article_id, exc)  # fmt: skip
-        if finished:
-            self._unedited.discard(progress.article_id)
 
 
 def backoff(attempts: int) -> float:

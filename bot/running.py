@@ -16,8 +16,9 @@ from contextlib import asynccontextmanager
 
 from telegram.error import TelegramError
 
-from bot.app import ALLOWED_UPDATES, post_init, post_shutdown
+from bot.app import ALLOWED_UPDATES
 from bot.context import BotApplication
+from bot.lifecycle import post_init, post_shutdown
 
 log = logging.getLogger(__name__)
 POLL_TIMEOUT = 10  # seconds Telegram holds a getUpdates open when nothing comes
@@ -25,7 +26,7 @@ POLL_TIMEOUT = 10  # seconds Telegram holds a getUpdates open when nothing comes
 
 @asynccontextmanager
 async def started(application: BotApplication) -> AsyncIterator[None]:
-    """The bot initialised, its resources opened (bot.app.post_init) and its handlers
+    """The bot initialised, its resources opened (bot.lifecycle.post_init) and its handlers
     running."""
     try:
         await application.initialize()

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,10 +30,9 @@ import aiosqlite
 
 from storage import days
 from storage.db import Database, scalar
-from storage.errors import DatabaseUnavailable
 from storage.quiet import gather_held
 from storage.text import iso, now_iso
-from storage.walk import COUNT_LEFT, FIRST, Walk, walk_moved, walk_next, walk_of
+from storage.walk import walk_next
 
 TERMINAL = ("sent", "failed", "skipped", "cancelled")
 MAX_ATTEMPTS = 5  # sends of one card before its delivery fails
@@ -79,37 +78,6 @@ class Outcome:
         return cls(delivery.id, status, digest=delivery.digest is not None, **fields)
 
 
-@dataclass(frozen=True, slots=True)
-class Progress:
-    article_id: int
-    title: str
-    total: int  # counted after publication, exact once every recipient was walked
-    counts: dict[str, int] = field(default_factory=dict)
-    started_at: str = ""
-    finished: bool = False
-    cancelled: bool = False
-    notify_chat_id: int | None = None
-    progress_message_id: int | None = None
-    language_code: str | None = None  # of the chat the progress is shown in
-    walked: bool = True
-    unsent: int = 0  # recipients a cancel left without a delivery row
-
-    def count(self, status: str) -> int:
-        return self.counts.get(status, 0) + (self.unsent if status == "cancelled" else 0)
-
-    @property
-    def done(self) -> int:
-        return sum(self.count(status) for status in TERMINAL)
-
-    @property
-    def pending(self) -> int:
-        in_outbox = self.count("pending") + self.count("sending")
-        if self.walked:
-            return in_outbox
-        return max(self.total - self.done, in_outbox, 1)  # some are not even walked yet
-
-
-# Take the due deliveries, oldest first, and return them with what sending needs.
 CLAIM_SQL = """
     UPDATE deliveries SET status = 'sending', updated_at = :stamp
     WHERE id IN (SELECT id FROM deliveries
@@ -229,50 +197,6 @@ class DeliveryRepository:
         )
         return None if value is None else float(value)
 
-    async def cancel(self, article_id: int) -> int | None:
-        """Stop an article's broadcast: what is pending, and the recipients not yet walked,
-        will not get it. Returns how many that is; None when it has nothing left to stop
-        (finished, cancelled before, or unknown), and then nothing changes."""
-        for _ in range(3):  # the left-over count is read outside the write; the walk may move
-            walk = await self._open_walk(article_id)
-            left = 0 if walk is None else int(await self._db.fetchval(COUNT_LEFT, walk.params))
-            async with self._db.atomic() as conn:
-                if walk is not None and await walk_moved(conn, walk):
-                    continue
-                if not await _stoppable(conn, article_id, left):
-                    return None
-                cursor = await conn.execute(
-                    """UPDATE deliveries SET status = 'cancelled', updated_at = ?
-                       WHERE article_id = ? AND status = 'pending'""",
-                    (now_iso(), article_id),
-                )
-                await conn.execute(
-                    """UPDATE broadcasts SET cancelled = 1, walked = 1, counted = 1,
-                           unsent = unsent + :left, total = materialized + unsent + :left
-                       WHERE article_id = :article""",
-                    {"left": left, "article": article_id},
-                )
-                await days.add_today(conn, "delivery_days", {"cancelled": cursor.rowcount + left})
-                return cursor.rowcount + left
-        raise DatabaseUnavailable("the broadcast kept moving; try again")
-
-    async def count_recipients(self) -> None:
-        """Count the recipients of broadcasts published since the last call, for their
-        progress: a read outside any write transaction (it takes a while at a million)."""
-        rows = await self._db.fetchall(
-            """SELECT article_id, horizon, topics FROM broadcasts
-               WHERE counted = 0 AND walked = 0 ORDER BY article_id"""
-        )
-        for article_id, horizon, topics in rows:
-            walk = Walk(article_id, horizon, tuple(json.loads(topics)), FIRST, FIRST)
-            total = int(await self._db.fetchval(COUNT_LEFT, walk.params))
-            async with self._db.atomic() as conn:
-                await conn.execute(
-                    "UPDATE broadcasts SET total = ?, counted = 1 "
-                    "WHERE article_id = ? AND counted = 0",
-                    (total, article_id),
-                )
-
     async def prune(
         self, now: datetime | None = None, *, retention_days: float = 30, batch: int = 500
     ) -> int:
@@ -325,60 +249,6 @@ class DeliveryRepository:
         oldest = [stamp for stamp in (row[2], row[3]) if stamp is not None]
         return row[0] + row[1], min(oldest, default=None)
 
-    async def _open_walk(self, article_id: int) -> Walk | None:
-        row = await self._db.fetchone(
-            """SELECT article_id, horizon, topics, cursor_chat, cursor_thread FROM broadcasts
-               WHERE article_id = ? AND walked = 0""",
-            (article_id,),
-        )
-        return None if row is None else walk_of(row)
-
-    async def progress(self, article_id: int) -> Progress | None:
-        row = await self._db.fetchone(
-            """SELECT b.article_id, a.title, b.total, b.started_at, b.finished_at, b.cancelled,
-                      b.notify_chat_id, b.progress_message_id, b.walked, b.unsent,
-                      (SELECT language_code FROM chats WHERE chat_id = b.notify_chat_id)
-               FROM broadcasts AS b JOIN articles AS a ON a.id = b.article_id
-               WHERE b.article_id = ?""",
-            (article_id,),
-        )
-        if row is None:
-            return None
-        counts = await self._db.fetchall(
-            "SELECT status, count(*) FROM deliveries WHERE article_id = ? GROUP BY status",
-            (article_id,),
-        )
-        return Progress(
-            article_id=row[0], title=row[1], total=row[2],
-            counts={status: n for status, n in counts}, started_at=row[3],
-            finished=row[4] is not None, cancelled=bool(row[5]), notify_chat_id=row[6],
-            progress_message_id=row[7], walked=bool(row[8]), unsent=row[9],
-            language_code=row[10],
-        )  # fmt: skip
-
-    async def running(self) -> list[Progress]:
-        """Broadcasts not yet finished."""
-        rows = await self._db.fetchall(
-            "SELECT article_id FROM broadcasts WHERE finished_at IS NULL ORDER BY article_id"
-        )
-        found = [await self.progress(row[0]) for row in rows]
-        return [p for p in found if p is not None]
-
-    async def finish(self, article_id: int) -> None:
-        async with self._db.atomic() as conn:
-            await conn.execute(
-                "UPDATE broadcasts SET finished_at = ? WHERE article_id = ? "
-                "AND finished_at IS NULL",
-                (now_iso(), article_id),
-            )
-
-    async def set_progress_message(self, article_id: int, message_id: int) -> None:
-        async with self._db.atomic() as conn:
-            await conn.execute(
-                "UPDATE broadcasts SET progress_message_id = ? WHERE article_id = ?",
-                (message_id, article_id),
-            )
-
 
 async def _settle(conn: aiosqlite.Connection, outcomes: list[Outcome]) -> None:
     if not outcomes:
@@ -396,18 +266,6 @@ async def _settle(conn: aiosqlite.Connection, outcomes: list[Outcome]) -> None:
         )  # fmt: skip
     ended = Counter(o.status for o in outcomes if o.status in TERMINAL)
     await days.add_today(conn, "delivery_days", ended)
-
-
-async def _stoppable(conn: aiosqlite.Connection, article_id: int, unwalked: int) -> bool:
-    """A broadcast still running: not finished or cancelled, with someone left to reach."""
-    async with conn.execute(
-        """SELECT 1 FROM broadcasts WHERE article_id = ? AND finished_at IS NULL
-               AND cancelled = 0
-               AND (? > 0 OR EXISTS (SELECT 1 FROM deliveries WHERE article_id = ?
-                                     AND status IN ('pending', 'sending')))""",
-        (article_id, unwalked, article_id),
-    ) as cursor:
-        return await cursor.fetchone() is not None
 
 
 def _card_delivery(row: Any) -> Delivery:

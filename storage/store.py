@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import Any
 
 from storage.articles import ArticleRepository
+from storage.broadcasts import BroadcastRepository
 from storage.chats import ChatRepository
 from storage.db import Database
 from storage.deliveries import DeliveryRepository
@@ -28,6 +29,7 @@ class Storage:
         self.articles = ArticleRepository(db)
         self.chats = ChatRepository(db)
         self.deliveries = DeliveryRepository(db)
+        self.broadcasts = BroadcastRepository(db)
         self.feeds = FeedRepository(db)
         self.scheduled = ScheduledRepository(db)
         self.digests = DigestRepository(db)
@@ -126,7 +128,7 @@ class Storage:
         return {row[0]: float(row[1]) for row in rows}
 
     async def stats(self) -> dict[str, Any]:
-        await self.deliveries.count_recipients()  # broadcasts the worker has not counted yet
+        await self.broadcasts.count_recipients()  # broadcasts the worker has not counted yet
         db = self.db
         chats = await db.fetchall(
             "SELECT type, active, count(*) AS n FROM chats GROUP BY type, active"
@@ -161,7 +163,7 @@ class Storage:
                     "sent": p.count("sent"),
                     "pending": p.pending,
                 }
-                for p in await self.deliveries.running()
+                for p in await self.broadcasts.running()
             ],
             "feeds": await db.fetchval("SELECT count(*) FROM feeds"),
             "schema_version": await self.schema_version(),

@@ -216,7 +216,7 @@ async def test_delete_with_recall(
 
 
 async def storage_settled(storage: Storage, article_id: int) -> bool:
-    progress = await storage.deliveries.progress(article_id)
+    progress = await storage.broadcasts.progress(article_id)
     return progress is not None and progress.pending == 0
 
 

@@ -38,7 +38,7 @@ async def statuses(storage: Storage, article_id: int) -> dict[int, str]:
 
 async def settled(storage: Storage, article_id: int) -> bool:
     """Every recipient walked, and every delivery ended."""
-    progress = await storage.deliveries.progress(article_id)
+    progress = await storage.broadcasts.progress(article_id)
     return progress is not None and progress.pending == 0
 
 
@@ -51,15 +51,15 @@ async def test_publishing_records_the_broadcast_and_claims_walk_its_recipients(
     await storage.chats.deactivate(2, "blocked")
     stored = await storage.articles.add(article(1, title="Perú"))
     assert await statuses(storage, stored.id) == {}  # O(1): no row per recipient
-    progress = await storage.deliveries.progress(stored.id)
+    progress = await storage.broadcasts.progress(stored.id)
     assert progress is not None and progress.pending >= 1  # not walked yet
     claimed = await storage.deliveries.claim(10)
     assert [d.chat_id for d in claimed] == [1, 4]
-    progress = await storage.deliveries.progress(stored.id)
+    progress = await storage.broadcasts.progress(stored.id)
     assert progress is not None
     assert (progress.total, progress.pending, progress.walked) == (2, 2, True)
     silent = await storage.articles.add(article(2), announce=False)
-    assert await storage.deliveries.progress(silent.id) is None
+    assert await storage.broadcasts.progress(silent.id) is None
 
 
 async def test_fan_out_to_every_kind_of_chat_with_filters(
@@ -295,7 +295,7 @@ async def test_progress_message_is_edited_and_cancel_stops_the_rest(
         api.push_callback(f"Bc{stored.id}", message=first, user=api.user(ADMIN))
         again = await api.wait_for("answerCallbackQuery", after=mark)
         assert again["text"] == "This broadcast has already ended."
-    progress = await storage.deliveries.progress(stored.id)
+    progress = await storage.broadcasts.progress(stored.id)
     assert progress is not None
     assert progress.count("cancelled") > 0  # pending rows, and recipients never walked
     assert (progress.count("sent") + progress.count("cancelled"), progress.total) == (60, 60)
@@ -324,7 +324,7 @@ async def test_a_second_broadcast_says_queued_and_cancel_after_the_end_changes_n
         late = await api.wait_for("answerCallbackQuery", after=mark)
         assert late["text"] == "This broadcast has already ended."
         await wait_until(lambda: settled(storage, second.id))
-    progress = await storage.deliveries.progress(first.id)
+    progress = await storage.broadcasts.progress(first.id)
     assert progress is not None and not progress.cancelled
     assert progress.count("sent") == 20
     assert not [c for c in api.calls_to("editMessageText", chat_id=ADMIN)
@@ -419,7 +419,7 @@ async def test_sigterm_stops_promptly_and_leaves_nothing_in_flight(
     assert "sending" not in found.values()
     sent = [chat for chat, status in found.items() if status == "sent"]
     assert len(sent) == len(api.delivered())  # everything sent was recorded as sent
-    progress = await storage.deliveries.progress(stored.id)
+    progress = await storage.broadcasts.progress(stored.id)
     assert progress is not None and progress.pending > 0  # the rest waits for the next start
 
 

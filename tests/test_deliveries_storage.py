@@ -21,7 +21,7 @@ async def test_claim_marks_sending_and_release_puts_back(storage: Storage) -> No
     assert len(await storage.deliveries.claim(10)) == 2
     assert await storage.deliveries.claim(10) == []
     assert await storage.deliveries.release_claimed() == 5
-    progress = await storage.deliveries.progress(article_id)
+    progress = await storage.broadcasts.progress(article_id)
     assert progress is not None
     assert progress.count("pending") == 5
 
@@ -51,14 +51,14 @@ async def test_settle_records_outcomes_and_retry_times(storage: Storage) -> None
 async def test_cancel_and_finish(storage: Storage) -> None:
     article_id = await queue(storage, 4)
     (claimed,) = await storage.deliveries.claim(1)
-    assert await storage.deliveries.cancel(article_id) == 3
+    assert await storage.broadcasts.cancel(article_id) == 3
     await storage.deliveries.settle([Outcome(claimed.id, "sent", message_id=1)])
-    progress = await storage.deliveries.progress(article_id)
+    progress = await storage.broadcasts.progress(article_id)
     assert progress is not None
     assert (progress.cancelled, progress.pending, progress.count("cancelled")) == (True, 0, 3)
-    assert [p.article_id for p in await storage.deliveries.running()] == [article_id]
-    await storage.deliveries.finish(article_id)
-    assert await storage.deliveries.running() == []
+    assert [p.article_id for p in await storage.broadcasts.running()] == [article_id]
+    await storage.broadcasts.finish(article_id)
+    assert await storage.broadcasts.running() == []
 
 
 async def test_an_article_nobody_wants_is_finished_when_its_walk_finds_nobody(
@@ -66,7 +66,7 @@ async def test_an_article_nobody_wants_is_finished_when_its_walk_finds_nobody(
 ) -> None:
     article_id = (await storage.articles.add(article(1))).id
     assert await storage.deliveries.claim(10) == []
-    progress = await storage.deliveries.progress(article_id)
+    progress = await storage.broadcasts.progress(article_id)
     assert progress is not None
     assert (progress.total, progress.pending, progress.finished) == (0, 0, True)
 
@@ -75,7 +75,7 @@ async def test_deleting_an_article_drops_its_outbox(storage: Storage) -> None:
     article_id = await queue(storage, 2)
     await storage.articles.delete(article_id)
     assert await storage.deliveries.claim(10) == []
-    assert await storage.deliveries.progress(article_id) is None
+    assert await storage.broadcasts.progress(article_id) is None
 
 
 async def walk_all(storage: Storage) -> list[int]:
@@ -99,11 +99,11 @@ async def test_recipients_are_the_subscriptions_made_before_publication(
     await storage.chats.unsubscribe(3)
     await storage.chats.subscribe(ChatInfo(3, "private"))  # again, after: a new subscription
     assert await walk_all(storage) == []  # 1 and 2 were claimed above; nobody else
-    progress = await storage.deliveries.progress(article_id)
+    progress = await storage.broadcasts.progress(article_id)
     assert progress is not None and (progress.total, progress.walked) == (2, True)
     later = (await storage.articles.add(article(2))).id
     assert sorted(await walk_all(storage)) == [1, 2, 3, 5]
-    assert (await storage.deliveries.progress(later)).total == 4  # type: ignore[union-attr]
+    assert (await storage.broadcasts.progress(later)).total == 4  # type: ignore[union-attr]
 
 
 async def test_topic_subscribers_are_walked_in_order_without_duplicates(
@@ -119,11 +119,11 @@ async def test_topic_subscribers_are_walked_in_order_without_duplicates(
 
 async def test_counting_and_cancelling_an_unwalked_broadcast(storage: Storage) -> None:
     article_id = await queue(storage, 5)
-    await storage.deliveries.count_recipients()
-    progress = await storage.deliveries.progress(article_id)
+    await storage.broadcasts.count_recipients()
+    progress = await storage.broadcasts.progress(article_id)
     assert progress is not None and (progress.total, progress.pending) == (5, 5)
     await storage.deliveries.claim(2)
-    assert await storage.deliveries.cancel(article_id) == 3  # none pending, three unwalked
+    assert await storage.broadcasts.cancel(article_id) == 3  # none pending, three unwalked
     assert await walk_all(storage) == []
 
 
@@ -136,7 +136,7 @@ async def test_pruning_keeps_what_is_needed_and_day_counts(storage: Storage) -> 
         Outcome(first.id, "sent", message_id=7), Outcome(second.id, "sent", message_id=8),
         Outcome(third.id, "failed", error="BadRequest: no"),
     ])  # fmt: skip
-    await storage.deliveries.finish(article_id)
+    await storage.broadcasts.finish(article_id)
     rows = "SELECT status FROM deliveries ORDER BY id"
     now = datetime.now(UTC)
     assert await storage.deliveries.prune(now + timedelta(hours=47)) == 0

@@ -34,7 +34,7 @@ async def rows(storage: Storage, article_id: int) -> dict[int, tuple[str, int, i
 
 
 async def settled(storage: Storage, article_id: int) -> bool:
-    progress = await storage.deliveries.progress(article_id)
+    progress = await storage.broadcasts.progress(article_id)
     return progress is not None and progress.pending == 0
 
 

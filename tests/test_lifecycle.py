@@ -110,7 +110,7 @@ async def test_a_running_bot_is_healthy(
 
 
 async def in_flight(storage: Storage, article_id: int) -> bool:
-    progress = await storage.deliveries.progress(article_id)
+    progress = await storage.broadcasts.progress(article_id)
     return progress is not None and progress.count("sending") > 0
 
 

@@ -67,7 +67,7 @@ async def test_metrics_count_updates_and_deliveries_exactly(
 
 
 async def broadcast_done(storage: Storage, article_id: int) -> bool:
-    progress = await storage.deliveries.progress(article_id)
+    progress = await storage.broadcasts.progress(article_id)
     return progress is not None and progress.pending == 0
 
 

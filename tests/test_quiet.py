@@ -69,7 +69,7 @@ async def test_cards_wait_through_quiet_hours_and_come_as_one_digest(
         "SELECT status, count(*) FROM deliveries WHERE chat_id = ? GROUP BY 1", (QUIET,)
     )
     assert [tuple(row) for row in statuses] == [("sent", 5)]  # within the digest
-    progress = await storage.deliveries.progress(ids[0])
+    progress = await storage.broadcasts.progress(ids[0])
     assert progress is not None and progress.pending == 0
 
 

@@ -50,12 +50,12 @@ async def guarded(
 
 
 async def broadcast_done(storage: Storage) -> bool:
-    progress = await storage.deliveries.progress(1)
+    progress = await storage.broadcasts.progress(1)
     return progress is not None and progress.pending == 0
 
 
 async def state(storage: Storage) -> tuple[object, ...]:
-    progress = await storage.deliveries.progress(1)
+    progress = await storage.broadcasts.progress(1)
     assert progress is not None
     return (
         [(a.id, a.title) for a in await storage.articles.latest(10)],

@@ -42,7 +42,7 @@ async def test_unseen_until_its_time_then_published_once(storage: Storage) -> No
     assert [hit.article.id for hit in (await storage.articles.search("manana")).hits] == [
         published
     ]
-    progress = await storage.deliveries.progress(published)
+    progress = await storage.broadcasts.progress(published)
     assert progress is not None  # its broadcast started, as for any new article
 
 

@@ -102,7 +102,7 @@ async def follow_broadcast(storage: Storage, article_id: int, interval: float = 
     from bot.health import STALE_AFTER
 
     while True:
-        progress = await storage.deliveries.progress(article_id)
+        progress = await storage.broadcasts.progress(article_id)
         if progress is None:
             return
         sending = (await storage.heartbeats()).get("sending")

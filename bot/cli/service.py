@@ -47,7 +47,8 @@ def run(ctx: Context, sandbox_if_no_token: bool) -> None:
     from telegram.error import InvalidToken, NetworkError
 
     from bot import logs
-    from bot.app import build_application, check_token
+    from bot.app import build_application
+    from bot.lifecycle import check_token
 
     secrets = [settings.bot_token.get_secret_value()]
     if settings.webhook_secret is not None:

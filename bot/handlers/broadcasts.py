@@ -15,7 +15,7 @@ async def cancel_button(update: Update, context: BotContext) -> None:
     action = callbacks.parse(query.data)
     assert isinstance(action, callbacks.CancelBroadcast)
     t = context.texts(update)
-    cancelled = await context.storage.deliveries.cancel(action.article_id)
+    cancelled = await context.storage.broadcasts.cancel(action.article_id)
     if cancelled is None:
         await replies.answer(query, t.gettext("This broadcast has already ended."))
     else:
@@ -24,7 +24,7 @@ async def cancel_button(update: Update, context: BotContext) -> None:
         await replies.answer(query, t.ngettext("Cancelled: {count} message will not be sent.",
                                                "Cancelled: {count} messages will not be sent.",
                                                cancelled))  # fmt: skip
-    progress = await context.storage.deliveries.progress(action.article_id)
+    progress = await context.storage.broadcasts.progress(action.article_id)
     worker = context.bot_data.worker
     if progress is not None and worker is not None:
-        await worker.report(progress)
+        await worker.progress.report(progress)

@@ -17,7 +17,7 @@ from bot.render.common import (
     truncate,
 )
 from storage import Article
-from storage.deliveries import Progress
+from storage.broadcasts import Progress
 
 BROADCAST_SUMMARY = 400
 BAR_WIDTH = 16

@@ -1,0 +1,208 @@
+"""The running bot's lifecycle: what `post_init` opens and starts (the database, the
+delivery worker, the scheduler, the feed poller, heartbeats, metrics, the command menu) and
+`post_shutdown` stops and closes; and the checks and helpers they use."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScope,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    User,
+)
+from telegram.error import TelegramError
+
+from bot import render
+from bot.broadcast import DeliveryWorker
+from bot.context import BotApplication
+from bot.feeds import FeedService
+from bot.health import Heartbeat
+from bot.i18n import N_, Texts
+from bot.metrics import serve_metrics
+from bot.scheduler import Scheduler
+from bot.sending import BroadcastBot
+from bot.transport import AiohttpRequest
+from config import Settings
+from storage import Storage
+from storage.errors import Explained
+from storage.feeds import Feed
+
+log = logging.getLogger(__name__)
+
+READER_COMMANDS = (
+    ("latest", N_("The newest articles")),
+    ("search", N_("Search the archive")),
+    ("article", N_("Open an article by number")),
+    ("subscribe", N_("Receive new articles here")),
+    ("unsubscribe", N_("Stop receiving articles")),
+    ("subscriptions", N_("What this chat receives")),
+    ("digest", N_("Articles together, daily or weekly")),
+    ("quiet", N_("Hours without cards")),
+    ("timezone", N_("This chat's time zone")),
+    ("help", N_("What this bot can do")),
+)
+ADMIN_MENU = (
+    ("add", N_("Publish an article")),
+    ("edit", N_("Edit an article")),
+    ("delete", N_("Delete an article")),
+    ("stats", N_("Statistics")),
+    ("feeds", N_("Followed feeds")),
+    ("channels", N_("Subscribed channels")),
+    ("scheduled", N_("Articles waiting for their time")),
+)
+
+
+async def post_init(application: BotApplication) -> None:
+    data = application.bot_data
+    settings = data.settings
+    assert settings is not None
+    assert data.catalog is not None
+    if data.storage is None:
+        data.storage = await Storage.open(
+            settings.database_path, busy_timeout=settings.database_timeout
+        )
+    metrics = data.metrics
+    assert metrics is not None
+    data.storage.db.on_write_wait = metrics.write_wait.observe
+    if not settings.admin_ids:
+        log.warning("ADMIN_IDS is empty: nobody can publish, manage feeds or cancel broadcasts")
+    await register_commands(application)
+    data.worker = DeliveryWorker(
+        await broadcast_bot(settings),
+        data.storage,
+        data.catalog,
+        rate=settings.broadcast_rate,
+        paid=settings.broadcast_paid,
+        concurrency=settings.broadcast_concurrency,
+        progress_interval=settings.broadcast_progress_interval,
+        retention_days=settings.delivery_retention_days,
+        on_fatal=data.request_stop,
+        metrics=data.metrics,
+    )
+    await data.worker.start()
+    worker = data.worker
+    updates = data.updates if settings.bot_mode == "polling" else None
+    data.heartbeat = Heartbeat(data.storage, worker, updates)
+    data.heartbeat.start()
+
+    data.scheduler = Scheduler(data.storage, wake=worker.wake)
+    data.scheduler.start()
+
+    async def tell_admins(feed: Feed, error: Explained) -> None:
+        await notify_admins(application, lambda t: render.feed_paused(t, feed, error))
+
+    data.feeds = FeedService(
+        data.storage,
+        interval=settings.feed_interval,
+        allow_private=settings.allow_private_urls,
+        wake=worker.wake,
+        notify=tell_admins,
+        on_poll=lambda result: metrics.feed_polls.labels(result).inc(),
+    )
+    data.feeds.start()
+    if settings.bot_mode == "polling" and settings.metrics_port is not None:
+        data.metrics_server = await serve_metrics(
+            metrics, settings.metrics_listen, settings.metrics_port
+        )
+
+
+async def notify_admins(application: BotApplication, text: Callable[[Texts], str]) -> None:
+    """A message to every admin; one who cannot be reached does not stop the others."""
+    data = application.bot_data
+    assert data.settings is not None
+    assert data.catalog is not None
+    assert data.storage is not None
+    for admin_id in data.settings.admin_ids:
+        texts = data.catalog.for_language(await data.storage.chats.language(admin_id))
+        try:
+            await application.bot.send_message(admin_id, text(texts))
+        except TelegramError as exc:
+            log.warning("could not notify admin user_id=%s: %s", admin_id, exc)
+
+
+async def post_shutdown(application: BotApplication) -> None:
+    """Stop the background work and close what post_init opened. Each step runs whatever
+    the one before it raised: above all the database is closed, or its threads would keep
+    the process alive."""
+    data = application.bot_data
+    try:
+        if data.metrics_server is not None:
+            await data.metrics_server.cleanup()
+            data.metrics_server = None
+        if data.heartbeat is not None:
+            await data.heartbeat.stop()
+            data.heartbeat = None
+        if data.feeds is not None:
+            await data.feeds.stop()
+            data.feeds = None
+        if data.scheduler is not None:
+            await data.scheduler.stop()
+            data.scheduler = None
+        if data.worker is not None:
+            try:
+                await data.worker.stop()
+            finally:
+                await data.worker.bot.shutdown()
+                data.worker = None
+    finally:
+        if data.owns_storage and data.storage is not None:
+            await data.storage.close()
+            data.storage = None
+
+
+async def check_token(settings: Settings) -> User:
+    """Ask Telegram who we are before starting: a wrong token or an unreachable API becomes
+    one clear error (InvalidToken / NetworkError) instead of a failed start-up."""
+    assert settings.bot_token is not None
+    request = AiohttpRequest(connection_pool_size=1)
+    await request.initialize()
+    try:
+        bot = Bot(settings.bot_token.get_secret_value(), base_url=settings.telegram_api_url,
+                  request=request)  # fmt: skip
+        return await bot.get_me()
+    finally:
+        await request.shutdown()
+
+
+async def broadcast_bot(settings: Settings) -> BroadcastBot:
+    """A Bot with its own connection pool, so broadcasts never delay replies to readers."""
+    assert settings.bot_token is not None
+    bot = BroadcastBot(
+        settings.bot_token.get_secret_value(),
+        base_url=settings.telegram_api_url,
+        request=AiohttpRequest(connection_pool_size=settings.broadcast_concurrency + 2),
+    )
+    await bot.initialize()
+    return bot
+
+
+async def register_commands(application: BotApplication) -> None:
+    """The command menu in every language; admins also see the admin commands in their
+    private chats. A failure here is a warning, never a stopped bot."""
+    data = application.bot_data
+    assert data.catalog is not None
+    assert data.settings is not None
+    scopes: list[tuple[BotCommandScope, tuple[tuple[str, str], ...]]] = [
+        (BotCommandScopeDefault(), READER_COMMANDS)
+    ]
+    scopes += [
+        (BotCommandScopeChat(admin_id), READER_COMMANDS + ADMIN_MENU)
+        for admin_id in sorted(data.settings.admin_ids)
+    ]
+    for scope, menu in scopes:
+        for language in data.catalog.languages:
+            t = data.catalog.for_language(language)
+            try:
+                await application.bot.set_my_commands(
+                    [BotCommand(name, t.gettext(about)) for name, about in menu],
+                    scope=scope,
+                    language_code=None if language == "en" else language,
+                )
+            except TelegramError as exc:
+                log.warning("could not register the command menu (%s): %s", scope.type, exc)
+                break
