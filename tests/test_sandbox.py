@@ -104,3 +104,16 @@ async def test_sandbox_roles_places_a_channel_inline_mode_and_steady_numbers(
     assert "→ Sandbox group:\nOtra noticia" in output
     assert "Envío terminado: Otra noticia" in output
     assert "cancelado" not in output.lower()
+
+
+async def test_sandbox_moves_the_clock_for_digests(tmp_path: Path) -> None:
+    await converse(
+        ["sandbox", "--subscribers", "0"],
+        [
+            ("/subscribe", "Subscribed"),
+            ("/digest daily 08:00", "A daily digest at 08:00 (UTC)"),
+            (":publish Uno", "(published"),
+            (":later 1d", "🗞 Your daily digest: 1 new article\n\n• Uno"),
+        ],
+        tmp_path,
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import tempfile
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,7 @@ Telegram: /start, /latest, /search peru, /subscribe, /help ...
   :in group            write in a group you administer (:in private to come back)
   /subscribe @{channel}   subscribe the channel you own; what the bot posts there shows here
   :publish Title       publish a new article ({subscribers} simulated subscribers get it)
+  :later 1d            move the clock of digests and scheduled articles (30m, 8h, 1d…)
   quit                 leave"""
 
 
@@ -90,6 +92,7 @@ class TerminalChat:
         self.user = self.admin
         self.group = api.group_chat(GROUP, "Sandbox group")
         self.in_group = False
+        self.ahead = 0.0  # seconds the scheduler's clock runs ahead (:later)
         self.buttons = Buttons()
         self.channel = api.channel(CHANNEL, CHANNEL_NAME)
         api.chats.update({GROUP: self.group, CHANNEL: self.channel,
@@ -133,6 +136,8 @@ class TerminalChat:
         elif text.startswith((":as", ":in")):
             self.switch(text)
             return
+        elif text.startswith(":later"):
+            self.later(text.removeprefix(":later").strip())
         elif text.split()[0] == inline_prefix:
             self.api.push_inline_query(text.removeprefix(inline_prefix).strip(), user=self.user)
         else:
@@ -148,6 +153,20 @@ class TerminalChat:
             self.in_group = value == "group"
         else:
             click.echo("(:as admin, :as reader, :in private or :in group)")
+
+    def later(self, amount: str) -> None:
+        """Move the scheduler's clock on: digests come due, scheduled articles go out."""
+        units = {"m": 60, "h": 3600, "d": 86400}
+        number, unit = amount[:-1], amount[-1:]
+        scheduler = self.application.bot_data.scheduler
+        if not number.isdigit() or unit not in units or scheduler is None:
+            click.echo("(:later 30m, :later 8h or :later 1d)")
+            return
+        self.ahead += int(number) * units[unit]
+        ahead = self.ahead
+        scheduler.clock = lambda: time.time() + ahead
+        scheduler.wake()
+        click.echo(f"(the clock is now {ahead / 3600:.1f} h ahead)")
 
     async def settle(self, mark: int) -> None:
         """Wait until the bot has been quiet for a moment: its answer is on screen."""
