@@ -4,48 +4,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from telegram import Update
 
-from bot import permissions, render, replies
+from bot import render
 from bot.context import BotContext
-from bot.handlers.subscriptions import (
-    CHANNEL,
-    channel_target,
-    chat_info,
-    managed_channel,
-    thread_of,
-)
-from storage import ChatInfo, InvalidInput, NotFound
+from bot.handlers.subscriptions import target
+from storage import InvalidInput, NotFound
 from storage.digests import parse_cadence
 from storage.quiet import parse_quiet
-
-
-@dataclass(frozen=True)
-class Target:
-    chat: ChatInfo
-    thread_id: int
-    words: list[str]  # the command's arguments after the channel, if one was named
-    channel: str | None  # as it was named
-
-
-async def target(update: Update, context: BotContext) -> Target | None:
-    """The chat (or named channel) a command acts on, if the sender may change it; else
-    None, after saying why. Anyone may look (no arguments)."""
-    message, chat = update.effective_message, update.effective_chat
-    assert message is not None
-    assert chat is not None
-    args = context.args or []
-    if args and CHANNEL.match(args[0]):
-        channel = await managed_channel(update, context, channel_target(args[0]))
-        if channel is None:
-            return None
-        return Target(chat_info(channel, update), 0, args[1:], args[0])
-    if args and not await permissions.may_manage_chat(update, context):
-        await replies.refuse(update, render.admins_only(context.texts(update)))
-        return None
-    return Target(chat_info(chat, update), thread_of(message), args, None)
 
 
 async def digest_command(update: Update, context: BotContext) -> None:

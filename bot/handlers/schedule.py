@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 from telegram import Message, Update
 from telegram.ext import ConversationHandler
 
-from bot import permissions, render, replies
+from bot import render, replies
 from bot.context import BotContext
 from bot.extract import Draft
 from bot.handlers import admin
-from bot.handlers.subscriptions import CHANNEL, channel_target, chat_info, managed_channel
+from bot.handlers.subscriptions import chat_info, target
 from storage import DuplicateArticle, InvalidInput, NotFound
 from storage.timing import parse_when, parse_zone
 
@@ -20,33 +20,24 @@ from storage.timing import parse_when, parse_zone
 async def timezone_command(update: Update, context: BotContext) -> None:
     """`/timezone` shows the chat's; `/timezone America/Lima` or `-05:00` sets it (in
     groups, admins only); `/timezone @channel ZONE` a channel's."""
-    message, chat = update.effective_message, update.effective_chat
+    message = update.effective_message
     assert message is not None
-    assert chat is not None
     t = context.texts(update)
-    args = context.args or []
-    if args and CHANNEL.match(args[0]):
-        channel = await managed_channel(update, context, channel_target(args[0]))
-        if channel is None:
-            return
-        target, args = chat_info(channel, update), args[1:]
-    else:
-        target = chat_info(chat, update)
+    where = await target(update, context)
+    if where is None:
+        return
     now = datetime.now(UTC)
-    if not args:
-        zone = await context.storage.chats.timezone(target.chat_id)
+    if not where.words:
+        zone = await context.storage.chats.timezone(where.chat.chat_id)
         await message.reply_text(render.timezone_state(t, zone, now))
         return
-    if target.chat_id == chat.id and not await permissions.may_manage_chat(update, context):
-        await replies.refuse(update, render.admins_only(t))
-        return
     try:
-        zone = parse_zone(" ".join(args))
+        zone = parse_zone(" ".join(where.words))
     except InvalidInput as exc:
         await message.reply_text(render.not_accepted(t, exc))
         return
-    await context.storage.chats.set_timezone(target, zone)
-    await context.storage.digests.reschedule(target.chat_id)  # same local time, new zone
+    await context.storage.chats.set_timezone(where.chat, zone)
+    await context.storage.digests.reschedule(where.chat.chat_id)  # same local time there
     await message.reply_text(render.timezone_set(t, zone, now))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+from dataclasses import dataclass
 
 from telegram import Chat, ChatFullInfo, Message, MessageOriginChannel, Update
 from telegram.constants import ChatMemberStatus, ChatType
@@ -275,6 +276,32 @@ async def managed_channel(
         await replies.refuse(update, render.not_channel_admin(t, channel_name(channel)))
         return None
     return channel
+
+
+@dataclass(frozen=True)
+class Target:
+    chat: ChatInfo
+    thread_id: int
+    words: list[str]  # the command's arguments after the channel, if one was named
+    channel: str | None  # as it was named
+
+
+async def target(update: Update, context: BotContext) -> Target | None:
+    """The chat (or named channel) a command acts on, if the sender may change it; else
+    None, after saying why. Anyone may look (no arguments)."""
+    message, chat = update.effective_message, update.effective_chat
+    assert message is not None
+    assert chat is not None
+    args = context.args or []
+    if args and CHANNEL.match(args[0]):
+        channel = await managed_channel(update, context, channel_target(args[0]))
+        if channel is None:
+            return None
+        return Target(chat_info(channel, update), 0, args[1:], args[0])
+    if args and not await permissions.may_manage_chat(update, context):
+        await replies.refuse(update, render.admins_only(context.texts(update)))
+        return None
+    return Target(chat_info(chat, update), thread_of(message), args, None)
 
 
 async def forwarded_channel_post(update: Update, context: BotContext) -> None:
