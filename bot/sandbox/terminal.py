@@ -37,6 +37,7 @@ SUBSCRIBERS_FROM = 1_000_000
 MAX_SUBSCRIBERS = 10_000
 DEEP_LINK = f"https://t.me/{BOT_USER['username']}?start="
 QUIET = 0.3  # seconds without a Bot API call before the prompt comes back
+SILENT = 1.5  # seconds the bot may take to start answering
 MAX_WAIT = 5.0
 
 INTRO = """\
@@ -130,7 +131,8 @@ class TerminalChat:
         mark = self.api.mark()
         inline_prefix = f"@{BOT_USER['username']}"
         if text.isdigit():
-            await self.press(int(text))
+            if not self.press(int(text)):
+                return  # shown here; nothing went to the bot
         elif text.startswith(":publish"):
             await self.publish(text.removeprefix(":publish").strip() or "Breaking news")
         elif text.startswith((":as", ":in")):
@@ -169,7 +171,8 @@ class TerminalChat:
         click.echo(f"(the clock is now {ahead / 3600:.1f} h ahead)")
 
     async def settle(self, mark: int) -> None:
-        """Wait until the bot has been quiet for a moment: its answer is on screen."""
+        """Wait until the bot has answered and been quiet for a moment (or has said
+        nothing for a while): its answer is on screen before the next prompt."""
         loop = asyncio.get_running_loop()
         started = seen_at = loop.time()
         seen = mark
@@ -177,26 +180,29 @@ class TerminalChat:
             await asyncio.sleep(0.05)
             if self.api.mark() != seen:
                 seen, seen_at = self.api.mark(), loop.time()
-            elif seen != mark and loop.time() - seen_at >= QUIET:
+            elif loop.time() - seen_at >= (QUIET if seen != mark else SILENT):
                 return
 
-    async def press(self, number: int) -> None:
+    def press(self, number: int) -> bool:
+        """Press a button; returns whether that sent the bot something."""
         pressable = self.buttons.get(number)
-        if pressable is None:
-            click.echo(f"(no button {number})")
-            return
-        button, message = pressable.button, pressable.message
+        button, message = (pressable.button, pressable.message) if pressable else ({}, None)
         if "callback_data" in button and message is not None:
             self.api.push_callback(button["callback_data"], message=message, user=self.user)
         elif "switch_inline_query" in button:  # ↗ Share: Telegram types @bot and the words
             self.api.push_inline_query(button["switch_inline_query"], user=self.user)
-        elif "input_message_content" in button:  # an inline result, chosen
-            self.show_chosen(button)
         elif str(button.get("url", "")).startswith(DEEP_LINK):  # 📖 Open in the bot
             start = "/start " + button["url"].removeprefix(DEEP_LINK)
             self.api.push_message(start, user=self.user, chat=None)
-        elif "url" in button:
-            click.echo(f"(would open {button['url']})")
+        else:
+            if "input_message_content" in button:  # an inline result, chosen
+                self.show_chosen(button)
+            elif "url" in button:
+                click.echo(f"(would open {button['url']})")
+            else:
+                click.echo(f"(no button {number})")
+            return False
+        return True
 
     async def publish(self, title: str) -> None:
         article = NewArticle(
