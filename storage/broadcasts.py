@@ -88,11 +88,11 @@ class BroadcastRepository:
         """Count the recipients of broadcasts published since the last call, for their
         progress: a read outside any write transaction (it takes a while at a million)."""
         rows = await self._db.fetchall(
-            """SELECT article_id, horizon, topics FROM broadcasts
+            """SELECT article_id, horizon, topics, seq FROM broadcasts
                WHERE counted = 0 AND walked = 0 ORDER BY article_id"""
         )
-        for article_id, horizon, topics in rows:
-            walk = Walk(article_id, horizon, tuple(json.loads(topics)), FIRST, FIRST)
+        for article_id, horizon, topics, seq in rows:
+            walk = Walk(article_id, horizon, tuple(json.loads(topics)), FIRST, FIRST, seq)
             total = int(await self._db.fetchval(COUNT_LEFT, walk.params))
             async with self._db.atomic() as conn:
                 await conn.execute(
@@ -103,7 +103,7 @@ class BroadcastRepository:
 
     async def _open_walk(self, article_id: int) -> Walk | None:
         row = await self._db.fetchone(
-            """SELECT article_id, horizon, topics, cursor_chat, cursor_thread FROM broadcasts
+            """SELECT article_id, horizon, topics, cursor_chat, cursor_thread, seq FROM broadcasts
                WHERE article_id = ? AND walked = 0""",
             (article_id,),
         )

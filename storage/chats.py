@@ -134,19 +134,21 @@ class ChatRepository:
                 await conn.execute(
                     """INSERT OR IGNORE INTO subscriptions
                        (chat_id, thread_id, everything, active, since, created_at, updated_at,
-                        instant, digest_minute, digest_weekday, next_digest_at, digest_from)
+                        instant, mode_since, digest_minute, digest_weekday, next_digest_at,
+                        digest_from)
                        SELECT ?1, thread_id, everything,
                               (SELECT active FROM chats WHERE chat_id = ?1),
-                              since, created_at, updated_at, instant, digest_minute,
+                              since, created_at, updated_at, instant, mode_since, digest_minute,
                               digest_weekday, next_digest_at, digest_from
                        FROM subscriptions WHERE chat_id = ?2""",
                     (new_id, old_id),
                 )
                 await conn.execute(
                     """INSERT OR IGNORE INTO subscription_topics
-                       (chat_id, thread_id, topic, active, since, instant)
+                       (chat_id, thread_id, topic, active, since, instant, mode_since)
                        SELECT ?1, thread_id, topic,
-                              (SELECT active FROM chats WHERE chat_id = ?1), since, instant
+                              (SELECT active FROM chats WHERE chat_id = ?1), since, instant,
+                              mode_since
                        FROM subscription_topics WHERE chat_id = ?2""",
                     (new_id, old_id),
                 )
@@ -240,9 +242,9 @@ class ChatRepository:
             else:
                 await conn.executemany(
                     """INSERT OR IGNORE INTO subscription_topics
-                       (chat_id, thread_id, topic, since, instant)
-                       VALUES (?1, ?2, ?3, ?4, (SELECT instant FROM subscriptions
-                                                WHERE chat_id = ?1 AND thread_id = ?2))""",
+                       (chat_id, thread_id, topic, since, instant, mode_since)
+                       SELECT ?1, ?2, ?3, ?4, instant, mode_since FROM subscriptions
+                       WHERE chat_id = ?1 AND thread_id = ?2""",
                     [(chat.chat_id, thread_id, topic, since) for topic in wanted],
                 )
         after = await self.subscription(chat.chat_id, thread_id)

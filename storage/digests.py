@@ -27,6 +27,18 @@ from storage.text import now_iso
 from storage.timing import next_time, parse_clock, parse_weekday
 
 SCHEDULE_BATCH = 500  # digests queued per transaction: a few milliseconds
+COUNTER = "(SELECT value FROM counters WHERE name = 'broadcasts')"
+WHERE_SUBSCRIPTION = "WHERE chat_id = :chat AND thread_id = :thread"
+TO_INSTANT = f"""UPDATE subscriptions SET instant = 1, mode_since = {COUNTER}
+                 {WHERE_SUBSCRIPTION}"""
+TO_DIGEST = f"""UPDATE subscriptions SET instant = 0, mode_since = {COUNTER},
+                    digest_from = {COUNTER}, digest_minute = :minute,
+                    digest_weekday = :weekday, next_digest_at = :due
+                {WHERE_SUBSCRIPTION}"""
+NEW_DIGEST_TIME = f"""UPDATE subscriptions SET digest_minute = :minute,
+                         digest_weekday = :weekday, next_digest_at = :due
+                      {WHERE_SUBSCRIPTION}"""
+UPDATE_DUE_NOW = f"UPDATE subscriptions SET next_digest_at = 0 {WHERE_SUBSCRIPTION}"
 MAX_ITEMS = 200  # articles kept in one digest (it shows 20 and counts the rest)
 
 
@@ -90,33 +102,46 @@ class DigestRepository:
     async def set_cadence(
         self, chat_id: int, thread_id: int, cadence: Cadence, now: float | None = None
     ) -> DigestState:
-        """Make the subscription instant or a digest; a new digest's window opens now.
-        `NotFound` if the chat (thread) is not subscribed."""
+        """Make the subscription instant or a digest. `NotFound` if the chat (thread) is not
+        subscribed.
+
+        Every article goes one way or the other, by the mode at its publication: a switch
+        records the broadcasts counter (`mode_since`), which the walks compare with each
+        broadcast's number. Back to instant, the digest gathered so far still comes at its
+        time, the last one; another digest time keeps the window open."""
         now = time.time() if now is None else now
+        params: dict[str, object] = {
+            "chat": chat_id, "thread": thread_id, "minute": cadence.minute,
+            "weekday": cadence.weekday,
+        }  # fmt: skip
         async with self._db.atomic() as conn:
-            zone = await scalar(
-                conn,
-                """SELECT c.timezone FROM subscriptions AS s JOIN chats AS c USING (chat_id)
-                   WHERE s.chat_id = ? AND s.thread_id = ?""",
-                chat_id,
-                thread_id,
-            )
-            if zone is None:
+            async with conn.execute(
+                """SELECT c.timezone, s.instant, s.next_digest_at
+                   FROM subscriptions AS s JOIN chats AS c USING (chat_id)
+                   WHERE s.chat_id = :chat AND s.thread_id = :thread""",
+                params,
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is None:
                 raise NotFound(N_("not subscribed"))
-            due = None if cadence.instant else _next(now, cadence.minute, zone, cadence.weekday)
+            zone, was_instant, last_digest_due = row
+            if was_instant and last_digest_due is not None:  # the last digest still to come
+                await conn.execute(UPDATE_DUE_NOW, params)
+                await _schedule_batch(conn, now, SCHEDULE_BATCH)
+            if not cadence.instant:
+                params["due"] = _next(now, cadence.minute, zone, cadence.weekday)
+            if cadence.instant and not was_instant:
+                await conn.execute(TO_INSTANT, params)
+            elif not cadence.instant and was_instant:
+                await conn.execute(TO_DIGEST, params)
+            elif not cadence.instant:
+                await conn.execute(NEW_DIGEST_TIME, params)
             await conn.execute(
-                """UPDATE subscriptions SET instant = :instant, digest_minute = :minute,
-                       digest_weekday = :weekday, next_digest_at = :due,
-                       digest_from = (SELECT value FROM counters WHERE name = 'broadcasts')
+                """UPDATE subscription_topics SET (instant, mode_since) =
+                       (SELECT instant, mode_since FROM subscriptions
+                        WHERE chat_id = :chat AND thread_id = :thread)
                    WHERE chat_id = :chat AND thread_id = :thread""",
-                {"instant": int(cadence.instant), "minute": cadence.minute,
-                 "weekday": cadence.weekday, "due": due, "chat": chat_id,
-                 "thread": thread_id},
-            )  # fmt: skip
-            await conn.execute(
-                """UPDATE subscription_topics SET instant = ?
-                   WHERE chat_id = ? AND thread_id = ?""",
-                (int(cadence.instant), chat_id, thread_id),
+                params,
             )
         state = await self.state(chat_id, thread_id)
         assert state is not None
@@ -161,7 +186,7 @@ async def _schedule_batch(conn: aiosqlite.Connection, now: float, batch: int) ->
     """One batch of due subscriptions: their digests queued, their next times set."""
     async with conn.execute(
         """SELECT s.chat_id, s.thread_id, s.everything, s.active, s.digest_from,
-                  s.digest_minute, s.digest_weekday, c.timezone
+                  s.digest_minute, s.digest_weekday, c.timezone, s.instant, s.mode_since
            FROM subscriptions AS s JOIN chats AS c USING (chat_id)
            WHERE s.next_digest_at <= ? ORDER BY s.next_digest_at LIMIT ?""",
         (now, batch),
@@ -181,14 +206,16 @@ async def _schedule_batch(conn: aiosqlite.Connection, now: float, batch: int) ->
     topics = await _topics_of(conn, [(row[0], row[1]) for row in due if not row[2]])
     stamp = now_iso()
     digests, updates = [], []
-    for chat, thread, everything, active, since, minute, weekday, zone in due:
+    for chat, thread, everything, active, since, minute, weekday, zone, instant, switch in due:
         wanted = topics.get((chat, thread), set())
+        until = switch if instant else upto  # back to instant: the last digest ends there
         articles = [article for seq, article, matched in published
-                    if seq > since and (everything or wanted & matched)]  # fmt: skip
+                    if since < seq <= until and (everything or wanted & matched)]  # fmt: skip
         if articles and active:
             kind = "daily" if weekday is None else "weekly"
             digests.append((chat, thread, kind, json.dumps(articles[:MAX_ITEMS]), stamp, stamp))
-        updates.append((_next(now, minute, zone, weekday), upto, chat, thread))
+        following = None if instant else _next(now, minute, zone, weekday)
+        updates.append((following, upto, chat, thread))
     await conn.executemany(
         """INSERT INTO digests (chat_id, thread_id, kind, articles, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?)""",

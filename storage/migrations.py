@@ -301,10 +301,14 @@ MIGRATIONS += (
         10,
         "digests: a subscription's cadence, and the digests' own outbox",
         (
-            # `instant` is 0 for a digest subscription: broadcasts' walks skip it. Copied to
-            # subscription_topics, as `active` is, so walking a topic needs no join.
+            # `instant` is 0 for a digest subscription, since the broadcasts counter was
+            # `mode_since`: a broadcast's walk reaches the subscriptions that were instant
+            # when it was published. Both copied to subscription_topics, as `active` is, so
+            # walking a topic needs no join.
             "ALTER TABLE subscriptions ADD COLUMN instant INTEGER NOT NULL DEFAULT 1",
             "ALTER TABLE subscription_topics ADD COLUMN instant INTEGER NOT NULL DEFAULT 1",
+            "ALTER TABLE subscriptions ADD COLUMN mode_since INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE subscription_topics ADD COLUMN mode_since INTEGER NOT NULL DEFAULT 0",
             "ALTER TABLE subscriptions ADD COLUMN digest_minute INTEGER",  # local time
             "ALTER TABLE subscriptions ADD COLUMN digest_weekday INTEGER",  # NULL: daily
             "ALTER TABLE subscriptions ADD COLUMN next_digest_at REAL",  # unix time
@@ -313,9 +317,6 @@ MIGRATIONS += (
             "ALTER TABLE subscriptions ADD COLUMN digest_from INTEGER NOT NULL DEFAULT 0",
             """CREATE INDEX subscriptions_digest_due ON subscriptions (next_digest_at)
                 WHERE next_digest_at IS NOT NULL""",
-            "DROP INDEX subscriptions_to_everything",
-            """CREATE INDEX subscriptions_to_everything ON subscriptions (chat_id, thread_id)
-                WHERE everything = 1 AND active = 1 AND instant = 1""",
             # Broadcasts numbered in the order they were published (a scheduled article's
             # id is older than its publication).
             "ALTER TABLE broadcasts ADD COLUMN seq INTEGER",

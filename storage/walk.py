@@ -24,27 +24,28 @@ FIRST = -(2**63)  # before every (chat_id, thread_id)
 # holds (topic, chat_id, thread_id)).
 WALK_EVERYTHING = """
     SELECT chat_id, thread_id FROM subscriptions
-    WHERE everything = 1 AND active = 1 AND instant = 1 AND since <= :horizon
-      AND (chat_id, thread_id) > (:chat, :thread)
+    WHERE everything = 1 AND active = 1 AND since <= :horizon
+      AND (instant = 1) = (mode_since < :seq) AND (chat_id, thread_id) > (:chat, :thread)
     ORDER BY chat_id, thread_id LIMIT :limit
 """
 WALK_TOPIC = """
     SELECT chat_id, thread_id FROM subscription_topics
-    WHERE topic = :topic AND active = 1 AND instant = 1 AND since <= :horizon
+    WHERE topic = :topic AND active = 1 AND since <= :horizon
+      AND (instant = 1) = (mode_since < :seq)
       AND (chat_id, thread_id) > (:chat, :thread)
     ORDER BY chat_id, thread_id LIMIT :limit
 """
 # How many recipients are left after a cursor (a subscription has topics or everything,
-# never both, so the two counts add up). Digest subscriptions (`instant = 0`) are not
-# recipients of broadcasts: their digests gather the articles (storage.digests).
+# never both, so the two counts add up). A subscription that was taking digests when the
+# article was published is not a recipient: its digest gathers it (storage.digests).
 COUNT_LEFT = """
     SELECT (SELECT count(*) FROM subscriptions
-            WHERE everything = 1 AND active = 1 AND instant = 1 AND since <= :horizon
-              AND (chat_id, thread_id) > (:chat, :thread))
+            WHERE everything = 1 AND active = 1 AND since <= :horizon
+              AND (instant = 1) = (mode_since < :seq) AND (chat_id, thread_id) > (:chat, :thread))
          + (SELECT count(*) FROM (
                 SELECT 1 FROM subscription_topics
                 WHERE +topic IN (SELECT value FROM json_each(:topics))
-                  AND active = 1 AND instant = 1
+                  AND active = 1 AND (instant = 1) = (mode_since < :seq)
                   AND since <= :horizon AND (chat_id, thread_id) > (:chat, :thread)
                 GROUP BY chat_id, thread_id))
 """
@@ -59,18 +60,19 @@ class Walk:
     topics: tuple[str, ...]
     chat: int
     thread: int
+    seq: int  # the broadcast's place in the order of publication (storage.digests)
 
     @property
     def params(self) -> dict[str, object]:
         return {"horizon": self.horizon, "chat": self.chat, "thread": self.thread,
-                "topics": json.dumps(self.topics)}  # fmt: skip
+                "topics": json.dumps(self.topics), "seq": self.seq}  # fmt: skip
 
 
 async def walk_next(conn: aiosqlite.Connection, limit: int) -> None:
     """Give the next `limit` recipients of the open broadcasts, oldest first, delivery
     rows, and move their cursors. A few index seeks and one insert: a short transaction."""
     async with conn.execute(
-        """SELECT article_id, horizon, topics, cursor_chat, cursor_thread FROM broadcasts
+        """SELECT article_id, horizon, topics, cursor_chat, cursor_thread, seq FROM broadcasts
            WHERE walked = 0 ORDER BY article_id LIMIT 8"""
     ) as cursor:
         walks = [walk_of(row) for row in await cursor.fetchall()]
@@ -117,6 +119,7 @@ async def walk_moved(conn: aiosqlite.Connection, walk: Walk) -> bool:
 
 
 def walk_of(row: aiosqlite.Row) -> Walk:
-    article_id, horizon, topics, chat, thread = row
+    article_id, horizon, topics, chat, thread, seq = row
     return Walk(article_id, horizon, tuple(json.loads(topics)),
-                FIRST if chat is None else chat, FIRST if thread is None else thread)  # fmt: skip
+                FIRST if chat is None else chat, FIRST if thread is None else thread,
+                seq)  # fmt: skip

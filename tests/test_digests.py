@@ -67,12 +67,35 @@ async def test_back_to_instant_and_a_new_time_zone_move_the_next_digest(
     state = await storage.digests.state(DAILY)
     assert state is not None and state.next_at == datetime(2026, 11, 29, 13, tzinfo=UTC)
     await storage.chats.subscribe(chat, topics=("lima",))  # a topic added keeps the digest
-    await storage.articles.add(article(1, title="Lima"))
+    first = await storage.articles.add(article(1, title="Lima"))
     assert await storage.deliveries.claim(10) == []
     await storage.digests.set_cadence(DAILY, 0, Cadence("instant"), now)
     await storage.articles.add(article(2, title="Lima otra vez"))
     assert [d.chat_id for d in await storage.deliveries.claim(10)] == [DAILY]
+    # What was gathered before going back to instant still comes, at its time, the last.
+    assert await storage.digests.next_due() == datetime(2026, 11, 29, 13, tzinfo=UTC).timestamp()
+    assert await storage.digests.schedule_due(now + DAY) == 1
+    assert await queued(storage) == [(DAILY, "daily", [first.id])]
     assert await storage.digests.next_due() is None
+
+
+async def test_a_switch_while_a_broadcast_is_walked_neither_loses_nor_repeats(
+    storage: Storage,
+) -> None:
+    """Each article goes the way the subscription took when it was published, however late
+    its walk reaches the chat."""
+    now = time.time()
+    await storage.chats.subscribe(ChatInfo(DAILY, "private"))
+    instant_era = await storage.articles.add(article(1))  # published while instant
+    await storage.digests.set_cadence(DAILY, 0, Cadence("daily", 8 * 60), now)
+    assert [d.article_id for d in await storage.deliveries.claim(10)] == [instant_era.id]
+    digest_era = await storage.articles.add(article(2))  # published while on digests
+    await storage.digests.set_cadence(DAILY, 0, Cadence("instant"), now)
+    assert await storage.deliveries.claim(10) == []  # not a card: it is in the digest
+    # Digests again before the last one came: that one is queued now, a new window opens.
+    await storage.digests.set_cadence(DAILY, 0, Cadence("weekly", 8 * 60, 0), now)
+    assert await queued(storage) == [(DAILY, "daily", [digest_era.id])]
+    assert await storage.digests.schedule_due(now + 8 * DAY) == 0  # nothing since
 
 
 async def say(api: BotApiStandIn, text: str, chat: int) -> str:
