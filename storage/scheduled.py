@@ -18,7 +18,7 @@ from storage.articles import find_existing, insert
 from storage.db import Database, scalar
 from storage.errors import N_, DuplicateArticle, InvalidInput, NotFound
 from storage.models import NewArticle
-from storage.text import iso, now_iso
+from storage.text import iso, now_iso, parse_datetime
 
 log = logging.getLogger(__name__)
 PUBLISH_BATCH = 20  # scheduled articles published per transaction
@@ -128,7 +128,7 @@ def _decode(encoded: str) -> NewArticle:
     data = json.loads(encoded)
     data["tags"] = tuple(data["tags"])
     if data["published_at"] is not None:
-        data["published_at"] = datetime.fromisoformat(data["published_at"].replace("Z", "+00:00"))
+        data["published_at"] = parse_datetime(data["published_at"])
     return NewArticle(**data)
 
 

@@ -176,3 +176,11 @@ def test_the_command_line_schedules_lists_and_cancels(tmp_path: Path) -> None:
     code, _, err = run("unschedule", "1")
     assert code == 1 and "scheduled article 1 not found" in err
     assert run("scheduled")[2] == "nothing is scheduled\n"
+
+
+async def test_a_given_publication_date_is_kept(storage: Storage) -> None:
+    dated = article(1, published_at=datetime(2026, 1, 2, 3, 4, tzinfo=UTC), tags=("a", "b"))
+    await storage.scheduled.add(dated, soon(60), "UTC")
+    (published,) = await storage.scheduled.publish_due(time.time() + 61)
+    stored = await storage.articles.get(published)
+    assert (stored.published_at, stored.tags) == ("2026-01-02T03:04:00Z", ("a", "b"))
