@@ -237,8 +237,7 @@ async def publish(message: Message, context: BotContext, update: Update, draft: 
         stored = await context.storage.articles.add(new_article(draft),
                                                     notify_chat_id=message.chat.id)  # fmt: skip
     except DuplicateArticle as exc:
-        await message.reply_text(t.gettext("That article is already here: /article {id}",
-                                           id=exc.existing_id))  # fmt: skip
+        await message.reply_text(render.already_here(t, exc.existing_id))
         return
     if context.bot_data.worker is not None:
         context.bot_data.worker.wake()

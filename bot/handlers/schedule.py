@@ -73,8 +73,7 @@ async def got_when(update: Update, context: BotContext) -> int:
         return admin.WHEN
     except DuplicateArticle as exc:
         context.session.clear()
-        await message.reply_text(t.gettext("That article is already here: /article {id}",
-                                           id=exc.existing_id))  # fmt: skip
+        await message.reply_text(render.already_here(t, exc.existing_id))
         return ConversationHandler.END
     context.session.clear()
     await context.storage.chats.remember(chat_info(message.chat, update))  # progress language

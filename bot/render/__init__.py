@@ -6,6 +6,7 @@ links are emitted. Texts are cut at a word boundary to fit Telegram's limits.
 
 from bot.render.admin import (
     add_usage,
+    already_here,
     ask_field,
     delete_confirmation,
     draft_preview,
@@ -121,6 +122,7 @@ __all__ = [
     "Reply",
     "add_usage",
     "admins_only",
+    "already_here",
     "already_subscribed",
     "article_button",
     "article_card",

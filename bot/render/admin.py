@@ -88,6 +88,11 @@ def page_unreadable(t: Texts, error: Explained) -> Reply:
                                "the summary.", reason=escape(t.explain(error))))  # fmt: skip
 
 
+def already_here(t: Texts, article_id: int) -> str:
+    """A draft whose URL was published meanwhile: nothing new is stored."""
+    return t.gettext("That article is already here: /article {id}", id=article_id)
+
+
 def prompt(t: Texts, text: str) -> Reply:
     """A question of the /add or /edit dialogue: it can always be called off."""
     cancel = InlineKeyboardButton(t.gettext("✖ Cancel"), callback_data=CANCEL_DIALOGUE)
