@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import random
 import sys
 import tempfile
@@ -84,7 +85,7 @@ async def measure(size: int, articles: int) -> list[list[str]]:
     rendered: dict[tuple[Digest, str], list[Card]] = {}
     cpu = time.process_time()
     for kind, ids in rows:
-        digest = Digest(kind, tuple(int(i) for i in ids.strip("[]").split(", ")))
+        digest = Digest(kind, tuple(json.loads(ids)))
         key = (digest, texts.language)
         if key not in rendered:
             found = [by_id[i] for i in digest.articles]

@@ -126,8 +126,8 @@ class DigestRepository:
                 raise NotFound(N_("not subscribed"))
             zone, was_instant, last_digest_due = row
             if was_instant and last_digest_due is not None:  # the last digest still to come
-                await conn.execute(UPDATE_DUE_NOW, params)
-                await _schedule_batch(conn, now, SCHEDULE_BATCH)
+                await conn.execute(UPDATE_DUE_NOW, params)  # due at 0: the first of a batch
+                await _schedule_batch(conn, now, batch=1)  # of one: the user's write is short
             if not cadence.instant:
                 params["due"] = _next(now, cadence.minute, zone, cadence.weekday)
             if cadence.instant and not was_instant:
