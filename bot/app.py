@@ -29,7 +29,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import callbacks
+from bot import callbacks, commands
 from bot.context import BotApplication, BotContext, BotData
 from bot.handlers import (
     admin,
@@ -44,7 +44,6 @@ from bot.handlers import (
     subscriptions,
 )
 from bot.i18n import Catalog
-from bot.lifecycle import ADMIN_MENU, READER_COMMANDS
 from bot.metrics import Metrics
 from bot.replies import ReplyGuard
 from bot.transport import AiohttpRequest
@@ -105,39 +104,22 @@ def build_application(settings: Settings, storage: Storage | None = None) -> Bot
     data = application.bot_data
     data.settings = settings
     data.updates = updates
-    data.metrics = Metrics(
-        name for name, _ in (*READER_COMMANDS, *ADMIN_MENU, ("start", ""), ("cancel", ""))
-    )
+    data.metrics = Metrics()
     data.catalog = Catalog.load()
     data.storage = storage
     data.owns_storage = storage is None
 
     application.add_handler(TypeHandler(Update, errors.log_update), group=-2)
     application.add_handler(TypeHandler(Update, admin.gate), group=-1)
+    # Admin commands admit only ADMIN_IDS, whatever the gate decided: no spelling of a
+    # command can reach them from anyone else.
+    admins = filters.User(user_id=settings.admin_ids)
     # The /add and /edit dialogue has a group of its own, before everything else: an update
     # it takes goes no further; a command it does not know ends it and goes on.
-    application.add_handler(admin_conversation(), group=0)
+    application.add_handler(admin_conversation(admins), group=0)
     application.add_handlers(
         [
-            CommandHandler("cancel", admin.nothing_to_cancel, filters=NEW_MESSAGES),
-            CommandHandler("delete", manage.delete_command, filters=NEW_MESSAGES),
-            CommandHandler("stats", manage.stats_command, filters=NEW_MESSAGES),
-            CommandHandler("channels", manage.channels_command, filters=NEW_MESSAGES),
-            CommandHandler("scheduled", schedule.scheduled_command, filters=NEW_MESSAGES),
-            CommandHandler("timezone", schedule.timezone_command, filters=NEW_MESSAGES),
-            CommandHandler("digest", digests.digest_command, filters=NEW_MESSAGES),
-            CommandHandler("quiet", digests.quiet_command, filters=NEW_MESSAGES),
-            CommandHandler("start", reader.start, filters=NEW_MESSAGES),
-            CommandHandler("help", reader.help_command, filters=NEW_MESSAGES),
-            CommandHandler("latest", reader.latest, filters=NEW_MESSAGES),
-            CommandHandler("search", reader.search, filters=NEW_MESSAGES),
-            CommandHandler("article", reader.article, filters=NEW_MESSAGES),
-            CommandHandler("feeds", feeds.feeds_command, filters=NEW_MESSAGES),
-            CommandHandler("subscribe", subscriptions.subscribe, filters=NEW_MESSAGES),
-            CommandHandler("unsubscribe", subscriptions.unsubscribe, filters=NEW_MESSAGES),
-            CommandHandler(
-                "subscriptions", subscriptions.show_subscriptions, filters=NEW_MESSAGES
-            ),
+            *command_handlers(admins),
             MessageHandler(
                 NEW_MESSAGES & filters.StatusUpdate.MIGRATE, subscriptions.chat_migrated
             ),
@@ -174,19 +156,56 @@ def build_application(settings: Settings, storage: Storage | None = None) -> Bot
     return application
 
 
-def admin_conversation() -> ConversationHandler[BotContext]:
+COMMAND_CALLBACKS: dict[str, Callable[[Update, BotContext], Coroutine[Any, Any, object]]] = {
+    "cancel": admin.nothing_to_cancel,
+    "delete": manage.delete_command,
+    "stats": manage.stats_command,
+    "channels": manage.channels_command,
+    "scheduled": schedule.scheduled_command,
+    "timezone": schedule.timezone_command,
+    "digest": digests.digest_command,
+    "quiet": digests.quiet_command,
+    "start": reader.start,
+    "help": reader.help_command,
+    "latest": reader.latest,
+    "search": reader.search,
+    "article": reader.article,
+    "feeds": feeds.feeds_command,
+    "subscribe": subscriptions.subscribe,
+    "unsubscribe": subscriptions.unsubscribe,
+    "subscriptions": subscriptions.show_subscriptions,
+}
+DIALOGUE_COMMANDS = {"add": admin.add_start, "edit": admin.edit_start}
+
+
+def command_handlers(admins: filters.BaseFilter) -> list[CommandHandler[BotContext, object]]:
+    """A handler for each command of the table that is not a dialogue's entry."""
+    assert {*COMMAND_CALLBACKS, *DIALOGUE_COMMANDS} == commands.NAMES, "bot.commands disagrees"
+    return [
+        CommandHandler(
+            command.name,
+            COMMAND_CALLBACKS[command.name],
+            filters=NEW_MESSAGES & admins if command.admin else NEW_MESSAGES,
+        )
+        for command in commands.COMMANDS
+        if command.name in COMMAND_CALLBACKS
+    ]
+
+
+def admin_conversation(admins: filters.BaseFilter) -> ConversationHandler[BotContext]:
     """/add and /edit: a few questions in a private chat, then Publish or the change. Each
     step keeps its update from the handlers after it (the search of a private chat's text,
     the answer to unknown commands and buttons)."""
     private = NEW_MESSAGES & filters.ChatType.PRIVATE
     text = private & filters.TEXT & ~filters.COMMAND
+    entry = private & admins
     with warnings.catch_warnings():
         # Buttons are tracked per chat and user, not per message: intended here.
         warnings.filterwarnings("ignore", message=".*per_message=False.*")
         return ConversationHandler(
             entry_points=[
-                CommandHandler("add", step(admin.add_start), filters=private),
-                CommandHandler("edit", step(admin.edit_start), filters=private),
+                CommandHandler(name, step(start), filters=entry)
+                for name, start in DIALOGUE_COMMANDS.items()
             ],
             states={
                 admin.LINK: [MessageHandler(text, step(admin.got_link))],

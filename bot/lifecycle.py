@@ -19,10 +19,11 @@ from telegram.error import TelegramError
 
 from bot import render
 from bot.broadcast import DeliveryWorker
+from bot.commands import Command, menu
 from bot.context import BotApplication
 from bot.feeds import FeedService
 from bot.health import Heartbeat
-from bot.i18n import N_, Texts
+from bot.i18n import Texts
 from bot.metrics import serve_metrics
 from bot.scheduler import Scheduler
 from bot.sending import BroadcastBot
@@ -33,28 +34,6 @@ from storage.errors import Explained
 from storage.feeds import Feed
 
 log = logging.getLogger(__name__)
-
-READER_COMMANDS = (
-    ("latest", N_("The newest articles")),
-    ("search", N_("Search the archive")),
-    ("article", N_("Open an article by number")),
-    ("subscribe", N_("Receive new articles here")),
-    ("unsubscribe", N_("Stop receiving articles")),
-    ("subscriptions", N_("What this chat receives")),
-    ("digest", N_("Articles together, daily or weekly")),
-    ("quiet", N_("Hours without cards")),
-    ("timezone", N_("This chat's time zone")),
-    ("help", N_("What this bot can do")),
-)
-ADMIN_MENU = (
-    ("add", N_("Publish an article")),
-    ("edit", N_("Edit an article")),
-    ("delete", N_("Delete an article")),
-    ("stats", N_("Statistics")),
-    ("feeds", N_("Followed feeds")),
-    ("channels", N_("Subscribed channels")),
-    ("scheduled", N_("Articles waiting for their time")),
-)
 
 
 async def post_init(application: BotApplication) -> None:
@@ -187,19 +166,19 @@ async def register_commands(application: BotApplication) -> None:
     data = application.bot_data
     assert data.catalog is not None
     assert data.settings is not None
-    scopes: list[tuple[BotCommandScope, tuple[tuple[str, str], ...]]] = [
-        (BotCommandScopeDefault(), READER_COMMANDS)
+    scopes: list[tuple[BotCommandScope, list[Command]]] = [
+        (BotCommandScopeDefault(), menu(admin=False))
     ]
     scopes += [
-        (BotCommandScopeChat(admin_id), READER_COMMANDS + ADMIN_MENU)
+        (BotCommandScopeChat(admin_id), menu(admin=True))
         for admin_id in sorted(data.settings.admin_ids)
     ]
-    for scope, menu in scopes:
+    for scope, commands in scopes:
         for language in data.catalog.languages:
             t = data.catalog.for_language(language)
             try:
                 await application.bot.set_my_commands(
-                    [BotCommand(name, t.gettext(about)) for name, about in menu],
+                    [BotCommand(c.name, t.gettext(c.about or "")) for c in commands],
                     scope=scope,
                     language_code=None if language == "en" else language,
                 )

@@ -7,21 +7,20 @@ a token, a chat or user id, or anything a user typed. Each application has its o
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
 from telegram import Update
+
+from bot.commands import NAMES, command_of
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 LOCK_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5)
 
 
 class Metrics:
-    def __init__(self, commands: Iterable[str]) -> None:
+    def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.commands = frozenset(commands)
         self.updates = Counter(
             "articlebot_updates", "Updates processed, by kind and outcome",
             ["kind", "outcome"], registry=self.registry,
@@ -78,11 +77,10 @@ class Metrics:
         message = update.effective_message
         if message is None:
             return "other", "other"
-        text = message.text or ""
-        if text.startswith("/"):
-            name = text.split()[0][1:].partition("@")[0].lower()
-            return "command", name if name in self.commands else "other"
-        return "message", "text" if text else "other"
+        name = command_of(message)
+        if name is not None:
+            return "command", name if name in NAMES else "other"
+        return "message", "text" if message.text else "other"
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

@@ -157,3 +157,58 @@ async def test_the_error_handler_survives_a_reply_it_cannot_understand(
     await asyncio.sleep(SETTLE)
     assert any("could not report the error" in r.getMessage() for r in caplog.records)
     assert not any("while handling the error" in r.getMessage() for r in caplog.records)
+
+
+SPELLINGS = [".", ",", "!", "@articlebot_test_bot", "@otherbot", "\n"]
+ADMIN_LINES = ["/add https://x.example | t | s | a", "/edit 1", "/delete 1", "/stats", "/feeds",
+               "/feeds pause 1", "/feeds remove 1", "/channels", "/scheduled"]  # fmt: skip
+
+
+@pytest.mark.parametrize("after", SPELLINGS, ids=["dot", "comma", "bang", "me", "other", "nl"])
+async def test_no_spelling_of_an_admin_command_reaches_a_stranger(
+    api: BotApiStandIn, guarded: BotApplication, storage: Storage, after: str
+) -> None:
+    """Telegram ends a command at the first character outside [A-Za-z0-9_] (`/stats.` runs
+    `stats`): as a stranger, each admin command so spelled is refused, or (addressed to
+    another bot) ignored, and nothing of the admin's is sent or changed."""
+    before = await state(storage)
+    mark = api.mark()
+    for line in ADMIN_LINES:
+        command, _, rest = line.partition(" ")
+        api.push_message(f"{command}{after} {rest}".rstrip(), user=api.user(STRANGER))
+    api.push_message("/help", user=api.user(STRANGER))  # the last one, answered after all
+    await api.wait_for("sendMessage", after=mark, where=lambda c: "What I can do" in c["text"])
+    await asyncio.sleep(SETTLE)
+    answers = [c for c in api.calls[mark:] if c.method != "getChatMember"]
+    assert all(c.get("chat_id") == STRANGER for c in answers)
+    texts = [c["text"] for c in answers if c.method == "sendMessage"][:-1]
+    refused = "Only the bot's admins can do that."
+    if after == "@otherbot":  # not for us: PTB runs nothing, nor does the gate refuse
+        assert refused not in texts
+    else:
+        assert texts == [refused] * len(ADMIN_LINES)
+    assert not api.calls_to("sendPhoto")  # the /stats chart
+    assert await state(storage) == before
+
+
+async def test_admin_handlers_admit_only_admins_even_without_the_gate(
+    api: BotApiStandIn, storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second line: with the gate switched off, no admin command runs for a stranger."""
+
+    async def no_gate(update: object, context: object) -> None:
+        return None
+
+    monkeypatch.setattr(app_module.admin, "gate", no_gate)
+    await storage.articles.add(article(1))
+    async with running_bot(api, storage, admin_ids=str(ADMIN)):
+        mark = api.mark()
+        for line in [*ADMIN_LINES, "/add"]:
+            api.push_message(line, user=api.user(STRANGER))
+        api.push_message("/help", user=api.user(STRANGER))
+        await api.wait_for("sendMessage", after=mark, where=lambda c: "What I can do" in c["text"])
+        await asyncio.sleep(SETTLE)
+        sent = [c["text"] for c in api.calls[mark:] if c.method == "sendMessage"]
+        assert not api.calls_to("sendPhoto")
+        assert not any("Send me the link" in text or "Delete" in text for text in sent)
+        assert await storage.articles.count() == 1

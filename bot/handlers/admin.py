@@ -15,6 +15,7 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ConversationHandler
 
 from bot import callbacks, permissions, render, replies
+from bot.commands import ADMIN_COMMANDS, command_of
 from bot.context import BotContext
 from bot.errors import FetchError
 from bot.extract import Draft, read_page
@@ -26,22 +27,21 @@ from storage.text import normalize_url, parse_tags
 
 log = logging.getLogger(__name__)
 
-ADMIN_COMMANDS = frozenset({"add", "edit", "delete", "stats", "feeds", "channels", "scheduled"})
 LINK, TITLE, SUMMARY, REVIEW, FIELD, EDIT_CHOICE, WHEN = range(7)
 FIELDS = {"t": "title", "s": "summary", "g": "tags"}
 
 
 async def gate(update: Update, context: BotContext) -> None:
-    """Stop any admin command or button from a non-admin, saying so, before it runs."""
-    message, query = update.effective_message, update.callback_query
+    """Stop any admin command or button from a non-admin, saying so, before it runs. The
+    admin commands' handlers also admit only ADMIN_IDS (bot.app): this is the second line,
+    and the one that answers."""
+    query = update.callback_query
+    command = None if query else command_of(update.effective_message, context.bot.username)
     wanted: str | None = None
     if query is not None and query.data and re.match(callbacks.ADMIN_PATTERN, query.data):
         wanted = f"button {query.data[:16]}"
-    elif message is not None and query is None and (text := message.text or "").startswith("/"):
-        command, _, target = text.split()[0][1:].partition("@")
-        addressed = not target or target.lower() == (context.bot.username or "").lower()
-        if command.lower() in ADMIN_COMMANDS and addressed:
-            wanted = f"/{command.lower()}"
+    elif command in ADMIN_COMMANDS:
+        wanted = f"/{command}"
     if wanted is None or permissions.is_bot_admin(update.effective_user, context):
         return
     user = update.effective_user

@@ -19,6 +19,7 @@ import contextlib
 import functools
 import itertools
 import json
+import re
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
@@ -242,15 +243,9 @@ class BotApiStandIn:
             "text": text,
             **extra,
         }
-        if text.startswith("/"):
-            command = text.split()[0]
-            message["entities"] = [
-                {
-                    "type": "bot_command",
-                    "offset": 0,
-                    "length": len(command.encode("utf-16-le")) // 2,
-                }
-            ]
+        entities = command_entities(text)
+        if entities:
+            message["entities"] = entities
         return self.push("message", message)
 
     push_command = push_message
@@ -549,6 +544,33 @@ class BotApiStandIn:
             message["date"] = time.time()  # a float
             del message["from"]  # optional
         return message
+
+
+def command_entities(text: str) -> list[dict[str, Any]]:
+    """The `bot_command` entities Telegram marks in `text` (tdlib's match_bot_commands): a
+    `/` not after a word character or `/<>`, 1-64 of `[A-Za-z0-9_]`, optionally `@` and a
+    3-32 character username, and then no word character or `/<>`. So `/stats.` is the
+    command `/stats`, and `/stats/x` no command at all. Offsets count UTF-16 code units."""
+    entities = []
+    for match in _COMMAND.finditer(text):
+        before, after = text[: match.start()], text[match.end() :]
+        if _breaks_command(before[-1:]) or _breaks_command(after[:1]):
+            continue
+        entities.append({"type": "bot_command", "offset": _utf16_len(before),
+                         "length": _utf16_len(match.group())})  # fmt: skip
+    return entities
+
+
+_COMMAND = re.compile(r"/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![A-Za-z0-9_@])")
+
+
+def _breaks_command(char: str) -> bool:
+    """A word character, `/`, `<` or `>` (tdlib's is_word_character and the three)."""
+    return bool(char) and (char.isalnum() or char in "_/<>\u200c")
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
 
 
 class _ApiError(Exception):
