@@ -17,10 +17,11 @@ from __future__ import annotations
 import ipaddress
 import socket
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
+from yarl import URL
 
 from bot.errors import FetchError
 from storage.errors import N_
@@ -112,8 +113,8 @@ class Fetcher:
                 timeout=timeout, connector=aiohttp.TCPConnector(resolver=resolver)
             ) as session:
                 for _ in range(MAX_REDIRECTS + 1):
-                    check_url(url, allow_private=self.allow_private)
-                    async with session.get(url, headers=headers, allow_redirects=False) as resp:
+                    target = check_url(url, allow_private=self.allow_private)
+                    async with session.get(target, headers=headers, allow_redirects=False) as resp:
                         if resp.status in (301, 302, 303, 307, 308):
                             url = urljoin(url, resp.headers.get("Location", ""))
                             continue
@@ -149,18 +150,36 @@ class Fetcher:
         return b"".join(chunks)
 
 
-def check_url(url: str, *, allow_private: bool) -> None:
-    """http(s) only, and an address written in the URL must be public: the connector
-    resolves names (and checks them, see `PublicResolver`), but connects to a literal
-    address as it is."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+def check_url(url: str, *, allow_private: bool) -> URL:
+    """The URL as the HTTP client will connect to it, refused unless http(s) with a host
+    and, when the host is an address, a public one. The host is read after yarl's IDNA
+    (UTS 46) mapping, as aiohttp reads it: 127.0.0.1 in fullwidth or circled digits, or
+    with ideographic full stops, is that address, not a name, and the connector would
+    connect to it without asking the resolver. Names are checked as they are resolved
+    (`PublicResolver`)."""
+    try:
+        parsed = URL(url)
+        host = parsed.raw_host
+    except (ValueError, UnicodeError):
+        raise FetchError(N_("it is not a valid web address"), detail=url[:100]) from None
+    if parsed.scheme not in ("http", "https") or not host:
         raise FetchError(N_("only http:// and https:// addresses can be read"))
     if allow_private:
-        return
+        return _valid_name(parsed, host)
     try:
-        address = ipaddress.ip_address(parts.hostname)
+        address = ipaddress.ip_address(host)
     except ValueError:
-        return  # a name: checked as it is resolved
+        return _valid_name(parsed, host)  # a name: checked as it is resolved
     if not is_public(address):
-        raise private_address_error(parts.hostname)
+        raise private_address_error(host)
+    return parsed
+
+
+def _valid_name(parsed: URL, host: str) -> URL:
+    """A name the resolver can look up: labels of 1 to 63 characters (yarl lets longer
+    ones through, and the lookup would raise UnicodeError)."""
+    try:
+        host.encode("idna")
+    except UnicodeError:
+        raise FetchError(N_("it is not a valid web address"), detail=host[:100]) from None
+    return parsed

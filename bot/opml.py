@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from xml.etree.ElementTree import Element, SubElement, tostring
 
+from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
 
 from bot.errors import OpmlError
@@ -17,14 +18,12 @@ def feed_urls(document: bytes) -> list[str]:
         root = fromstring(document)
     except ParseError as exc:
         raise OpmlError(N_("it is not a valid OPML file"), detail=str(exc)) from None
+    except DefusedXmlException as exc:  # entities or a DTD: refused, never expanded
+        raise OpmlError(N_("it is not a valid OPML file"), detail=repr(exc)) from None
     if root.tag != "opml":
         raise OpmlError(N_("it is not an OPML file"), detail="no <opml> root element")
-    urls = []
-    for outline in root.iter("outline"):
-        url = outline.get("xmlUrl")
-        if url and url not in urls:
-            urls.append(url)
-    return urls
+    urls = (outline.get("xmlUrl") for outline in root.iter("outline"))
+    return list(dict.fromkeys(url for url in urls if url))  # in order, each once
 
 
 def document(feeds: list[Feed], title: str = "articlebot feeds") -> bytes:

@@ -73,7 +73,7 @@ def normalize_url(raw: str) -> str:
         raise InvalidInput(N_("not a web address (http:// or https://): {url}"), url=url[:100])
     if " " in url:
         raise InvalidInput(N_("a web address cannot contain spaces: {url}"), url=url[:100])
-    host = parts.hostname.lower()
+    host = ascii_host(parts.hostname, url)
     try:
         port = parts.port
     except ValueError:
@@ -89,6 +89,18 @@ def normalize_url(raw: str) -> str:
     )
     path = parts.path.rstrip("/")
     return urlunsplit((scheme, host, path, urlencode(query), ""))
+
+
+def ascii_host(host: str, url: str) -> str:
+    """The host as a client connects to it: IDNA-mapped (fullwidth or circled digits
+    spell 127.0.0.1, `Perú.example` is xn--per-boa.example), lower-case, an IPv6 address in
+    its brackets."""
+    if ":" in host:
+        return f"[{host.lower()}]"
+    try:
+        return host.encode("idna").decode("ascii").lower()
+    except UnicodeError:  # an empty label, one over 63 characters, a forbidden character
+        raise InvalidInput(N_("the host name in {url} is not valid"), url=url[:100]) from None
 
 
 def parse_tags(raw: str | Iterable[str]) -> tuple[str, ...]:

@@ -409,3 +409,16 @@ async def test_an_idle_edit_times_out_as_an_edit(
         notice = await api.wait_for("sendMessage", chat_id=ADMIN,
                                     where=lambda c: "took a while" in c["text"])  # fmt: skip
         assert "/edit" in notice["text"] and "/add" not in notice["text"]
+
+
+async def test_add_refuses_loopback_spelled_in_unicode(
+    api: BotApiStandIn, storage: Storage, pages: FeedServer
+) -> None:
+    from tests.test_fetch import LOOPBACK_SPELLINGS
+
+    async with running_bot(api, storage, admin_ids=str(ADMIN)):  # ALLOW_PRIVATE_URLS=false
+        for host in LOOPBACK_SPELLINGS.values():
+            answer = await say(api, f"/add http://{host}:{pages.port}/page/article")
+            assert "private or local address" in answer["text"]
+    assert pages.requests == {}
+    assert await storage.articles.count() == 0

@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 
 from bot import feeds as feeds_module
 from bot.cli import cli
-from bot.errors import FeedError, FetchError
+from bot.errors import FeedError, FetchError, OpmlError
 from bot.feeds import FeedService, parse_feed
 from bot.opml import document, feed_urls
 from bot.sandbox import BotApiStandIn
@@ -323,3 +323,37 @@ async def test_the_admins_are_told_when_a_feed_is_paused(
     assert "el sitio respondió con el error 500" in spanish["text"]
     assert "Internal Server Error" not in spanish["text"] + told["text"]  # detail: the log's
     assert not (await storage.feeds.get(followed.feed.id)).active
+
+
+async def test_feeds_and_opml_refuse_loopback_spelled_in_unicode(
+    storage: Storage, server: FeedServer, tmp_path: Path, db_path: Path
+) -> None:
+    """Through `follow` (the bot's /feeds add and the CLI) and an OPML import alike."""
+    from tests.test_fetch import LOOPBACK_SPELLINGS
+
+    strict = FeedService(storage, interval=1, allow_private=False)
+    urls = [f"http://{host}:{server.port}/static/rss2.xml" for host in LOOPBACK_SPELLINGS.values()]
+    for url in urls:
+        with pytest.raises(FetchError, match="private or local address"):
+            await strict.follow(url)
+    outlines = "".join(f'<outline type="rss" xmlUrl="{url}"/>' for url in urls)
+    opml = tmp_path / "feeds.opml"
+    opml.write_text(f'<opml version="2.0"><body>{outlines}</body></opml>', encoding="utf-8")
+    arguments = ["--db", str(db_path), "feeds", "import-opml", str(opml)]
+    result = await asyncio.to_thread(CliRunner().invoke, cli, arguments)
+    assert result.exit_code == 0, result.output
+    assert result.output.count("private or local address") == len(urls)
+    assert await storage.feeds.all() == []
+    assert server.requests == {}
+
+
+def test_opml_with_entities_is_refused_in_a_sentence() -> None:
+    bomb = b'<?xml version="1.0"?><!DOCTYPE o [<!ENTITY a "x">]><opml><body/></opml>'
+    with pytest.raises(OpmlError, match="not a valid OPML file"):
+        feed_urls(bomb)
+
+
+def test_opml_outlines_each_once_in_order() -> None:
+    outlines = "".join(f'<outline xmlUrl="https://f.example/{n}"/>' for n in range(1_000))
+    urls = feed_urls(f"<opml><body>{outlines}{outlines}</body></opml>".encode())
+    assert urls == [f"https://f.example/{n}" for n in range(1_000)]

@@ -92,3 +92,29 @@ async def test_private_addresses_in_any_form_are_refused(url: str) -> None:
 )
 def test_what_counts_as_public(address: str, public: bool) -> None:
     assert is_public(ipaddress.ip_address(address)) is public
+
+
+# Each is 127.0.0.1 to yarl and aiohttp (IDNA/UTS 46 maps digits and dots), not a name.
+LOOPBACK_SPELLINGS = {
+    "fullwidth": "１２７.０.０.１",
+    "circled": "①②⑦.⓪.⓪.①",
+    "ideographic dots": "127。0。0。1",
+    "fullwidth dots": "127．0．0．1",
+    "halfwidth ideographic dots": "127｡0｡0｡1",
+    "one circled digit": "127.0.0.①",
+    "mixed": "1２7.⓪。0．①",
+}
+
+
+@pytest.mark.parametrize("host", LOOPBACK_SPELLINGS.values(), ids=LOOPBACK_SPELLINGS.keys())
+async def test_loopback_spelled_in_unicode_is_refused(server: FeedServer, host: str) -> None:
+    url = f"http://{host}:{server.port}/static/rss2.xml"
+    with pytest.raises(FetchError, match="private or local address"):
+        await Fetcher().get(url)
+    assert server.requests == {}
+
+
+@pytest.mark.parametrize("host", ["a" * 64 + ".example", "exa\u200bmple.com", "a..example"])
+async def test_hosts_that_cannot_be_encoded_are_refused_in_a_sentence(host: str) -> None:
+    with pytest.raises(FetchError, match="not a valid web address"):
+        await Fetcher().get(f"http://{host}/")
