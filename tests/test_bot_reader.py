@@ -15,7 +15,7 @@ from bot.sandbox import BotApiStandIn, Fault
 from storage import Storage
 from storage.text import parse_datetime
 from tests.conftest import article
-from tests.e2e import running_bot
+from tests.e2e import running_bot, wait_until
 
 USER = 42
 
@@ -330,3 +330,20 @@ async def test_db_backup_while_the_bot_runs(
         assert [a.title for a in await copy.articles.latest()] == ["Backed up"]
     finally:
         await copy.close()
+
+
+async def test_a_card_full_of_quotes_is_accepted_by_telegram(
+    api: BotApiStandIn, bot: BotApplication, storage: Storage
+) -> None:
+    """Its HTML is longer than 4,096 characters (each quote is `&quot;`), what a reader sees
+    is not: the card goes out whole, its link closed, in /article and in a deep link."""
+    quotes = '"' * 256
+    stored = await storage.articles.add(
+        article(1, title=quotes, author=quotes, summary='"&' * 1000)
+    )
+    api.push_command(f"/article {stored.id}")
+    api.push_command(f"/start a{stored.id}")
+    await wait_until(lambda: len(api.delivered(USER)) == 2)
+    cards = api.delivered(USER)
+    assert all(len(card["text"]) > 4096 for card in cards)
+    assert all('<a href="https://news.example/1">' in card["text"] for card in cards)

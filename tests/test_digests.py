@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.context import BotApplication
+from bot.render.fit import visible_length
 from bot.sandbox import BotApiStandIn
 from storage import ChatInfo, Storage
 from storage.digests import Cadence
@@ -161,7 +162,7 @@ async def test_a_long_digest_is_split_and_counts_the_rest(
         await wait_until(lambda: _settled(storage))
     parts = api.calls_to("sendMessage", chat_id=WEEKLY)
     assert len(parts) >= 2
-    assert all(len(part["text"]) <= 4096 for part in parts)
+    assert all(visible_length(part["text"]) <= 4096 for part in parts)
     assert parts[0]["text"].startswith("🗞 <b>Tu resumen semanal</b>: 25 artículos nuevos")
     assert parts[-1]["text"].endswith("…y 5 más.")
     assert [p.button_data() for p in parts] == [[]] * (len(parts) - 1) + [["L0"]]

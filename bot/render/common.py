@@ -11,6 +11,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOpti
 
 from bot.callbacks import OpenArticle, SubscriptionAction
 from bot.i18n import Texts
+from bot.render.fit import ELLIPSIS, fit, visible_length
 from storage import Article
 
 MAX_MESSAGE = 4096
@@ -22,9 +23,14 @@ _HASHTAG_JUNK = re.compile(r"[^\w]+")
 
 @dataclass(frozen=True)
 class Reply:
+    """A message: its text always fits Telegram's 4,096 visible characters."""
+
     text: str
     markup: InlineKeyboardMarkup | None = None
     preview_url: str | None = None  # show a link preview of this URL
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", fit(self.text, MAX_MESSAGE))
 
     @property
     def link_preview(self) -> LinkPreviewOptions:
@@ -115,12 +121,13 @@ def something_went_wrong(t: Texts) -> str:
 
 
 def caption(text: str, limit: int = MAX_CAPTION) -> str:
-    """`text` cut to a photo caption's limit at a line's end (lines hold whole tags)."""
-    if len(text) <= limit:
+    """`text` cut to a photo caption's limit (visible characters), at a line's end when
+    whole lines fit."""
+    if visible_length(text) <= limit:
         return text
     kept: list[str] = []
     for line in text.split("\n"):
-        if sum(len(k) + 1 for k in kept) + len(line) + len("\n…") > limit:
+        if visible_length("\n".join([*kept, line, ELLIPSIS])) > limit:
             break
         kept.append(line)
-    return "\n".join(kept) + "\n…"
+    return "\n".join([*kept, ELLIPSIS]) if kept else fit(text, limit)

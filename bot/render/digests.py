@@ -10,6 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.callbacks import LatestPage, SubscriptionAction
 from bot.i18n import Texts
 from bot.render.common import MAX_MESSAGE, Reply, escape, safe_url, truncate
+from bot.render.fit import visible_length
 from storage import Article
 from storage.digests import Cadence, DigestState
 from storage.timing import clock, zone
@@ -38,7 +39,7 @@ def digest(t: Texts, kind: str, articles: list[Article], bot_username: str | Non
                                 count - DIGEST_ITEMS))  # fmt: skip
     parts: list[list[str]] = [[heads[kind]]]
     for item in items:
-        if len("\n\n".join([*parts[-1], item])) > MAX_MESSAGE:
+        if visible_length("\n\n".join([*parts[-1], item])) > MAX_MESSAGE:
             parts.append([])
         parts[-1].append(item)
     latest = InlineKeyboardButton(t.gettext("📰 Latest articles"),

@@ -12,7 +12,6 @@ from telegram import (
 from bot.callbacks import LatestPage, SearchResults
 from bot.i18n import Texts
 from bot.render.common import (
-    MAX_MESSAGE,
     SUBSCRIBE_DATA,
     Reply,
     article_button,
@@ -102,10 +101,9 @@ def article_card(article: Article, t: Texts, bot_username: str) -> Reply:
     buttons.append(
         InlineKeyboardButton(_("↗ Share"), switch_inline_query=truncate(article.title, 60))
     )
-    text = "\n".join(lines)
-    if len(text) > MAX_MESSAGE:  # only with absurd titles; the limits above prevent it
-        text = truncate(text, MAX_MESSAGE)
-    return Reply(text, InlineKeyboardMarkup([buttons]), preview_url=url)
+    # A title, author and summary full of quotes or ampersands: Reply cuts the visible
+    # text and keeps the tags balanced.
+    return Reply("\n".join(lines), InlineKeyboardMarkup([buttons]), preview_url=url)
 
 
 def latest_page(articles: list[Article], offset: int, has_more: bool, t: Texts) -> Reply:

@@ -482,13 +482,12 @@ class BotApiStandIn:
         return True
 
     async def _api_sendMessage(self, params: dict[str, Any]) -> Any:
-        _check_text(params.get("text", ""))
+        _check_text(params)
         self.messages_sent += 1
         return self._message(params)
 
     async def _api_sendPhoto(self, params: dict[str, Any]) -> Any:
-        if len(params.get("caption", "")) > 1024:
-            raise _ApiError("Bad Request: message caption is too long")
+        _check_text(params, "caption", limit=1024)
         message = self._message({**params, "text": ""})
         del message["text"]
         message["photo"] = [{"file_id": "photo1", "file_unique_id": "p1", "width": 1200,
@@ -498,7 +497,7 @@ class BotApiStandIn:
         return message
 
     async def _api_editMessageText(self, params: dict[str, Any]) -> Any:
-        _check_text(params.get("text", ""))
+        _check_text(params)
         if "inline_message_id" in params:
             return True
         return self._message(params, message_id=params.get("message_id"))
@@ -578,11 +577,64 @@ class _ApiError(Exception):
         self.description = description
 
 
-def _check_text(text: str) -> None:
-    if not text.strip():
+def _check_text(params: dict[str, Any], field: str = "text", limit: int = 4096) -> None:
+    """What Telegram checks of a text or caption: with parse_mode HTML, markup it can
+    parse; then at most `limit` characters of what a reader sees, in UTF-16 code units."""
+    text = params.get(field, "")
+    if params.get("parse_mode") == "HTML":
+        text = telegram_html_text(text)
+    if field == "text" and not text.strip():
         raise _ApiError("Bad Request: message text is empty")
-    if len(text) > 4096:
-        raise _ApiError("Bad Request: message is too long")
+    if len(text.encode("utf-16-le")) // 2 > limit:
+        raise _ApiError("Bad Request: message is too long" if field == "text"
+                        else "Bad Request: message caption is too long")  # fmt: skip
+
+
+# The Bot API's HTML style (core.telegram.org/bots/api#html-style): these tags only, the
+# named entities &lt; &gt; &amp; &quot; and numeric ones; every tag closed, innermost first.
+HTML_TAGS = frozenset({"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span",
+                       "tg-spoiler", "a", "tg-emoji", "code", "pre", "blockquote"})  # fmt: skip
+_HTML_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)(\s[^<>]*)?>")
+_HTML_ENTITY = re.compile(r"&(lt|gt|amp|quot|#[0-9]{1,7}|#x[0-9A-Fa-f]{1,6});")
+_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+
+
+def telegram_html_text(markup: str) -> str:
+    """The text Telegram shows for `markup`, or the 400 it answers when it cannot parse it."""
+    shown: list[str] = []
+    open_tags: list[str] = []
+    at = 0
+    while at < len(markup):
+        char = markup[at]
+        if char == "<":
+            tag = _HTML_TAG.match(markup, at)
+            if tag is None:
+                raise _ApiError(f"Bad Request: can't parse entities: Unexpected character at "
+                                f"byte offset {len(markup[:at].encode())}")  # fmt: skip
+            closing, name = tag.group(1) == "/", tag.group(2).lower()
+            if name not in HTML_TAGS:
+                raise _ApiError(
+                    f'Bad Request: can\'t parse entities: Unsupported start tag "{name}"'
+                )
+            if not closing:
+                open_tags.append(name)
+            elif not open_tags or open_tags[-1] != name:
+                raise _ApiError(f'Bad Request: can\'t parse entities: Unmatched end tag "{name}"')
+            else:
+                open_tags.pop()
+            at = tag.end()
+        elif char == "&" and (entity := _HTML_ENTITY.match(markup, at)):
+            name = entity.group(1)
+            shown.append(_NAMED.get(name) or chr(int(name[2:], 16) if name[1] == "x"
+                                                 else int(name[1:])))  # fmt: skip
+            at = entity.end()
+        else:
+            shown.append(char)
+            at += 1
+    if open_tags:
+        raise _ApiError("Bad Request: can't parse entities: Can't find end tag corresponding "
+                        f'to start tag "{open_tags[-1]}"')  # fmt: skip
+    return "".join(shown)
 
 
 def _error(code: int, description: str, parameters: dict[str, Any] | None = None) -> web.Response:
