@@ -1,4 +1,10 @@
-"""Logging set-up: quiet HTTP libraries, and no secret ever reaches a log line."""
+"""Logging set-up: quiet HTTP libraries, and no secret ever reaches a log line.
+
+`redact` is the one place secrets are taken out of text: log lines and their tracebacks
+(`RedactingFormatter`), and every error the command line prints (bot.cli.main). The
+settings' secrets are registered once, as soon as they are read (`keep_secret`); anything
+shaped like a bot token goes too, registered or not.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,19 @@ import logging
 import re
 from collections.abc import Iterable
 from typing import TextIO
+from urllib.parse import quote
 
 # Bot tokens look like 123456789:AA...; redact anything of that shape, known or not.
 TOKEN_SHAPE = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")
 REDACTED = "[REDACTED]"
+_secrets: set[str] = set()
+
+
+def keep_secret(*values: str | None) -> None:
+    """Never print these (nor their URL-encoded forms, as a URL echoed back carries them)."""
+    for value in values:
+        if value:
+            _secrets.update({value, quote(value, safe=""), quote(value)})
 
 
 class RedactingFormatter(logging.Formatter):
@@ -41,14 +56,15 @@ class RedactingFormatter(logging.Formatter):
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """`text` without the given secrets and without anything shaped like a bot token."""
-    for secret in secrets:
+    """`text` without the registered secrets, the given ones, and anything shaped like a
+    bot token."""
+    for secret in sorted({*_secrets, *secrets}, key=len, reverse=True):
         text = text.replace(secret, REDACTED)
     return TOKEN_SHAPE.sub(REDACTED, text)
 
 
 def configure(
-    level: str, log_format: str, secrets: Iterable[str], stream: TextIO | None = None
+    level: str, log_format: str, secrets: Iterable[str] = (), stream: TextIO | None = None
 ) -> logging.Handler:
     """Route every log record through one redacting handler; returns that handler."""
     handler = logging.StreamHandler(stream)

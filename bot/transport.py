@@ -10,6 +10,8 @@ exceptions (`TimedOut`, `NetworkError`) for the same failures.
 from __future__ import annotations
 
 import asyncio
+import json
+from http import HTTPStatus
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
@@ -81,11 +83,30 @@ class AiohttpRequest(BaseRequest):
             raise
         except aiohttp.ClientError as exc:
             raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
+        if payload[:64].lstrip()[:1] != b"{":
+            return not_json(status)
         if status == 200 and refused(payload):
             # `ok: false` is a refusal whatever the HTTP status says (imperfect servers send
             # 200): answered as 400, python-telegram-bot raises BadRequest with its words.
             return 400, payload
         return status, payload
+
+
+def not_json(status: int) -> tuple[int, bytes]:
+    """A page instead of a Bot API answer (a proxy's 502, a load balancer's 404): the Bot
+    API is not answering. Said as the Bot API would say it, so python-telegram-bot raises
+    its usual error without logging a JSON traceback, and never quotes the page, which may
+    echo the request URL and its token."""
+    if status < 400:
+        status = HTTPStatus.BAD_GATEWAY
+    try:
+        reason = HTTPStatus(status).phrase
+    except ValueError:
+        reason = "Error"
+    description = f"{reason}: the Bot API answered with a page that is not JSON"
+    return status, json.dumps(
+        {"ok": False, "error_code": status, "description": description}
+    ).encode()
 
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}

@@ -11,6 +11,7 @@ import sys
 
 import click
 
+from bot import logs
 from bot.cli import archive, feeds, schedule, service  # each registers its verbs on `cli`
 from bot.cli.base import cli
 from bot.cli.service import tune_runtime
@@ -19,11 +20,20 @@ __all__ = ["archive", "cli", "feeds", "main", "schedule", "service", "tune_runti
 
 
 def main() -> None:
-    """Console entry point: a last guard so no traceback ever reaches the user."""
+    """Console entry point: every error is one line, its secrets redacted (bot.logs), and
+    no traceback ever reaches the user."""
     try:
-        cli.main(prog_name="articlebot")
-    except SystemExit:
-        raise
-    except Exception as exc:  # anything unexpected still gets one line, not a traceback
-        click.echo(f"error: unexpected {type(exc).__name__}: {exc}", err=True)
+        code = cli.main(prog_name="articlebot", standalone_mode=False)
+    except click.UsageError as exc:  # says nothing secret, and shows the usage line
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        click.echo(f"Error: {logs.redact(exc.format_message())}", err=True)
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("Aborted!", err=True)
         sys.exit(1)
+    except Exception as exc:  # anything unexpected still gets one line, not a traceback
+        click.echo(logs.redact(f"error: unexpected {type(exc).__name__}: {exc}"), err=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

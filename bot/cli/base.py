@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 import click
 
+from bot import logs
+
 if TYPE_CHECKING:
     from config import Settings
     from storage import Storage
@@ -97,9 +99,12 @@ def cli(click_ctx: click.Context, database: Path | None) -> None:
     from config import SettingsError, load_settings  # pydantic: only once a verb runs
 
     try:
-        click_ctx.obj = Context(load_settings(**overrides))
+        settings = load_settings(**overrides)
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
+    secrets = (settings.bot_token, settings.webhook_secret)
+    logs.keep_secret(*(secret.get_secret_value() for secret in secrets if secret is not None))
+    click_ctx.obj = Context(settings)
 
 
 def run_with_storage(

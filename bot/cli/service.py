@@ -44,16 +44,13 @@ def run(ctx: Context, sandbox_if_no_token: bool) -> None:
         )
     # Imported here so that the archive verbs never pay for loading the Telegram stack.
     import uvloop  # an event loop that costs less per callback and per socket read
-    from telegram.error import InvalidToken, NetworkError
+    from telegram.error import InvalidToken, NetworkError, TelegramError
 
     from bot import logs
     from bot.app import build_application
     from bot.lifecycle import check_token
 
-    secrets = [settings.bot_token.get_secret_value()]
-    if settings.webhook_secret is not None:
-        secrets.append(settings.webhook_secret.get_secret_value())
-    logs.configure(settings.log_level, settings.log_format, secrets)
+    logs.configure(settings.log_level, settings.log_format)
     try:
         me = asyncio.run(check_token(settings))
         click.echo(f"articlebot: running as @{me.username} ({settings.bot_mode})", err=True)
@@ -66,11 +63,13 @@ def run(ctx: Context, sandbox_if_no_token: bool) -> None:
             "TELEGRAM_API_URL if you set it"
         ) from None
     except NetworkError as exc:
-        raise click.ClickException(f"cannot reach the Bot API: {logs.redact(str(exc))}") from None
+        raise click.ClickException(f"cannot reach the Bot API: {exc}") from None
+    except TelegramError as exc:  # a 403, say, from a proxy in front of the Bot API
+        raise click.ClickException(f"the Bot API refused us: {exc.message}") from None
     except StorageError as exc:
         raise click.ClickException(str(exc)) from None
     if reason is not None:  # exit non-zero, so a restart policy and the health check see it
-        raise click.ClickException(f"stopped: {logs.redact(reason)}")
+        raise click.ClickException(f"stopped: {reason}")
 
 
 @cli.command()
