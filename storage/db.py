@@ -9,6 +9,7 @@ reader, other processes (the CLI) and the writer work side by side.
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -32,6 +33,7 @@ async def connect(path: Path, busy_timeout: float) -> aiosqlite.Connection:
             f"articlebot needs SQLite {needed} or later; this Python has {sqlite3.sqlite_version}"
         )
     try:
+        await asyncio.to_thread(create_private, path)
         conn = await aiosqlite.connect(path, timeout=busy_timeout, isolation_level=None)
     except sqlite3.Error as exc:
         raise explain(exc, path) from None
@@ -46,6 +48,17 @@ async def connect(path: Path, busy_timeout: float) -> aiosqlite.Connection:
         await conn.close()
         raise explain(exc, path) from None
     return conn
+
+
+def create_private(path: Path) -> None:
+    """Create the file readable by its owner only, unless it exists: it holds chat ids and
+    usernames. SQLite gives its -wal and -shm files the database file's permissions."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError:  # no such folder, no permission: SQLite's own error says it better
+        pass
 
 
 class Database:
@@ -121,6 +134,7 @@ class Database:
     async def backup(self, target: Path) -> None:
         """Copy with the online backup API, on a connection of its own: the copy holds a
         read snapshot for its whole run, which the shared reader must not be stuck in."""
+        await asyncio.to_thread(create_private, target)
         async with (
             _translated(self.path),
             aiosqlite.connect(self.path) as source,

@@ -41,7 +41,14 @@ TRACKING_PARAMS = frozenset(
         "ocid",
     }
 )
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u2028\u2029]")
+# Control characters, and the invisible ones that spoof: bidi embeddings, overrides and
+# isolates (a title that reads backwards), directional marks, zero-width spaces and joiners
+# of words, the BOM, soft hyphens, invisible operators and interlinear annotations. ZWJ and
+# ZWNJ (U+200C, U+200D) stay: emoji sequences and several scripts need them.
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\xad\u061c\u180e\u200b\u200e\u200f"
+    "\u202a-\u202e\u2028\u2029\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb]"
+)
 _SPACES = re.compile(r"\s+")
 # Letters and digits, as SQLite's unicode61 tokenizer sees them (`_` separates words there).
 _TOKEN = re.compile(r"[^\W_]+")

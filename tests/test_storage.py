@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 from pathlib import Path
 
@@ -381,3 +382,29 @@ async def test_add_many_skips_known_urls_and_indexes(storage: Storage) -> None:
     assert await storage.articles.count() == 3
     (hit,) = (await storage.articles.search("cusco")).hits
     assert hit.article.url == "https://news.example/2"
+
+
+async def test_invisible_and_bidi_characters_are_not_stored(storage: Storage) -> None:
+    """A title that reads backwards (U+202E) or hides characters cannot spoof a reader."""
+    spoof = "Invoice\u202egnp.exe\u2066x\u2069\u200b\u200e\ufeff\u00ad"
+    stored = await storage.articles.add(
+        article(1, title=spoof, summary=spoof, author=spoof, tags=(spoof, "👨\u200d👩"))
+    )
+    for value in (stored.title, stored.summary, stored.author, *stored.tags):
+        assert value in ("Invoicegnp.exex", "👨\u200d👩")  # ZWJ sequences survive
+
+
+async def test_the_database_its_log_and_backups_are_private(tmp_path: Path) -> None:
+    """They hold chat ids and usernames: readable by their owner only, whatever the umask."""
+    old = os.umask(0o022)
+    try:
+        store = await Storage.open(tmp_path / "bot.db")
+        try:
+            await store.articles.add(article(1))
+            await store.backup(tmp_path / "copy.db")
+            files = [tmp_path / name for name in ("bot.db", "bot.db-wal", "bot.db-shm", "copy.db")]
+            assert {oct(path.stat().st_mode & 0o777) for path in files} == {"0o600"}
+        finally:
+            await store.close()
+    finally:
+        os.umask(old)
