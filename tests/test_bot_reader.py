@@ -347,3 +347,18 @@ async def test_a_card_full_of_quotes_is_accepted_by_telegram(
     cards = api.delivered(USER)
     assert all(len(card["text"]) > 4096 for card in cards)
     assert all('<a href="https://news.example/1">' in card["text"] for card in cards)
+
+
+@pytest.mark.parametrize("data", ["S0 peru", "L0", "A1", "Cl0"])
+async def test_a_press_on_a_message_that_cannot_be_reached_says_the_button_expired(
+    api: BotApiStandIn, bot: BotApplication, storage: Storage, data: str
+) -> None:
+    """Telegram sends `InaccessibleMessage` (date 0) for a message too old to be shown."""
+    await storage.articles.add(article(1, title="Perú"))
+    gone = {"chat": api.private_chat(USER), "message_id": 5, "date": 0}
+    mark = api.mark()
+    api.push_callback(data, message=gone, user=api.user(USER))
+    answer = await api.wait_for("answerCallbackQuery", after=mark)
+    if data != "Cl0":  # an admin button: the stranger is refused by the gate instead
+        assert answer["text"].startswith("This button no longer works")
+    assert not api.calls_to("sendMessage") and not api.calls_to("editMessageText")

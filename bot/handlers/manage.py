@@ -118,7 +118,8 @@ async def channels_button(update: Update, context: BotContext) -> None:
     assert isinstance(action, callbacks.ChannelPage | callbacks.RemoveChannel)
     if isinstance(action, callbacks.RemoveChannel):
         await remove_channel(action.chat_id, update, context)
-    await reader.edit(query, await channels_reply(context, update, action.offset))
+    reply = await channels_reply(context, update, action.offset)
+    await reader.edit(query, reply, context.texts(update))
 
 
 async def remove_channel(chat_id: int, update: Update, context: BotContext) -> None:

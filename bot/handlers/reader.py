@@ -11,6 +11,7 @@ from telegram.error import BadRequest, TelegramError
 from bot import callbacks, render, replies
 from bot.context import BotContext
 from bot.handlers.subscriptions import chat_info
+from bot.i18n import Texts
 from bot.render import PAGE_SIZE, Reply
 from storage import NotFound
 
@@ -90,7 +91,7 @@ async def latest_button(update: Update, context: BotContext) -> None:
     assert query is not None
     page = callbacks.parse(query.data)
     assert isinstance(page, callbacks.LatestPage)
-    await edit(query, await latest_reply(context, update, page.offset))
+    await edit(query, await latest_reply(context, update, page.offset), context.texts(update))
 
 
 async def search_button(update: Update, context: BotContext) -> None:
@@ -98,7 +99,8 @@ async def search_button(update: Update, context: BotContext) -> None:
     assert query is not None
     page = callbacks.parse(query.data)
     assert isinstance(page, callbacks.SearchResults)
-    await edit(query, await search_reply(context, update, page.query, page.offset))
+    reply = await search_reply(context, update, page.query, page.offset)
+    await edit(query, reply, context.texts(update))
 
 
 async def article_button(update: Update, context: BotContext) -> None:
@@ -106,11 +108,21 @@ async def article_button(update: Update, context: BotContext) -> None:
     assert query is not None
     target = callbacks.parse(query.data)
     assert isinstance(target, callbacks.OpenArticle)
-    if not isinstance(query.message, Message):  # a button on an inline or very old message
+    message = pressed_on(query)
+    if message is None:  # a button on an inline or very old message
         await replies.answer(query, render.expired_button(context.texts(update)), alert=True)
         return
     await replies.answer(query)
-    await show_article(query.message, context, target.article_id, update)
+    await show_article(message, context, target.article_id, update)
+
+
+def pressed_on(query: CallbackQuery) -> Message | None:
+    """The message a button was pressed on, while the bot can still reach it: Telegram
+    sends one too old to be shown with date 0 (python-telegram-bot: not `is_accessible`)."""
+    message = query.message
+    if isinstance(message, Message) and message.is_accessible:
+        return message
+    return None
 
 
 async def unknown_button(update: Update, context: BotContext) -> None:
@@ -157,10 +169,14 @@ async def send(message: Message, reply: Reply) -> None:
     )
 
 
-async def edit(query: CallbackQuery, reply: Reply) -> None:
+async def edit(query: CallbackQuery, reply: Reply, t: Texts) -> None:
     """Turn the page in place; pressing the same page twice is not an error. Where the
     message cannot be edited (deleted, too old, a Bot API that refuses), the page comes as a
-    new message instead."""
+    new message instead; a press that carries no message it could be sent to (too old to be
+    shown, or none at all) is told the button no longer works."""
+    if query.inline_message_id is None and pressed_on(query) is None:
+        await replies.answer(query, render.expired_button(t), alert=True)
+        return
     await replies.answer(query)
     try:
         await query.edit_message_text(
