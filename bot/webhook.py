@@ -9,12 +9,14 @@ healthy while the bot runs and its delivery worker works.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -29,6 +31,13 @@ from config import Settings
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 REMEMBERED_UPDATES = 10_000
+# A connection that sends no complete request in this long is closed (aiohttp's keep-alive
+# timer also runs before the first request), and a body must arrive within BODY_SECONDS:
+# a stranger cannot hold connections open by sending nothing, or a byte a second.
+IDLE_SECONDS = 15.0
+BODY_SECONDS = 10.0
+MAX_BODY = 1024**2  # aiohttp's own limit, said here: an update is a few kilobytes
+MAX_DEPTH = 64  # JSON nesting; an update nests about ten deep
 
 
 class WebhookReceiver:
@@ -44,9 +53,18 @@ class WebhookReceiver:
             log.warning("webhook request refused: wrong or missing secret token")
             return web.Response(status=403, text="forbidden")
         try:
-            data = await request.json()
-            update_id = int(data["update_id"])
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+            async with asyncio.timeout(BODY_SECONDS):
+                body = await request.read()
+        except TimeoutError:
+            slow = web.Response(status=408, text="the body came too slowly")
+            slow.force_close()  # the rest of that body is not waited for
+            return slow
+        data = json_object(body)
+        try:
+            update_id = int(data["update_id"]) if data is not None else None
+        except (KeyError, TypeError, ValueError):
+            update_id = None
+        if data is None or update_id is None:
             return web.Response(status=400, text="not an update")
         if update_id in self._seen:
             log.info("repeated update_id=%s ignored", update_id)
@@ -71,6 +89,24 @@ class WebhookReceiver:
             self._seen.discard(self._order.popleft())
 
 
+def json_object(body: bytes) -> dict[str, Any] | None:
+    """A JSON object nested at most MAX_DEPTH deep, or None (not JSON, or an attack)."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):  # 100,000 `[` exhaust the parser's stack
+        return None
+    if not isinstance(data, dict):
+        return None
+    levels: list[tuple[dict[str, Any] | list[Any], int]] = [(data, 1)]
+    while levels:
+        value, depth = levels.pop()
+        if depth > MAX_DEPTH:
+            return None
+        children = value.values() if isinstance(value, dict) else value
+        levels.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return data
+
+
 @asynccontextmanager
 async def serving_webhook(application: BotApplication, settings: Settings) -> AsyncIterator[int]:
     """The bot started, its webhook registered and the server listening; yields the port."""
@@ -78,12 +114,12 @@ async def serving_webhook(application: BotApplication, settings: Settings) -> As
     assert settings.webhook_secret is not None
     secret = settings.webhook_secret.get_secret_value()
     receiver = WebhookReceiver(application, secret)
-    server = web.Application()
+    server = web.Application(client_max_size=MAX_BODY)
     server.router.add_post(urlsplit(settings.webhook_url).path or "/", receiver.receive)
     server.router.add_get("/healthz", receiver.health)
     if application.bot_data.metrics is not None:
         server.router.add_get("/metrics", application.bot_data.metrics.handle)
-    runner = web.AppRunner(server, access_log=None)
+    runner = web.AppRunner(server, access_log=None, keepalive_timeout=IDLE_SECONDS)
     async with started(application):
         await runner.setup()
         try:

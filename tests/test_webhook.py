@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import signal
 import socket
@@ -22,6 +23,7 @@ from storage import Storage
 from tests.e2e import settings_for
 
 SECRET = "s3cret-token_value"
+SECRET_HEADER_NAME = "X-Telegram-Bot-Api-Secret-Token"
 
 
 def free_port() -> int:
@@ -136,3 +138,55 @@ async def test_articlebot_run_serves_the_webhook_and_stops_on_sigterm(
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+@pytest.fixture
+def quick_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot import webhook as webhook_module
+
+    monkeypatch.setattr(webhook_module, "IDLE_SECONDS", 0.5)
+    monkeypatch.setattr(webhook_module, "BODY_SECONDS", 0.5)
+
+
+async def test_silent_and_half_sent_requests_are_dropped(
+    quick_timeouts: None, api: BotApiStandIn, webhook: str
+) -> None:
+    """Connections that send nothing, half the headers, or a body a byte at a time (with
+    the secret) are closed, not waited on forever."""
+    port = int(webhook.rsplit(":", 1)[1])
+    streams = [await asyncio.open_connection("127.0.0.1", port) for _ in range(3)]
+    try:
+        streams[1][1].write(b"POST /telegram HTTP/1.1\r\nHost: x\r\n")
+        streams[2][1].write(
+            f"POST /telegram HTTP/1.1\r\nHost: x\r\n{SECRET_HEADER_NAME}: {SECRET}\r\n"
+            "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{".encode()
+        )
+        # Closed (an empty read), or answered 408 with `Connection: close`.
+        answers = [await asyncio.wait_for(reader.read(200), 5) for reader, _ in streams]
+    finally:
+        for _, writer in streams:
+            writer.close()
+    assert answers[0] == answers[1] == b""
+    assert answers[2].startswith(b"HTTP/1.1 408") and b"Connection: close" in answers[2]
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, 400),
+        (b'{"update_id": 1, "x": ' + b"[" * 100 + b"]" * 100 + b"}", 400),
+        (b"not json", 400),
+        (b'{"update_id": 1, "x": "' + b"a" * 2 * 1024**2 + b'"}', 413),
+    ],
+    ids=["100k deep", "100 deep", "not json", "2 MB"],
+)
+async def test_hostile_bodies_get_a_clear_answer_and_no_traceback(
+    api: BotApiStandIn, webhook: str, body: bytes, status: int
+) -> None:
+    headers = {SECRET_HEADER_NAME: SECRET, "Content-Type": "application/json"}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{webhook}/telegram", data=io.BytesIO(body), headers=headers) as response,
+    ):
+        assert response.status == status
+    assert not api.calls_to("sendMessage")
