@@ -37,6 +37,7 @@ from bot.handlers import (
     digests,
     errors,
     feeds,
+    flood,
     inline,
     manage,
     reader,
@@ -109,6 +110,7 @@ def build_application(settings: Settings, storage: Storage | None = None) -> Bot
     data.storage = storage
     data.owns_storage = storage is None
 
+    application.add_handler(TypeHandler(Update, flood.guard), group=-3)
     application.add_handler(TypeHandler(Update, errors.log_update), group=-2)
     application.add_handler(TypeHandler(Update, admin.gate), group=-1)
     # Admin commands admit only ADMIN_IDS, whatever the gate decided: no spelling of a

@@ -48,9 +48,9 @@ NAMES = frozenset(command.name for command in COMMANDS)
 ADMIN_COMMANDS = frozenset(command.name for command in COMMANDS if command.admin)
 
 
-def menu(*, admin: bool) -> list[Command]:
-    """The commands a reader's (or an admin's) menu lists."""
-    return [c for c in COMMANDS if c.about is not None and (admin or not c.admin)]
+def menu(*, admin: bool) -> list[tuple[str, str]]:
+    """(name, line) of the commands a reader's (or an admin's) menu lists."""
+    return [(c.name, c.about) for c in COMMANDS if c.about is not None and (admin or not c.admin)]
 
 
 def command_of(message: Message | None, bot_username: str | None = None) -> str | None:

@@ -19,7 +19,7 @@ from telegram.error import TelegramError
 
 from bot import render
 from bot.broadcast import DeliveryWorker
-from bot.commands import Command, menu
+from bot.commands import menu
 from bot.context import BotApplication
 from bot.feeds import FeedService
 from bot.health import Heartbeat
@@ -166,7 +166,7 @@ async def register_commands(application: BotApplication) -> None:
     data = application.bot_data
     assert data.catalog is not None
     assert data.settings is not None
-    scopes: list[tuple[BotCommandScope, list[Command]]] = [
+    scopes: list[tuple[BotCommandScope, list[tuple[str, str]]]] = [
         (BotCommandScopeDefault(), menu(admin=False))
     ]
     scopes += [
@@ -178,7 +178,7 @@ async def register_commands(application: BotApplication) -> None:
             t = data.catalog.for_language(language)
             try:
                 await application.bot.set_my_commands(
-                    [BotCommand(c.name, t.gettext(c.about or "")) for c in commands],
+                    [BotCommand(name, t.gettext(about)) for name, about in commands],
                     scope=scope,
                     language_code=None if language == "en" else language,
                 )

@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.error import RetryAfter, TelegramError
 
 from bot import render
+from bot.commands import command_of
 from bot.context import BotContext
 from bot.replies import chat_is_gone, retry_after_seconds
 
@@ -20,8 +21,8 @@ async def log_update(update: object, context: BotContext) -> None:
         return
     chat, user, message = update.effective_chat, update.effective_user, update.effective_message
     command = ""
-    if message is not None and message.text and message.text.startswith("/"):
-        command = message.text.split()[0][:64]
+    if (name := command_of(message)) is not None:
+        command = f"/{name}"
     elif update.callback_query is not None:
         command = f"button:{(update.callback_query.data or '')[:16]}"
     elif update.inline_query is not None:
