@@ -93,3 +93,24 @@ def test_fts_query_is_bounded() -> None:
     query = fts_query("word " * 5000)
     assert query is not None
     assert query.count('"word"') == 16
+
+
+@pytest.mark.parametrize(
+    ("raw", "normalized"),
+    [
+        ("http://[::1]:8080/x", "http://[::1]:8080/x"),  # brackets kept: a valid URL
+        ("https://[2001:DB8::1]/a/", "https://[2001:db8::1]/a"),
+        ("http://１２７.０.０.１:8080/", "http://127.0.0.1:8080"),
+        ("http://①②⑦.⓪.⓪.①/", "http://127.0.0.1"),
+        ("http://127。0。0。1/", "http://127.0.0.1"),
+        ("https://Perú.Example/a", "https://xn--per-boa.example/a"),
+    ],
+)
+def test_hosts_are_normalised_as_clients_connect_to_them(raw: str, normalized: str) -> None:
+    assert normalize_url(raw) == normalized
+
+
+@pytest.mark.parametrize("host", ["a" * 64 + ".example", "a..example"])
+def test_a_host_that_cannot_be_encoded_is_refused_in_a_sentence(host: str) -> None:
+    with pytest.raises(InvalidInput, match=r"host name .* is not valid"):
+        normalize_url(f"https://{host}/")
