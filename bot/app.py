@@ -76,7 +76,10 @@ def build_application(settings: Settings, storage: Storage | None = None) -> Bot
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     # A rejected token or API address stops the whole bot (the closure reads `application`
     # once it is built).
-    updates = UpdatesRequest(on_rejected=lambda reason: application.bot_data.request_stop(reason))
+    updates = UpdatesRequest(
+        on_rejected=lambda reason: application.bot_data.request_stop(reason),
+        on_answer=lambda: application.bot_data.circuit.succeeded(),
+    )
     builder = (
         ApplicationBuilder()
         .application_class(BotApplication)

@@ -9,10 +9,15 @@ BROADCAST_CONCURRENCY chats (default 32) can receive a card twice, and none is l
 back counts an attempt, so not even a process that dies in every wave repeats a card more
 than MAX_ATTEMPTS times.
 
-Nothing that goes wrong in one delivery leaves it: an answer not understood counts an
-attempt and backs off like a network error. The loop itself is supervised (bot.supervisor):
-a database locked for longer than DATABASE_TIMEOUT delays the recording of a wave's outcomes,
-which are kept until it can be written, and the loop retries with backoff.
+Two kinds of failure (bot.circuit): an answer about one chat counts against that delivery;
+an answer that says Telegram or the network is unavailable opens the bot's circuit, and
+sending pauses for everyone, counting against no delivery, with one probe at a time until
+Telegram answers again. A delivery not sent within DELIVERY_GIVE_UP_HOURS of its broadcast
+fails then, however long the outage. Nothing that goes wrong in one delivery leaves it: an
+answer not understood counts an attempt and backs off. The loop itself is supervised
+(bot.supervisor): a database locked for longer than DATABASE_TIMEOUT delays the recording of
+a wave's outcomes, which are kept until it can be written, and the loop retries with
+backoff.
 
 Pacing: BROADCAST_RATE messages/s overall (aiolimiter), one message a second per chat, and
 20 a minute per group or channel. A card due in its chat's quiet hours waits until they end
@@ -36,15 +41,15 @@ from telegram.error import (
     ChatMigrated,
     Conflict,
     InvalidToken,
-    NetworkError,
     RetryAfter,
     TelegramError,
 )
 
 from bot import render
+from bot.circuit import Circuit, unavailable
 from bot.i18n import Catalog
 from bot.metrics import Metrics
-from bot.progress import ProgressReporter
+from bot.progress import GAVE_UP, ProgressReporter
 from bot.replies import chat_is_gone, retry_after_seconds
 from bot.sending import PER_CHAT_GAP, BroadcastBot, Card, Pacer
 from bot.supervisor import Supervised, describe
@@ -82,6 +87,9 @@ class DeliveryWorker:
         poll_interval: float = 1.0,
         progress_interval: float = 3.0,
         retention_days: float = 30,
+        give_up_hours: float = 24,
+        circuit: Circuit | None = None,
+        clock: Callable[[], float] = time.time,
         on_fatal: Callable[[str], None] | None = None,
         metrics: Metrics | None = None,
     ) -> None:
@@ -97,7 +105,13 @@ class DeliveryWorker:
         # A bucket of a tenth of a second's messages: steady at `rate`, never more than 10%
         # over it in any second (a bucket as big as the rate would let twice the rate through
         # in its first second), and big enough that late wake-ups do not lose throughput.
-        self._limiter = AsyncLimiter(max(1.0, rate * BUCKET_SECONDS), BUCKET_SECONDS)
+        # Below 10/s a bucket holds one message and drains in 1/rate seconds.
+        bucket = max(1.0, rate * BUCKET_SECONDS)
+        self._limiter = AsyncLimiter(bucket, bucket / rate)
+        self.give_up_seconds = give_up_hours * 3600
+        self.circuit = circuit or Circuit()
+        self.clock = clock  # what a delivery's age is measured by (tests move it)
+        self._outages: list[TelegramError] = []  # met by the wave being sent
         self._pacer = Pacer()
         self._paused_until = 0.0
         self._articles: dict[int, Article | None] = {}
@@ -110,8 +124,10 @@ class DeliveryWorker:
         self._leftovers_released = False
         self._unexpected_seen: set[str] = set()
         self._sending = Supervised("delivery worker", self._step)
-        self.progress = ProgressReporter(bot, storage, catalog, interval=progress_interval,
-                                         metrics=metrics, on_finished=self._forget)  # fmt: skip
+        self.progress = ProgressReporter(
+            bot, storage, catalog, interval=progress_interval, metrics=metrics,
+            on_finished=self._forget, circuit=self.circuit,
+        )  # fmt: skip
         self._reporting = Supervised("broadcast progress", self.progress.step)
         self._pruning = Supervised("delivery pruning", self._prune)
         self.fatal: FatalBotError | None = None
@@ -162,7 +178,7 @@ class DeliveryWorker:
             if released:
                 log.warning("re-queued %d deliveries left in flight by the last run", released)
             self._leftovers_released = True
-        pause = self._paused_until - time.monotonic()
+        pause = max(self._paused_until - time.monotonic(), self.circuit.wait())
         if pause > 0:
             await self._settle()
             return pause
@@ -185,10 +201,13 @@ class DeliveryWorker:
 
     async def _wave(self) -> bool:
         """Settle the last wave, claim and send the next; returns whether anything was sent."""
-        wave = await self.storage.deliveries.claim(self.wave_size, settle=self._unsettled)
+        size = 1 if self.circuit.open else self.wave_size  # while Telegram is away: a probe
+        wave = await self.storage.deliveries.claim(size, settle=self._unsettled)
         self._unsettled = []
         if not wave:
             return False
+        outages: list[TelegramError] = []
+        self._outages = outages
         try:
             ready, deferred = self._paced(wave)
             outcomes = await asyncio.gather(*(self._deliver(d) for d in ready))
@@ -197,6 +216,10 @@ class DeliveryWorker:
             self._unsettled = [self._retry_or_fail(d, describe(exc)) for d in wave]
             return True
         self._unsettled = [*outcomes, *deferred]
+        if outages:
+            self.circuit.failed(outages[0], "broadcasts")
+        elif any(outcome.status == "sent" for outcome in outcomes):
+            self.circuit.succeeded()
         if self.metrics is not None:
             for outcome in outcomes:
                 if outcome.status in TERMINAL:
@@ -250,6 +273,10 @@ class DeliveryWorker:
             return self._retry_or_fail(delivery, describe(exc))
 
     async def _attempt(self, delivery: Delivery) -> Outcome:
+        if self.clock() - delivery.queued_at > self.give_up_seconds:
+            hours = self.give_up_seconds / 3600
+            return Outcome.of(delivery, "failed", attempted=False,
+                              error=f"{GAVE_UP}: not sent within {hours:g} h")  # fmt: skip
         cards = await self._cards_of(delivery)
         if not cards:  # its article (a digest's every article) was deleted meanwhile
             return Outcome.of(delivery, "cancelled", error="article deleted", attempted=False)
@@ -303,6 +330,9 @@ class DeliveryWorker:
         if isinstance(exc, InvalidToken | Conflict):
             self.fatal = FatalBotError(error)
             return Outcome.of(delivery, "pending", attempted=False)
+        if unavailable(exc):  # nothing about this chat: due again once Telegram answers
+            self._outages.append(exc)
+            return Outcome.of(delivery, "pending", error=error, attempted=False)
         if chat_is_gone(exc):
             await self.storage.chats.deactivate(delivery.chat_id, exc.message)
             skipped = await self.storage.deliveries.skip_chat(delivery.chat_id, exc.message)
@@ -311,9 +341,7 @@ class DeliveryWorker:
             return Outcome.of(delivery, "skipped", error=error)
         if isinstance(exc, BadRequest):  # our request is wrong for this chat: no retry helps
             return Outcome.of(delivery, "failed", error=error)
-        if isinstance(exc, NetworkError):
-            return self._retry_or_fail(delivery, error)
-        return Outcome.of(delivery, "failed", error=error)
+        return self._retry_or_fail(delivery, error)
 
     @staticmethod
     def _retry_or_fail(delivery: Delivery, error: str) -> Outcome:

@@ -12,6 +12,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.broadcast import DeliveryWorker
 from bot.budgets import Budgets
+from bot.circuit import Circuit
 from bot.feeds import FeedService
 from bot.health import Heartbeat
 from bot.i18n import Catalog, Texts
@@ -37,6 +38,7 @@ class BotData:
         self.heartbeat: Heartbeat | None = None
         self.metrics: Metrics | None = None
         self.metrics_server: web.AppRunner | None = None  # polling mode, METRICS_PORT set
+        self.circuit = Circuit()  # whether Telegram answers at all (bot.circuit)
         self.budgets = Budgets()  # each reader's share of the bot (bot.budgets)
         self.stop_requested = asyncio.Event()
         self.stop_reason: str | None = None

@@ -60,6 +60,8 @@ async def post_init(application: BotApplication) -> None:
         concurrency=settings.broadcast_concurrency,
         progress_interval=settings.broadcast_progress_interval,
         retention_days=settings.delivery_retention_days,
+        give_up_hours=settings.delivery_give_up_hours,
+        circuit=data.circuit,
         on_fatal=data.request_stop,
         metrics=data.metrics,
     )

@@ -58,6 +58,16 @@ class Metrics:
         self.db_bytes = Gauge(
             "articlebot_db_bytes", "Size of the database file", registry=self.registry
         )
+        self.telegram_unavailable = Gauge(
+            "articlebot_telegram_unavailable",
+            "1 while the Bot API is not answering and broadcasts are paused",
+            registry=self.registry,
+        )
+        self.undelivered_broadcasts = Counter(
+            "articlebot_broadcasts_with_undelivered",
+            "Broadcasts that ended with cards that could not be delivered",
+            registry=self.registry,
+        )
 
     def observe_update(self, update: object, outcome: str, seconds: float) -> None:
         kind, command = self.classify(update)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -15,14 +15,17 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 
 from bot import render
+from bot.circuit import Circuit, unavailable
 from bot.i18n import Catalog
 from bot.metrics import Metrics
+from bot.replies import GONE_MARKERS
 from storage import Storage
 from storage.broadcasts import Progress
 from storage.text import parse_datetime
 
 log = logging.getLogger(__name__)
 
+GAVE_UP = "GaveUp"  # the first word of the error of a delivery given up by age
 RATE_WINDOW = 30.0  # seconds of sending the progress's rate is measured over
 
 
@@ -59,6 +62,7 @@ class ProgressReporter:
         interval: float,
         metrics: Metrics | None,
         on_finished: Callable[[int], None],
+        circuit: Circuit,
     ) -> None:
         self.bot = bot
         self.storage = storage
@@ -66,6 +70,7 @@ class ProgressReporter:
         self.interval = interval
         self.metrics = metrics
         self._on_finished = on_finished
+        self.circuit = circuit
         self._paces: dict[int, Pace] = {}
         self._unedited: set[int] = set()  # broadcasts whose progress message cannot be edited
 
@@ -73,13 +78,17 @@ class ProgressReporter:
         await self.storage.broadcasts.count_recipients()
         if self.metrics is not None:
             await self._measure_outbox(self.metrics)
+            self.metrics.telegram_unavailable.set(int(self.circuit.open))
         try:
             ahead = False  # broadcasts go out in the order they were published
             for progress in await self.storage.broadcasts.running():
                 await self.report(progress, queued=ahead and progress.done == 0)
                 ahead = True
         except TelegramError as exc:
-            log.warning("could not update a progress message: %s", exc)
+            if unavailable(exc):  # the circuit has said so; the next step tries again
+                self.circuit.failed(exc, "progress messages")
+            else:
+                log.warning("could not update a progress message: %s", exc)
         return self.interval
 
     async def _measure_outbox(self, metrics: Metrics) -> None:
@@ -90,20 +99,48 @@ class ProgressReporter:
         metrics.db_bytes.set(await self.storage.size())
 
     async def report(self, progress: Progress, *, queued: bool = False) -> None:
-        """Edit (or first send) the publisher's progress message; close finished ones.
-        `queued`: nothing sent yet because an earlier broadcast goes first."""
+        """Edit (or first send) the publisher's progress message; close finished ones once
+        their last report went out (a broadcast that ends while Telegram is away is told
+        when it is back). `queued`: nothing sent yet because an earlier broadcast goes
+        first."""
         pace = self._paces.setdefault(progress.article_id, Pace())
         rate = pace.rate(progress.done, time.monotonic())
         eta = progress.pending / rate if rate else None
         finished = progress.pending == 0
+        undelivered = await self._undelivered(progress) if finished else {}
+        if progress.notify_chat_id is not None:
+            texts = self.catalog.for_language(progress.language_code)
+            paused = self.circuit.wait() if self.circuit.open else None
+            reply = render.broadcast_progress(texts, progress, rate, eta, queued=queued,
+                                              undelivered=undelivered, paused=paused)  # fmt: skip
+            await self._show(progress, reply)
         if finished:
             await self.storage.broadcasts.finish(progress.article_id)
             self._paces.pop(progress.article_id, None)
+            self._unedited.discard(progress.article_id)
             self._on_finished(progress.article_id)
-        if progress.notify_chat_id is None:
-            return
-        texts = self.catalog.for_language(progress.language_code)
-        reply = render.broadcast_progress(texts, progress, rate, eta, queued=queued)
+
+    async def _undelivered(self, progress: Progress) -> dict[str, int]:
+        """Why cards did not go out, by kind; a WARNING line for a broadcast with any."""
+        reasons = undelivered_reasons(
+            await self.storage.broadcasts.undelivered(progress.article_id)
+        )
+        if reasons and progress.article_id in self._paces:  # once, as it finishes
+            kinds = ", ".join(f"{kind} {count}" for kind, count in reasons.items())
+            log.warning(
+                "broadcast of article %s ended: %d could not be delivered (%s)",
+                progress.article_id,
+                sum(reasons.values()),
+                kinds,
+            )
+            if self.metrics is not None:
+                self.metrics.undelivered_broadcasts.inc()
+        return reasons
+
+    async def _show(self, progress: Progress, reply: render.Reply) -> None:
+        """Send the progress message, or edit it. A failure that is not an outage (the
+        message deleted, say) is logged once and does not hold the broadcast open."""
+        assert progress.notify_chat_id is not None
         if progress.progress_message_id is None:
             sent = await self.bot.send_message(
                 progress.notify_chat_id, reply.text, parse_mode=ParseMode.HTML,
@@ -120,10 +157,27 @@ class ProgressReporter:
                 reply_markup=reply.markup,
             )  # fmt: skip
         except TelegramError as exc:
+            if unavailable(exc):
+                raise
             unchanged = isinstance(exc, BadRequest) and "not modified" in exc.message.lower()
             if not unchanged and progress.article_id not in self._unedited:  # once each
                 self._unedited.add(progress.article_id)
                 log.warning("could not update the progress of article %s: %s",
                             progress.article_id, exc)  # fmt: skip
-        if finished:
-            self._unedited.discard(progress.article_id)
+
+
+def undelivered_reasons(errors: dict[str, int]) -> dict[str, int]:
+    """Last errors, by the kind a publisher understands: blocked, chat gone, not sent in
+    time, other; largest first."""
+    kinds: Counter[str] = Counter()
+    for error, count in errors.items():
+        lowered = error.lower()
+        if "blocked" in lowered:
+            kinds["blocked"] += count
+        elif lowered.startswith(GAVE_UP.lower()):
+            kinds["too late"] += count
+        elif any(marker in lowered for marker in GONE_MARKERS) or "forbidden" in lowered:
+            kinds["chat gone"] += count
+        else:
+            kinds["other"] += count
+    return dict(kinds.most_common())

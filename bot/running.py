@@ -17,6 +17,7 @@ from contextlib import asynccontextmanager
 from telegram.error import TelegramError
 
 from bot.app import ALLOWED_UPDATES
+from bot.circuit import unavailable
 from bot.context import BotApplication
 from bot.lifecycle import post_init, post_shutdown
 
@@ -48,9 +49,21 @@ async def polling(
     async with started(application):
         updater = application.updater
         assert updater is not None
-        await updater.start_polling(poll_interval=0, timeout=poll_timeout,
-                                    allowed_updates=ALLOWED_UPDATES,
-                                    error_callback=polling_failed)  # fmt: skip
+        circuit = application.bot_data.circuit
+
+        def polling_failed(exc: TelegramError) -> None:
+            """An outage is two lines (bot.circuit), not one per poll; other errors one."""
+            if unavailable(exc):
+                circuit.failed(exc, "polling")
+            else:
+                log.warning("getUpdates failed, retrying: %s: %s", type(exc).__name__, exc)
+
+        await updater.start_polling(
+            poll_interval=0,
+            timeout=poll_timeout,
+            allowed_updates=ALLOWED_UPDATES,
+            error_callback=polling_failed,
+        )
         try:
             yield
         finally:
@@ -58,11 +71,6 @@ async def polling(
                 application.bot_data.updates.closing()
             if updater.running:
                 await attempt("stopping polling", updater.stop())
-
-
-def polling_failed(exc: TelegramError) -> None:
-    """One line per failed getUpdates (python-telegram-bot retries with backoff)."""
-    log.warning("getUpdates failed, retrying: %s: %s", type(exc).__name__, exc)
 
 
 async def attempt(step: str, action: Awaitable[object]) -> None:

@@ -66,11 +66,14 @@ def readable_batch(body: bytes) -> bytes:
 
 
 class UpdatesRequest(AiohttpRequest):
-    __slots__ = ("_closing", "_on_rejected", "_rejected", "answered_at")
+    __slots__ = ("_closing", "_on_answer", "_on_rejected", "_rejected", "answered_at")
 
-    def __init__(self, on_rejected: Callable[[str], None]) -> None:
+    def __init__(
+        self, on_rejected: Callable[[str], None], on_answer: Callable[[], None] = lambda: None
+    ) -> None:
         super().__init__(connection_pool_size=1)
         self._on_rejected = on_rejected
+        self._on_answer = on_answer
         self._rejected = False
         self._closing = False
         self.answered_at = time.time()  # wall clock: health checks read it from elsewhere
@@ -115,5 +118,6 @@ class UpdatesRequest(AiohttpRequest):
             return 200, NO_UPDATES
         if status == 200:
             self.answered_at = time.time()
+            self._on_answer()
             return status, readable_batch(body)
         return status, body

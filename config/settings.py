@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     broadcast_concurrency: int = Field(default=32, ge=1, le=256)
     broadcast_progress_interval: float = Field(default=3.0, gt=0, le=600)
     delivery_retention_days: float = Field(default=30, ge=1, le=3650)
+    delivery_give_up_hours: float = Field(default=24, gt=0, le=24 * 365)
     metrics_listen: str = "127.0.0.1"
     metrics_port: int | None = Field(default=None, ge=0, le=65535)
     feed_interval: int = Field(default=600, ge=1)

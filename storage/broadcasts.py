@@ -148,6 +148,16 @@ class BroadcastRepository:
                 (now_iso(), article_id),
             )
 
+    async def undelivered(self, article_id: int) -> dict[str, int]:
+        """Why the broadcast's cards that did not go out did not: {last error: how many}."""
+        rows = await self._db.fetchall(
+            """SELECT coalesce(last_error, ''), count(*) FROM deliveries
+               WHERE article_id = ? AND status IN ('failed', 'skipped')
+               GROUP BY last_error""",
+            (article_id,),
+        )
+        return {row[0]: row[1] for row in rows}
+
     async def set_progress_message(self, article_id: int, message_id: int) -> None:
         async with self._db.atomic() as conn:
             await conn.execute(

@@ -31,7 +31,7 @@ import aiosqlite
 from storage import days
 from storage.db import Database, scalar
 from storage.quiet import gather_held
-from storage.text import iso, now_iso
+from storage.text import iso, now_iso, parse_datetime
 from storage.walk import walk_next
 
 TERMINAL = ("sent", "failed", "skipped", "cancelled")
@@ -58,6 +58,7 @@ class Delivery:
     language_code: str | None
     digest: Digest | None = None
     quiet: tuple[str, int, int] | None = None  # the chat's zone and quiet hours, if any
+    queued_at: float = 0.0  # unix time its broadcast (or digest) was queued
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +88,9 @@ CLAIM_SQL = """
               (SELECT type FROM chats WHERE chats.chat_id = deliveries.chat_id),
               (SELECT language_code FROM chats WHERE chats.chat_id = deliveries.chat_id),
               (SELECT json_array(timezone, quiet_start, quiet_end) FROM chats
-               WHERE chats.chat_id = deliveries.chat_id AND quiet_start IS NOT NULL)
+               WHERE chats.chat_id = deliveries.chat_id AND quiet_start IS NOT NULL),
+              coalesce((SELECT started_at FROM broadcasts
+                        WHERE broadcasts.article_id = deliveries.article_id), created_at)
 """
 
 
@@ -102,7 +105,7 @@ CLAIM_DIGESTS_SQL = """
     RETURNING id, 0, chat_id, thread_id, attempts,
               (SELECT type FROM chats WHERE chats.chat_id = digests.chat_id),
               (SELECT language_code FROM chats WHERE chats.chat_id = digests.chat_id),
-              kind, articles
+              kind, articles, created_at
 """
 OUTBOXES = ("deliveries", "digests")
 
@@ -269,13 +272,14 @@ async def _settle(conn: aiosqlite.Connection, outcomes: list[Outcome]) -> None:
 
 
 def _card_delivery(row: Any) -> Delivery:
-    delivery_id, article_id, chat_id, thread_id, attempts, chat_type, language, quiet = row
+    delivery_id, article_id, chat_id, thread_id, attempts, chat_type, language, quiet, queued = row
     hours = tuple(json.loads(quiet)) if quiet else None
     return Delivery(delivery_id, article_id, chat_id, thread_id, attempts, chat_type, language,
-                    quiet=hours)  # fmt: skip
+                    quiet=hours, queued_at=parse_datetime(queued).timestamp())  # fmt: skip
 
 
 def _digest_delivery(row: Any) -> Delivery:
-    delivery_id, _, chat_id, thread_id, attempts, chat_type, language, kind, articles = row
+    delivery_id, _, chat_id, thread_id, attempts, chat_type, language, kind, articles, queued = row
     digest = Digest(kind, tuple(json.loads(articles)))
-    return Delivery(delivery_id, 0, chat_id, thread_id, attempts, chat_type, language, digest)
+    return Delivery(delivery_id, 0, chat_id, thread_id, attempts, chat_type, language, digest,
+                    queued_at=parse_datetime(queued).timestamp())  # fmt: skip

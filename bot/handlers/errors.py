@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.error import RetryAfter, TelegramError
 
 from bot import render
+from bot.circuit import unavailable
 from bot.commands import command_of
 from bot.context import BotContext
 from bot.replies import chat_is_gone, retry_after_seconds
@@ -43,6 +44,9 @@ async def on_error(update: object, context: BotContext) -> None:
         chat = update.effective_chat if isinstance(update, Update) else None
         log.info("reply not delivered update_id=%s chat_id=%s, the chat is gone: %s",
                  update_id, chat.id if chat else None, error.message)  # fmt: skip
+        return
+    if isinstance(error, TelegramError) and unavailable(error):  # logged once per outage
+        context.bot_data.circuit.failed(error, "replies")
         return
     if isinstance(error, RetryAfter):
         log.warning("reply given up update_id=%s: flood control asks to wait %.0f s",

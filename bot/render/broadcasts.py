@@ -51,8 +51,12 @@ def broadcast_progress(
     eta_seconds: float | None,
     *,
     queued: bool = False,
+    undelivered: dict[str, int] | None = None,
+    paused: float | None = None,
 ) -> Reply:
-    """A progress bar the admin who published watches, edited every few seconds."""
+    """A progress bar the admin who published watches, edited every few seconds.
+    `undelivered`: why cards did not go out, by kind (bot.progress); `paused`: seconds
+    until Telegram, not answering, is asked again."""
     _ = t.gettext
     total = max(progress.total, 1)
     filled = round(BAR_WIDTH * progress.done / total)
@@ -86,6 +90,11 @@ def broadcast_progress(
             left = _("about {minutes} min left", minutes=round(eta_seconds / 60))
         lines.append(_("{rate} messages/s", rate=format_decimal(rate, "0.#", t.language))
                      + " · " + left)  # fmt: skip
+    if running and paused is not None:
+        lines.append(_("⏸ Telegram is not answering; retrying in {seconds} s",
+                       seconds=max(1, round(paused))))  # fmt: skip
+    if not running and undelivered:
+        lines.append(undelivered_line(t, undelivered))
     markup = None
     if running:
         cancel = CancelBroadcast(progress.article_id).encode()
@@ -93,3 +102,18 @@ def broadcast_progress(
             [[InlineKeyboardButton(_("⛔ Cancel"), callback_data=cancel)]]
         )
     return Reply("\n".join(lines), markup)
+
+
+def undelivered_line(t: Texts, kinds: dict[str, int]) -> str:
+    """ "3 could not be delivered: blocked 2, chat gone 1"."""
+    names = {
+        "blocked": t.gettext("blocked {count}"),
+        "chat gone": t.gettext("chat gone {count}"),
+        "too late": t.gettext("not sent in time {count}"),
+        "other": t.gettext("other {count}"),
+    }
+    total = sum(kinds.values())
+    reasons = ", ".join(names[kind].format(count=count) for kind, count in kinds.items())
+    return t.ngettext("{count} could not be delivered: {reasons}",
+                      "{count} could not be delivered: {reasons}", total,
+                      reasons=reasons)  # fmt: skip

@@ -55,6 +55,12 @@ BOOL_FIELDS = frozenset({"is_personal", "show_alert", "disable_notification",
                          "allow_paid_broadcast", "drop_pending_updates"})  # fmt: skip
 
 
+OUTAGES = frozenset({"502", "reset", "hang"})
+BAD_GATEWAY_PAGE = ("<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad "
+                    "Gateway</h1></center><hr><center>nginx</center></body></html>")  # fmt: skip
+GATEWAY_TIMEOUT_PAGE = BAD_GATEWAY_PAGE.replace("502 Bad Gateway", "504 Gateway Time-out")
+
+
 @dataclass
 class Call:
     """One Bot API request the bot made."""
@@ -120,6 +126,8 @@ class BotApiStandIn:
         self._last_send_to: dict[int, float] = {}
         self._draining = False
         self._faults: list[Fault] = []
+        self._outage: tuple[str, float] | None = None  # (kind, monotonic end)
+        self._outage_ended = asyncio.Event()
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
@@ -363,7 +371,43 @@ class BotApiStandIn:
 
     # -- HTTP ------------------------------------------------------------------------
 
+    def outage(self, kind: str, seconds: float) -> None:
+        """Be unreachable as Telegram or the network is when down, for `seconds`: `502`
+        answers every call with a proxy's HTML 502 page, `reset` drops every connection
+        unanswered, `hang` holds every call open until the outage ends and then answers a
+        504 (the call never reached Telegram)."""
+        if kind not in OUTAGES:
+            raise ValueError(f"an outage is one of {sorted(OUTAGES)}")
+        self._outage = (kind, time.monotonic() + seconds)
+        self._outage_ended.clear()
+
+    def end_outage(self) -> None:
+        self._outage = None
+        self._outage_ended.set()
+
+    @property
+    def down(self) -> bool:
+        return self._outage is not None and time.monotonic() < self._outage[1]
+
+    async def _unavailable(self, request: web.Request) -> web.Response | None:
+        if self._outage is None or not self.down:
+            return None
+        kind, until = self._outage
+        if kind == "reset":
+            assert request.transport is not None
+            request.transport.abort()
+            return web.Response(status=502)  # never arrives: the connection is gone
+        if kind == "hang":
+            with contextlib.suppress(TimeoutError):  # or ended early by end_outage
+                await asyncio.wait_for(self._outage_ended.wait(), until - time.monotonic())
+            return web.Response(status=504, text=GATEWAY_TIMEOUT_PAGE, content_type="text/html")
+        return web.Response(status=502, text=BAD_GATEWAY_PAGE, content_type="text/html")
+
     async def _handle(self, request: web.Request) -> web.Response:
+        if (unavailable := await self._unavailable(request)) is not None:
+            if request.match_info["method"] == "getUpdates":
+                self.polls += 1
+            return unavailable
         if request.match_info["token"] != self.token:
             return _error(401, "Unauthorized")
         method = request.match_info["method"]
