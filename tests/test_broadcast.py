@@ -442,3 +442,18 @@ def test_pacer_forgets_private_chats_after_a_second_and_groups_after_a_minute() 
     assert pacer.ready_at(-100, "supergroup") == 1060.0  # still remembered
     pacer.forget_past(1080.0)
     assert pacer.groups == {}
+
+
+@pytest.mark.parametrize(("rate", "subscribers"), [(2, 6), (5, 12)])
+async def test_a_rate_below_ten_a_second_is_honoured(
+    api: BotApiStandIn, storage: Storage, rate: int, subscribers: int
+) -> None:
+    """The bucket once held a tenth of a second's messages but never less than one, so any
+    BROADCAST_RATE under 10 sent 10 a second. n cards now take at least (n - 1) / rate."""
+    await subscribe_private(storage, *range(1, subscribers + 1))
+    async with running_bot(api, storage, broadcast_rate=rate):
+        stored = await storage.articles.add(article(1))
+        await wait_until(lambda: settled(storage, stored.id), timeout=30)
+    sends = [call.at for call in api.delivered()]
+    assert len(sends) == subscribers
+    assert max(sends) - min(sends) >= 0.9 * (subscribers - 1) / rate
