@@ -29,7 +29,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import callbacks, commands
+from bot import callbacks, commands, replies
 from bot.context import BotApplication, BotContext, BotData
 from bot.handlers import (
     admin,
@@ -152,6 +152,7 @@ def build_application(settings: Settings, storage: Storage | None = None) -> Bot
             CallbackQueryHandler(
                 admin.nothing_to_cancel, pattern=f"^{callbacks.CANCEL_DIALOGUE}$"
             ),
+            CallbackQueryHandler(admin.already_published, pattern=f"^{callbacks.PUBLISH_DRAFT}$"),
             CallbackQueryHandler(reader.unknown_button),
             InlineQueryHandler(inline.inline_query),
         ],
@@ -247,10 +248,18 @@ def admin_conversation(admins: filters.BaseFilter) -> ConversationHandler[BotCon
 def step(
     callback: Callable[[Update, BotContext], Coroutine[Any, Any, int]],
 ) -> Callable[[Update, BotContext], Coroutine[Any, Any, int]]:
-    """A dialogue's step: its update stops here, with the state the step returns."""
+    """A dialogue's step: its update stops here, with the state the step returns. A step
+    that fails is answered once, and the dialogue (and its draft) stays where it was."""
 
     @functools.wraps(callback)
     async def taken(update: Update, context: BotContext) -> int:
-        raise ApplicationHandlerStop(await callback(update, context))
+        try:
+            state = await callback(update, context)
+        except Exception:  # the dialogue stays where it was, its draft with it
+            log.exception("a step of /add or /edit failed")
+            t = context.texts(update)
+            await replies.refuse(update, t.gettext("Sorry, that step failed; your draft is kept."))
+            raise ApplicationHandlerStop(None) from None
+        raise ApplicationHandlerStop(state)
 
     return taken

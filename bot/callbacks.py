@@ -29,6 +29,7 @@ ARTICLE_PATTERN = r"^A\d{1,12}$"
 SUBSCRIPTION_PATTERN = r"^U(s|a|d|w|i|t[0-9a-f]{12}|c-?\d{1,16})$"
 CANCEL_BROADCAST_PATTERN = r"^Bc\d{1,12}$"
 DRAFT_PATTERN = r"^D[ptsgx]$"
+PUBLISH_DRAFT = "Dp"  # Publish under the /add preview
 CANCEL_DIALOGUE = "Dx"  # ✖ Cancel under every question of /add and /edit
 SCHEDULE_DRAFT = "Dw"  # ⏰ Schedule under the /add preview
 UNSCHEDULE_PREFIX = "Zx"

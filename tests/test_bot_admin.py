@@ -10,7 +10,7 @@ import pytest
 from bot import app as app_module
 from bot import extract
 from bot.context import BotApplication
-from bot.sandbox import BotApiStandIn, Call
+from bot.sandbox import BotApiStandIn, Call, Fault
 from storage import ChatInfo, Storage
 from tests.conftest import article
 from tests.e2e import running_bot, wait_until
@@ -69,10 +69,7 @@ async def test_guided_add_with_an_edit_then_publish_once(
     assert "the broadcast starts now" in done["text"]
     mark2 = await press(api, "Dp", preview)  # a second tap
     again = await api.wait_for("answerCallbackQuery", after=mark2)
-    assert again.get("text") in (
-        "Already done.",
-        "This button no longer works. Send /latest to start again.",
-    )
+    assert again.get("text") == "Already published as No. 1."
     card = await api.wait_for("sendMessage", chat_id=READER, timeout=10)
     assert card["text"].startswith("<b>Reforma aprobada</b>")
     await api.wait_for("sendMessage", chat_id=ADMIN, where=lambda c: "Broadcast" in c["text"])
@@ -422,3 +419,36 @@ async def test_add_refuses_loopback_spelled_in_unicode(
             assert "private or local address" in answer["text"]
     assert pages.requests == {}
     assert await storage.articles.count() == 0
+
+
+@pytest.mark.expect_tracebacks  # the failed step is logged with its trace
+async def test_a_failed_step_keeps_the_draft_and_a_second_publish_says_where_it_went(
+    api: BotApiStandIn, admin_bot: BotApplication, storage: Storage,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    preview = await say(api, "/add https://news.example/kept | Kept | A summary | peru")
+    real_add = storage.articles.add
+    failures = iter([RuntimeError("the disk hiccuped")])
+
+    async def add_once_failing(*args: object, **kwargs: object) -> object:
+        for failure in failures:
+            raise failure
+        return await real_add(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(storage.articles, "add", add_once_failing)
+    # Telegram refuses to drop the preview's buttons: that loses nothing either.
+    api.inject(Fault("editMessageReplyMarkup", 400, "Bad Request: message can't be edited",
+                     times=5))  # fmt: skip
+    mark = await press(api, "Dp", preview)
+    failed = await api.wait_for(
+        "answerCallbackQuery", after=mark, where=lambda c: c.get("text") is not None
+    )
+    assert failed["text"] == "Sorry, that step failed; your draft is kept."
+    mark = await press(api, "Dp", preview)
+    await api.wait_for("sendMessage", after=mark, where=lambda c: "Published as" in c["text"])
+    mark = await press(api, "Dp", preview)
+    again = await api.wait_for(
+        "answerCallbackQuery", after=mark, where=lambda c: c.get("text") is not None
+    )
+    assert again["text"] == "Already published as No. 1."
+    assert [a.title for a in await storage.articles.latest(10)] == ["Kept"]

@@ -74,6 +74,7 @@ async def test_two_days_down_fails_by_age_and_the_publisher_is_told(
             "sendMessage",  # the first progress message: none went out before
             chat_id=PUBLISHER,
             where=lambda c: "could not be delivered" in c["text"],
+            timeout=20,
         )
     assert "3 could not be delivered: not sent in time 3" in told["text"]
     assert not api.delivered(1)

@@ -176,11 +176,15 @@ async def review_button(update: Update, context: BotContext) -> int:
         # pop before any await: a second tap finds no draft and publishes nothing
         draft = context.session.pop("draft", None)
         if not isinstance(draft, Draft) or message is None:
-            await replies.answer(query, t.gettext("Already done."))
+            await already_published(update, context)
             return ConversationHandler.END
-        await replies.answer(query)
-        await drop_buttons(query)
-        await publish(message, context, update, draft)
+        try:
+            context.session["published"] = await publish(message, context, update, draft)
+        except BaseException:
+            context.session["draft"] = draft  # kept: the admin can tap Publish again
+            raise
+        await replies.answer(query)  # once it is done: a failure is answered instead
+        await drop_buttons(query)  # after publishing: failing here loses nothing
         return ConversationHandler.END
     await replies.answer(query)
     if message is None:
@@ -192,6 +196,17 @@ async def review_button(update: Update, context: BotContext) -> int:
         return ConversationHandler.END
     await ask_field(message, t, FIELDS[action], context)
     return FIELD
+
+
+async def already_published(update: Update, context: BotContext) -> None:
+    """A Publish tapped again, in the dialogue or after it ended: say what came of the
+    first one."""
+    assert update.callback_query is not None
+    t = context.texts(update)
+    published = context.session.get("published") if context.user_data is not None else None
+    text = (t.gettext("Already published as No. {id}.", id=published)
+            if isinstance(published, int) else t.gettext("Already done."))  # fmt: skip
+    await replies.answer(update.callback_query, text)
 
 
 async def drop_buttons(query: CallbackQuery) -> None:
@@ -230,7 +245,10 @@ async def got_field(update: Update, context: BotContext) -> int:
     return await review(message, context, update, draft)
 
 
-async def publish(message: Message, context: BotContext, update: Update, draft: Draft) -> None:
+async def publish(
+    message: Message, context: BotContext, update: Update, draft: Draft
+) -> int | None:
+    """Store and announce the draft; the new article's id (None: it was already here)."""
     t = context.texts(update)
     await context.storage.chats.remember(chat_info(message.chat, update))  # progress language
     try:
@@ -238,11 +256,12 @@ async def publish(message: Message, context: BotContext, update: Update, draft: 
                                                     notify_chat_id=message.chat.id)  # fmt: skip
     except DuplicateArticle as exc:
         await message.reply_text(render.already_here(t, exc.existing_id))
-        return
+        return None
     if context.bot_data.worker is not None:
         context.bot_data.worker.wake()
     await message.reply_text(t.gettext("Published as article {id}; the broadcast starts now.",
                                        id=stored.id))  # fmt: skip
+    return stored.id
 
 
 def new_article(draft: Draft) -> NewArticle:

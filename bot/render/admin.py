@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.callbacks import CANCEL_DIALOGUE, SCHEDULE_DRAFT
+from bot.callbacks import CANCEL_DIALOGUE, PUBLISH_DRAFT, SCHEDULE_DRAFT
 from bot.i18n import Texts
 from bot.render.broadcasts import broadcast_card
 from bot.render.common import Reply, escape
@@ -117,7 +117,7 @@ def draft_preview(t: Texts, article: NewArticle, bot_username: str) -> Reply:
                     created_at="", source=article.source)  # fmt: skip
     card = broadcast_card(shown, t, bot_username)
     rows = [
-        [InlineKeyboardButton(_("✅ Publish"), callback_data="Dp"),
+        [InlineKeyboardButton(_("✅ Publish"), callback_data=PUBLISH_DRAFT),
          InlineKeyboardButton(_("⏰ Schedule"), callback_data=SCHEDULE_DRAFT)],
         [InlineKeyboardButton(_("✏️ Title"), callback_data="Dt"),
          InlineKeyboardButton(_("✏️ Summary"), callback_data="Ds"),

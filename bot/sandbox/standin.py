@@ -128,6 +128,7 @@ class BotApiStandIn:
         self._faults: list[Fault] = []
         self._outage: tuple[str, float] | None = None  # (kind, monotonic end)
         self._outage_ended = asyncio.Event()
+        self._answered: set[object] = set()  # callback queries answered
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
@@ -517,6 +518,12 @@ class BotApiStandIn:
         return True
 
     async def _api_answerCallbackQuery(self, params: dict[str, Any]) -> Any:
+        """A press is answered once (answerCallbackQuery's `callback_query_id` is spent)."""
+        query_id = params.get("callback_query_id")
+        if query_id in self._answered:
+            raise _ApiError("Bad Request: query is too old and response timeout expired or "
+                            "query ID is invalid")  # fmt: skip
+        self._answered.add(query_id)
         return True
 
     async def _api_answerInlineQuery(self, params: dict[str, Any]) -> Any:
