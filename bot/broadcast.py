@@ -110,6 +110,7 @@ class DeliveryWorker:
         self._limiter = AsyncLimiter(bucket, bucket / rate)
         self.give_up_seconds = give_up_hours * 3600
         self.circuit = circuit or Circuit()
+        self.circuit.on_recovery.append(self.wake)  # polling may see Telegram back first
         self.clock = clock  # what a delivery's age is measured by (tests move it)
         self._outages: list[TelegramError] = []  # met by the wave being sent
         self._pacer = Pacer()

@@ -14,7 +14,8 @@ from __future__ import annotations
 import logging
 import random
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from telegram.error import BadRequest, NetworkError, TelegramError, TimedOut
 
@@ -37,6 +38,8 @@ class Circuit:
     failures: int = 0  # failed answers in a row, probes included
     retry_at: float = 0.0  # monotonic: when the next probe may go
     opened_at: float | None = None  # monotonic: when the outage began
+    # Told when an outage ends (the delivery worker wakes, rather than sleep out its wait).
+    on_recovery: list[Callable[[], None]] = field(default_factory=list)
 
     @property
     def open(self) -> bool:
@@ -71,3 +74,5 @@ class Circuit:
         log.warning("Telegram answers again after %.0f s: resuming",
                     time.monotonic() - self.opened_at)  # fmt: skip
         self.opened_at, self.failures, self.retry_at = None, 0, 0.0
+        for listener in self.on_recovery:
+            listener()
