@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+import subprocess
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from bot.app import build_application
@@ -33,6 +34,30 @@ async def running_bot(
             yield application
         finally:
             api.drain()  # long polls answer at once, so the bot stops quickly
+
+
+@asynccontextmanager
+async def child(*command: str, **options: Any) -> AsyncIterator[asyncio.subprocess.Process]:
+    """A process of the test's, ended (killed and waited for) however the test leaves."""
+    process = await asyncio.create_subprocess_exec(*command, **options)
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+@contextmanager
+def popen(command: list[str], **options: Any) -> Iterator[subprocess.Popen[str]]:
+    """`subprocess.Popen`, ended however the test leaves (for tests that signal it)."""
+    process = subprocess.Popen(command, text=True, **options)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate()  # reaps it and closes its pipes
 
 
 async def wait_until(

@@ -17,7 +17,7 @@ from bot.sandbox import BotApiStandIn, Fault
 from bot.sending import Pacer
 from storage import ChatInfo, Storage
 from tests.conftest import article
-from tests.e2e import running_bot, wait_until
+from tests.e2e import child, running_bot, wait_until
 
 ADMIN = 7
 
@@ -319,21 +319,25 @@ async def test_a_second_broadcast_says_queued_and_cancel_after_the_end_changes_n
                 if "cancelled" in c["text"]]  # fmt: skip
 
 
-async def test_an_article_added_by_another_process_goes_out_within_two_seconds(
+async def test_an_article_added_by_another_process_goes_out_at_the_next_poll(
     api: BotApiStandIn, storage: Storage, db_path: Path
 ) -> None:
+    """Nothing wakes the worker from another process: its poll of the outbox (every second)
+    finds the article. Timed from the article being stored, with room for a loaded
+    machine, not from the CLI's start-up."""
     await subscribe_private(storage, 1)
     async with running_bot(api, storage):
-        started = time.monotonic()
-        proc = await asyncio.create_subprocess_exec(
+        async with child(
             str(Path(sys.executable).with_name("articlebot")), "--db", str(db_path), "add",
             "--url", "https://news.example/cli", "--title", "From the CLI", "--wait",
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        )  # fmt: skip
-        _, err = await asyncio.wait_for(proc.communicate(), 30)
+        ) as proc:  # fmt: skip
+            await wait_until(lambda: storage.articles.count(), timeout=30)
+            stored = time.monotonic()
+            await wait_until(lambda: len(api.delivered(1)) == 1, timeout=30)
+            _, err = await asyncio.wait_for(proc.communicate(), 30)
         assert proc.returncode == 0, err
-        await wait_until(lambda: len(api.delivered(1)) == 1, timeout=5)
-        assert time.monotonic() - started < 2.0 + 1.5  # CLI start-up included
+    assert api.delivered(1)[0].at - stored < 1.0 + 4.0  # one poll, and a busy machine
     assert "sent 1" in err.decode()
     assert api.delivered(1)[0]["text"].startswith("<b>From the CLI</b>")
 
@@ -342,12 +346,12 @@ async def test_add_wait_without_a_running_bot_says_so_once(
     storage: Storage, db_path: Path
 ) -> None:
     await subscribe_private(storage, 1)
-    proc = await asyncio.create_subprocess_exec(
+    async with child(
         str(Path(sys.executable).with_name("articlebot")), "--db", str(db_path), "add",
         "--url", "https://news.example/nobody", "--title", "Nobody sends", "--wait",
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    _, err = await asyncio.wait_for(proc.communicate(), 10)
+    ) as proc:  # fmt: skip
+        _, err = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 0
     assert err.decode().count("no bot is sending") == 1
 
@@ -378,7 +382,11 @@ async def test_sigkill_mid_broadcast_then_restart_delivers_each_card_once(
         await wait_until(lambda: settled(storage, stored.id), timeout=60)
     finally:
         process.terminate()
-        await asyncio.to_thread(process.wait, 10)
+        try:
+            await asyncio.to_thread(process.wait, 20)
+        finally:
+            process.kill()  # a no-op once it has ended
+            process.wait()
     per_chat = {chat_id: len(api.delivered(chat_id)) for chat_id in chats}
     assert min(per_chat.values()) == 1  # nobody missed
     twice = [chat_id for chat_id, n in per_chat.items() if n > 1]
@@ -397,12 +405,13 @@ async def test_sigterm_stops_promptly_and_leaves_nothing_in_flight(
         await wait_until(lambda: len(api.delivered()) >= 50, timeout=30)
         process.terminate()
         started = time.monotonic()
-        await asyncio.to_thread(process.wait, 10)
-        assert time.monotonic() - started < 5
+        await asyncio.to_thread(process.wait, 20)
+        assert time.monotonic() - started < 10  # it finishes its wave: a busy machine too
         assert process.returncode == 0
     finally:
         if process.poll() is None:
             process.kill()
+        process.wait()
     found = await statuses(storage, stored.id)
     assert "sending" not in found.values()
     sent = [chat for chat, status in found.items() if status == "sent"]

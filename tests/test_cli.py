@@ -13,6 +13,7 @@ from click.testing import CliRunner, Result
 
 from bot.cli import cli
 from storage.migrations import LATEST_VERSION
+from tests.e2e import child
 
 
 @pytest.fixture(autouse=True)
@@ -309,11 +310,11 @@ async def test_run_with_a_token_telegram_rejects(tmp_path: Path) -> None:
             "TELEGRAM_API_URL": api.base_url,
             "DATABASE_PATH": str(tmp_path / "x.db"),
         }
-        proc = await asyncio.create_subprocess_exec(
+        async with child(
             str(Path(sys.executable).with_name("articlebot")), "run", env=env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
-        out, err = await asyncio.wait_for(proc.communicate(), 30)
+        ) as proc:  # fmt: skip
+            out, err = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 1
     assert "Telegram refused BOT_TOKEN (Unauthorized)" in err.decode()
     assert "Traceback" not in err.decode()
