@@ -1,6 +1,10 @@
 """Broadcast throughput: the delivery engine against a plain python-telegram-bot loop.
 
     python bench/broadcast.py [--sizes 10000,100000] [--concurrency 32]
+    python bench/broadcast.py --rates 2,5,25,1000
+
+With --rates, the engine alone at each BROADCAST_RATE, to about 10 s of messages each: the
+rate it keeps over its steady middle against the one it was set to (the baseline).
 
 Both run as child processes sending to the Bot API stand-in (this process, 127.0.0.1, no
 rate limit). The engine is the real `articlebot run` with BROADCAST_RATE=1000, draining an
@@ -64,12 +68,12 @@ def peak_mib(pid: int) -> float:
     return float("nan")
 
 
-async def engine(size: int, concurrency: int) -> dict[str, float]:
+async def engine(size: int, concurrency: int, rate: float = 1000) -> dict[str, float]:
     path = CACHE / f"broadcast-{size}.db"
     await prepare(path, size)
     async with BotApiStandIn() as api:
         env = {**os.environ, "BOT_TOKEN": api.token, "TELEGRAM_API_URL": api.base_url,
-               "DATABASE_PATH": str(path), "BROADCAST_RATE": "1000", "LOG_LEVEL": "WARNING",
+               "DATABASE_PATH": str(path), "BROADCAST_RATE": str(rate), "LOG_LEVEL": "WARNING",
                "BROADCAST_CONCURRENCY": str(concurrency)}  # fmt: skip
         process = await asyncio.create_subprocess_exec(
             str(Path(sys.executable).with_name("articlebot")), "run", env=env, cwd=ROOT
@@ -138,8 +142,12 @@ async def main() -> None:
         default=10_000,
         help="run the (slow) httpx baseline only up to this many subscribers",
     )
+    parser.add_argument("--rates", help="BROADCAST_RATE values to check, e.g. 2,5,25,1000")
     args = parser.parse_args()
     CACHE.mkdir(exist_ok=True)
+    if args.rates:
+        await rates([float(r) for r in args.rates.split(",")], args.concurrency)
+        return
     rows = []
     for size in (int(s) for s in args.sizes.split(",")):
         ours = await engine(size, args.concurrency)
@@ -163,6 +171,14 @@ async def main() -> None:
             rows,
         )
     )  # fmt: skip
+
+
+async def rates(wanted: list[float], concurrency: int) -> None:
+    rows = []
+    for rate in wanted:
+        ours = await engine(max(20, round(rate * 10)), concurrency, rate)
+        rows.append([f"{rate:g}", ours["steady"], f"{ours['steady'] / rate:.3f}×"])
+    print(table(["BROADCAST_RATE", "10-90% msg/s", "kept / set"], rows))
 
 
 if __name__ == "__main__":
