@@ -62,6 +62,9 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/publish.py --sizes 10000 --days 10 --audience 2000
 	$(BIN)/python bench/digests.py --size 20000
+	$(BIN)/python bench/broadcast.py --rates 2,5,25,1000
+	$(BIN)/python bench/flood.py --runs 3
+	$(BIN)/python bench/outage.py --seconds 20 --kinds 502
 
 # Re-extract the bot's texts after changing them; then translate the new entries in
 # bot/locales/es/LC_MESSAGES/articlebot.po (the i18n test lists what is missing).
