@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -97,8 +97,9 @@ class ScheduledRepository:
         return None if value is None else float(value)
 
     async def publish_due(self, now: float | None = None) -> list[int]:
-        """Publish what is due, as if added now; returns the new articles' ids. One whose
-        URL was published meanwhile by other means is dropped, and logged."""
+        """Publish what is due, as if added `now` (the scheduler's clock, which tests and the
+        sandbox move, dates it too); returns the new articles' ids. One whose URL was
+        published meanwhile by other means is dropped, and logged."""
         now = time.time() if now is None else now
         published: list[int] = []
         async with self._db.atomic() as conn:
@@ -109,9 +110,13 @@ class ScheduledRepository:
                 (now, PUBLISH_BATCH),
             ) as cursor:
                 due = list(await cursor.fetchall())
+            moment = datetime.fromtimestamp(now, UTC)
             for scheduled_id, encoded, notify_chat_id in sorted(due):
+                article = _decode(encoded)
+                if article.published_at is None:
+                    article = replace(article, published_at=moment)
                 try:
-                    published.append(await insert(conn, _decode(encoded), True, notify_chat_id))
+                    published.append(await insert(conn, article, True, notify_chat_id))
                 except DuplicateArticle as exc:
                     log.warning("scheduled article %s not published: %s", scheduled_id, exc)
         return published
