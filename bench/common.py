@@ -5,6 +5,12 @@ from __future__ import annotations
 import random
 import statistics
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.context import BotApplication
+    from bot.sandbox import BotApiStandIn
+    from storage import Storage
 
 SYLLABLES = (
     "ba be bi bo bu ca ce ci co cu da de di do du fa fe fi fo ga ge gi go la le li lo lu "
@@ -73,3 +79,13 @@ def fmt(value: object) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
+
+
+def standin_bot(api: BotApiStandIn, store: Storage) -> BotApplication:
+    """The real bot, built to talk to the stand-in `api`, on `store`, in this process."""
+    from bot.app import build_application  # the Telegram stack, only for benches that run it
+    from config import Settings
+
+    settings = Settings(_env_file=None, bot_token=api.token,  # type: ignore[call-arg]
+                        telegram_api_url=api.base_url)  # fmt: skip
+    return build_application(settings, store)

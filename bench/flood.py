@@ -18,13 +18,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import median, table, vocabulary
+from bench.common import median, standin_bot, table, vocabulary
 from bench.search import CACHE, VOCAB_SIZE, build
-from bot.app import build_application
 from bot.budgets import Budgets
 from bot.running import polling
 from bot.sandbox import BotApiStandIn
-from config import Settings
 from storage import Storage
 
 FLOODER, OTHER = 66, 77
@@ -49,12 +47,7 @@ async def latest_latency(api: BotApiStandIn, flood: int, words: list[str]) -> fl
 
 async def scenario(store: Storage, budget: bool, flood: int, runs: int) -> float:
     async with BotApiStandIn() as api:
-        settings = Settings(
-            _env_file=None,
-            bot_token=api.token,  # type: ignore[call-arg]
-            telegram_api_url=api.base_url,
-        )
-        application = build_application(settings, store)
+        application = standin_bot(api, store)
         if not budget:
             application.bot_data.budgets = Budgets(burst=10**9)
         words = vocabulary(VOCAB_SIZE)[:200]

@@ -23,11 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import table
-from bot.app import build_application
+from bench.common import standin_bot, table
 from bot.running import polling
 from bot.sandbox import BotApiStandIn
-from config import Settings
 from storage import ChatInfo, NewArticle, Storage
 
 
@@ -57,12 +55,7 @@ async def broadcast(subscribers: int, kind: str | None, seconds: float) -> list[
         logging.getLogger().addHandler(lines)
         try:
             async with BotApiStandIn() as api:
-                settings = Settings(
-                    _env_file=None,
-                    bot_token=api.token,  # type: ignore[call-arg]
-                    telegram_api_url=api.base_url,
-                )
-                application = build_application(settings, store)
+                application = standin_bot(api, store)
                 async with polling(application, poll_timeout=1):
                     started = time.monotonic()
                     await store.articles.add(
