@@ -126,9 +126,14 @@ class DeliveryWorker:
         self._unexpected_seen: set[str] = set()
         self._sending = Supervised("delivery worker", self._step)
         self.progress = ProgressReporter(
-            bot, storage, catalog, interval=progress_interval, metrics=metrics,
-            on_finished=self._forget, circuit=self.circuit,
-        )  # fmt: skip
+            bot,
+            storage,
+            catalog,
+            interval=progress_interval,
+            metrics=metrics,
+            on_finished=self._forget,
+            circuit=self.circuit,
+        )
         self._reporting = Supervised("broadcast progress", self.progress.step)
         self._pruning = Supervised("delivery pruning", self._prune)
         self.fatal: FatalBotError | None = None
@@ -276,8 +281,12 @@ class DeliveryWorker:
     async def _attempt(self, delivery: Delivery) -> Outcome:
         if self.clock() - delivery.queued_at > self.give_up_seconds:
             hours = self.give_up_seconds / 3600
-            return Outcome.of(delivery, "failed", attempted=False,
-                              error=f"{GAVE_UP}: not sent within {hours:g} h")  # fmt: skip
+            return Outcome.of(
+                delivery,
+                "failed",
+                attempted=False,
+                error=f"{GAVE_UP}: not sent within {hours:g} h",
+            )
         cards = await self._cards_of(delivery)
         if not cards:  # its article (a digest's every article) was deleted meanwhile
             return Outcome.of(delivery, "cancelled", error="article deleted", attempted=False)

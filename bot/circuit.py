@@ -57,8 +57,12 @@ class Circuit:
         now = time.monotonic()
         if not self.open:
             self.opened_at = now
-            log.warning("Telegram is not answering (%s: %s): %s paused, retrying",
-                        type(error).__name__, error, who)  # fmt: skip
+            log.warning(
+                "Telegram is not answering (%s: %s): %s paused, retrying",
+                type(error).__name__,
+                error,
+                who,
+            )
         elif now < self.retry_at:
             return
         else:
@@ -71,8 +75,9 @@ class Circuit:
         """An answer came: the outage, if there was one, is over."""
         if self.opened_at is None:
             return
-        log.warning("Telegram answers again after %.0f s: resuming",
-                    time.monotonic() - self.opened_at)  # fmt: skip
+        log.warning(
+            "Telegram answers again after %.0f s: resuming", time.monotonic() - self.opened_at
+        )
         self.opened_at, self.failures, self.retry_at = None, 0, 0.0
         for listener in self.on_recovery:
             listener()

@@ -111,8 +111,9 @@ class ProgressReporter:
         if progress.notify_chat_id is not None:
             texts = self.catalog.for_language(progress.language_code)
             paused = self.circuit.wait() if self.circuit.open else None
-            reply = render.broadcast_progress(texts, progress, rate, eta, queued=queued,
-                                              undelivered=undelivered, paused=paused)  # fmt: skip
+            reply = render.broadcast_progress(
+                texts, progress, rate, eta, queued=queued, undelivered=undelivered, paused=paused
+            )
             await self._show(progress, reply)
         if finished:
             await self.storage.broadcasts.finish(progress.article_id)

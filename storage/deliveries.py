@@ -274,12 +274,30 @@ async def _settle(conn: aiosqlite.Connection, outcomes: list[Outcome]) -> None:
 def _card_delivery(row: Any) -> Delivery:
     delivery_id, article_id, chat_id, thread_id, attempts, chat_type, language, quiet, queued = row
     hours = tuple(json.loads(quiet)) if quiet else None
-    return Delivery(delivery_id, article_id, chat_id, thread_id, attempts, chat_type, language,
-                    quiet=hours, queued_at=parse_datetime(queued).timestamp())  # fmt: skip
+    return Delivery(
+        delivery_id,
+        article_id,
+        chat_id,
+        thread_id,
+        attempts,
+        chat_type,
+        language,
+        quiet=hours,
+        queued_at=parse_datetime(queued).timestamp(),
+    )
 
 
 def _digest_delivery(row: Any) -> Delivery:
     delivery_id, _, chat_id, thread_id, attempts, chat_type, language, kind, articles, queued = row
     digest = Digest(kind, tuple(json.loads(articles)))
-    return Delivery(delivery_id, 0, chat_id, thread_id, attempts, chat_type, language, digest,
-                    queued_at=parse_datetime(queued).timestamp())  # fmt: skip
+    return Delivery(
+        delivery_id,
+        0,
+        chat_id,
+        thread_id,
+        attempts,
+        chat_type,
+        language,
+        digest,
+        queued_at=parse_datetime(queued).timestamp(),
+    )

@@ -204,8 +204,11 @@ async def already_published(update: Update, context: BotContext) -> None:
     assert update.callback_query is not None
     t = context.texts(update)
     published = context.session.get("published") if context.user_data is not None else None
-    text = (t.gettext("Already published as No. {id}.", id=published)
-            if isinstance(published, int) else t.gettext("Already done."))  # fmt: skip
+    text = (
+        t.gettext("Already published as No. {id}.", id=published)
+        if isinstance(published, int)
+        else t.gettext("Already done.")
+    )
     await replies.answer(update.callback_query, text)
 
 

@@ -91,8 +91,12 @@ def broadcast_progress(
         lines.append(_("{rate} messages/s", rate=format_decimal(rate, "0.#", t.language))
                      + " · " + left)  # fmt: skip
     if running and paused is not None:
-        lines.append(_("⏸ Telegram is not answering; retrying in {seconds} s",
-                       seconds=max(1, round(paused))))  # fmt: skip
+        lines.append(
+            _(
+                "⏸ Telegram is not answering; retrying in {seconds} s",
+                seconds=max(1, round(paused)),
+            )
+        )
     if not running and undelivered:
         lines.append(undelivered_line(t, undelivered))
     markup = None
@@ -114,6 +118,9 @@ def undelivered_line(t: Texts, kinds: dict[str, int]) -> str:
     }
     total = sum(kinds.values())
     reasons = ", ".join(names[kind].format(count=count) for kind, count in kinds.items())
-    return t.ngettext("{count} could not be delivered: {reasons}",
-                      "{count} could not be delivered: {reasons}", total,
-                      reasons=reasons)  # fmt: skip
+    return t.ngettext(
+        "{count} could not be delivered: {reasons}",
+        "{count} could not be delivered: {reasons}",
+        total,
+        reasons=reasons,
+    )

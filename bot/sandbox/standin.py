@@ -56,8 +56,10 @@ BOOL_FIELDS = frozenset({"is_personal", "show_alert", "disable_notification",
 
 
 OUTAGES = frozenset({"502", "reset", "hang"})
-BAD_GATEWAY_PAGE = ("<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad "
-                    "Gateway</h1></center><hr><center>nginx</center></body></html>")  # fmt: skip
+BAD_GATEWAY_PAGE = (
+    "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad "
+    "Gateway</h1></center><hr><center>nginx</center></body></html>"
+)
 GATEWAY_TIMEOUT_PAGE = BAD_GATEWAY_PAGE.replace("502 Bad Gateway", "504 Gateway Time-out")
 
 
@@ -521,8 +523,9 @@ class BotApiStandIn:
         """A press is answered once (answerCallbackQuery's `callback_query_id` is spent)."""
         query_id = params.get("callback_query_id")
         if query_id in self._answered:
-            raise _ApiError("Bad Request: query is too old and response timeout expired or "
-                            "query ID is invalid")  # fmt: skip
+            raise _ApiError(
+                "Bad Request: query is too old and response timeout expired or query ID is invalid"
+            )
         self._answered.add(query_id)
         return True
 
@@ -606,8 +609,13 @@ def command_entities(text: str) -> list[dict[str, Any]]:
         before, after = text[: match.start()], text[match.end() :]
         if _breaks_command(before[-1:]) or _breaks_command(after[:1]):
             continue
-        entities.append({"type": "bot_command", "offset": _utf16_len(before),
-                         "length": _utf16_len(match.group())})  # fmt: skip
+        entities.append(
+            {
+                "type": "bot_command",
+                "offset": _utf16_len(before),
+                "length": _utf16_len(match.group()),
+            }
+        )
     return entities
 
 
@@ -637,14 +645,35 @@ def _check_text(params: dict[str, Any], field: str = "text", limit: int = 4096) 
     if field == "text" and not text.strip():
         raise _ApiError("Bad Request: message text is empty")
     if len(text.encode("utf-16-le")) // 2 > limit:
-        raise _ApiError("Bad Request: message is too long" if field == "text"
-                        else "Bad Request: message caption is too long")  # fmt: skip
+        raise _ApiError(
+            "Bad Request: message is too long"
+            if field == "text"
+            else "Bad Request: message caption is too long"
+        )
 
 
 # The Bot API's HTML style (core.telegram.org/bots/api#html-style): these tags only, the
 # named entities &lt; &gt; &amp; &quot; and numeric ones; every tag closed, innermost first.
-HTML_TAGS = frozenset({"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span",
-                       "tg-spoiler", "a", "tg-emoji", "code", "pre", "blockquote"})  # fmt: skip
+HTML_TAGS = frozenset(
+    {
+        "b",
+        "strong",
+        "i",
+        "em",
+        "u",
+        "ins",
+        "s",
+        "strike",
+        "del",
+        "span",
+        "tg-spoiler",
+        "a",
+        "tg-emoji",
+        "code",
+        "pre",
+        "blockquote",
+    }
+)
 _HTML_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)(\s[^<>]*)?>")
 _HTML_ENTITY = re.compile(r"&(lt|gt|amp|quot|#[0-9]{1,7}|#x[0-9A-Fa-f]{1,6});")
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
@@ -660,8 +689,10 @@ def telegram_html_text(markup: str) -> str:
         if char == "<":
             tag = _HTML_TAG.match(markup, at)
             if tag is None:
-                raise _ApiError(f"Bad Request: can't parse entities: Unexpected character at "
-                                f"byte offset {len(markup[:at].encode())}")  # fmt: skip
+                raise _ApiError(
+                    f"Bad Request: can't parse entities: Unexpected character at "
+                    f"byte offset {len(markup[:at].encode())}"
+                )
             closing, name = tag.group(1) == "/", tag.group(2).lower()
             if name not in HTML_TAGS:
                 raise _ApiError(
@@ -676,15 +707,18 @@ def telegram_html_text(markup: str) -> str:
             at = tag.end()
         elif char == "&" and (entity := _HTML_ENTITY.match(markup, at)):
             name = entity.group(1)
-            shown.append(_NAMED.get(name) or chr(int(name[2:], 16) if name[1] == "x"
-                                                 else int(name[1:])))  # fmt: skip
+            shown.append(
+                _NAMED.get(name) or chr(int(name[2:], 16) if name[1] == "x" else int(name[1:]))
+            )
             at = entity.end()
         else:
             shown.append(char)
             at += 1
     if open_tags:
-        raise _ApiError("Bad Request: can't parse entities: Can't find end tag corresponding "
-                        f'to start tag "{open_tags[-1]}"')  # fmt: skip
+        raise _ApiError(
+            "Bad Request: can't parse entities: Can't find end tag corresponding "
+            f'to start tag "{open_tags[-1]}"'
+        )
     return "".join(shown)
 
 
