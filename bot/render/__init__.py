@@ -37,7 +37,6 @@ from bot.render.common import (
     expired_button,
     hashtags,
     navigation,
-    plain_text,
     safe_url,
     something_went_wrong,
     trim_summary,
@@ -54,6 +53,7 @@ from bot.render.digests import (
     digest_usage,
     quiet_state,
 )
+from bot.render.fit import plain_text
 from bot.render.reader import (
     CARD_SUMMARY,
     INLINE_DESCRIPTION,

@@ -75,11 +75,6 @@ def trim_summary(text: str, limit: int) -> str:
     return truncate(text, limit)
 
 
-def plain_text(html_text: str) -> str:
-    """The text of a message without its markup, for when Telegram rejects our HTML."""
-    return html.unescape(re.sub(r"<[^>]+>", "", html_text))
-
-
 def hashtags(tags: tuple[str, ...]) -> str:
     """`Perú`, `human rights` → `#Perú #human_rights` (escaped)."""
     cleaned = (_HASHTAG_JUNK.sub("_", tag).strip("_") for tag in tags)

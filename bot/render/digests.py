@@ -16,6 +16,7 @@ from storage.digests import Cadence, DigestState
 from storage.timing import clock, zone
 
 DIGEST_ITEMS = 20  # articles listed; the rest are counted
+SEPARATOR = "\n\n"  # between the head and the items
 ITEM_SUMMARY = 120
 
 
@@ -37,14 +38,19 @@ def digest(t: Texts, kind: str, articles: list[Article], bot_username: str | Non
     if count > DIGEST_ITEMS:
         items.append(t.ngettext("…and {count} more.", "…and {count} more.",
                                 count - DIGEST_ITEMS))  # fmt: skip
+    # Measured once each: a part's visible length is its items' and the blank lines'.
     parts: list[list[str]] = [[heads[kind]]]
+    shown = visible_length(heads[kind])
     for item in items:
-        if visible_length("\n\n".join([*parts[-1], item])) > MAX_MESSAGE:
+        length = visible_length(item)
+        if shown + len(SEPARATOR) + length > MAX_MESSAGE:
             parts.append([])
+            shown = -len(SEPARATOR)
         parts[-1].append(item)
+        shown += len(SEPARATOR) + length
     latest = InlineKeyboardButton(t.gettext("📰 Latest articles"),
                                   callback_data=LatestPage(0).encode())  # fmt: skip
-    replies = [Reply("\n\n".join(part)) for part in parts]
+    replies = [Reply(SEPARATOR.join(part)) for part in parts]
     replies[-1] = Reply(replies[-1].text, InlineKeyboardMarkup([[latest]]))
     return replies
 

@@ -6,26 +6,34 @@ refuses whole; here text is cut, and every tag still open is closed."""
 from __future__ import annotations
 
 import html
+import re
 from html.parser import HTMLParser
 
 ELLIPSIS = "…"
+_TAG = re.compile(r"<[^>]+>")
 
 
 def utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+def plain_text(markup: str) -> str:
+    """What a reader sees of our markup (its attributes are escaped, so no `>` hides in
+    one); also what is sent when Telegram rejects the HTML."""
+    return html.unescape(_TAG.sub("", markup))
+
+
 def visible_length(markup: str) -> int:
     """How long Telegram says `markup` is."""
-    if "<" not in markup and "&" not in markup:
-        return utf16_length(markup)
-    return sum(utf16_length(piece) for kind, piece, _ in _tokens(markup) if kind == "text")
+    return utf16_length(plain_text(markup))
 
 
 def fit(markup: str, limit: int) -> str:
     """`markup` if it fits `limit`, else cut at a word boundary with an ellipsis, every
     open tag closed: valid HTML of at most `limit` visible characters."""
-    if utf16_length(markup) <= limit or visible_length(markup) <= limit:
+    if utf16_length(markup) <= limit:  # the markup is never shorter than what it shows
+        return markup
+    if visible_length(markup) <= limit:
         return markup
     room = limit - utf16_length(ELLIPSIS)
     out: list[str] = []
