@@ -107,7 +107,10 @@ class ProgressReporter:
         rate = pace.rate(progress.done, time.monotonic())
         eta = progress.pending / rate if rate else None
         finished = progress.pending == 0
-        undelivered = await self._undelivered(progress) if finished else {}
+        undelivered = {}
+        if finished:
+            errors = await self.storage.broadcasts.undelivered(progress.article_id)
+            undelivered = undelivered_reasons(errors)
         if progress.notify_chat_id is not None:
             texts = self.catalog.for_language(progress.language_code)
             paused = self.circuit.wait() if self.circuit.open else None
@@ -120,23 +123,19 @@ class ProgressReporter:
             self._paces.pop(progress.article_id, None)
             self._unedited.discard(progress.article_id)
             self._on_finished(progress.article_id)
+            if undelivered:  # said once: the broadcast has ended for good
+                self._tell_undelivered(progress.article_id, undelivered)
 
-    async def _undelivered(self, progress: Progress) -> dict[str, int]:
-        """Why cards did not go out, by kind; a WARNING line for a broadcast with any."""
-        reasons = undelivered_reasons(
-            await self.storage.broadcasts.undelivered(progress.article_id)
+    def _tell_undelivered(self, article_id: int, reasons: dict[str, int]) -> None:
+        kinds = ", ".join(f"{kind} {count}" for kind, count in reasons.items())
+        log.warning(
+            "broadcast of article %s ended: %d could not be delivered (%s)",
+            article_id,
+            sum(reasons.values()),
+            kinds,
         )
-        if reasons and progress.article_id in self._paces:  # once, as it finishes
-            kinds = ", ".join(f"{kind} {count}" for kind, count in reasons.items())
-            log.warning(
-                "broadcast of article %s ended: %d could not be delivered (%s)",
-                progress.article_id,
-                sum(reasons.values()),
-                kinds,
-            )
-            if self.metrics is not None:
-                self.metrics.undelivered_broadcasts.inc()
-        return reasons
+        if self.metrics is not None:
+            self.metrics.undelivered_broadcasts.inc()
 
     async def _show(self, progress: Progress, reply: render.Reply) -> None:
         """Send the progress message, or edit it. A failure that is not an outage (the

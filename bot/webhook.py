@@ -61,11 +61,10 @@ class WebhookReceiver:
             return slow
         data = json_object(body)
         try:
-            update_id = int(data["update_id"]) if data is not None else None
+            update_id = int((data or {})["update_id"])
         except (KeyError, TypeError, ValueError):
-            update_id = None
-        if data is None or update_id is None:
             return web.Response(status=400, text="not an update")
+        assert data is not None
         if update_id in self._seen:
             log.info("repeated update_id=%s ignored", update_id)
             return web.Response(text="ok")

@@ -9,6 +9,7 @@ reader, other processes (the CLI) and the writer work side by side.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sqlite3
 import time
@@ -53,12 +54,9 @@ async def connect(path: Path, busy_timeout: float) -> aiosqlite.Connection:
 def create_private(path: Path) -> None:
     """Create the file readable by its owner only, unless it exists: it holds chat ids and
     usernames. SQLite gives its -wal and -shm files the database file's permissions."""
-    try:
+    # It exists; or no such folder, no permission: then SQLite's own error says so.
+    with contextlib.suppress(OSError):
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    except FileExistsError:
-        pass
-    except OSError:  # no such folder, no permission: SQLite's own error says it better
-        pass
 
 
 class Database:

@@ -6,7 +6,7 @@ from babel.numbers import format_decimal
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import CancelBroadcast
-from bot.i18n import Texts
+from bot.i18n import N_, Texts
 from bot.render.common import (
     Reply,
     article_number,
@@ -20,6 +20,12 @@ from storage import Article
 from storage.broadcasts import Progress
 
 BROADCAST_SUMMARY = 400
+UNDELIVERED_KINDS = {  # the kinds of bot.progress.undelivered_reasons
+    "blocked": N_("blocked {count}"),
+    "chat gone": N_("chat gone {count}"),
+    "too late": N_("not sent in time {count}"),
+    "other": N_("other {count}"),
+}
 BAR_WIDTH = 16
 
 
@@ -110,14 +116,10 @@ def broadcast_progress(
 
 def undelivered_line(t: Texts, kinds: dict[str, int]) -> str:
     """ "3 could not be delivered: blocked 2, chat gone 1"."""
-    names = {
-        "blocked": t.gettext("blocked {count}"),
-        "chat gone": t.gettext("chat gone {count}"),
-        "too late": t.gettext("not sent in time {count}"),
-        "other": t.gettext("other {count}"),
-    }
     total = sum(kinds.values())
-    reasons = ", ".join(names[kind].format(count=count) for kind, count in kinds.items())
+    reasons = ", ".join(
+        t.gettext(UNDELIVERED_KINDS[kind], count=count) for kind, count in kinds.items()
+    )
     return t.ngettext(
         "{count} could not be delivered: {reasons}",
         "{count} could not be delivered: {reasons}",

@@ -644,7 +644,7 @@ def _check_text(params: dict[str, Any], field: str = "text", limit: int = 4096) 
         text = telegram_html_text(text)
     if field == "text" and not text.strip():
         raise _ApiError("Bad Request: message text is empty")
-    if len(text.encode("utf-16-le")) // 2 > limit:
+    if _utf16_len(text) > limit:
         raise _ApiError(
             "Bad Request: message is too long"
             if field == "text"
