@@ -27,9 +27,17 @@ from bot.transport import AiohttpRequest
 from storage import Article
 
 # What bench/broadcast.py publishes, as the engine reads it back.
-ARTICLE = Article(id=1, url="https://news.example/b", title="Title", summary="A summary.",
-                  author="", tags=(), published_at="2026-01-01T00:00:00+00:00",
-                  created_at="2026-01-01T00:00:00+00:00", source="manual")  # fmt: skip
+ARTICLE = Article(
+    id=1,
+    url="https://news.example/b",
+    title="Title",
+    summary="A summary.",
+    author="",
+    tags=(),
+    published_at="2026-01-01T00:00:00+00:00",
+    created_at="2026-01-01T00:00:00+00:00",
+    source="manual",
+)
 
 
 async def main(first_chat: int, count: int, concurrency: int, transport: str) -> None:
@@ -46,17 +54,24 @@ async def main(first_chat: int, count: int, concurrency: int, transport: str) ->
         async def send(chat_id: int) -> None:
             async with semaphore:
                 await bot.send_message(
-                    chat_id, card.text, parse_mode="HTML", reply_markup=card.markup,
+                    chat_id,
+                    card.text,
+                    parse_mode="HTML",
+                    reply_markup=card.markup,
                     link_preview_options=card.link_preview,
-                )  # fmt: skip
+                )
 
         started = time.perf_counter()
         cpu = time.process_time()
         await asyncio.gather(*(send(c) for c in range(first_chat, first_chat + count)))
-        print(json.dumps({
-            "seconds": time.perf_counter() - started,
-            "cpu_seconds": time.process_time() - cpu,
-        }))  # fmt: skip
+        print(
+            json.dumps(
+                {
+                    "seconds": time.perf_counter() - started,
+                    "cpu_seconds": time.process_time() - cpu,
+                }
+            )
+        )
 
 
 if __name__ == "__main__":

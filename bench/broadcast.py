@@ -72,9 +72,15 @@ async def engine(size: int, concurrency: int, rate: float = 1000) -> dict[str, f
     path = CACHE / f"broadcast-{size}.db"
     await prepare(path, size)
     async with BotApiStandIn() as api:
-        env = {**os.environ, "BOT_TOKEN": api.token, "TELEGRAM_API_URL": api.base_url,
-               "DATABASE_PATH": str(path), "BROADCAST_RATE": str(rate), "LOG_LEVEL": "WARNING",
-               "BROADCAST_CONCURRENCY": str(concurrency)}  # fmt: skip
+        env = {
+            **os.environ,
+            "BOT_TOKEN": api.token,
+            "TELEGRAM_API_URL": api.base_url,
+            "DATABASE_PATH": str(path),
+            "BROADCAST_RATE": str(rate),
+            "LOG_LEVEL": "WARNING",
+            "BROADCAST_CONCURRENCY": str(concurrency),
+        }
         process = await asyncio.create_subprocess_exec(
             str(Path(sys.executable).with_name("articlebot")), "run", env=env, cwd=ROOT
         )
@@ -84,8 +90,9 @@ async def engine(size: int, concurrency: int, rate: float = 1000) -> dict[str, f
             store = await Storage.open(path)
             try:
                 added = time.perf_counter()
-                await store.articles.add(NewArticle(url="https://news.example/b", title="Title",
-                                                    summary="A summary."))  # fmt: skip
+                await store.articles.add(
+                    NewArticle(url="https://news.example/b", title="Title", summary="A summary.")
+                )
             finally:
                 await store.close()
             first = await api.wait_for("sendMessage", timeout=30)
@@ -121,9 +128,15 @@ async def baseline(size: int, concurrency: int, transport: str) -> dict[str, flo
     async with BotApiStandIn() as api:
         env = {**os.environ, "BOT_TOKEN": api.token, "TELEGRAM_API_URL": api.base_url}
         process = await asyncio.create_subprocess_exec(
-            sys.executable, str(ROOT / "bench" / "bare_broadcast.py"), "1", str(size),
-            str(concurrency), transport, env=env, stdout=asyncio.subprocess.PIPE,
-        )  # fmt: skip
+            sys.executable,
+            str(ROOT / "bench" / "bare_broadcast.py"),
+            "1",
+            str(size),
+            str(concurrency),
+            transport,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+        )
         out, _ = await process.communicate()
     figures = json.loads(out)
     return {"rate": size / figures["seconds"], "cpu_ms": figures["cpu_seconds"] * 1000 / size}
@@ -152,25 +165,47 @@ async def main() -> None:
     for size in (int(s) for s in args.sizes.split(",")):
         ours = await engine(size, args.concurrency)
         skip = {"rate": float("nan"), "cpu_ms": float("nan")}
-        httpx = (await baseline(size, args.concurrency, "httpx")
-                 if size <= args.httpx_up_to else skip)  # fmt: skip
+        httpx = (
+            await baseline(size, args.concurrency, "httpx") if size <= args.httpx_up_to else skip
+        )
         same = await baseline(size, args.concurrency, "aiohttp")
-        rows.append([
-            f"{size:,}", ours["rate"], ours["steady"], ours["loop_busy"], ours["cpu_ms"],
-            ours["peak_mib"], ours["first_ms"],
-            httpx["rate"], httpx["cpu_ms"], same["rate"], same["cpu_ms"],
-            ours["cpu_ms"] / same["cpu_ms"],
-        ])  # fmt: skip
+        rows.append(
+            [
+                f"{size:,}",
+                ours["rate"],
+                ours["steady"],
+                ours["loop_busy"],
+                ours["cpu_ms"],
+                ours["peak_mib"],
+                ours["first_ms"],
+                httpx["rate"],
+                httpx["cpu_ms"],
+                same["rate"],
+                same["cpu_ms"],
+                ours["cpu_ms"] / same["cpu_ms"],
+            ]
+        )
         print(f"{size:,} subscribers measured", flush=True)
     print()
     print(
         table(
-            ["subscribers", "engine msg/s", "10-90% msg/s", "loop busy %", "CPU ms/msg",
-             "peak MiB", "add→first ms", "PTB+httpx msg/s", "CPU ms/msg",
-             "PTB+aiohttp msg/s", "CPU ms/msg", "outbox CPU ratio"],
+            [
+                "subscribers",
+                "engine msg/s",
+                "10-90% msg/s",
+                "loop busy %",
+                "CPU ms/msg",
+                "peak MiB",
+                "add→first ms",
+                "PTB+httpx msg/s",
+                "CPU ms/msg",
+                "PTB+aiohttp msg/s",
+                "CPU ms/msg",
+                "outbox CPU ratio",
+            ],
             rows,
         )
-    )  # fmt: skip
+    )
 
 
 async def rates(wanted: list[float], concurrency: int) -> None:

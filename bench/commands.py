@@ -126,19 +126,40 @@ async def main() -> None:
     for label, (latencies, cpu) in ours.items():
         base_latencies, base_cpu = baseline[label]
         same_latencies, same_cpu = same_runtime[label]
-        rows.append([
-            label, len(latencies), median(latencies), percentile(latencies, 99), cpu,
-            median(base_latencies), base_cpu, median(latencies) / median(base_latencies),
-            median(same_latencies), same_cpu, median(latencies) / median(same_latencies),
-        ])  # fmt: skip
+        rows.append(
+            [
+                label,
+                len(latencies),
+                median(latencies),
+                percentile(latencies, 99),
+                cpu,
+                median(base_latencies),
+                base_cpu,
+                median(latencies) / median(base_latencies),
+                median(same_latencies),
+                same_cpu,
+                median(latencies) / median(same_latencies),
+            ]
+        )
     print(f"\n{args.articles:,} articles; each figure over {args.runs} commands, one at a time")
     print(
         table(
-            ["command", "n", "p50 ms", "p99 ms", "CPU ms", "bare p50", "bare CPU", "ratio",
-             "bare/ours p50", "bare/ours CPU", "ratio"],
+            [
+                "command",
+                "n",
+                "p50 ms",
+                "p99 ms",
+                "CPU ms",
+                "bare p50",
+                "bare CPU",
+                "ratio",
+                "bare/ours p50",
+                "bare/ours CPU",
+                "ratio",
+            ],
             rows,
         )
-    )  # fmt: skip
+    )
 
 
 if __name__ == "__main__":

@@ -86,6 +86,9 @@ def standin_bot(api: BotApiStandIn, store: Storage) -> BotApplication:
     from bot.app import build_application  # the Telegram stack, only for benches that run it
     from config import Settings
 
-    settings = Settings(_env_file=None, bot_token=api.token,  # type: ignore[call-arg]
-                        telegram_api_url=api.base_url)  # fmt: skip
+    settings = Settings(
+        _env_file=None,
+        bot_token=api.token,  # type: ignore[call-arg]
+        telegram_api_url=api.base_url,
+    )
     return build_application(settings, store)

@@ -60,13 +60,22 @@ async def build(store: Storage, size: int, articles: int) -> None:
         await conn.executemany(
             """INSERT OR IGNORE INTO subscription_topics (chat_id, thread_id, topic, instant)
                VALUES (?, 0, ?, 0)""",
-            [(chat, topic) for chat, every in everything.items() if not every
-             for topic in rng.sample(words, rng.randint(1, 3))],
-        )  # fmt: skip
+            [
+                (chat, topic)
+                for chat, every in everything.items()
+                if not every
+                for topic in rng.sample(words, rng.randint(1, 3))
+            ],
+        )
     for n in range(articles):
         title = " ".join(rng.sample(words, 8))
-        await store.articles.add(NewArticle(url=f"https://bench.example/{n}", title=title,
-                                            summary="A summary of the article. " * 4))  # fmt: skip
+        await store.articles.add(
+            NewArticle(
+                url=f"https://bench.example/{n}",
+                title=title,
+                summary="A summary of the article. " * 4,
+            )
+        )
 
 
 async def measure(size: int, articles: int) -> list[list[str]]:
@@ -94,10 +103,17 @@ async def measure(size: int, articles: int) -> list[list[str]]:
     render_cpu = time.process_time() - cpu
     rate = queued / queue_wall
     return [
-        [f"{size:,}", f"{queued:,}", f"{queue_wall:.2f} s", f"{rate:,.0f}/s",
-         f"{1e6 * queue_cpu / queued:.0f} µs", f"{len(rendered):,}",
-         f"{1e6 * render_cpu / queued:.1f} µs", f"{rate / FASTEST_SEND:.1f}×"],
-    ]  # fmt: skip
+        [
+            f"{size:,}",
+            f"{queued:,}",
+            f"{queue_wall:.2f} s",
+            f"{rate:,.0f}/s",
+            f"{1e6 * queue_cpu / queued:.0f} µs",
+            f"{len(rendered):,}",
+            f"{1e6 * render_cpu / queued:.1f} µs",
+            f"{rate / FASTEST_SEND:.1f}×",
+        ],
+    ]
 
 
 def main() -> None:
@@ -106,11 +122,21 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=30)
     args = parser.parse_args()
     rows = asyncio.run(measure(args.size, args.articles))
-    print(table(
-        ["subscriptions", "queued", "queue time", "queue rate", "CPU/digest (queue)",
-         "distinct", "CPU/digest (build)", "rate vs 1,000/s"],
-        rows,
-    ))  # fmt: skip
+    print(
+        table(
+            [
+                "subscriptions",
+                "queued",
+                "queue time",
+                "queue rate",
+                "CPU/digest (queue)",
+                "distinct",
+                "CPU/digest (build)",
+                "rate vs 1,000/s",
+            ],
+            rows,
+        )
+    )
 
 
 if __name__ == "__main__":

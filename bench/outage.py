@@ -98,8 +98,15 @@ async def main() -> None:
     print(table(HEADERS, rows))
 
 
-HEADERS = ["outage", "cards delivered", "twice", "failed", "log lines", "recovery to last card s",
-           "publish to last card s"]  # fmt: skip
+HEADERS = [
+    "outage",
+    "cards delivered",
+    "twice",
+    "failed",
+    "log lines",
+    "recovery to last card s",
+    "publish to last card s",
+]
 
 if __name__ == "__main__":
     asyncio.run(main())

@@ -50,8 +50,9 @@ DRAIN_SECONDS = 5.0
 def test_article(n: int) -> NewArticle:
     """An article whose words are the recipients bench's article terms."""
     words = article_terms(seed=n)
-    return NewArticle(url=f"https://bench.example/{n}", title=" ".join(words[:10]),
-                      summary=" ".join(words[10:]))  # fmt: skip
+    return NewArticle(
+        url=f"https://bench.example/{n}", title=" ".join(words[:10]), summary=" ".join(words[10:])
+    )
 
 
 async def publish_baseline(store: Storage, article: NewArticle) -> None:
@@ -178,8 +179,9 @@ async def simulate_days(path: Path, days: int, per_day: int, baseline: bool) -> 
             for n in range(per_day):
                 await publish(store, test_article(1000 + day * per_day + n), baseline)
                 while wave := await store.deliveries.claim(5000):
-                    await store.deliveries.settle([Outcome(d.id, "sent", message_id=1)
-                                                   for d in wave])  # fmt: skip
+                    await store.deliveries.settle(
+                        [Outcome(d.id, "sent", message_id=1) for d in wave]
+                    )
             async with store.db.atomic() as conn:  # the worker closes finished broadcasts
                 await conn.execute(
                     "UPDATE broadcasts SET finished_at = ? WHERE finished_at IS NULL",
@@ -219,8 +221,10 @@ def main() -> None:
                 stall_rows.append((size, name, p50, p99, max(latencies), locked))
         print("publish one article (ms; the write lock is held throughout)\n")
         print(table(["subscriptions", "baseline ms", "walked ms", "× faster"], publish_rows))
-        print(f"\na subscribe-style write every 50 ms while publishing and draining "
-              f"{DRAIN_SECONDS:.0f} s at 1,000/s (ms)\n")  # fmt: skip
+        print(
+            f"\na subscribe-style write every 50 ms while publishing and draining "
+            f"{DRAIN_SECONDS:.0f} s at 1,000/s (ms)\n"
+        )
         print(table(["subscriptions", "outbox", "p50", "p99", "max", "locked"], stall_rows))
         size_rows = []
         for baseline in (True, False):
@@ -229,8 +233,7 @@ def main() -> None:
             sizes = asyncio.run(simulate_days(path, args.days, args.per_day, baseline))
             size_rows.append(("baseline" if baseline else "walked + pruned", before, *sizes))
             path.unlink()
-    print(f"\nfile size (MiB), {args.per_day} articles a day to {args.audience:,} "
-          "subscriptions\n")  # fmt: skip
+    print(f"\nfile size (MiB), {args.per_day} articles a day to {args.audience:,} subscriptions\n")
     headers = ["outbox", "day 0", *(f"day {10 * (i + 1)}" for i in range(args.days // 10))]
     print(table(headers, size_rows))
 

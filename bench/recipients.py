@@ -113,12 +113,16 @@ def peak_rss_mib() -> float:
 def run_child(path: Path, mode: str, seed: int, runs: int = 3) -> dict[str, float]:
     """The median run's figures, each run in a process of its own."""
     results = [
-        json.loads(subprocess.run(
-            [sys.executable, __file__, "--child", str(path), mode, str(seed)],
-            check=True, capture_output=True, text=True,
-        ).stdout)
+        json.loads(
+            subprocess.run(
+                [sys.executable, __file__, "--child", str(path), mode, str(seed)],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+        )
         for _ in range(runs)
-    ]  # fmt: skip
+    ]
     return dict(sorted(results, key=lambda r: r["seconds"])[runs // 2])
 
 
@@ -137,26 +141,42 @@ def main() -> None:
         path = CACHE / f"recipients-{size}.db"
         started = time.perf_counter()
         asyncio.run(build(path, size))
-        print(f"{size:,} subscriptions ready in {time.perf_counter() - started:.1f} s",
-              flush=True)  # fmt: skip
+        print(f"{size:,} subscriptions ready in {time.perf_counter() - started:.1f} s", flush=True)
         for seed in range(args.articles):
             inside = run_child(path, "in_sqlite", seed)
             ours = run_child(path, "streamed", seed)
             base = run_child(path, "fetchall", seed)
             assert inside["recipients"] == ours["recipients"] == base["recipients"]
-            rows.append([
-                f"{size:,}", seed, int(ours["recipients"]), inside["seconds"] * 1000,
-                ours["seconds"] * 1000, ours["peak_mib"], base["seconds"] * 1000,
-                base["peak_mib"], ours["peak_mib"] / base["peak_mib"],
-            ])  # fmt: skip
+            rows.append(
+                [
+                    f"{size:,}",
+                    seed,
+                    int(ours["recipients"]),
+                    inside["seconds"] * 1000,
+                    ours["seconds"] * 1000,
+                    ours["peak_mib"],
+                    base["seconds"] * 1000,
+                    base["peak_mib"],
+                    ours["peak_mib"] / base["peak_mib"],
+                ]
+            )
     print()
     print(
         table(
-            ["subscriptions", "article", "recipients", "in SQLite ms", "streamed ms",
-             "streamed MiB", "fetchall ms", "fetchall MiB", "MiB ratio"],
+            [
+                "subscriptions",
+                "article",
+                "recipients",
+                "in SQLite ms",
+                "streamed ms",
+                "streamed MiB",
+                "fetchall ms",
+                "fetchall MiB",
+                "MiB ratio",
+            ],
             rows,
         )
-    )  # fmt: skip
+    )
 
 
 if __name__ == "__main__":

@@ -123,11 +123,19 @@ async def measure(size: int, vocab: list[str], baseline_runs: int) -> list[list[
                 orders.add((await store.articles.search(query)).ordered_by)
             baseline = [await timed(like_search(store, q)) for q in queries[:baseline_runs]]
             p50, p99 = median(samples), percentile(samples, 99)
-            rows.append([
-                f"{size:,}", label, len(samples), p50, p99,
-                median(baseline), percentile(baseline, 99), median(baseline) / p50,
-                "/".join(sorted(orders)),
-            ])  # fmt: skip
+            rows.append(
+                [
+                    f"{size:,}",
+                    label,
+                    len(samples),
+                    p50,
+                    p99,
+                    median(baseline),
+                    percentile(baseline, 99),
+                    median(baseline) / p50,
+                    "/".join(sorted(orders)),
+                ]
+            )
     finally:
         await store.close()
     print(
@@ -152,11 +160,20 @@ async def main() -> None:
     print()
     print(
         table(
-            ["articles", "query class", "n", "p50 ms", "p99 ms", "LIKE p50", "LIKE p99",
-             "LIKE/FTS p50", "ordered by"],
+            [
+                "articles",
+                "query class",
+                "n",
+                "p50 ms",
+                "p99 ms",
+                "LIKE p50",
+                "LIKE p99",
+                "LIKE/FTS p50",
+                "ordered by",
+            ],
             rows,
         )
-    )  # fmt: skip
+    )
 
 
 if __name__ == "__main__":

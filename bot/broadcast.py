@@ -246,8 +246,9 @@ class DeliveryWorker:
             if delivery.quiet is not None and delivery.digest is None:
                 until = quiet_until(now, *delivery.quiet)
                 if until is not None:  # the chat's quiet hours: it waits until they end
-                    deferred.append(Outcome.of(delivery, "pending", retry_at=until,
-                                               attempted=False, held=True))  # fmt: skip
+                    deferred.append(
+                        Outcome.of(delivery, "pending", retry_at=until, attempted=False, held=True)
+                    )
                     continue
             at = self._pacer.ready_at(delivery.chat_id, delivery.chat_type)
             if delivery.chat_id in taken or at > now:
@@ -357,8 +358,9 @@ class DeliveryWorker:
     def _retry_or_fail(delivery: Delivery, error: str) -> Outcome:
         """An attempt that may work next time: later, with backoff, up to MAX_ATTEMPTS."""
         if delivery.attempts + 1 < MAX_ATTEMPTS:
-            return Outcome.of(delivery, "pending", error=error,
-                           retry_at=time.time() + backoff(delivery.attempts))  # fmt: skip
+            return Outcome.of(
+                delivery, "pending", error=error, retry_at=time.time() + backoff(delivery.attempts)
+            )
         return Outcome.of(delivery, "failed", error=error)
 
     async def _cards_of(self, delivery: Delivery) -> list[Card]:

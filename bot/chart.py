@@ -60,10 +60,16 @@ def render_png(
     FigureCanvasAgg(figure)
     top, bottom = figure.subplots(2, 1, sharex=True)
     x = range(len(figures.days))
-    top.bar([i - 0.2 for i in x], figures.subscribed, width=0.4, label=labels["new"],
-            color="#2e7d32")  # fmt: skip
-    top.bar([i + 0.2 for i in x], figures.unsubscribed, width=0.4, label=labels["ended"],
-            color="#c62828")  # fmt: skip
+    top.bar(
+        [i - 0.2 for i in x], figures.subscribed, width=0.4, label=labels["new"], color="#2e7d32"
+    )
+    top.bar(
+        [i + 0.2 for i in x],
+        figures.unsubscribed,
+        width=0.4,
+        label=labels["ended"],
+        color="#c62828",
+    )
     top.set_title(labels["subscriptions"])
     bottom.bar(x, figures.sent, label=labels["sent"], color="#1565c0")
     bottom.bar(x, figures.failed, bottom=figures.sent, label=labels["failed"], color="#ef6c00")

@@ -99,8 +99,9 @@ class BotApplication(
                     update, outcome, time.perf_counter() - started
                 )
 
-    async def process_error(self, update: object | None, error: Exception, *args: Any,
-                            **kwargs: Any) -> bool:  # fmt: skip
+    async def process_error(
+        self, update: object | None, error: Exception, *args: Any, **kwargs: Any
+    ) -> bool:
         if update is not None:
             self._failed.add(id(update))
         return await super().process_error(update, error, *args, **kwargs)

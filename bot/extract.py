@@ -39,16 +39,21 @@ PAGE_TIMEOUT = 15.0
 
 async def read_page(url: str, *, allow_private: bool, timeout: float | None = None) -> Draft:
     """Fetch the page and fill a draft from its metadata; FetchError says why not."""
-    fetcher = Fetcher(allow_private=allow_private, max_bytes=MAX_PAGE_BYTES,
-                      timeout=timeout or PAGE_TIMEOUT)  # fmt: skip
+    fetcher = Fetcher(
+        allow_private=allow_private, max_bytes=MAX_PAGE_BYTES, timeout=timeout or PAGE_TIMEOUT
+    )
     page = await fetcher.get(url)
     if page.content_type not in HTML_TYPES:
         raise FetchError(N_("it is not a web page"), detail=page.content_type)
     meta = await asyncio.to_thread(read_metadata, page)
     if meta is None or not meta.title:
         raise FetchError(N_("the page has no title I can read"))
-    tags = [t.strip() for raw in (meta.tags or []) + (meta.categories or [])
-            for t in raw.split(",") if t.strip()]  # fmt: skip
+    tags = [
+        t.strip()
+        for raw in (meta.tags or []) + (meta.categories or [])
+        for t in raw.split(",")
+        if t.strip()
+    ]
     published = None
     if meta.date:
         try:
@@ -73,8 +78,9 @@ def read_metadata(page: Fetched) -> Document | None:
 def decoded(page: Fetched) -> str:
     """The page's text, decoded as browsers do (w3lib): a byte-order mark, else the HTTP
     charset, else the page's own declaration, else a guess from its bytes."""
-    _, text = html_to_unicode(page.headers.get("content-type"), page.body,
-                              auto_detect_fun=guess_encoding)  # fmt: skip
+    _, text = html_to_unicode(
+        page.headers.get("content-type"), page.body, auto_detect_fun=guess_encoding
+    )
     return text
 
 

@@ -70,8 +70,12 @@ def parse_feed(content: bytes, source: str) -> ParsedFeed:
     if not parsed.entries and not parsed.get("version"):
         reason = parsed.get("bozo_exception")
         raise FeedError(N_("it is not an RSS or Atom feed"), detail=str(reason or ""))
-    feed = ParsedFeed(title=text_of(parsed.feed.get("title", ""))[:MAX_TITLE], items=[],
-                      entries=len(parsed.entries), malformed=bool(parsed.get("bozo")))  # fmt: skip
+    feed = ParsedFeed(
+        title=text_of(parsed.feed.get("title", ""))[:MAX_TITLE],
+        items=[],
+        entries=len(parsed.entries),
+        malformed=bool(parsed.get("bozo")),
+    )
     ttl = parsed.feed.get("ttl")
     if ttl and str(ttl).isdigit():
         feed.ttl_seconds = int(ttl) * 60.0
@@ -171,8 +175,9 @@ class FeedService:
     ) -> None:
         self.storage = storage
         self.interval = interval
-        self.fetcher = Fetcher(allow_private=allow_private, max_bytes=MAX_FEED_BYTES,
-                               timeout=timeout)  # fmt: skip
+        self.fetcher = Fetcher(
+            allow_private=allow_private, max_bytes=MAX_FEED_BYTES, timeout=timeout
+        )
         self._wake = wake
         self._notify = notify
         self._on_poll = on_poll or (lambda result: None)  # new, unchanged, not_modified, failed
@@ -186,8 +191,9 @@ class FeedService:
             try:
                 content = await asyncio.to_thread(_read_file, url_or_path)
             except OSError as exc:
-                raise FeedError(N_("cannot read {path}"), path=url_or_path,
-                                detail=str(exc.strerror)) from None  # fmt: skip
+                raise FeedError(
+                    N_("cannot read {path}"), path=url_or_path, detail=str(exc.strerror)
+                ) from None
         return await asyncio.to_thread(parse_feed, content, source)
 
     async def import_once(self, url_or_path: str) -> tuple[int, ParsedFeed]:
@@ -207,17 +213,21 @@ class FeedService:
         stored = await self.storage.articles.add_many([i for i in items if i not in newest])
         announced = await self._announce(newest)
         await self.storage.feeds.checked(
-            feed.id, next_check_at=time.time() + self._interval(parsed, fetched.headers),
-            etag=fetched.headers.get("etag"), last_modified=fetched.headers.get("last-modified"),
-        )  # fmt: skip
-        return FollowResult(await self.storage.feeds.get(feed.id), stored + announced,
-                            announced, parsed)  # fmt: skip
+            feed.id,
+            next_check_at=time.time() + self._interval(parsed, fetched.headers),
+            etag=fetched.headers.get("etag"),
+            last_modified=fetched.headers.get("last-modified"),
+        )
+        return FollowResult(
+            await self.storage.feeds.get(feed.id), stored + announced, announced, parsed
+        )
 
     async def poll(self, feed: Feed) -> int:
         """Check one feed now; returns how many new items were announced."""
         try:
-            fetched = await self.fetcher.get(feed.url, etag=feed.etag,
-                                             last_modified=feed.last_modified)  # fmt: skip
+            fetched = await self.fetcher.get(
+                feed.url, etag=feed.etag, last_modified=feed.last_modified
+            )
             if fetched.status == 304:
                 await self.storage.feeds.checked(
                     feed.id, next_check_at=time.time() + self.interval
@@ -232,10 +242,12 @@ class FeedService:
         new = await self._new_items(parsed.items)
         announced = await self._announce(new)
         await self.storage.feeds.checked(
-            feed.id, next_check_at=time.time() + self._interval(parsed, fetched.headers),
-            title=parsed.title or None, etag=fetched.headers.get("etag"),
+            feed.id,
+            next_check_at=time.time() + self._interval(parsed, fetched.headers),
+            title=parsed.title or None,
+            etag=fetched.headers.get("etag"),
             last_modified=fetched.headers.get("last-modified"),
-        )  # fmt: skip
+        )
         if announced:
             log.info("feed_id=%s announced %d new items", feed.id, announced)
         self._on_poll("new" if announced else "unchanged")
@@ -295,8 +307,9 @@ class FeedService:
         failures = feed.error_count + 1
         pause = failures >= MAX_FAILURES
         delay = min(MAX_BACKOFF, self.interval * 2**failures)
-        await self.storage.feeds.failed(feed.id, str(error), next_check_at=time.time() + delay,
-                                        pause=pause)  # fmt: skip
+        await self.storage.feeds.failed(
+            feed.id, str(error), next_check_at=time.time() + delay, pause=pause
+        )
         log.warning("feed_id=%s check failed (%d in a row): %s", feed.id, failures, error)
         if pause and self._notify is not None:
             await self._notify(feed, error)

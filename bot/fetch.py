@@ -58,8 +58,11 @@ def carried_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None
 
 
 def private_address_error(host: str) -> FetchError:
-    return FetchError(N_("{host} is a private or local address"), host=host,
-                      detail="set ALLOW_PRIVATE_URLS=true to allow it")  # fmt: skip
+    return FetchError(
+        N_("{host} is a private or local address"),
+        host=host,
+        detail="set ALLOW_PRIVATE_URLS=true to allow it",
+    )
 
 
 class PublicResolver(AbstractResolver):
@@ -99,8 +102,9 @@ class Fetcher:
     timeout: float = 15.0
     resolver: AbstractResolver | None = None  # how names are looked up (tests stub it)
 
-    async def get(self, url: str, *, etag: str | None = None,
-                  last_modified: str | None = None) -> Fetched:  # fmt: skip
+    async def get(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+    ) -> Fetched:
         headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"}
         if etag:
             headers["If-None-Match"] = etag
@@ -127,14 +131,17 @@ class Fetcher:
                                 detail=str(resp.reason),
                             )
                         body = await self._read_capped(resp)
-                        return Fetched(url, resp.status, body, {
-                            k.lower(): v for k, v in resp.headers.items()})  # fmt: skip
+                        return Fetched(
+                            url, resp.status, body, {k.lower(): v for k, v in resp.headers.items()}
+                        )
         except TimeoutError:
-            raise FetchError(N_("the site did not answer within {seconds} s"),
-                             seconds=f"{self.timeout:g}") from None  # fmt: skip
+            raise FetchError(
+                N_("the site did not answer within {seconds} s"), seconds=f"{self.timeout:g}"
+            ) from None
         except aiohttp.ClientError as exc:
-            raise FetchError(N_("the site cannot be reached"),
-                             detail=f"{type(exc).__name__}: {exc}") from None  # fmt: skip
+            raise FetchError(
+                N_("the site cannot be reached"), detail=f"{type(exc).__name__}: {exc}"
+            ) from None
         raise FetchError(N_("the site redirects more than {limit} times"), limit=MAX_REDIRECTS)
 
     async def _read_capped(self, response: aiohttp.ClientResponse) -> bytes:

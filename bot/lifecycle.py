@@ -143,8 +143,11 @@ async def check_token(settings: Settings) -> User:
     request = AiohttpRequest(connection_pool_size=1)
     await request.initialize()
     try:
-        bot = Bot(settings.bot_token.get_secret_value(), base_url=settings.telegram_api_url,
-                  request=request)  # fmt: skip
+        bot = Bot(
+            settings.bot_token.get_secret_value(),
+            base_url=settings.telegram_api_url,
+            request=request,
+        )
         return await bot.get_me()
     finally:
         await request.shutdown()

@@ -22,39 +22,51 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.updates = Counter(
-            "articlebot_updates", "Updates processed, by kind and outcome",
-            ["kind", "outcome"], registry=self.registry,
-        )  # fmt: skip
+            "articlebot_updates",
+            "Updates processed, by kind and outcome",
+            ["kind", "outcome"],
+            registry=self.registry,
+        )
         self.handler_seconds = Histogram(
-            "articlebot_handler_seconds", "Time to process an update, by command",
-            ["command"], buckets=LATENCY_BUCKETS, registry=self.registry,
-        )  # fmt: skip
+            "articlebot_handler_seconds",
+            "Time to process an update, by command",
+            ["command"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
         self.deliveries = Counter(
-            "articlebot_deliveries", "Broadcast deliveries ended, by outcome", ["outcome"],
+            "articlebot_deliveries",
+            "Broadcast deliveries ended, by outcome",
+            ["outcome"],
             registry=self.registry,
-        )  # fmt: skip
+        )
         self.outbox_depth = Gauge(
-            "articlebot_outbox_depth", "Deliveries still to make (queued or not yet walked)",
+            "articlebot_outbox_depth",
+            "Deliveries still to make (queued or not yet walked)",
             registry=self.registry,
-        )  # fmt: skip
+        )
         self.oldest_pending = Gauge(
             "articlebot_outbox_oldest_pending_seconds",
-            "Age of the oldest delivery still to make (0 when none)", registry=self.registry,
-        )  # fmt: skip
+            "Age of the oldest delivery still to make (0 when none)",
+            registry=self.registry,
+        )
         self.flood_waits = Counter(
             "articlebot_flood_waits", "429 answers to broadcasts", registry=self.registry
         )
         self.flood_paused = Counter(
-            "articlebot_flood_paused_seconds", "Seconds broadcasts were paused by 429s",
+            "articlebot_flood_paused_seconds",
+            "Seconds broadcasts were paused by 429s",
             registry=self.registry,
-        )  # fmt: skip
+        )
         self.feed_polls = Counter(
             "articlebot_feed_polls", "Feed polls, by result", ["result"], registry=self.registry
         )
         self.write_wait = Histogram(
-            "articlebot_db_write_wait_seconds", "Time to obtain the database's write lock",
-            buckets=LOCK_BUCKETS, registry=self.registry,
-        )  # fmt: skip
+            "articlebot_db_write_wait_seconds",
+            "Time to obtain the database's write lock",
+            buckets=LOCK_BUCKETS,
+            registry=self.registry,
+        )
         self.db_bytes = Gauge(
             "articlebot_db_bytes", "Size of the database file", registry=self.registry
         )

@@ -31,7 +31,13 @@ def document(feeds: list[Feed], title: str = "articlebot feeds") -> bytes:
     SubElement(SubElement(root, "head"), "title").text = title
     entries = SubElement(root, "body")
     for feed in feeds:
-        SubElement(entries, "outline", type="rss", text=feed.title or feed.url,
-                   title=feed.title or feed.url, xmlUrl=feed.url)  # fmt: skip
+        SubElement(
+            entries,
+            "outline",
+            type="rss",
+            text=feed.title or feed.url,
+            title=feed.title or feed.url,
+            xmlUrl=feed.url,
+        )
     body_bytes: bytes = tostring(root, encoding="utf-8", xml_declaration=True)
     return body_bytes

@@ -24,8 +24,7 @@ async def administers(chat_id: int | str, user_id: int, context: BotContext) -> 
         member = await context.bot.get_chat_member(chat_id, user_id)
     except TelegramError as exc:  # not a member, no access, or a Bot API that failed us
         level = logging.INFO if isinstance(exc, BadRequest | Forbidden) else logging.WARNING
-        log.log(level, "cannot check membership chat_id=%s user_id=%s: %s",
-                chat_id, user_id, exc)  # fmt: skip
+        log.log(level, "cannot check membership chat_id=%s user_id=%s: %s", chat_id, user_id, exc)
         return False
     return member.status in ADMIN_STATUSES
 

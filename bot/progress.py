@@ -143,27 +143,32 @@ class ProgressReporter:
         assert progress.notify_chat_id is not None
         if progress.progress_message_id is None:
             sent = await self.bot.send_message(
-                progress.notify_chat_id, reply.text, parse_mode=ParseMode.HTML,
+                progress.notify_chat_id,
+                reply.text,
+                parse_mode=ParseMode.HTML,
                 reply_markup=reply.markup,
-            )  # fmt: skip
+            )
             await self.storage.broadcasts.set_progress_message(
                 progress.article_id, sent.message_id
             )
             return
         try:
             await self.bot.edit_message_text(
-                reply.text, chat_id=progress.notify_chat_id,
-                message_id=progress.progress_message_id, parse_mode=ParseMode.HTML,
+                reply.text,
+                chat_id=progress.notify_chat_id,
+                message_id=progress.progress_message_id,
+                parse_mode=ParseMode.HTML,
                 reply_markup=reply.markup,
-            )  # fmt: skip
+            )
         except TelegramError as exc:
             if unavailable(exc):
                 raise
             unchanged = isinstance(exc, BadRequest) and "not modified" in exc.message.lower()
             if not unchanged and progress.article_id not in self._unedited:  # once each
                 self._unedited.add(progress.article_id)
-                log.warning("could not update the progress of article %s: %s",
-                            progress.article_id, exc)  # fmt: skip
+                log.warning(
+                    "could not update the progress of article %s: %s", progress.article_id, exc
+                )
 
 
 def undelivered_reasons(errors: dict[str, int]) -> dict[str, int]:

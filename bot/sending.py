@@ -76,8 +76,13 @@ class BroadcastBot(Bot):
         self, chat_id: int, card: Card, *, thread_id: int | None, paid: bool
     ) -> int | None:
         """Send a card; returns its message id, when the answer has one."""
-        data = {"chat_id": chat_id, "text": card.text, "parse_mode": card.parse_mode,
-                "message_thread_id": thread_id, "allow_paid_broadcast": paid or None}  # fmt: skip
+        data = {
+            "chat_id": chat_id,
+            "text": card.text,
+            "parse_mode": card.parse_mode,
+            "message_thread_id": thread_id,
+            "allow_paid_broadcast": paid or None,
+        }
         result = await self._post("sendMessage", data, api_kwargs=card.encoded)
         message_id = result.get("message_id") if isinstance(result, dict) else None
         return message_id if isinstance(message_id, int) else None

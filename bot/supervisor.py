@@ -81,9 +81,12 @@ class Supervised:
                 retry = min(MAX_RETRY, FIRST_RETRY * 2 ** (self.failures - 1))
                 if self.failures == 1:
                     # Storage errors explain themselves; anything else is a bug worth a trace.
-                    log.error("%s failed, retrying with backoff until it works: %s",
-                              self.name, describe(exc),
-                              exc_info=not isinstance(exc, StorageError))  # fmt: skip
+                    log.error(
+                        "%s failed, retrying with backoff until it works: %s",
+                        self.name,
+                        describe(exc),
+                        exc_info=not isinstance(exc, StorageError),
+                    )
                 await self.sleep(retry)
                 continue
             if self.failures:

@@ -29,8 +29,10 @@ from bot.transport import AiohttpRequest
 
 log = logging.getLogger(__name__)
 NO_UPDATES = b'{"ok": true, "result": []}'
-REJECTED = {401: "Unauthorized: check BOT_TOKEN", 404: "Not Found: check BOT_TOKEN and "
-            "TELEGRAM_API_URL"}  # fmt: skip
+REJECTED = {
+    401: "Unauthorized: check BOT_TOKEN",
+    404: "Not Found: check BOT_TOKEN and TELEGRAM_API_URL",
+}
 
 
 def parsed(update: dict[str, Any], bot: Bot | None) -> Update | None:
@@ -40,8 +42,13 @@ def parsed(update: dict[str, Any], bot: Bot | None) -> Update | None:
         return Update.de_json(update, bot)
     except Exception as exc:
         size = len(json.dumps(update))
-        log.warning("update_id=%s (%d bytes) cannot be read, acknowledged and skipped: %s: %s",
-                    update.get("update_id"), size, type(exc).__name__, exc)  # fmt: skip
+        log.warning(
+            "update_id=%s (%d bytes) cannot be read, acknowledged and skipped: %s: %s",
+            update.get("update_id"),
+            size,
+            type(exc).__name__,
+            exc,
+        )
         return None
 
 
@@ -101,16 +108,24 @@ class UpdatesRequest(AiohttpRequest):
             return 200, NO_UPDATES
         try:
             status, body = await super().do_request(
-                url, method, request_data, read_timeout, write_timeout, connect_timeout,
+                url,
+                method,
+                request_data,
+                read_timeout,
+                write_timeout,
+                connect_timeout,
                 pool_timeout,
-            )  # fmt: skip
+            )
         except NetworkError as exc:
             if not self._closing:
                 raise
             status, body = 0, str(exc).encode()
         if self._closing and status != 200:
-            log.warning("could not confirm the last updates to Telegram (%s); they may come "
-                        "again at the next start", status or body.decode())  # fmt: skip
+            log.warning(
+                "could not confirm the last updates to Telegram (%s); they may come "
+                "again at the next start",
+                status or body.decode(),
+            )
             return 200, NO_UPDATES
         if status in REJECTED:
             self._rejected = True

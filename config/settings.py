@@ -25,9 +25,12 @@ class SettingsError(Exception):
 class Settings(BaseSettings):
     # An empty variable (`BOT_TOKEN=` as .env.example has it) is an unset one.
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
         env_ignore_empty=True,
-    )  # fmt: skip
+    )
 
     bot_token: SecretStr | None = None
     database_path: Path = Path("data/articlebot.db")

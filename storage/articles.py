@@ -63,10 +63,20 @@ class ArticleRepository:
         how many were added. For imports and benchmarks: no per-article round trip."""
         now = now_iso()
         rows = [
-            (a.url, a.title, a.summary, a.body, a.author, join_tags(a.tags),
-             published_or_now(a, now), now, a.source, a.guid)
+            (
+                a.url,
+                a.title,
+                a.summary,
+                a.body,
+                a.author,
+                join_tags(a.tags),
+                published_or_now(a, now),
+                now,
+                a.source,
+                a.guid,
+            )
             for a in articles
-        ]  # fmt: skip
+        ]
         async with self._db.atomic() as conn:
             before = await scalar(conn, "SELECT coalesce(max(id), 0) FROM articles")
             await conn.executemany(
@@ -303,10 +313,19 @@ async def insert(
         """INSERT INTO articles
            (url, title, summary, body, author, tags, published_at, created_at, source, guid)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-        (article.url, article.title, article.summary, article.body, article.author,
-         join_tags(article.tags), published_or_now(article, now), now, article.source,
-         article.guid),
-    )  # fmt: skip
+        (
+            article.url,
+            article.title,
+            article.summary,
+            article.body,
+            article.author,
+            join_tags(article.tags),
+            published_or_now(article, now),
+            now,
+            article.source,
+            article.guid,
+        ),
+    )
     article_id = cursor.lastrowid
     assert article_id is not None
     if announce:

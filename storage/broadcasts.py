@@ -125,12 +125,19 @@ class BroadcastRepository:
             (article_id,),
         )
         return Progress(
-            article_id=row[0], title=row[1], total=row[2],
-            counts={status: n for status, n in counts}, started_at=row[3],
-            finished=row[4] is not None, cancelled=bool(row[5]), notify_chat_id=row[6],
-            progress_message_id=row[7], walked=bool(row[8]), unsent=row[9],
+            article_id=row[0],
+            title=row[1],
+            total=row[2],
+            counts={status: n for status, n in counts},
+            started_at=row[3],
+            finished=row[4] is not None,
+            cancelled=bool(row[5]),
+            notify_chat_id=row[6],
+            progress_message_id=row[7],
+            walked=bool(row[8]),
+            unsent=row[9],
             language_code=row[10],
-        )  # fmt: skip
+        )
 
     async def running(self) -> list[Progress]:
         """Broadcasts not yet finished."""

@@ -345,9 +345,17 @@ async def _upsert_chat(conn: aiosqlite.Connection, chat: ChatInfo) -> None:
                is_forum = excluded.is_forum,
                language_code = coalesce(excluded.language_code, chats.language_code),
                updated_at = excluded.updated_at""",
-        (chat.chat_id, chat.type, chat.title, chat.username, int(chat.is_forum),
-         chat.language_code, now, now),
-    )  # fmt: skip
+        (
+            chat.chat_id,
+            chat.type,
+            chat.title,
+            chat.username,
+            int(chat.is_forum),
+            chat.language_code,
+            now,
+            now,
+        ),
+    )
 
 
 async def _exists(conn: aiosqlite.Connection, sql: str, *params: object) -> bool:

@@ -217,9 +217,12 @@ class DeliveryRepository:
                            OR (d.status IN ('failed', 'skipped', 'cancelled')
                                AND b.finished_at < :others_before))
                        LIMIT :batch)""",
-                {"sent_before": iso(now - RECALL_WINDOW), "batch": batch,
-                 "others_before": iso(now - timedelta(days=retention_days))},
-            )  # fmt: skip
+                {
+                    "sent_before": iso(now - RECALL_WINDOW),
+                    "batch": batch,
+                    "others_before": iso(now - timedelta(days=retention_days)),
+                },
+            )
             digests = await conn.execute(
                 """DELETE FROM digests WHERE id IN (
                        SELECT id FROM digests
@@ -227,9 +230,12 @@ class DeliveryRepository:
                           OR (status IN ('failed', 'skipped', 'cancelled')
                               AND updated_at < :others_before)
                        LIMIT :batch)""",
-                {"sent_before": iso(now - RECALL_WINDOW), "batch": batch,
-                 "others_before": iso(now - timedelta(days=retention_days))},
-            )  # fmt: skip
+                {
+                    "sent_before": iso(now - RECALL_WINDOW),
+                    "batch": batch,
+                    "others_before": iso(now - timedelta(days=retention_days)),
+                },
+            )
             await days.forget_before(conn, (now - timedelta(days=days.DAYS_KEPT)).date())
             return max(cursor.rowcount, digests.rowcount)
 
@@ -263,10 +269,21 @@ async def _settle(conn: aiosqlite.Connection, outcomes: list[Outcome]) -> None:
                     last_error = coalesce(?, last_error), next_attempt_at = ?,
                     attempts = attempts + ?, updated_at = ?{", held = held | ?" * (not digest)}
                 WHERE id = ?""",
-            [(o.status, o.message_id, o.error, o.retry_at, int(o.attempted), now,
-              *((int(o.held),) * (not digest)), o.delivery_id)
-             for o in outcomes if o.digest is digest],
-        )  # fmt: skip
+            [
+                (
+                    o.status,
+                    o.message_id,
+                    o.error,
+                    o.retry_at,
+                    int(o.attempted),
+                    now,
+                    *((int(o.held),) * (not digest)),
+                    o.delivery_id,
+                )
+                for o in outcomes
+                if o.digest is digest
+            ],
+        )
     ended = Counter(o.status for o in outcomes if o.status in TERMINAL)
     await days.add_today(conn, "delivery_days", ended)
 

@@ -111,9 +111,11 @@ class DigestRepository:
         time, the last one; another digest time keeps the window open."""
         now = time.time() if now is None else now
         params: dict[str, object] = {
-            "chat": chat_id, "thread": thread_id, "minute": cadence.minute,
+            "chat": chat_id,
+            "thread": thread_id,
+            "minute": cadence.minute,
             "weekday": cadence.weekday,
-        }  # fmt: skip
+        }
         async with self._db.atomic() as conn:
             async with conn.execute(
                 """SELECT c.timezone, s.instant, s.next_digest_at
@@ -161,9 +163,11 @@ class DigestRepository:
             await conn.executemany(
                 """UPDATE subscriptions SET next_digest_at = ?
                    WHERE chat_id = ? AND thread_id = ?""",
-                [(_next(now, minute, zone, weekday), chat_id, thread)
-                 for thread, minute, weekday in rows],
-            )  # fmt: skip
+                [
+                    (_next(now, minute, zone, weekday), chat_id, thread)
+                    for thread, minute, weekday in rows
+                ],
+            )
 
     async def schedule_due(self, now: float | None = None, batch: int = SCHEDULE_BATCH) -> int:
         """Queue every digest due by `now`, a batch per transaction; returns how many were
@@ -201,16 +205,21 @@ async def _schedule_batch(conn: aiosqlite.Connection, now: float, batch: int) ->
            ORDER BY seq DESC""",
         (oldest, upto),
     ) as cursor:
-        published = [(seq, article, set(json.loads(topics)))
-                     for seq, article, topics in await cursor.fetchall()]  # fmt: skip
+        published = [
+            (seq, article, set(json.loads(topics)))
+            for seq, article, topics in await cursor.fetchall()
+        ]
     topics = await _topics_of(conn, [(row[0], row[1]) for row in due if not row[2]])
     stamp = now_iso()
     digests, updates = [], []
     for chat, thread, everything, active, since, minute, weekday, zone, instant, switch in due:
         wanted = topics.get((chat, thread), set())
         until = switch if instant else upto  # back to instant: the last digest ends there
-        articles = [article for seq, article, matched in published
-                    if since < seq <= until and (everything or wanted & matched)]  # fmt: skip
+        articles = [
+            article
+            for seq, article, matched in published
+            if since < seq <= until and (everything or wanted & matched)
+        ]
         if articles and active:
             kind = "daily" if weekday is None else "weekly"
             digests.append((chat, thread, kind, json.dumps(articles[:MAX_ITEMS]), stamp, stamp))

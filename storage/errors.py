@@ -38,8 +38,9 @@ class NotFound(StorageError):
 
 class DuplicateArticle(StorageError):
     def __init__(self, url: str, existing_id: int) -> None:
-        super().__init__(N_("an article with this URL already exists: #{id} ({url})"),
-                         id=existing_id, url=url)  # fmt: skip
+        super().__init__(
+            N_("an article with this URL already exists: #{id} ({url})"), id=existing_id, url=url
+        )
         self.url = url
         self.existing_id = existing_id
 

@@ -29,11 +29,18 @@ class Feed:
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Feed:
         return cls(
-            id=row["id"], url=row["url"], title=row["title"], etag=row["etag"],
-            last_modified=row["last_modified"], next_check_at=row["next_check_at"],
-            last_checked_at=row["last_checked_at"], error_count=row["error_count"],
-            last_error=row["last_error"], active=bool(row["active"]), items=row["items"],
-        )  # fmt: skip
+            id=row["id"],
+            url=row["url"],
+            title=row["title"],
+            etag=row["etag"],
+            last_modified=row["last_modified"],
+            next_check_at=row["next_check_at"],
+            last_checked_at=row["last_checked_at"],
+            error_count=row["error_count"],
+            last_error=row["last_error"],
+            active=bool(row["active"]),
+            items=row["items"],
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """For JSON: every time an ISO-8601 UTC timestamp, like the stored ones."""

@@ -33,8 +33,13 @@ class Scheduled:
     timezone: str  # the zone the time was given in, to show it back
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "url": self.url, "title": self.title,
-                "publish_at": iso(self.publish_at), "timezone": self.timezone}  # fmt: skip
+        return {
+            "id": self.id,
+            "url": self.url,
+            "title": self.title,
+            "publish_at": iso(self.publish_at),
+            "timezone": self.timezone,
+        }
 
 
 class ScheduledRepository:
@@ -57,15 +62,20 @@ class ScheduledRepository:
             if existing is not None:
                 raise DuplicateArticle(article.url, existing)
             if await scalar(conn, "SELECT 1 FROM scheduled WHERE url = ?", article.url):
-                raise InvalidInput(N_("{url} is scheduled already"),
-                                   url=article.url)  # fmt: skip
+                raise InvalidInput(N_("{url} is scheduled already"), url=article.url)
             cursor = await conn.execute(
                 """INSERT INTO scheduled (url, article, publish_at, timezone, notify_chat_id,
                                           created_at)
                    VALUES (?, ?, ?, ?, ?, ?)""",
-                (article.url, _encode(article), publish_at.timestamp(), timezone,
-                 notify_chat_id, now_iso()),
-            )  # fmt: skip
+                (
+                    article.url,
+                    _encode(article),
+                    publish_at.timestamp(),
+                    timezone,
+                    notify_chat_id,
+                    now_iso(),
+                ),
+            )
             assert cursor.lastrowid is not None
             scheduled_id = cursor.lastrowid
         return Scheduled(scheduled_id, article.url, article.title, publish_at, timezone)

@@ -121,8 +121,9 @@ def parse_tags(raw: str | Iterable[str]) -> tuple[str, ...]:
         if not tag:
             continue
         if len(tag) > MAX_TAG:
-            raise InvalidInput(N_("a tag has at most {limit} characters: {tag}…"), limit=MAX_TAG,
-                               tag=tag[:20])  # fmt: skip
+            raise InvalidInput(
+                N_("a tag has at most {limit} characters: {tag}…"), limit=MAX_TAG, tag=tag[:20]
+            )
         if fold(tag) not in seen:
             seen.add(fold(tag))
             tags.append(tag)
@@ -186,8 +187,10 @@ def parse_topics(words: Iterable[str]) -> tuple[str, ...]:
         if not word:
             continue
         if not _TOKEN.fullmatch(word) or word in FTS_OPERATORS:
-            raise InvalidInput(N_("a topic is one word of letters and digits; {word} is not"),
-                               word=word[:MAX_TOPIC])  # fmt: skip
+            raise InvalidInput(
+                N_("a topic is one word of letters and digits; {word} is not"),
+                word=word[:MAX_TOPIC],
+            )
         if len(word) > MAX_TOPIC:
             raise InvalidInput(N_("a topic has at most {limit} characters"), limit=MAX_TOPIC)
         topic = fold(word)

@@ -34,12 +34,19 @@ def parse_zone(text: str) -> str:
     name = _zone_names().get(text.lower()) if _NAME.match(text) else None
     city = _zone_cities().get(text.rpartition("/")[2].lower()) if _NAME.match(text) else None
     if name is None and city is not None:  # Europe/Lima: the city is known, the region not
-        raise InvalidInput(N_("{zone} is not a time zone; did you mean {suggestion}?"),
-                           zone=text[:40], suggestion=city)  # fmt: skip
+        raise InvalidInput(
+            N_("{zone} is not a time zone; did you mean {suggestion}?"),
+            zone=text[:40],
+            suggestion=city,
+        )
     if name is None:
         raise InvalidInput(
-            N_("{zone} is not a time zone: write a name like America/Lima or an offset "
-               "like -05:00"), zone=text[:40])  # fmt: skip
+            N_(
+                "{zone} is not a time zone: write a name like America/Lima or an offset "
+                "like -05:00"
+            ),
+            zone=text[:40],
+        )
     return name
 
 
@@ -69,8 +76,9 @@ def parse_clock(text: str) -> int:
     found = _CLOCK.match(text.strip())
     hours, minutes = (int(found[1]), int(found[2] or 0)) if found else (99, 0)
     if hours > 23 or minutes > 59:
-        raise InvalidInput(N_("{value} is not a time of day: write it like 08:00"),
-                           value=text[:20])  # fmt: skip
+        raise InvalidInput(
+            N_("{value} is not a time of day: write it like 08:00"), value=text[:20]
+        )
     return hours * 60 + minutes
 
 
@@ -79,8 +87,9 @@ def parse_weekday(text: str) -> int:
     word = text.strip().lower()
     key = word[:3]
     if key not in WEEKDAYS or word not in (key, DAY_NAMES[WEEKDAYS.index(key)]):
-        raise InvalidInput(N_("{value} is not a day: write mon, tue, wed, thu, fri, sat or sun"),
-                           value=text[:20])  # fmt: skip
+        raise InvalidInput(
+            N_("{value} is not a day: write mon, tue, wed, thu, fri, sat or sun"), value=text[:20]
+        )
     return WEEKDAYS.index(key)
 
 
@@ -129,8 +138,9 @@ def parse_when(text: str, zone_name: str, now: datetime) -> datetime:
         else:
             moment = next_time(now, parse_clock(text), zone_name)
     except (InvalidInput, ValueError):
-        raise InvalidInput(N_("{value} is not a date and time: write it like 2026-12-01 08:00"),
-                           value=text[:40]) from None  # fmt: skip
+        raise InvalidInput(
+            N_("{value} is not a date and time: write it like 2026-12-01 08:00"), value=text[:40]
+        ) from None
     if moment <= now:
         raise InvalidInput(N_("{value} has already passed"), value=text[:40])
     return moment

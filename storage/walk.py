@@ -64,8 +64,13 @@ class Walk:
 
     @property
     def params(self) -> dict[str, object]:
-        return {"horizon": self.horizon, "chat": self.chat, "thread": self.thread,
-                "topics": json.dumps(self.topics), "seq": self.seq}  # fmt: skip
+        return {
+            "horizon": self.horizon,
+            "chat": self.chat,
+            "thread": self.thread,
+            "topics": json.dumps(self.topics),
+            "seq": self.seq,
+        }
 
 
 async def walk_next(conn: aiosqlite.Connection, limit: int) -> None:
@@ -101,9 +106,15 @@ async def walk_next(conn: aiosqlite.Connection, limit: int) -> None:
                    finished_at = CASE WHEN :walked AND materialized + :added = 0
                                       THEN :now ELSE finished_at END
                WHERE article_id = :article""",
-            {"chat": chat, "thread": thread, "added": inserted.rowcount,
-             "walked": int(len(batch) < limit), "article": walk.article_id, "now": now},
-        )  # fmt: skip
+            {
+                "chat": chat,
+                "thread": thread,
+                "added": inserted.rowcount,
+                "walked": int(len(batch) < limit),
+                "article": walk.article_id,
+                "now": now,
+            },
+        )
         limit -= len(batch)
 
 
@@ -120,6 +131,11 @@ async def walk_moved(conn: aiosqlite.Connection, walk: Walk) -> bool:
 
 def walk_of(row: aiosqlite.Row) -> Walk:
     article_id, horizon, topics, chat, thread, seq = row
-    return Walk(article_id, horizon, tuple(json.loads(topics)),
-                FIRST if chat is None else chat, FIRST if thread is None else thread,
-                seq)  # fmt: skip
+    return Walk(
+        article_id,
+        horizon,
+        tuple(json.loads(topics)),
+        FIRST if chat is None else chat,
+        FIRST if thread is None else thread,
+        seq,
+    )

@@ -47,9 +47,11 @@ class FeedServer:
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         assert self._runner is not None
         await self._runner.cleanup()
 
@@ -74,8 +76,7 @@ class FeedServer:
         if request.headers.get("If-None-Match") == etag:
             self.not_modified += 1
             return web.Response(status=304, headers={"ETag": etag})
-        return web.Response(body=body, content_type="application/rss+xml",
-                            headers={"ETag": etag})  # fmt: skip
+        return web.Response(body=body, content_type="application/rss+xml", headers={"ETag": etag})
 
     async def many(self, request: web.Request) -> web.Response:
         items = [(f"Item {n}", f"https://many.example/{n}") for n in range(50_000)]
@@ -111,8 +112,10 @@ class FeedServer:
         return web.Response(text=ARTICLE_PAGE, content_type="text/html")
 
     async def bare_page(self, request: web.Request) -> web.Response:
-        return web.Response(text="<html><body><p>No title, no metadata.</p></body></html>",
-                            content_type="text/html")  # fmt: skip
+        return web.Response(
+            text="<html><body><p>No title, no metadata.</p></body></html>",
+            content_type="text/html",
+        )
 
     async def encoded_page(self, request: web.Request) -> web.Response:
         """A Spanish page as servers send them: Latin-1 declared only by the page itself

@@ -29,8 +29,13 @@ async def pages() -> AsyncIterator[FeedServer]:
 @pytest.fixture
 async def admin_bot(api: BotApiStandIn, storage: Storage) -> AsyncIterator[BotApplication]:
     await storage.chats.subscribe(ChatInfo(READER, "private"))
-    async with running_bot(api, storage, admin_ids=str(ADMIN), allow_private_urls=True,
-                           broadcast_progress_interval=0.2) as application:  # fmt: skip
+    async with running_bot(
+        api,
+        storage,
+        admin_ids=str(ADMIN),
+        allow_private_urls=True,
+        broadcast_progress_interval=0.2,
+    ) as application:
         yield application
 
 
@@ -64,8 +69,9 @@ async def test_guided_add_with_an_edit_then_publish_once(
     assert preview["text"].startswith("<b>Reforma aprobada</b>")
 
     mark = await press(api, "Dp", preview)
-    done = await api.wait_for("sendMessage", after=mark, chat_id=ADMIN,
-                              where=lambda c: "Published" in c["text"])  # fmt: skip
+    done = await api.wait_for(
+        "sendMessage", after=mark, chat_id=ADMIN, where=lambda c: "Published" in c["text"]
+    )
     assert "the broadcast starts now" in done["text"]
     mark2 = await press(api, "Dp", preview)  # a second tap
     again = await api.wait_for("answerCallbackQuery", after=mark2)
@@ -75,8 +81,11 @@ async def test_guided_add_with_an_edit_then_publish_once(
     await api.wait_for("sendMessage", chat_id=ADMIN, where=lambda c: "Broadcast" in c["text"])
     assert await storage.articles.count() == 1
     stored = (await storage.articles.latest(1))[0]
-    assert (stored.author, stored.tags, stored.source) == ("Ana Quispe", ("política", "perú"),
-                                                          "manual")  # fmt: skip
+    assert (stored.author, stored.tags, stored.source) == (
+        "Ana Quispe",
+        ("política", "perú"),
+        "manual",
+    )
 
 
 async def test_one_shot_add_asks_one_confirmation(
@@ -88,8 +97,9 @@ async def test_one_shot_add_asks_one_confirmation(
     assert preview["text"].startswith("<b>Título &lt;b&gt;1&lt;/b&gt;</b>")
     assert await storage.articles.count() == 0
     mark = await press(api, "Dp", preview)
-    await api.wait_for("sendMessage", after=mark, chat_id=ADMIN,
-                       where=lambda c: "Published" in c["text"])  # fmt: skip
+    await api.wait_for(
+        "sendMessage", after=mark, chat_id=ADMIN, where=lambda c: "Published" in c["text"]
+    )
     (stored,) = await storage.articles.latest(5)
     assert stored.title == "Título <b>1</b>"
     assert stored.tags == ("lima", "cusco")
@@ -198,8 +208,9 @@ async def test_delete_with_recall(
     assert "To recall" in confirm["text"]
     assert confirm.button_data() == [f"Xd{stored.id}", f"Xr{stored.id}", "Xc"]
     mark = await press(api, f"Xr{stored.id}", confirm)
-    report = await api.wait_for("sendMessage", after=mark, chat_id=ADMIN,
-                                where=lambda c: "Removed" in c["text"])  # fmt: skip
+    report = await api.wait_for(
+        "sendMessage", after=mark, chat_id=ADMIN, where=lambda c: "Removed" in c["text"]
+    )
     assert "Removed 2 of 2 sent cards." in report["text"]
     deleted = {(c["chat_id"], c["message_id"]) for c in api.calls_to("deleteMessage")}
     sent = {
@@ -239,8 +250,18 @@ def png_size(data: bytes) -> tuple[int, int]:
     return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
 
 
-@pytest.mark.parametrize("text", ["/add", "/add https://x.example | t | s | a", "/stats",
-                                  "/delete 1", "/edit 1", "/feeds", "/channels"])  # fmt: skip
+@pytest.mark.parametrize(
+    "text",
+    [
+        "/add",
+        "/add https://x.example | t | s | a",
+        "/stats",
+        "/delete 1",
+        "/edit 1",
+        "/feeds",
+        "/channels",
+    ],
+)
 async def test_non_admins_are_refused_and_logged(
     api: BotApiStandIn,
     admin_bot: BotApplication,
@@ -285,8 +306,9 @@ async def test_an_idle_draft_times_out_politely(
     monkeypatch.setattr(app_module, "CONVERSATION_TIMEOUT", 0.5)
     async with running_bot(api, storage, admin_ids=str(ADMIN)):
         await say(api, "/add")
-        notice = await api.wait_for("sendMessage", chat_id=ADMIN,
-                                    where=lambda c: "dropped the draft" in c["text"])  # fmt: skip
+        notice = await api.wait_for(
+            "sendMessage", chat_id=ADMIN, where=lambda c: "dropped the draft" in c["text"]
+        )
         assert "/add" in notice["text"]
         searched = await say(api, "https://news.example/late-link")  # no longer part of /add
         assert "Nothing found" in searched["text"]
@@ -367,8 +389,9 @@ async def test_add_with_a_link_reads_that_page(
     preview = await say(api, f"/add {pages.url('page/article')}")
     assert preview["text"].startswith("<b>La reforma &amp; el Congreso</b>")
     mark = await press(api, "Dp", preview)
-    await api.wait_for("sendMessage", after=mark, chat_id=ADMIN,
-                       where=lambda c: "Published" in c["text"])  # fmt: skip
+    await api.wait_for(
+        "sendMessage", after=mark, chat_id=ADMIN, where=lambda c: "Published" in c["text"]
+    )
     gone = await api.wait_for("editMessageReplyMarkup", after=mark, chat_id=ADMIN)
     assert not gone.buttons  # a published preview keeps no Publish button
 
@@ -379,8 +402,12 @@ async def test_one_shot_add_of_a_known_link_shows_the_article(
     await storage.articles.add(article(1, title="Already here"), announce=False)
     mark = api.mark()
     api.push_message("/add https://news.example/1 | Other | s | a", user=api.user(ADMIN))
-    await api.wait_for("sendMessage", after=mark, chat_id=ADMIN,
-                       where=lambda c: c["text"].startswith("<b>Already here</b>"))  # fmt: skip
+    await api.wait_for(
+        "sendMessage",
+        after=mark,
+        chat_id=ADMIN,
+        where=lambda c: c["text"].startswith("<b>Already here</b>"),
+    )
     assert await storage.articles.count() == 1
 
 
@@ -390,8 +417,9 @@ async def test_too_many_tags_asks_again_and_keeps_the_draft(
     tags = ", ".join(f"t{n}" for n in range(25))
     refused = await say(api, f"/add https://news.example/x | Title | Summary | {tags}")
     assert "at most 20 tags" in refused["text"]
-    await api.wait_for("sendMessage", chat_id=ADMIN, where=lambda c: "tags" in c["text"]
-                       and "Send" in c["text"])  # fmt: skip
+    await api.wait_for(
+        "sendMessage", chat_id=ADMIN, where=lambda c: "tags" in c["text"] and "Send" in c["text"]
+    )
     preview = await say(api, "lima, cusco")
     assert preview["text"].startswith("<b>Title</b>") and "#lima #cusco" in preview["text"]
 
@@ -403,8 +431,9 @@ async def test_an_idle_edit_times_out_as_an_edit(
     stored = await storage.articles.add(article(1), announce=False)
     async with running_bot(api, storage, admin_ids=str(ADMIN)):
         await say(api, f"/edit {stored.id}")
-        notice = await api.wait_for("sendMessage", chat_id=ADMIN,
-                                    where=lambda c: "took a while" in c["text"])  # fmt: skip
+        notice = await api.wait_for(
+            "sendMessage", chat_id=ADMIN, where=lambda c: "took a while" in c["text"]
+        )
         assert "/edit" in notice["text"] and "/add" not in notice["text"]
 
 
@@ -423,9 +452,11 @@ async def test_add_refuses_loopback_spelled_in_unicode(
 
 @pytest.mark.expect_tracebacks  # the failed step is logged with its trace
 async def test_a_failed_step_keeps_the_draft_and_a_second_publish_says_where_it_went(
-    api: BotApiStandIn, admin_bot: BotApplication, storage: Storage,
+    api: BotApiStandIn,
+    admin_bot: BotApplication,
+    storage: Storage,
     monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
+) -> None:
     preview = await say(api, "/add https://news.example/kept | Kept | A summary | peru")
     real_add = storage.articles.add
     failures = iter([RuntimeError("the disk hiccuped")])
@@ -437,8 +468,9 @@ async def test_a_failed_step_keeps_the_draft_and_a_second_publish_says_where_it_
 
     monkeypatch.setattr(storage.articles, "add", add_once_failing)
     # Telegram refuses to drop the preview's buttons: that loses nothing either.
-    api.inject(Fault("editMessageReplyMarkup", 400, "Bad Request: message can't be edited",
-                     times=5))  # fmt: skip
+    api.inject(
+        Fault("editMessageReplyMarkup", 400, "Bad Request: message can't be edited", times=5)
+    )
     mark = await press(api, "Dp", preview)
     failed = await api.wait_for(
         "answerCallbackQuery", after=mark, where=lambda c: c.get("text") is not None

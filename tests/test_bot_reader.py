@@ -24,9 +24,13 @@ async def add_articles(storage: Storage, count: int) -> list[int]:
     ids = []
     for n in range(1, count + 1):
         stored = await storage.articles.add(
-            article(n, title=f"Story {n}", tags=("lima",),
-                    published_at=parse_datetime(f"2026-01-{n:02d}"))
-        )  # fmt: skip
+            article(
+                n,
+                title=f"Story {n}",
+                tags=("lima",),
+                published_at=parse_datetime(f"2026-01-{n:02d}"),
+            )
+        )
         ids.append(stored.id)
     return ids
 

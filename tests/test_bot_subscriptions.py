@@ -69,9 +69,12 @@ async def test_weekly_estimate_comes_from_the_archive(
     now = datetime.now(UTC)
     for n in range(8):  # one a day for 8 days: about 7 a week, not 8 / 4
         await storage.articles.add(
-            article(n, title=f"Lima {n}" if n < 2 else f"Cusco {n}",
-                    published_at=now - timedelta(days=n + 1))
-        )  # fmt: skip
+            article(
+                n,
+                title=f"Lima {n}" if n < 2 else f"Cusco {n}",
+                published_at=now - timedelta(days=n + 1),
+            )
+        )
     text = await reply_to(api, "/subscribe")
     assert "Expect about 7 articles a week." in text
     await reply_to(api, "/unsubscribe")
@@ -160,8 +163,9 @@ async def test_group_admin_subscribes_member_is_refused(
     assert "only this group's administrators" in refused
     assert await storage.chats.subscription(GROUP) is None
 
-    accepted = await reply_to(api, "/subscribe@articlebot_test_bot economia", GROUP,
-                              chat=group, user=admin)  # fmt: skip
+    accepted = await reply_to(
+        api, "/subscribe@articlebot_test_bot economia", GROUP, chat=group, user=admin
+    )
     assert "Subscribed to <b>economia</b>" in accepted
     refused = await reply_to(api, "/unsubscribe", GROUP, chat=group, user=member)
     assert "only this group's administrators" in refused
@@ -203,8 +207,9 @@ async def test_forum_topic_subscribes_that_topic(
     admin = api.user(1)
     api.set_member(GROUP, api.administrator(admin))
     mark = api.mark()
-    api.push_command("/subscribe lima", chat=forum, user=admin, message_thread_id=77,
-                     is_topic_message=True)  # fmt: skip
+    api.push_command(
+        "/subscribe lima", chat=forum, user=admin, message_thread_id=77, is_topic_message=True
+    )
     reply = await api.wait_for("sendMessage", after=mark, chat_id=GROUP)
     assert reply["message_thread_id"] == 77
     subscription = await storage.chats.subscription(GROUP, 77)
@@ -430,11 +435,18 @@ async def test_group_migration_keeps_one_subscription(
 async def test_edited_commands_do_not_act(
     api: BotApiStandIn, bot: BotApplication, storage: Storage
 ) -> None:
-    api.push("edited_message", {
-        "message_id": 1, "date": 0, "edit_date": 1, "chat": api.private_chat(USER),
-        "from": api.user(), "text": "/subscribe",
-        "entities": [{"type": "bot_command", "offset": 0, "length": 10}],
-    })  # fmt: skip
+    api.push(
+        "edited_message",
+        {
+            "message_id": 1,
+            "date": 0,
+            "edit_date": 1,
+            "chat": api.private_chat(USER),
+            "from": api.user(),
+            "text": "/subscribe",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 10}],
+        },
+    )
     await reply_to(api, "/help")
     assert await storage.chats.subscription(USER) is None
 

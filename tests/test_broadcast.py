@@ -73,12 +73,21 @@ async def test_fan_out_to_every_kind_of_chat_with_filters(
     await storage.chats.subscribe(ChatInfo(-100_3, "supergroup", "F", is_forum=True), 77)
     async with running_bot(api, storage) as app:
         stored = await storage.articles.add(
-            article(1, title="Perú: la economía crece", summary="First. Second sentence.",
-                    tags=("Perú",))
-        )  # fmt: skip
+            article(
+                1,
+                title="Perú: la economía crece",
+                summary="First. Second sentence.",
+                tags=("Perú",),
+            )
+        )
         await wait_until(lambda: settled(storage, stored.id))
         assert await statuses(storage, stored.id) == {
-            1: "sent", 2: "sent", -100_1: "sent", -100_2: "sent", -100_3: "sent"}  # fmt: skip
+            1: "sent",
+            2: "sent",
+            -100_1: "sent",
+            -100_2: "sent",
+            -100_3: "sent",
+        }
         assert api.delivered(3) == []
         forum = api.delivered(-100_3)[0]
         assert forum["message_thread_id"] == 77
@@ -141,8 +150,15 @@ async def test_migrated_group_gets_the_card_at_its_new_id_once(
     api: BotApiStandIn, storage: Storage
 ) -> None:
     await storage.chats.subscribe(ChatInfo(-5, "group", "Old"))
-    api.inject(Fault("sendMessage", 400, "Bad Request: group chat was upgraded to a "
-                     "supergroup chat", migrate_to_chat_id=-1005, chat_id=-5))  # fmt: skip
+    api.inject(
+        Fault(
+            "sendMessage",
+            400,
+            "Bad Request: group chat was upgraded to a supergroup chat",
+            migrate_to_chat_id=-1005,
+            chat_id=-5,
+        )
+    )
     async with running_bot(api, storage):
         stored = await storage.articles.add(article(1))
         await wait_until(lambda: len(api.delivered(-1005)) == 1)
@@ -156,8 +172,9 @@ async def test_unparsable_html_is_resent_as_plain_text(
     api: BotApiStandIn, storage: Storage
 ) -> None:
     await subscribe_private(storage, 1)
-    api.inject(Fault("sendMessage", 400, "Bad Request: can't parse entities: unexpected end",
-                     chat_id=1))  # fmt: skip
+    api.inject(
+        Fault("sendMessage", 400, "Bad Request: can't parse entities: unexpected end", chat_id=1)
+    )
     async with running_bot(api, storage):
         stored = await storage.articles.add(article(1, title="Tom & Jerry"))
         await wait_until(lambda: settled(storage, stored.id))
@@ -252,8 +269,9 @@ async def test_progress_message_is_edited_and_cancel_stops_the_rest(
     api: BotApiStandIn, storage: Storage
 ) -> None:
     await subscribe_private(storage, *range(100, 160))
-    async with running_bot(api, storage, broadcast_rate=10, broadcast_progress_interval=0.2,
-                           admin_ids=str(ADMIN)):  # fmt: skip
+    async with running_bot(
+        api, storage, broadcast_rate=10, broadcast_progress_interval=0.2, admin_ids=str(ADMIN)
+    ):
         stored = await storage.articles.add(article(1), notify_chat_id=ADMIN)
         first = await api.wait_for("sendMessage", chat_id=ADMIN, timeout=5)
         assert "Broadcasting" in first["text"]
@@ -273,9 +291,11 @@ async def test_progress_message_is_edited_and_cancel_stops_the_rest(
         api.push_callback(f"Bc{stored.id}", message=first, user=api.user(ADMIN))
         await api.wait_for("answerCallbackQuery", after=mark)
         final = await api.wait_for(
-            "editMessageText", after=mark, chat_id=ADMIN,
+            "editMessageText",
+            after=mark,
+            chat_id=ADMIN,
             where=lambda c: "cancelled" in c["text"],
-        )  # fmt: skip
+        )
         assert final.button_data() == []
         assert "messages/s" not in final["text"] and "left" not in final["text"]
         await wait_until(lambda: settled(storage, stored.id))
@@ -294,19 +314,26 @@ async def test_a_second_broadcast_says_queued_and_cancel_after_the_end_changes_n
     api: BotApiStandIn, storage: Storage
 ) -> None:
     await subscribe_private(storage, *range(100, 120))
-    async with running_bot(api, storage, broadcast_rate=10, broadcast_progress_interval=0.2,
-                           admin_ids=str(ADMIN)):  # fmt: skip
+    async with running_bot(
+        api, storage, broadcast_rate=10, broadcast_progress_interval=0.2, admin_ids=str(ADMIN)
+    ):
         first = await storage.articles.add(article(1), notify_chat_id=ADMIN)
         second = await storage.articles.add(article(2), notify_chat_id=ADMIN)
-        queued = await api.wait_for("sendMessage", chat_id=ADMIN, timeout=5,
-                                    where=lambda c: "Article number 2" in c["text"])  # fmt: skip
+        queued = await api.wait_for(
+            "sendMessage",
+            chat_id=ADMIN,
+            timeout=5,
+            where=lambda c: "Article number 2" in c["text"],
+        )
         assert queued["text"].startswith("⏳ Queued behind other broadcasts")
         assert "messages/s" not in queued["text"]
         await wait_until(lambda: settled(storage, first.id))
         finished = await api.wait_for(
-            "editMessageText", chat_id=ADMIN, timeout=5,
+            "editMessageText",
+            chat_id=ADMIN,
+            timeout=5,
             where=lambda c: c["text"].startswith("✅ Broadcast finished: <b>Article number 1"),
-        )  # fmt: skip
+        )
         mark = api.mark()
         api.push_callback(f"Bc{first.id}", message=finished, user=api.user(ADMIN))
         late = await api.wait_for("answerCallbackQuery", after=mark)
@@ -315,8 +342,9 @@ async def test_a_second_broadcast_says_queued_and_cancel_after_the_end_changes_n
     progress = await storage.broadcasts.progress(first.id)
     assert progress is not None and not progress.cancelled
     assert progress.count("sent") == 20
-    assert not [c for c in api.calls_to("editMessageText", chat_id=ADMIN)
-                if "cancelled" in c["text"]]  # fmt: skip
+    assert not [
+        c for c in api.calls_to("editMessageText", chat_id=ADMIN) if "cancelled" in c["text"]
+    ]
 
 
 async def test_an_article_added_by_another_process_goes_out_at_the_next_poll(
@@ -328,10 +356,18 @@ async def test_an_article_added_by_another_process_goes_out_at_the_next_poll(
     await subscribe_private(storage, 1)
     async with running_bot(api, storage):
         async with child(
-            str(Path(sys.executable).with_name("articlebot")), "--db", str(db_path), "add",
-            "--url", "https://news.example/cli", "--title", "From the CLI", "--wait",
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        ) as proc:  # fmt: skip
+            str(Path(sys.executable).with_name("articlebot")),
+            "--db",
+            str(db_path),
+            "add",
+            "--url",
+            "https://news.example/cli",
+            "--title",
+            "From the CLI",
+            "--wait",
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        ) as proc:
             await wait_until(lambda: storage.articles.count(), timeout=30)
             stored = time.monotonic()
             await wait_until(lambda: len(api.delivered(1)) == 1, timeout=30)
@@ -347,10 +383,18 @@ async def test_add_wait_without_a_running_bot_says_so_once(
 ) -> None:
     await subscribe_private(storage, 1)
     async with child(
-        str(Path(sys.executable).with_name("articlebot")), "--db", str(db_path), "add",
-        "--url", "https://news.example/nobody", "--title", "Nobody sends", "--wait",
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    ) as proc:  # fmt: skip
+        str(Path(sys.executable).with_name("articlebot")),
+        "--db",
+        str(db_path),
+        "add",
+        "--url",
+        "https://news.example/nobody",
+        "--title",
+        "Nobody sends",
+        "--wait",
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as proc:
         _, err = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 0
     assert err.decode().count("no bot is sending") == 1
@@ -358,9 +402,14 @@ async def test_add_wait_without_a_running_bot_says_so_once(
 
 def run_bot_process(api: BotApiStandIn, db_path: Path, **env: str) -> subprocess.Popen[bytes]:
     environment = {
-        **os.environ, "BOT_TOKEN": api.token, "TELEGRAM_API_URL": api.base_url,
-        "DATABASE_PATH": str(db_path), "BROADCAST_RATE": "1000", "LOG_LEVEL": "WARNING", **env,
-    }  # fmt: skip
+        **os.environ,
+        "BOT_TOKEN": api.token,
+        "TELEGRAM_API_URL": api.base_url,
+        "DATABASE_PATH": str(db_path),
+        "BROADCAST_RATE": "1000",
+        "LOG_LEVEL": "WARNING",
+        **env,
+    }
     command = [str(Path(sys.executable).with_name("articlebot")), "run"]
     return subprocess.Popen(command, env=environment)
 

@@ -42,12 +42,17 @@ def test_add_prints_the_new_id_and_show_reads_it(tmp_path: Path) -> None:
     body.write_text("El cuerpo del artículo.", encoding="utf-8")
     new_id = add(
         1,
-        "--summary", "Resumen",
-        "--body-file", str(body),
-        "--tags", "Perú, economía",
-        "--author", "Ana",
-        "--published", "2026-03-01T10:00:00-05:00",
-    )  # fmt: skip
+        "--summary",
+        "Resumen",
+        "--body-file",
+        str(body),
+        "--tags",
+        "Perú, economía",
+        "--author",
+        "Ana",
+        "--published",
+        "2026-03-01T10:00:00-05:00",
+    )
     assert new_id == 1
     shown = json.loads(run("show", "1", "--json").stdout)
     assert shown["tags"] == ["Perú", "economía"]
@@ -60,9 +65,15 @@ def test_add_prints_the_new_id_and_show_reads_it(tmp_path: Path) -> None:
 
 def test_body_from_stdin() -> None:
     result = run(
-        "add", "--url", "https://news.example/s", "--title", "t", "--body-file", "-",
+        "add",
+        "--url",
+        "https://news.example/s",
+        "--title",
+        "t",
+        "--body-file",
+        "-",
         stdin="from stdin",
-    )  # fmt: skip
+    )
     assert result.exit_code == 0
     assert json.loads(run("show", "1", "--json").stdout)["body"] == "from stdin"
 
@@ -146,8 +157,15 @@ def test_latest_aligns_ids_cuts_long_titles_and_says_when_empty(
     for n in range(1, 11):
         add(n, "--published", f"2026-01-{n:02}")
     long_title = "A very long title " * 10
-    run("add", "--url", "https://news.example/long", "--title", long_title,
-        "--published", "2026-02-01")  # fmt: skip
+    run(
+        "add",
+        "--url",
+        "https://news.example/long",
+        "--title",
+        long_title,
+        "--published",
+        "2026-02-01",
+    )
     monkeypatch.setenv("COLUMNS", "60")
     lines = run("latest", "-n", "3").stdout.splitlines()
     assert lines[0].startswith("#11  2026-02-01  A very long title") and lines[0].endswith("…")
@@ -237,8 +255,11 @@ def test_make_run_installs_what_running_needs_and_no_dev_tools(tmp_path: Path) -
     root = Path(__file__).resolve().parent.parent
     planned = subprocess.run(
         ["make", "-n", "-C", str(root), "run", f"VENV={tmp_path / 'venv'}"],
-        capture_output=True, text=True, check=True, timeout=30,
-    ).stdout  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    ).stdout
     assert "-r requirements.txt" in planned
     assert "requirements-dev.txt" not in planned
     assert "articlebot run --sandbox-if-no-token" in planned
@@ -311,9 +332,12 @@ async def test_run_with_a_token_telegram_rejects(tmp_path: Path) -> None:
             "DATABASE_PATH": str(tmp_path / "x.db"),
         }
         async with child(
-            str(Path(sys.executable).with_name("articlebot")), "run", env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        ) as proc:  # fmt: skip
+            str(Path(sys.executable).with_name("articlebot")),
+            "run",
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        ) as proc:
             out, err = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 1
     assert "Telegram refused BOT_TOKEN (Unauthorized)" in err.decode()
@@ -340,24 +364,31 @@ def test_health_in_webhook_mode_without_a_server(monkeypatch: pytest.MonkeyPatch
 
 def test_the_command_line_loads_no_telegram_stack_until_a_verb_needs_it() -> None:
     """Start-up: `bot.cli` (and so `--help`) imports none of the heavy packages."""
-    heavy = ("telegram", "aiohttp", "trafilatura", "feedparser", "pydantic", "uvloop",
-             "matplotlib")  # fmt: skip
+    heavy = (
+        "telegram",
+        "aiohttp",
+        "trafilatura",
+        "feedparser",
+        "pydantic",
+        "uvloop",
+        "matplotlib",
+    )
     probe = f"import sys, bot.cli; print([m for m in {heavy!r} if m in sys.modules])"
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                         check=True)  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
 
 def test_the_bot_starts_without_the_plotting_library() -> None:
     """matplotlib costs ≈0.4 s and 55 MB: loaded when /stats draws, not before."""
     probe = "import sys, bot.app, bot.chart; print('matplotlib' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                         check=True)  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 
-@pytest.mark.parametrize("verb", [["latest"], ["search", "lima"], ["show", "1"], ["stats"],
-                                  ["delete", "1"], ["feeds", "list"]])  # fmt: skip
+@pytest.mark.parametrize(
+    "verb",
+    [["latest"], ["search", "lima"], ["show", "1"], ["stats"], ["delete", "1"], ["feeds", "list"]],
+)
 def test_read_verbs_refuse_a_database_that_does_not_exist(tmp_path: Path, verb: list[str]) -> None:
     """A mistyped --db must not quietly give an empty archive (and leave a new file)."""
     result = CliRunner().invoke(cli, ["--db", str(tmp_path / "nwes.db"), *verb])

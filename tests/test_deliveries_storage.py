@@ -30,11 +30,13 @@ async def test_settle_records_outcomes_and_retry_times(storage: Storage) -> None
     await queue(storage, 3)
     first, second, third = await storage.deliveries.claim(3)
     later = time.time() + 60
-    await storage.deliveries.settle([
-        Outcome(first.id, "sent", message_id=99),
-        Outcome(second.id, "pending", error="NetworkError: boom", retry_at=later),
-        Outcome(third.id, "failed", error="BadRequest: no"),
-    ])  # fmt: skip
+    await storage.deliveries.settle(
+        [
+            Outcome(first.id, "sent", message_id=99),
+            Outcome(second.id, "pending", error="NetworkError: boom", retry_at=later),
+            Outcome(third.id, "failed", error="BadRequest: no"),
+        ]
+    )
     rows = await storage.db.fetchall(
         "SELECT status, message_id, attempts, last_error FROM deliveries ORDER BY id"
     )
@@ -132,10 +134,13 @@ async def test_pruning_keeps_what_is_needed_and_day_counts(storage: Storage) -> 
     stay after both. The clock is moved, not waited for."""
     article_id = await queue(storage, 3)
     first, second, third = await storage.deliveries.claim(3)
-    await storage.deliveries.settle([
-        Outcome(first.id, "sent", message_id=7), Outcome(second.id, "sent", message_id=8),
-        Outcome(third.id, "failed", error="BadRequest: no"),
-    ])  # fmt: skip
+    await storage.deliveries.settle(
+        [
+            Outcome(first.id, "sent", message_id=7),
+            Outcome(second.id, "sent", message_id=8),
+            Outcome(third.id, "failed", error="BadRequest: no"),
+        ]
+    )
     await storage.broadcasts.finish(article_id)
     rows = "SELECT status FROM deliveries ORDER BY id"
     now = datetime.now(UTC)

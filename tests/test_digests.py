@@ -29,8 +29,9 @@ async def queued(storage: Storage) -> list[tuple[int, str, list[int]]]:
 async def test_digests_gather_what_matches_since_the_last_one_once(storage: Storage) -> None:
     now = datetime(2026, 12, 1, 12, tzinfo=UTC).timestamp()  # a Tuesday, 07:00 in Lima
     for chat in (INSTANT, DAILY, WEEKLY):
-        await storage.chats.subscribe(ChatInfo(chat, "private"),
-                                      topics=("peru",) if chat == WEEKLY else ())  # fmt: skip
+        await storage.chats.subscribe(
+            ChatInfo(chat, "private"), topics=("peru",) if chat == WEEKLY else ()
+        )
     await storage.chats.set_timezone(ChatInfo(DAILY, "private"), "America/Lima")
     daily = await storage.digests.set_cadence(DAILY, 0, Cadence("daily", 8 * 60), now)
     assert daily.next_at is not None
@@ -39,8 +40,10 @@ async def test_digests_gather_what_matches_since_the_last_one_once(storage: Stor
     first = await storage.articles.add(article(1, title="Perú vota"))
     second = await storage.articles.add(article(2, title="Bolivia"))
     claimed = await storage.deliveries.claim(10)  # the broadcasts' walk: instant only
-    assert {(d.chat_id, d.article_id) for d in claimed} == {(INSTANT, first.id),
-                                                            (INSTANT, second.id)}  # fmt: skip
+    assert {(d.chat_id, d.article_id) for d in claimed} == {
+        (INSTANT, first.id),
+        (INSTANT, second.id),
+    }
     assert await storage.digests.schedule_due(now) == 0  # not yet
     assert await storage.digests.schedule_due(now + DAY) == 1
     assert await queued(storage) == [(DAILY, "daily", [second.id, first.id])]  # newest first
@@ -121,11 +124,16 @@ async def test_a_daily_digest_end_to_end_once_across_a_restart(
         set_daily = await say(api, "/digest daily 08:00", DAILY)
         assert set_daily.startswith("🗞 From now on new articles arrive together.")
         assert "A daily digest at 08:00 (UTC)" in set_daily
-        ids = [(await storage.articles.add(article(n, title=f"Story {n}"))).id
-               for n in range(1, 4)]  # fmt: skip
+        ids = [
+            (await storage.articles.add(article(n, title=f"Story {n}"))).id for n in range(1, 4)
+        ]
         for n in range(1, 4):
-            await api.wait_for("sendMessage", chat_id=INSTANT, timeout=5,
-                               where=lambda c, n=n: f"Story {n}</b>" in c["text"])  # fmt: skip
+            await api.wait_for(
+                "sendMessage",
+                chat_id=INSTANT,
+                timeout=5,
+                where=lambda c, n=n: f"Story {n}</b>" in c["text"],
+            )
         assert api.calls_to("sendMessage", chat_id=DAILY)[-1]["text"] == set_daily
     mark = api.mark()
     async with running_bot(api, storage) as application:  # down at 08:00; back after it
@@ -133,15 +141,18 @@ async def test_a_daily_digest_end_to_end_once_across_a_restart(
         digest = await api.wait_for("sendMessage", after=mark, chat_id=DAILY, timeout=5)
     text = digest["text"]
     assert text.startswith("🗞 <b>Your daily digest</b>: 3 new articles")
-    links = [f'<a href="https://t.me/articlebot_test_bot?start=a{i}">Story {n}</a>'
-             for n, i in zip(range(1, 4), ids, strict=True)]  # fmt: skip
+    links = [
+        f'<a href="https://t.me/articlebot_test_bot?start=a{i}">Story {n}</a>'
+        for n, i in zip(range(1, 4), ids, strict=True)
+    ]
     assert text.index(links[2]) < text.index(links[1]) < text.index(links[0])
     assert digest.button_data() == ["L0"]
     async with running_bot(api, storage) as application:  # again: nothing twice
         move_clock(application, DAY)
         await wait_until(lambda: _settled(storage))
-    digests = [c for c in api.calls_to("sendMessage", chat_id=DAILY)
-               if "Your daily digest" in c["text"]]  # fmt: skip
+    digests = [
+        c for c in api.calls_to("sendMessage", chat_id=DAILY) if "Your daily digest" in c["text"]
+    ]
     assert len(digests) == 1
 
 

@@ -264,8 +264,9 @@ async def test_the_bot_follows_a_feed_and_announces_what_appears(
     api: BotApiStandIn, storage: Storage, server: FeedServer
 ) -> None:
     await storage.chats.subscribe(ChatInfo(1, "private"))
-    async with running_bot(api, storage, admin_ids=str(ADMIN), feed_interval=1,
-                           allow_private_urls=True):  # fmt: skip
+    async with running_bot(
+        api, storage, admin_ids=str(ADMIN), feed_interval=1, allow_private_urls=True
+    ):
         admin = api.user(ADMIN)
         api.push_command(f"/feeds add {server.url('changing')}", user=admin)
         reply = await api.wait_for("sendMessage", chat_id=ADMIN)
@@ -312,12 +313,15 @@ async def test_the_admins_are_told_when_a_feed_is_paused(
     server.broken = True
     await storage.feeds.set_active(followed.feed.id, True)  # due now
     await storage.chats.remember(ChatInfo(8, "private", language_code="es"))  # wrote /start
-    async with running_bot(api, storage, admin_ids=f"{ADMIN},8", feed_interval=1,
-                           allow_private_urls=True):  # fmt: skip
-        told = await api.wait_for("sendMessage", chat_id=ADMIN, timeout=10,
-                                  where=lambda c: "paused" in c["text"])  # fmt: skip
-        spanish = await api.wait_for("sendMessage", chat_id=8,
-                                     where=lambda c: "en pausa" in c["text"])  # fmt: skip
+    async with running_bot(
+        api, storage, admin_ids=f"{ADMIN},8", feed_interval=1, allow_private_urls=True
+    ):
+        told = await api.wait_for(
+            "sendMessage", chat_id=ADMIN, timeout=10, where=lambda c: "paused" in c["text"]
+        )
+        spanish = await api.wait_for(
+            "sendMessage", chat_id=8, where=lambda c: "en pausa" in c["text"]
+        )
     assert f"/feeds resume {followed.feed.id}" in told["text"]
     assert f"/feeds resume {followed.feed.id}" in spanish["text"]
     assert "el sitio respondió con el error 500" in spanish["text"]

@@ -27,8 +27,16 @@ class ChangingResolver(AbstractResolver):
     ) -> list[ResolveResult]:
         address = self.answers[min(self.lookups, len(self.answers) - 1)]
         self.lookups += 1
-        return [{"hostname": host, "host": address, "port": port, "family": socket.AF_INET,
-                 "proto": 0, "flags": 0}]  # fmt: skip
+        return [
+            {
+                "hostname": host,
+                "host": address,
+                "port": port,
+                "family": socket.AF_INET,
+                "proto": 0,
+                "flags": 0,
+            }
+        ]
 
     async def close(self) -> None:
         pass

@@ -44,15 +44,19 @@ def test_digests_parse_and_fit(titles: list[str], summary: str) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(pieces=st.lists(st.tuples(st.sampled_from(["b", "i", "a", "code"]), HOSTILE), max_size=40),
-       limit=st.integers(min_value=2, max_value=MAX_MESSAGE))  # fmt: skip
+@given(
+    pieces=st.lists(st.tuples(st.sampled_from(["b", "i", "a", "code"]), HOSTILE), max_size=40),
+    limit=st.integers(min_value=2, max_value=MAX_MESSAGE),
+)
 def test_fit_keeps_tags_balanced_and_fits_any_limit(
     pieces: list[tuple[str, str]], limit: int
 ) -> None:
     markup = "".join(
-        f'<a href="https://x.example/?q=&quot;">{escape(text)}</a>' if tag == "a"
-        else f"<{tag}>{escape(text)}</{tag}>" for tag, text in pieces
-    )  # fmt: skip
+        f'<a href="https://x.example/?q=&quot;">{escape(text)}</a>'
+        if tag == "a"
+        else f"<{tag}>{escape(text)}</{tag}>"
+        for tag, text in pieces
+    )
     fitted = fit(markup, limit)
     assert shown(fitted) <= limit
     assert shown(fitted) == visible_length(fitted)

@@ -58,8 +58,11 @@ async def test_a_spanish_admin_reads_progress_and_refusals_in_spanish(
         mark = api.mark()
         api.push_callback("Dp", message=preview, user=admin)
         progress = await api.wait_for(
-            "sendMessage", after=mark, chat_id=ADMIN, where=lambda c: "▓" in c["text"]
-            or "░" in c["text"], timeout=5,
-        )  # fmt: skip
+            "sendMessage",
+            after=mark,
+            chat_id=ADMIN,
+            where=lambda c: "▓" in c["text"] or "░" in c["text"],
+            timeout=5,
+        )
         assert progress["text"].startswith(("📣 Enviando", "✅ Envío terminado"))
         assert "enviados 0" in progress["text"] or "enviados 1" in progress["text"]

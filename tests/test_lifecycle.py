@@ -29,9 +29,13 @@ def start_bot(
 ) -> contextlib.AbstractContextManager[Popen[str]]:
     """`articlebot run` against the stand-in, ended however the test leaves."""
     environment = {
-        **os.environ, "BOT_TOKEN": api.token, "TELEGRAM_API_URL": api.base_url,
-        "DATABASE_PATH": str(db_path), "LOG_LEVEL": "WARNING", **env,
-    }  # fmt: skip
+        **os.environ,
+        "BOT_TOKEN": api.token,
+        "TELEGRAM_API_URL": api.base_url,
+        "DATABASE_PATH": str(db_path),
+        "LOG_LEVEL": "WARNING",
+        **env,
+    }
     command = [str(Path(sys.executable).with_name("articlebot")), "run"]
     return popen(command, env=environment, stderr=subprocess.PIPE)
 
@@ -55,8 +59,9 @@ async def test_a_rejected_get_updates_stops_the_process_saying_why(
 ) -> None:
     """A revoked token or a misrouted TELEGRAM_API_URL: python-telegram-bot's polling would
     end for good and leave the process up but deaf."""
-    api.inject(Fault("getUpdates", status, "Not Found" if status == 404 else "Unauthorized",
-                     times=1_000))  # fmt: skip
+    api.inject(
+        Fault("getUpdates", status, "Not Found" if status == 404 else "Unauthorized", times=1_000)
+    )
     with start_bot(api, db_path) as process:
         code, err = await exit_of(process)
     assert code == 1
@@ -99,10 +104,11 @@ async def test_a_running_bot_is_healthy(
         await wait_until(lambda: heartbeats_written(storage), timeout=PROMPTLY)
         assert problems(await storage.heartbeats(), time.time()) == []
         health = await asyncio.create_subprocess_exec(
-            str(Path(sys.executable).with_name("articlebot")), "health",
+            str(Path(sys.executable).with_name("articlebot")),
+            "health",
             env={**os.environ, "DATABASE_PATH": str(db_path)},
             stdout=asyncio.subprocess.PIPE,
-        )  # fmt: skip
+        )
         out, _ = await health.communicate()
         assert health.returncode == 0
         assert out.decode().startswith("ok: receiving updates and sending")

@@ -47,8 +47,9 @@ async def test_a_whole_session_at_debug_leaks_no_secret(
             await api.wait_for("sendMessage", after=mark)
 
         async def leaky(*args: object, **kwargs: object) -> None:
-            raise RuntimeError(f"failed calling {api.base_url}{api.token}/getMe "
-                               f"with {WEBHOOK_SECRET}")  # fmt: skip
+            raise RuntimeError(
+                f"failed calling {api.base_url}{api.token}/getMe with {WEBHOOK_SECRET}"
+            )
 
         monkeypatch.setattr(storage.articles, "latest", leaky)
         mark = api.mark()

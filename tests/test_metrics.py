@@ -38,8 +38,9 @@ async def test_metrics_count_updates_and_deliveries_exactly(
 ) -> None:
     for chat_id in READERS:
         await storage.chats.subscribe(ChatInfo(chat_id, "private"))
-    api.inject(Fault("sendMessage", 403, "Forbidden: bot was blocked by the user",
-                     chat_id=READERS[2]))  # fmt: skip
+    api.inject(
+        Fault("sendMessage", 403, "Forbidden: bot was blocked by the user", chat_id=READERS[2])
+    )
     async with running_bot(api, storage, metrics_port=0) as app:
         _, before = await scrape(app)
         assert before.get(("articlebot_updates_total", "kind=command,outcome=ok"), 0) == 0

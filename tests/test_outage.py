@@ -72,9 +72,13 @@ async def test_two_days_down_fails_by_age_and_the_publisher_is_told(
         await wait_until(lambda: settled(storage, stored.id), timeout=15)
 
         def summaries() -> list[str]:  # sent as the first progress message, or edited into one
-            return [c["text"] for c in api.calls if c.get("chat_id") == PUBLISHER
-                    and c.method in ("sendMessage", "editMessageText")
-                    and "could not be delivered" in c.get("text", "")]  # fmt: skip
+            return [
+                c["text"]
+                for c in api.calls
+                if c.get("chat_id") == PUBLISHER
+                and c.method in ("sendMessage", "editMessageText")
+                and "could not be delivered" in c.get("text", "")
+            ]
 
         await wait_until(summaries, timeout=20)
     assert "3 could not be delivered: not sent in time 3" in summaries()[-1]

@@ -47,8 +47,7 @@ async def test_cards_wait_through_quiet_hours_and_come_as_one_digest(
         await storage.chats.subscribe(ChatInfo(chat, "private"))
     await storage.quiet.set_hours(QUIET, around_now())
     async with running_bot(api, storage):
-        ids = [(await storage.articles.add(article(n, title=f"Night {n}"))).id
-               for n in range(4)]  # fmt: skip
+        ids = [(await storage.articles.add(article(n, title=f"Night {n}"))).id for n in range(4)]
 
         async def held() -> list[float]:
             rows = await storage.db.fetchall(

@@ -26,8 +26,17 @@ REFUSAL_FAULTS = {
     "timeout": Fault("", 504, "Gateway Timeout", delay=0.5),  # answered after we gave up
     "too old": Fault("", 400, "Bad Request: query is too old and response timeout expired"),
 }
-COMMANDS = ["/add", "/add https://x.example | t | s | a", "/stats", "/delete 1", "/edit 1",
-            "/feeds", "/feeds pause 1", "/feeds remove 1", "/channels"]  # fmt: skip
+COMMANDS = [
+    "/add",
+    "/add https://x.example | t | s | a",
+    "/stats",
+    "/delete 1",
+    "/edit 1",
+    "/feeds",
+    "/feeds pause 1",
+    "/feeds remove 1",
+    "/channels",
+]
 BUTTONS = ["Dp", "Xd1", "Xr1", "Et1", "Bc1", "Cl0", f"Cr0 {CHANNEL}"]
 
 
@@ -67,9 +76,15 @@ async def state(storage: Storage) -> tuple[object, ...]:
 
 def failing(name: str, method: str, times: int) -> Fault:
     fault = REFUSAL_FAULTS[name]
-    return Fault(method, fault.error_code, fault.description, retry_after=fault.retry_after,
-                 chat_id=STRANGER if method == "sendMessage" else None, times=times,
-                 delay=fault.delay)  # fmt: skip
+    return Fault(
+        method,
+        fault.error_code,
+        fault.description,
+        retry_after=fault.retry_after,
+        chat_id=STRANGER if method == "sendMessage" else None,
+        times=times,
+        delay=fault.delay,
+    )
 
 
 async def refused_without_effect(
@@ -128,8 +143,12 @@ async def test_group_subscriptions_stay_refused_when_the_refusal_fails(
     api.push_message("/unsubscribe", chat=group, user=member)
     await wait_until(lambda: len(api.calls_to("sendMessage", chat_id=group_id)) == 2)
     await asyncio.sleep(SETTLE)
-    assert [c.method for c in api.calls[mark:]] == ["getChatMember", "getChatMember",
-                                                    "sendMessage", "sendMessage"]  # fmt: skip
+    assert [c.method for c in api.calls[mark:]] == [
+        "getChatMember",
+        "getChatMember",
+        "sendMessage",
+        "sendMessage",
+    ]
     assert await storage.chats.subscription(group_id) is None
 
 
@@ -160,8 +179,17 @@ async def test_the_error_handler_survives_a_reply_it_cannot_understand(
 
 
 SPELLINGS = [".", ",", "!", "@articlebot_test_bot", "@otherbot", "\n"]
-ADMIN_LINES = ["/add https://x.example | t | s | a", "/edit 1", "/delete 1", "/stats", "/feeds",
-               "/feeds pause 1", "/feeds remove 1", "/channels", "/scheduled"]  # fmt: skip
+ADMIN_LINES = [
+    "/add https://x.example | t | s | a",
+    "/edit 1",
+    "/delete 1",
+    "/stats",
+    "/feeds",
+    "/feeds pause 1",
+    "/feeds remove 1",
+    "/channels",
+    "/scheduled",
+]
 
 
 @pytest.mark.parametrize("after", SPELLINGS, ids=["dot", "comma", "bang", "me", "other", "nl"])

@@ -11,20 +11,31 @@ EN = Catalog.load().for_language("en")
 
 def make_article(**fields: object) -> Article:
     values: dict[str, object] = {
-        "id": 7, "url": "https://news.example/a", "title": "Title", "summary": "Summary",
-        "author": "", "tags": (), "published_at": "2026-11-28T10:00:00Z",
-        "created_at": "2026-11-28T10:00:00Z", "source": "cli",
-    }  # fmt: skip
+        "id": 7,
+        "url": "https://news.example/a",
+        "title": "Title",
+        "summary": "Summary",
+        "author": "",
+        "tags": (),
+        "published_at": "2026-11-28T10:00:00Z",
+        "created_at": "2026-11-28T10:00:00Z",
+        "source": "cli",
+    }
     values.update(fields)
     return Article(**values)  # type: ignore[arg-type]
 
 
 def test_card_escapes_every_field() -> None:
     card = render.article_card(
-        make_article(title="<b>x</b> & </a>", summary="<script>", author="<i>A</i>",
-                     tags=("<b>", "human rights")),
-        EN, "bot",
-    )  # fmt: skip
+        make_article(
+            title="<b>x</b> & </a>",
+            summary="<script>",
+            author="<i>A</i>",
+            tags=("<b>", "human rights"),
+        ),
+        EN,
+        "bot",
+    )
     assert card.text.startswith(
         "<b>&lt;b&gt;x&lt;/b&gt; &amp; &lt;/a&gt;</b>\n&lt;i&gt;A&lt;/i&gt;"
     )
@@ -76,8 +87,13 @@ def test_every_button_payload_fits_64_bytes() -> None:
     articles = [make_article(id=10**11 + n) for n in range(5)]
     reply = render.latest_page(articles, 9_995, True, EN)
     query = callbacks.compact_query("ñandú " * 200)
-    page = SearchPage([SearchHit(a, "", n, None) for n, a in enumerate(articles)], None, False,
-                      "recency", has_more=True)  # fmt: skip
+    page = SearchPage(
+        [SearchHit(a, "", n, None) for n, a in enumerate(articles)],
+        None,
+        False,
+        "recency",
+        has_more=True,
+    )
     search = render.search_page(page, query, 9_995, EN)
     for markup in (reply.markup, search.markup):
         assert markup is not None

@@ -56,8 +56,15 @@ async def test_a_reply_to_a_migrated_group_goes_to_its_new_id_once(
     api: BotApiStandIn, bot: BotApplication, storage: Storage
 ) -> None:
     await storage.chats.subscribe(ChatInfo(GROUP, "group", title="G"))
-    api.inject(Fault("sendMessage", 400, "Bad Request: group chat was upgraded to a supergroup",
-                     migrate_to_chat_id=SUPERGROUP, chat_id=GROUP))  # fmt: skip
+    api.inject(
+        Fault(
+            "sendMessage",
+            400,
+            "Bad Request: group chat was upgraded to a supergroup",
+            migrate_to_chat_id=SUPERGROUP,
+            chat_id=GROUP,
+        )
+    )
     api.push_command("/help", chat={"id": GROUP, "type": "group", "title": "G"})
     reply = await api.wait_for("sendMessage", chat_id=SUPERGROUP)
     assert "What I can do" in reply["text"]
@@ -82,8 +89,9 @@ async def test_a_long_flood_wait_gives_the_reply_up_in_one_line(
     api.inject(Fault("sendMessage", 429, "Too Many Requests: retry after 60", retry_after=60))
     api.push_command("/help")
     await api.wait_for("sendMessage", chat_id=USER)
-    await wait_until(lambda: any("reply given up" in line for line in lines(
-        caplog, logging.WARNING)))  # fmt: skip
+    await wait_until(
+        lambda: any("reply given up" in line for line in lines(caplog, logging.WARNING))
+    )
     assert len(api.calls_to("sendMessage")) == 1
     assert lines(caplog, logging.ERROR) == []
 
@@ -128,5 +136,6 @@ async def test_the_readers_journey_against_an_imperfect_bot_api(
             await storage.articles.add(article(n, title=f"Cusco {n}"))
         await wait_until(lambda: len(api.delivered(7)) == 2)
     assert lines(caplog, logging.ERROR) == []
-    assert any("could not register the command menu" in line
-               for line in lines(caplog, logging.WARNING))  # fmt: skip
+    assert any(
+        "could not register the command menu" in line for line in lines(caplog, logging.WARNING)
+    )

@@ -13,10 +13,14 @@ ARTICLEBOT = str(Path(sys.executable).with_name("articlebot"))
 async def converse(args: list[str], lines: list[str], tmp_path: Path) -> str:
     env = {k: v for k, v in os.environ.items() if k != "BOT_TOKEN"}
     proc = await asyncio.create_subprocess_exec(
-        ARTICLEBOT, *args, env=env, cwd=tmp_path,
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        ARTICLEBOT,
+        *args,
+        env=env,
+        cwd=tmp_path,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
+    )
     assert proc.stdin is not None
     assert proc.stdout is not None
     output = ""

@@ -81,8 +81,9 @@ async def test_the_bot_publishes_at_its_time_across_a_restart(
     # Down when it came due; the next start publishes it, once.
     await asyncio.sleep(max(0.0, item.publish_at.timestamp() - time.time()) + 0.1)
     async with running_bot(api, storage, admin_ids=str(ADMIN)):
-        card = await api.wait_for("sendMessage", chat_id=READER, timeout=5,
-                                  where=lambda c: "At its time" in c["text"])  # fmt: skip
+        card = await api.wait_for(
+            "sendMessage", chat_id=READER, timeout=5, where=lambda c: "At its time" in c["text"]
+        )
         assert card["text"].startswith("<b>At its time</b>")
         await api.wait_for("sendMessage", chat_id=ADMIN, timeout=5)  # its progress
     assert [a.title for a in await storage.articles.latest()] == ["At its time"]
@@ -159,8 +160,17 @@ def test_the_command_line_schedules_lists_and_cancels(tmp_path: Path) -> None:
         result = CliRunner().invoke(cli, ["--db", str(tmp_path / "news.db"), *args])
         return result.exit_code, result.stdout, result.stderr
 
-    code, out, _ = run("add", "--url", "https://x.example/1", "--title", "Later",
-                       "--at", "2031-05-01 08:00", "--tz", "america/lima")  # fmt: skip
+    code, out, _ = run(
+        "add",
+        "--url",
+        "https://x.example/1",
+        "--title",
+        "Later",
+        "--at",
+        "2031-05-01 08:00",
+        "--tz",
+        "america/lima",
+    )
     assert (code, out) == (0, "scheduled 1 for 2031-05-01 08:00 America/Lima\n")
     assert run("scheduled")[1] == "1  2031-05-01 08:00 America/Lima  Later\n"
     assert run("scheduled", "--json")[1].count('"publish_at": "2031-05-01T13:00:00Z"') == 1

@@ -37,9 +37,10 @@ class EchoingApi:
                 return web.json_response({"ok": True, "result": BOT_USER})
             if self.get_me_status >= 500:
                 return web.Response(status=self.get_me_status, text=f"<html>{echo}</html>")
-            return web.json_response({"ok": False, "error_code": self.get_me_status,
-                                      "description": f"Refused: {echo}"},
-                                     status=self.get_me_status)  # fmt: skip
+            return web.json_response(
+                {"ok": False, "error_code": self.get_me_status, "description": f"Refused: {echo}"},
+                status=self.get_me_status,
+            )
         return web.Response(status=502, text=f"<html><h1>502 Bad Gateway</h1>{echo}</html>")
 
 
@@ -61,13 +62,18 @@ async def echoing() -> AsyncIterator[EchoingApi]:
 
 def run_bot(api: EchoingApi, tmp_path: Path, **env: str) -> tuple[int, str]:
     environment = {
-        **os.environ, "BOT_TOKEN": TOKEN, "WEBHOOK_SECRET": WEBHOOK_SECRET,
+        **os.environ,
+        "BOT_TOKEN": TOKEN,
+        "WEBHOOK_SECRET": WEBHOOK_SECRET,
         "TELEGRAM_API_URL": f"http://127.0.0.1:{api.port}/bot",
-        "DATABASE_PATH": str(tmp_path / "bot.db"), "LOG_LEVEL": "DEBUG", **env,
-    }  # fmt: skip
+        "DATABASE_PATH": str(tmp_path / "bot.db"),
+        "LOG_LEVEL": "DEBUG",
+        **env,
+    }
     command = [str(Path(sys.executable).with_name("articlebot")), "run"]
-    process = subprocess.Popen(command, env=environment, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    process = subprocess.Popen(
+        command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     try:
         out, _ = process.communicate(timeout=30)
     finally:
@@ -108,9 +114,14 @@ async def test_a_failed_set_webhook_that_echoes_its_body_prints_no_secret(
     echoing: EchoingApi, tmp_path: Path
 ) -> None:
     code, output = await asyncio.to_thread(
-        run_bot, echoing, tmp_path, BOT_MODE="webhook", WEBHOOK_URL="https://bot.example/hook",
-        WEBHOOK_LISTEN="127.0.0.1", WEBHOOK_PORT=str(free_port()),
-    )  # fmt: skip
+        run_bot,
+        echoing,
+        tmp_path,
+        BOT_MODE="webhook",
+        WEBHOOK_URL="https://bot.example/hook",
+        WEBHOOK_LISTEN="127.0.0.1",
+        WEBHOOK_PORT=str(free_port()),
+    )
     assert code == 1, output
     assert "Bad Gateway" in output
     assert_no_secret(output)

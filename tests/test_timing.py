@@ -73,7 +73,10 @@ def test_a_daily_time_comes_once_a_day_across_daylight_saving_changes() -> None:
         moment = next_time(moment, 90, NEW_YORK)
         autumn.append(moment)
     assert [local(m, NEW_YORK) for m in autumn] == [
-        "2026-11-01 01:30", "2026-11-02 01:30", "2026-11-03 01:30"]  # fmt: skip
+        "2026-11-01 01:30",
+        "2026-11-02 01:30",
+        "2026-11-03 01:30",
+    ]
     assert autumn[0] == datetime(2026, 11, 1, 5, 30, tzinfo=UTC)  # the first 01:30 (EDT)
 
 

@@ -36,17 +36,26 @@ def free_port() -> int:
 async def webhook(api: BotApiStandIn, storage: Storage) -> AsyncIterator[str]:
     port = free_port()
     settings = settings_for(
-        api, bot_mode="webhook", webhook_url=f"http://127.0.0.1:{port}/telegram",
-        webhook_secret=SECRET, webhook_listen="127.0.0.1", webhook_port=port,
-    )  # fmt: skip
+        api,
+        bot_mode="webhook",
+        webhook_url=f"http://127.0.0.1:{port}/telegram",
+        webhook_secret=SECRET,
+        webhook_listen="127.0.0.1",
+        webhook_port=port,
+    )
     async with serving_webhook(build_application(settings, storage), settings):
         yield f"http://127.0.0.1:{port}"
 
 
 def latest_update(api: BotApiStandIn) -> dict[str, object]:
-    message = {"message_id": 1, "date": 0, "chat": api.private_chat(42), "from": api.user(),
-               "text": "/latest", "entities": [{"type": "bot_command", "offset": 0,
-                                                "length": 7}]}  # fmt: skip
+    message = {
+        "message_id": 1,
+        "date": 0,
+        "chat": api.private_chat(42),
+        "from": api.user(),
+        "text": "/latest",
+        "entities": [{"type": "bot_command", "offset": 0, "length": 7}],
+    }
     return api.update("message", message)
 
 
@@ -65,10 +74,22 @@ async def test_updates_with_the_secret_are_processed_once(
     await api.wait_for("sendMessage", chat_id=42)
     assert await api.deliver_to_webhook(update) == 200  # Telegram retried it
     # A later update, answered after the repeat had its chance to be (wrongly) processed:
-    assert await api.deliver_to_webhook(api.update("message", {
-        "message_id": 2, "date": 0, "chat": api.private_chat(42), "from": api.user(),
-        "text": "/help", "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
-    })) == 200  # fmt: skip
+    assert (
+        await api.deliver_to_webhook(
+            api.update(
+                "message",
+                {
+                    "message_id": 2,
+                    "date": 0,
+                    "chat": api.private_chat(42),
+                    "from": api.user(),
+                    "text": "/help",
+                    "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+                },
+            )
+        )
+        == 200
+    )
     await api.wait_for("sendMessage", where=lambda c: "What I can do" in c["text"])
     latest_replies = [c for c in api.calls_to("sendMessage") if "no articles yet" in c["text"]]
     assert len(latest_replies) == 1
@@ -118,11 +139,17 @@ async def test_articlebot_run_serves_the_webhook_and_stops_on_sigterm(
     """The real process: `articlebot run` in webhook mode, on its own event loop."""
     port = free_port()
     env = {
-        **os.environ, "BOT_TOKEN": api.token, "TELEGRAM_API_URL": api.base_url,
-        "DATABASE_PATH": str(db_path), "BOT_MODE": "webhook", "WEBHOOK_SECRET": SECRET,
-        "WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram", "WEBHOOK_LISTEN": "127.0.0.1",
-        "WEBHOOK_PORT": str(port), "LOG_LEVEL": "WARNING",
-    }  # fmt: skip
+        **os.environ,
+        "BOT_TOKEN": api.token,
+        "TELEGRAM_API_URL": api.base_url,
+        "DATABASE_PATH": str(db_path),
+        "BOT_MODE": "webhook",
+        "WEBHOOK_SECRET": SECRET,
+        "WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram",
+        "WEBHOOK_LISTEN": "127.0.0.1",
+        "WEBHOOK_PORT": str(port),
+        "LOG_LEVEL": "WARNING",
+    }
     process = await asyncio.create_subprocess_exec(
         str(Path(sys.executable).with_name("articlebot")), "run", env=env
     )

@@ -19,8 +19,9 @@ MAX_OPML_BYTES = 2 * 2**20
 def feed_service(ctx: Context, storage: Storage) -> FeedService:
     from bot.feeds import FeedService
 
-    return FeedService(storage, interval=ctx.settings.feed_interval,
-                       allow_private=ctx.settings.allow_private_urls)  # fmt: skip
+    return FeedService(
+        storage, interval=ctx.settings.feed_interval, allow_private=ctx.settings.allow_private_urls
+    )
 
 
 @cli.command("import")
@@ -31,8 +32,9 @@ def import_feed(ctx: Context, source: str) -> None:
 
     async def run(storage: Storage) -> None:
         added, feed = await feed_service(ctx, storage).import_once(source)
-        click.echo(f"imported {counted(added, 'new article')} "
-                   f"({counted(len(feed.items), 'item')} read)")  # fmt: skip
+        click.echo(
+            f"imported {counted(added, 'new article')} ({counted(len(feed.items), 'item')} read)"
+        )
         if feed.report():
             click.echo(f"not everything could be read: {feed.report()}", err=True)
 
@@ -46,8 +48,12 @@ def feeds() -> None:
 
 @feeds.command("add")
 @click.argument("url")
-@click.option("--announce-newest", default=0, type=click.IntRange(0, 100),
-              help="Also announce the newest N items present now.")  # fmt: skip
+@click.option(
+    "--announce-newest",
+    default=0,
+    type=click.IntRange(0, 100),
+    help="Also announce the newest N items present now.",
+)
 @click.pass_obj
 def feeds_add(ctx: Context, url: str, announce_newest: int) -> None:
     """Follow a feed: its current items are archived, later ones announced."""
@@ -55,8 +61,10 @@ def feeds_add(ctx: Context, url: str, announce_newest: int) -> None:
     async def run(storage: Storage) -> None:
         result = await feed_service(ctx, storage).follow(url, announce_newest)
         archived = counted(result.stored, "item")
-        click.echo(f"following feed #{result.feed.id} {result.feed.title!r}: "
-                   f"{archived} archived, {result.announced} announced")  # fmt: skip
+        click.echo(
+            f"following feed #{result.feed.id} {result.feed.title!r}: "
+            f"{archived} archived, {result.announced} announced"
+        )
         if result.report:
             click.echo(f"not everything could be read: {result.report}", err=True)
 
@@ -83,8 +91,10 @@ def feeds_list(ctx: Context, as_json: bool) -> None:
                 if feed.error_count
                 else ""
             )
-            click.echo(f"#{feed.id}  {state}  {counted(feed.items, 'item')}  {feed.url}  "
-                       f"{feed.title}{errors}")  # fmt: skip
+            click.echo(
+                f"#{feed.id}  {state}  {counted(feed.items, 'item')}  {feed.url}  "
+                f"{feed.title}{errors}"
+            )
 
     run_with_storage(ctx, run)
 

@@ -161,8 +161,9 @@ async def review(message: Message, context: BotContext, update: Update, draft: D
         return FIELD
     context.session["draft"] = draft
     preview = render.draft_preview(t, article, context.bot.username)
-    await message.reply_text(preview.text, reply_markup=preview.markup,
-                             link_preview_options=preview.link_preview)  # fmt: skip
+    await message.reply_text(
+        preview.text, reply_markup=preview.markup, link_preview_options=preview.link_preview
+    )
     return REVIEW
 
 
@@ -255,22 +256,30 @@ async def publish(
     t = context.texts(update)
     await context.storage.chats.remember(chat_info(message.chat, update))  # progress language
     try:
-        stored = await context.storage.articles.add(new_article(draft),
-                                                    notify_chat_id=message.chat.id)  # fmt: skip
+        stored = await context.storage.articles.add(
+            new_article(draft), notify_chat_id=message.chat.id
+        )
     except DuplicateArticle as exc:
         await message.reply_text(render.already_here(t, exc.existing_id))
         return None
     if context.bot_data.worker is not None:
         context.bot_data.worker.wake()
-    await message.reply_text(t.gettext("Published as article {id}; the broadcast starts now.",
-                                       id=stored.id))  # fmt: skip
+    await message.reply_text(
+        t.gettext("Published as article {id}; the broadcast starts now.", id=stored.id)
+    )
     return stored.id
 
 
 def new_article(draft: Draft) -> NewArticle:
-    return NewArticle(url=draft.url, title=draft.title, summary=draft.summary,
-                      author=draft.author, tags=draft.tags, published_at=draft.published_at,
-                      source="manual")  # fmt: skip
+    return NewArticle(
+        url=draft.url,
+        title=draft.title,
+        summary=draft.summary,
+        author=draft.author,
+        tags=draft.tags,
+        published_at=draft.published_at,
+        source="manual",
+    )
 
 
 async def cancel(update: Update, context: BotContext) -> int:

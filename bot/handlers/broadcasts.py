@@ -21,9 +21,14 @@ async def cancel_button(update: Update, context: BotContext) -> None:
     else:
         if context.bot_data.metrics is not None:
             context.bot_data.metrics.deliveries.labels("cancelled").inc(cancelled)
-        await replies.answer(query, t.ngettext("Cancelled: {count} message will not be sent.",
-                                               "Cancelled: {count} messages will not be sent.",
-                                               cancelled))  # fmt: skip
+        await replies.answer(
+            query,
+            t.ngettext(
+                "Cancelled: {count} message will not be sent.",
+                "Cancelled: {count} messages will not be sent.",
+                cancelled,
+            ),
+        )
     progress = await context.storage.broadcasts.progress(action.article_id)
     worker = context.bot_data.worker
     if progress is not None and worker is not None:

@@ -30,8 +30,11 @@ async def log_update(update: object, context: BotContext) -> None:
         command = "inline"
     log.info(
         "update update_id=%s chat_id=%s user_id=%s command=%s",
-        update.update_id, chat.id if chat else None, user.id if user else None, command or "-",
-    )  # fmt: skip
+        update.update_id,
+        chat.id if chat else None,
+        user.id if user else None,
+        command or "-",
+    )
 
 
 async def on_error(update: object, context: BotContext) -> None:
@@ -42,15 +45,22 @@ async def on_error(update: object, context: BotContext) -> None:
     error = context.error
     if isinstance(error, TelegramError) and chat_is_gone(error):
         chat = update.effective_chat if isinstance(update, Update) else None
-        log.info("reply not delivered update_id=%s chat_id=%s, the chat is gone: %s",
-                 update_id, chat.id if chat else None, error.message)  # fmt: skip
+        log.info(
+            "reply not delivered update_id=%s chat_id=%s, the chat is gone: %s",
+            update_id,
+            chat.id if chat else None,
+            error.message,
+        )
         return
     if isinstance(error, TelegramError) and unavailable(error):  # logged once per outage
         context.bot_data.circuit.failed(error, "replies")
         return
     if isinstance(error, RetryAfter):
-        log.warning("reply given up update_id=%s: flood control asks to wait %.0f s",
-                    update_id, retry_after_seconds(error))  # fmt: skip
+        log.warning(
+            "reply given up update_id=%s: flood control asks to wait %.0f s",
+            update_id,
+            retry_after_seconds(error),
+        )
         return
     log.error("unhandled error update_id=%s", update_id, exc_info=error)
     if not isinstance(update, Update):

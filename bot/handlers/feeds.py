@@ -31,8 +31,9 @@ async def feeds_command(update: Update, context: BotContext) -> None:
             result = await service.follow(args[1], announce_newest=min(newest, 20))
         except (FetchError, FeedError, InvalidInput) as exc:
             log.info("cannot follow %s: %s", args[1], exc)
-            await message.reply_text(t.gettext("Cannot follow that feed: {error}.",
-                                               error=render.escape(t.explain(exc))))  # fmt: skip
+            await message.reply_text(
+                t.gettext("Cannot follow that feed: {error}.", error=render.escape(t.explain(exc)))
+            )
             return
         reply = render.feed_followed(t, result)
         await message.reply_text(reply)
@@ -50,6 +51,8 @@ async def feeds_command(update: Update, context: BotContext) -> None:
         await message.reply_text(render.feed_list(t, await store.all()))
         return
     await message.reply_text(
-        t.gettext("Usage: /feeds · /feeds add <i>URL</i> [<i>newest to announce</i>] · "
-                  "/feeds remove|pause|resume <i>number</i>")
-    )  # fmt: skip
+        t.gettext(
+            "Usage: /feeds · /feeds add <i>URL</i> [<i>newest to announce</i>] · "
+            "/feeds remove|pause|resume <i>number</i>"
+        )
+    )

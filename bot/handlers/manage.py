@@ -131,12 +131,14 @@ async def remove_channel(chat_id: int, update: Update, context: BotContext) -> N
     except NotFound:
         return  # a second tap, or another admin was quicker: the list shows it
     user = update.effective_user
-    log.info("channel unsubscribed chat_id=%s by admin user_id=%s",
-             chat_id, user.id if user else None)  # fmt: skip
+    log.info(
+        "channel unsubscribed chat_id=%s by admin user_id=%s", chat_id, user.id if user else None
+    )
 
 
 async def channels_reply(context: BotContext, update: Update, offset: int) -> render.Reply:
     size = render.CHANNEL_PAGE_SIZE
     channels = await context.storage.chats.channel_subscriptions(size + 1, offset)
-    return render.channel_list(context.texts(update), channels[:size], offset,
-                               has_more=len(channels) > size)  # fmt: skip
+    return render.channel_list(
+        context.texts(update), channels[:size], offset, has_more=len(channels) > size
+    )

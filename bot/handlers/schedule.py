@@ -102,8 +102,12 @@ async def unschedule_button(update: Update, context: BotContext) -> None:
     except NotFound:
         await replies.answer(query, t.gettext("That one is no longer waiting."))
     else:
-        await replies.answer(query, t.gettext("Cancelled: {title} will not be published.",
-                                              title=render.truncate(item.title, 60)))  # fmt: skip
+        await replies.answer(
+            query,
+            t.gettext(
+                "Cancelled: {title} will not be published.", title=render.truncate(item.title, 60)
+            ),
+        )
     reply = await scheduled_list(update, context, query.message.chat.id)
     await query.edit_message_text(reply.text, reply_markup=reply.markup)
 

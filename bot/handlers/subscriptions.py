@@ -184,9 +184,10 @@ async def subscription_button(update: Update, context: BotContext) -> None:
     topics: tuple[str, ...] = ()
     if action.kind == callbacks.SubscriptionAction.DROP_TOPIC:
         topics = tuple(
-            topic for topic in (current.topics if current else ())
+            topic
+            for topic in (current.topics if current else ())
             if callbacks.topic_key(topic) == action.topic_key
-        )  # fmt: skip
+        )
         if not topics:
             await query.message.reply_text(render.expired_button(t))
             return

@@ -25,8 +25,10 @@ def feed_paused(t: Texts, feed: Feed, error: Explained) -> str:
     return t.gettext(
         "⚠️ Feed {id} ({url}) is paused after repeated failed checks: {error}. "
         "Resume it with /feeds resume {id}",
-        id=feed.id, url=escape(feed.url), error=escape(t.explain(error)),
-    )  # fmt: skip
+        id=feed.id,
+        url=escape(feed.url),
+        error=escape(t.explain(error)),
+    )
 
 
 def feed_list(t: Texts, feeds: list[Feed]) -> str:
@@ -38,13 +40,21 @@ def feed_list(t: Texts, feeds: list[Feed]) -> str:
         state = _("paused") if not feed.active else _("active")
         checked = feed.last_checked_at[:16].replace("T", " ") if feed.last_checked_at else "—"
         items = t.ngettext("{count} item", "{count} items", feed.items)
-        line = _("{id}. {title} — {state}, {items}, last check {checked}",
-                 id=feed.id, title=escape(feed.title or feed.url), state=state,
-                 items=items, checked=checked)  # fmt: skip
+        line = _(
+            "{id}. {title} — {state}, {items}, last check {checked}",
+            id=feed.id,
+            title=escape(feed.title or feed.url),
+            state=state,
+            items=items,
+            checked=checked,
+        )
         if feed.error_count:
-            line += "\n   " + t.ngettext("{count} failed check: {error}",
-                                          "{count} failed checks: {error}", feed.error_count,
-                                          error=escape(feed.last_error or ""))  # fmt: skip
+            line += "\n   " + t.ngettext(
+                "{count} failed check: {error}",
+                "{count} failed checks: {error}",
+                feed.error_count,
+                error=escape(feed.last_error or ""),
+            )
         lines.append(line)
     lines.append(_("/feeds add <i>URL</i> · /feeds remove|pause|resume <i>number</i>"))
     return "\n".join(lines)
@@ -55,20 +65,36 @@ def feed_followed(t: Texts, result: FollowResult) -> str:
     feed, parsed = result.feed, result.parsed
     archived = t.ngettext("{count} item archived", "{count} items archived", result.stored)
     announced = t.ngettext("{count} announced", "{count} announced", result.announced)
-    lines = [_("Following {title} (feed {id}): {archived}, {announced}. New items will be "
-               "announced as they appear.", title=f"<b>{escape(feed.title or feed.url)}</b>",
-               id=feed.id, archived=archived, announced=announced)]  # fmt: skip
+    lines = [
+        _(
+            "Following {title} (feed {id}): {archived}, {announced}. New items will be "
+            "announced as they appear.",
+            title=f"<b>{escape(feed.title or feed.url)}</b>",
+            id=feed.id,
+            archived=archived,
+            announced=announced,
+        )
+    ]
     if parsed.malformed:
         lines.append(_("The feed is not well-formed: I kept what I could read."))
     read = len(parsed.items) + len(parsed.skipped)
     if parsed.entries > read:
-        lines.append(t.ngettext("It lists {count} item; I read the first {read}.",
-                                "It lists {count} items; I read the first {read}.",
-                                parsed.entries, read=read))  # fmt: skip
+        lines.append(
+            t.ngettext(
+                "It lists {count} item; I read the first {read}.",
+                "It lists {count} items; I read the first {read}.",
+                parsed.entries,
+                read=read,
+            )
+        )
     if parsed.skipped:
-        lines.append(t.ngettext("{count} item was skipped (no link, no title or repeated).",
-                                "{count} items were skipped (no link, no title or repeated).",
-                                len(parsed.skipped)))  # fmt: skip
+        lines.append(
+            t.ngettext(
+                "{count} item was skipped (no link, no title or repeated).",
+                "{count} items were skipped (no link, no title or repeated).",
+                len(parsed.skipped),
+            )
+        )
     return "\n".join(lines)
 
 
@@ -84,8 +110,13 @@ def not_accepted(t: Texts, error: Explained) -> str:
 
 
 def page_unreadable(t: Texts, error: Explained) -> Reply:
-    return prompt(t, t.gettext("I couldn't read that page: {reason}. Send me the title, then "
-                               "the summary.", reason=escape(t.explain(error))))  # fmt: skip
+    return prompt(
+        t,
+        t.gettext(
+            "I couldn't read that page: {reason}. Send me the title, then the summary.",
+            reason=escape(t.explain(error)),
+        ),
+    )
 
 
 def already_here(t: Texts, article_id: int) -> str:
@@ -111,19 +142,30 @@ def ask_field(t: Texts, name: str) -> Reply:
 def draft_preview(t: Texts, article: NewArticle, bot_username: str) -> Reply:
     """The card exactly as subscribers will get it, with the admin's buttons instead."""
     _ = t.gettext
-    shown = Article(id=0, url=article.url, title=article.title, summary=article.summary,
-                    author=article.author, tags=article.tags,
-                    published_at=iso(article.published_at or datetime.now(UTC)),
-                    created_at="", source=article.source)  # fmt: skip
+    shown = Article(
+        id=0,
+        url=article.url,
+        title=article.title,
+        summary=article.summary,
+        author=article.author,
+        tags=article.tags,
+        published_at=iso(article.published_at or datetime.now(UTC)),
+        created_at="",
+        source=article.source,
+    )
     card = broadcast_card(shown, t, bot_username)
     rows = [
-        [InlineKeyboardButton(_("✅ Publish"), callback_data=PUBLISH_DRAFT),
-         InlineKeyboardButton(_("⏰ Schedule"), callback_data=SCHEDULE_DRAFT)],
-        [InlineKeyboardButton(_("✏️ Title"), callback_data="Dt"),
-         InlineKeyboardButton(_("✏️ Summary"), callback_data="Ds"),
-         InlineKeyboardButton(_("✏️ Tags"), callback_data="Dg")],
+        [
+            InlineKeyboardButton(_("✅ Publish"), callback_data=PUBLISH_DRAFT),
+            InlineKeyboardButton(_("⏰ Schedule"), callback_data=SCHEDULE_DRAFT),
+        ],
+        [
+            InlineKeyboardButton(_("✏️ Title"), callback_data="Dt"),
+            InlineKeyboardButton(_("✏️ Summary"), callback_data="Ds"),
+            InlineKeyboardButton(_("✏️ Tags"), callback_data="Dg"),
+        ],
         [InlineKeyboardButton(_("✖ Cancel"), callback_data=CANCEL_DIALOGUE)],
-    ]  # fmt: skip
+    ]
     return Reply(card.text, InlineKeyboardMarkup(rows), card.preview_url)
 
 
@@ -149,8 +191,11 @@ def delete_confirmation(t: Texts, article: Article) -> Reply:
     )
     rows = [
         [InlineKeyboardButton(_("🗑 Delete"), callback_data=f"Xd{article.id}")],
-        [InlineKeyboardButton(_("🗑 Delete and also the sent messages"),
-                              callback_data=f"Xr{article.id}")],
+        [
+            InlineKeyboardButton(
+                _("🗑 Delete and also the sent messages"), callback_data=f"Xr{article.id}"
+            )
+        ],
         [InlineKeyboardButton(_("✖ Keep it"), callback_data="Xc")],
-    ]  # fmt: skip
+    ]
     return Reply(text, InlineKeyboardMarkup(rows))

@@ -77,9 +77,12 @@ def broadcast_progress(
         head = _("⏳ Queued behind other broadcasts")
     else:
         head = _("📣 Broadcasting")
-    counts = _("sent {sent} · failed {failed} · skipped {skipped}",
-               sent=progress.count("sent"), failed=progress.count("failed"),
-               skipped=progress.count("skipped"))  # fmt: skip
+    counts = _(
+        "sent {sent} · failed {failed} · skipped {skipped}",
+        sent=progress.count("sent"),
+        failed=progress.count("failed"),
+        skipped=progress.count("skipped"),
+    )
     if progress.count("cancelled"):
         counts += " · " + _("cancelled {count}", count=progress.count("cancelled"))
     if running:
@@ -94,8 +97,9 @@ def broadcast_progress(
             left = _("about {seconds} s left", seconds=round(eta_seconds))
         else:
             left = _("about {minutes} min left", minutes=round(eta_seconds / 60))
-        lines.append(_("{rate} messages/s", rate=format_decimal(rate, "0.#", t.language))
-                     + " · " + left)  # fmt: skip
+        lines.append(
+            _("{rate} messages/s", rate=format_decimal(rate, "0.#", t.language)) + " · " + left
+        )
     if running and paused is not None:
         lines.append(
             _(

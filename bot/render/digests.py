@@ -27,17 +27,25 @@ def digest(t: Texts, kind: str, articles: list[Article], bot_username: str | Non
         return []
     count = len(articles)
     heads = {
-        "daily": t.ngettext("🗞 <b>Your daily digest</b>: {count} new article",
-                            "🗞 <b>Your daily digest</b>: {count} new articles", count),
-        "weekly": t.ngettext("🗞 <b>Your weekly digest</b>: {count} new article",
-                             "🗞 <b>Your weekly digest</b>: {count} new articles", count),
-        "quiet": t.ngettext("🌙 <b>While it was quiet</b>: {count} new article",
-                            "🌙 <b>While it was quiet</b>: {count} new articles", count),
-    }  # fmt: skip
+        "daily": t.ngettext(
+            "🗞 <b>Your daily digest</b>: {count} new article",
+            "🗞 <b>Your daily digest</b>: {count} new articles",
+            count,
+        ),
+        "weekly": t.ngettext(
+            "🗞 <b>Your weekly digest</b>: {count} new article",
+            "🗞 <b>Your weekly digest</b>: {count} new articles",
+            count,
+        ),
+        "quiet": t.ngettext(
+            "🌙 <b>While it was quiet</b>: {count} new article",
+            "🌙 <b>While it was quiet</b>: {count} new articles",
+            count,
+        ),
+    }
     items = [digest_item(article, bot_username) for article in articles[:DIGEST_ITEMS]]
     if count > DIGEST_ITEMS:
-        items.append(t.ngettext("…and {count} more.", "…and {count} more.",
-                                count - DIGEST_ITEMS))  # fmt: skip
+        items.append(t.ngettext("…and {count} more.", "…and {count} more.", count - DIGEST_ITEMS))
     # Measured once each: a part's visible length is its items' and the blank lines'.
     parts: list[list[str]] = [[heads[kind]]]
     shown = visible_length(heads[kind])
@@ -48,16 +56,20 @@ def digest(t: Texts, kind: str, articles: list[Article], bot_username: str | Non
             shown = -len(SEPARATOR)
         parts[-1].append(item)
         shown += len(SEPARATOR) + length
-    latest = InlineKeyboardButton(t.gettext("📰 Latest articles"),
-                                  callback_data=LatestPage(0).encode())  # fmt: skip
+    latest = InlineKeyboardButton(
+        t.gettext("📰 Latest articles"), callback_data=LatestPage(0).encode()
+    )
     replies = [Reply(SEPARATOR.join(part)) for part in parts]
     replies[-1] = Reply(replies[-1].text, InlineKeyboardMarkup([[latest]]))
     return replies
 
 
 def digest_item(article: Article, bot_username: str | None) -> str:
-    link = (f"https://t.me/{bot_username}?start=a{article.id}" if bot_username
-            else safe_url(article.url))  # fmt: skip
+    link = (
+        f"https://t.me/{bot_username}?start=a{article.id}"
+        if bot_username
+        else safe_url(article.url)
+    )
     title = escape(truncate(article.title, 256))
     line = f'• <a href="{escape(link)}">{title}</a>' if link else f"• <b>{title}</b>"
     if article.summary:
@@ -73,10 +85,19 @@ def cadence_text(t: Texts, cadence: Cadence, zone_name: str, next_at: datetime |
     when = t.moment(next_at, zone(zone_name)) if next_at is not None else "—"
     at, place = clock(cadence.minute), escape(zone_name)
     if cadence.weekday is None:
-        return t.gettext("A daily digest at {time} ({zone}); the next on {when}.",
-                         time=at, zone=place, when=when)  # fmt: skip
-    return t.gettext("A weekly digest on {day} at {time} ({zone}); the next on {when}.",
-                     day=t.weekday(cadence.weekday), time=at, zone=place, when=when)  # fmt: skip
+        return t.gettext(
+            "A daily digest at {time} ({zone}); the next on {when}.",
+            time=at,
+            zone=place,
+            when=when,
+        )
+    return t.gettext(
+        "A weekly digest on {day} at {time} ({zone}); the next on {when}.",
+        day=t.weekday(cadence.weekday),
+        time=at,
+        zone=place,
+        when=when,
+    )
 
 
 def digest_usage(t: Texts) -> str:
@@ -96,23 +117,33 @@ def cadence_set(t: Texts, state: DigestState) -> str:
 def cadence_buttons(t: Texts, cadence: Cadence) -> list[InlineKeyboardButton]:
     """Under /subscriptions: switch between each article at once and a digest."""
     if not cadence.instant:
-        return [InlineKeyboardButton(t.gettext("⚡ Each article at once"),
-                                     callback_data=SubscriptionAction("i").encode())]  # fmt: skip
+        return [
+            InlineKeyboardButton(
+                t.gettext("⚡ Each article at once"),
+                callback_data=SubscriptionAction("i").encode(),
+            )
+        ]
     return [
-        InlineKeyboardButton(t.gettext("🗞 Daily, 08:00"),
-                             callback_data=SubscriptionAction("d").encode()),
-        InlineKeyboardButton(t.gettext("🗞 Weekly, Monday 08:00"),
-                             callback_data=SubscriptionAction("w").encode()),
-    ]  # fmt: skip
+        InlineKeyboardButton(
+            t.gettext("🗞 Daily, 08:00"), callback_data=SubscriptionAction("d").encode()
+        ),
+        InlineKeyboardButton(
+            t.gettext("🗞 Weekly, Monday 08:00"), callback_data=SubscriptionAction("w").encode()
+        ),
+    ]
 
 
 def quiet_state(t: Texts, hours: tuple[int, int] | None, zone_name: str) -> str:
     if hours is None:
-        return t.gettext("No quiet hours: cards arrive as articles are published. Set some "
-                         "with /quiet 22:00-07:00 (this chat's time: {zone}).",
-                         zone=escape(zone_name))  # fmt: skip
+        return t.gettext(
+            "No quiet hours: cards arrive as articles are published. Set some "
+            "with /quiet 22:00-07:00 (this chat's time: {zone}).",
+            zone=escape(zone_name),
+        )
     return t.gettext(
         "🌙 Quiet hours {start}–{end} ({zone}): cards due then wait until they end, and more "
         "than three come as one digest. /quiet off ends them.",
-        start=clock(hours[0]), end=clock(hours[1]), zone=escape(zone_name),
-    )  # fmt: skip
+        start=clock(hours[0]),
+        end=clock(hours[1]),
+        zone=escape(zone_name),
+    )

@@ -129,8 +129,7 @@ def search_page(page: SearchPage, query: str, offset: int, t: Texts) -> Reply:
     elif page.total_is_exact:
         count = t.ngettext("{count} result", "{count} results", page.total)
     else:
-        count = t.ngettext("more than {count} result", "more than {count} results",
-                           page.total - 1)  # fmt: skip
+        count = t.ngettext("more than {count} result", "more than {count} results", page.total - 1)
     header = f"🔎 <b>{escape(query)}</b> — {count}"
     if page.ordered_by == "recency":
         header += "\n" + _("<i>Newest first: add a word to narrow the search.</i>")

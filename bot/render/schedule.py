@@ -15,21 +15,25 @@ from storage.timing import zone
 
 
 def ask_when(t: Texts, zone_name: str, now: datetime) -> Reply:
-    return prompt(t, t.gettext(
-        "When should it be published? Send a date and time like <code>{example}</code>, or "
-        "just a time for the next one. Your time zone is {zone} (/timezone changes it).",
-        example=now.astimezone(zone(zone_name)).strftime("%Y-%m-%d %H:%M"),
-        zone=escape(zone_name),
-    ))  # fmt: skip
+    return prompt(
+        t,
+        t.gettext(
+            "When should it be published? Send a date and time like <code>{example}</code>, or "
+            "just a time for the next one. Your time zone is {zone} (/timezone changes it).",
+            example=now.astimezone(zone(zone_name)).strftime("%Y-%m-%d %H:%M"),
+            zone=escape(zone_name),
+        ),
+    )
 
 
 def scheduled_done(t: Texts, item: Scheduled) -> str:
     return t.gettext(
         "⏰ Scheduled for {when} ({zone}): <b>{title}</b>. Until then nobody sees it; "
         "/scheduled lists what is waiting.",
-        when=t.moment(item.publish_at, zone(item.timezone)), zone=escape(item.timezone),
+        when=t.moment(item.publish_at, zone(item.timezone)),
+        zone=escape(item.timezone),
         title=escape(truncate(item.title, 200)),
-    )  # fmt: skip
+    )
 
 
 def scheduled_list(t: Texts, items: list[Scheduled], zone_name: str) -> Reply:
@@ -53,10 +57,14 @@ def timezone_state(t: Texts, zone_name: str, now: datetime) -> str:
     return t.gettext(
         "Time zone: {zone} (it is {now} there). Change it with /timezone <i>name</i>, like "
         "/timezone America/Lima, or an offset like /timezone -05:00.",
-        zone=escape(zone_name), now=t.moment(now, zone(zone_name)),
-    )  # fmt: skip
+        zone=escape(zone_name),
+        now=t.moment(now, zone(zone_name)),
+    )
 
 
 def timezone_set(t: Texts, zone_name: str, now: datetime) -> str:
-    return t.gettext("Time zone set to {zone}: it is {now} there.", zone=escape(zone_name),
-                     now=t.moment(now, zone(zone_name)))  # fmt: skip
+    return t.gettext(
+        "Time zone set to {zone}: it is {now} there.",
+        zone=escape(zone_name),
+        now=t.moment(now, zone(zone_name)),
+    )

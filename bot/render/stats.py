@@ -11,9 +11,14 @@ from bot.render.common import escape
 def chart_labels(t: Texts) -> dict[str, str]:
     """The words of the /stats chart, in the reader's language."""
     _ = t.gettext
-    return {"subscriptions": _("Subscriptions per day"), "new": _("new"), "ended": _("ended"),
-            "deliveries": _("Deliveries per day"), "sent": _("sent"),
-            "failed": _("failed")}  # fmt: skip
+    return {
+        "subscriptions": _("Subscriptions per day"),
+        "new": _("new"),
+        "ended": _("ended"),
+        "deliveries": _("Deliveries per day"),
+        "sent": _("sent"),
+        "failed": _("failed"),
+    }
 
 
 def chat_counts(t: Texts, found: dict[str, int]) -> str:
@@ -38,10 +43,15 @@ def chat_counts(t: Texts, found: dict[str, int]) -> str:
 
 
 def delivery_counts(t: Texts, found: dict[str, int]) -> str:
-    words = {"sent": t.gettext("sent"), "gathered": t.gettext("in a quiet-hours digest"),
-             "failed": t.gettext("failed"),
-             "skipped": t.gettext("skipped"), "cancelled": t.gettext("cancelled"),
-             "pending": t.gettext("pending"), "sending": t.gettext("sending")}  # fmt: skip
+    words = {
+        "sent": t.gettext("sent"),
+        "gathered": t.gettext("in a quiet-hours digest"),
+        "failed": t.gettext("failed"),
+        "skipped": t.gettext("skipped"),
+        "cancelled": t.gettext("cancelled"),
+        "pending": t.gettext("pending"),
+        "sending": t.gettext("sending"),
+    }
     return ", ".join(f"{words.get(k, escape(k))} {n}" for k, n in found.items()) or "—"
 
 
@@ -53,18 +63,32 @@ def stats(t: Texts, figures: dict[str, Any]) -> str:
 
     lines = [
         _("<b>Statistics</b>"),
-        _("Articles: {total} ({week} in the last 7 days)", total=figures["articles"],
-          week=figures["articles_last_7_days"]),
+        _(
+            "Articles: {total} ({week} in the last 7 days)",
+            total=figures["articles"],
+            week=figures["articles_last_7_days"],
+        ),
         _("Chats: {chats}", chats=chat_counts(t, figures["chats"])),
-        _("Subscriptions: {total} ({everything} to everything)",
-          total=figures["subscriptions"], everything=figures["subscriptions_to_everything"]),
+        _(
+            "Subscriptions: {total} ({everything} to everything)",
+            total=figures["subscriptions"],
+            everything=figures["subscriptions_to_everything"],
+        ),
         _("Top topics: {topics}", topics=pairs(figures["subscriptions_by_topic"])),
-        _("Deliveries in the last 24 h: {counts}",
-          counts=delivery_counts(t, figures["deliveries_last_24h"])),
+        _(
+            "Deliveries in the last 24 h: {counts}",
+            counts=delivery_counts(t, figures["deliveries_last_24h"]),
+        ),
         _("Feeds: {count}", count=figures["feeds"]),
-    ]  # fmt: skip
+    ]
     for running in figures["broadcasts_in_progress"]:
-        lines.append(_("📣 Broadcasting {id}. {title}: {sent} sent, {pending} pending",
-                       id=running["article_id"], title=escape(running["title"]),
-                       sent=running["sent"], pending=running["pending"]))  # fmt: skip
+        lines.append(
+            _(
+                "📣 Broadcasting {id}. {title}: {sent} sent, {pending} pending",
+                id=running["article_id"],
+                title=escape(running["title"]),
+                sent=running["sent"],
+                pending=running["pending"],
+            )
+        )
     return "\n".join(lines)

@@ -46,17 +46,19 @@ def subscribed(
     if chat.type == "channel":
         channel = escape(channel_label(chat.username, chat.title, chat.chat_id))
         if subscription.everything:
-            head = _("🔔 Subscribed: every new article will arrive in {channel}.",
-                     channel=channel)  # fmt: skip
+            head = _("🔔 Subscribed: every new article will arrive in {channel}.", channel=channel)
         else:
             head = t.ngettext(
                 "🔔 Subscribed to {topics}: articles about it will arrive in {channel}.",
                 "🔔 Subscribed to {topics}: articles about any of them will arrive in {channel}.",
-                count, topics=topics, channel=channel,
-            )  # fmt: skip
+                count,
+                topics=topics,
+                channel=channel,
+            )
         handle = escape(channel_handle(chat))
-        footer = _("/unsubscribe {channel} stops it; /subscriptions {channel} shows it.",
-                   channel=handle)  # fmt: skip
+        footer = _(
+            "/unsubscribe {channel} stops it; /subscriptions {channel} shows it.", channel=handle
+        )
     else:
         if subscription.everything:
             head = _("🔔 Subscribed: every new article will arrive here.")
@@ -64,8 +66,9 @@ def subscribed(
             head = t.ngettext(
                 "🔔 Subscribed to {topics}: articles about it will arrive here.",
                 "🔔 Subscribed to {topics}: articles about any of them will arrive here.",
-                count, topics=topics,
-            )  # fmt: skip
+                count,
+                topics=topics,
+            )
         footer = _("/unsubscribe stops it; /subscriptions shows it.")
     lines = [head]
     markup = None
@@ -83,24 +86,30 @@ def expectation(t: Texts, subscription: Subscription, estimate: Estimate) -> str
     count = len(subscription.topics)
     weekly = round(estimate.per_week)
     if estimate.per_week >= 1:
-        return t.ngettext("Expect about {count} article a week.",
-                          "Expect about {count} articles a week.", weekly)  # fmt: skip
+        return t.ngettext(
+            "Expect about {count} article a week.", "Expect about {count} articles a week.", weekly
+        )
     if subscription.everything:
         if not estimate.ever:
             return t.gettext("No article has been published yet.")
         return t.gettext("New articles are rare lately: fewer than one a week.")
     if not estimate.ever:
-        return t.ngettext("No article has matched it yet.", "No article has matched them yet.",
-                          count)  # fmt: skip
-    return t.ngettext("Articles about it are rare: fewer than one a week lately.",
-                      "Articles about them are rare: fewer than one a week lately.",
-                      count)  # fmt: skip
+        return t.ngettext(
+            "No article has matched it yet.", "No article has matched them yet.", count
+        )
+    return t.ngettext(
+        "Articles about it are rare: fewer than one a week lately.",
+        "Articles about them are rare: fewer than one a week lately.",
+        count,
+    )
 
 
 def already_subscribed(t: Texts, subscription: Subscription, chat: ChatInfo) -> str:
     if not subscription.everything:
-        return t.gettext("Already subscribed to {topics}. Nothing changed.",
-                         topics=topic_list(subscription.topics))  # fmt: skip
+        return t.gettext(
+            "Already subscribed to {topics}. Nothing changed.",
+            topics=topic_list(subscription.topics),
+        )
     if chat.type == "channel":
         return t.gettext(
             "{channel} already receives every new article. Nothing changed.",
@@ -114,8 +123,9 @@ def unsubscribed(t: Texts, remaining: Subscription | None, channel: str | None =
     if remaining is not None:
         return _("Done. Still subscribed to {topics}.", topics=topic_list(remaining.topics))
     if channel is not None:
-        return _("🔕 Unsubscribed: no more articles will arrive in {channel}.",
-                 channel=escape(channel))  # fmt: skip
+        return _(
+            "🔕 Unsubscribed: no more articles will arrive in {channel}.", channel=escape(channel)
+        )
     return _("🔕 Unsubscribed: no more articles will arrive here. /subscribe to come back.")
 
 
@@ -133,8 +143,10 @@ def subscription_state(
     """What the chat receives, how (at once or in digests), with buttons to change it."""
     _ = t.gettext
     if subscription is None:
-        text = _("This chat is not subscribed. /subscribe to receive every new article, or "
-                 "/subscribe <i>topics</i> for some.")  # fmt: skip
+        text = _(
+            "This chat is not subscribed. /subscribe to receive every new article, or "
+            "/subscribe <i>topics</i> for some."
+        )
         button = InlineKeyboardButton(_("🔔 Subscribe"), callback_data=SUBSCRIBE_DATA)
         return Reply(text, InlineKeyboardMarkup([[button]]))
     if subscription.everything:
@@ -159,8 +171,7 @@ def subscription_state(
         rows = [drops[i : i + 3] for i in range(0, len(drops), 3)]
     if digest is not None:
         text += "\n" + cadence_text(t, digest.cadence, digest.timezone, digest.next_at)
-        text += "\n" + _("Time zone: {zone} (/timezone changes it).",
-                         zone=escape(digest.timezone))  # fmt: skip
+        text += "\n" + _("Time zone: {zone} (/timezone changes it).", zone=escape(digest.timezone))
         rows.append(cadence_buttons(t, digest.cadence))
     unsubscribe = SubscriptionAction(SubscriptionAction.UNSUBSCRIBE).encode()
     rows.append([InlineKeyboardButton(_("🔕 Unsubscribe"), callback_data=unsubscribe)])
@@ -174,19 +185,33 @@ def channel_state(t: Texts, channel: ChatInfo, subscription: Subscription | None
     name = escape(channel_label(channel.username, channel.title, channel.chat_id))
     handle = escape(channel_handle(channel))
     if subscription is None:
-        return _("{channel} is not subscribed. /subscribe {handle} to receive every new "
-                 "article there, or /subscribe {handle} <i>topics</i> for some.",
-                 channel=name, handle=handle)  # fmt: skip
+        return _(
+            "{channel} is not subscribed. /subscribe {handle} to receive every new "
+            "article there, or /subscribe {handle} <i>topics</i> for some.",
+            channel=name,
+            handle=handle,
+        )
     if subscription.everything:
         text = _("<b>{channel}</b> receives every new article.", channel=name)
     else:
-        text = t.ngettext("<b>{channel}</b> receives articles about {topics}.",
-                          "<b>{channel}</b> receives articles about any of {topics}.",
-                          len(subscription.topics), channel=name,
-                          topics=topic_list(subscription.topics))  # fmt: skip
-    return "\n".join([text, _("/subscribe {handle} <i>topics</i> adds topics; "
-                              "/unsubscribe {handle} <i>topics</i> drops them; "
-                              "/unsubscribe {handle} stops it.", handle=handle)])  # fmt: skip
+        text = t.ngettext(
+            "<b>{channel}</b> receives articles about {topics}.",
+            "<b>{channel}</b> receives articles about any of {topics}.",
+            len(subscription.topics),
+            channel=name,
+            topics=topic_list(subscription.topics),
+        )
+    return "\n".join(
+        [
+            text,
+            _(
+                "/subscribe {handle} <i>topics</i> adds topics; "
+                "/unsubscribe {handle} <i>topics</i> drops them; "
+                "/unsubscribe {handle} stops it.",
+                handle=handle,
+            ),
+        ]
+    )
 
 
 def confirm_channel(t: Texts, channel: ChatInfo) -> Reply:
@@ -232,8 +257,9 @@ def cannot_post(t: Texts, name: str) -> str:
 
 
 def not_channel_admin(t: Texts, name: str) -> str:
-    return t.gettext("Only administrators of {name} can change its subscription.",
-                     name=escape(name))  # fmt: skip
+    return t.gettext(
+        "Only administrators of {name} can change its subscription.", name=escape(name)
+    )
 
 
 def channel_list(
@@ -243,22 +269,33 @@ def channel_list(
     _ = t.gettext
     if not channels:
         return Reply(_("No channel is subscribed.") if offset == 0 else _("No more channels."))
-    lines = [_("<b>Subscribed channels</b> · {first}–{last}", first=offset + 1,
-               last=offset + len(channels))]  # fmt: skip
+    lines = [
+        _(
+            "<b>Subscribed channels</b> · {first}–{last}",
+            first=offset + 1,
+            last=offset + len(channels),
+        )
+    ]
     removals = []
     for number, item in enumerate(channels, start=offset + 1):
         channel = item.channel
         name = channel_label(channel.username, channel.title, channel.chat_id)
-        wants = (_("every article") if item.subscription.everything
-                 else topic_list(item.subscription.topics))  # fmt: skip
+        wants = (
+            _("every article")
+            if item.subscription.everything
+            else topic_list(item.subscription.topics)
+        )
         line = f"{number}. {escape(name)} (<code>{channel.chat_id}</code>) — {wants}"
         if not channel.active:
-            line += "\n    " + _("⚠ inactive: {reason}",
-                                  reason=escape(channel.deactivated_reason or "?"))  # fmt: skip
+            line += "\n    " + _(
+                "⚠ inactive: {reason}", reason=escape(channel.deactivated_reason or "?")
+            )
         lines.append(line)
-        removals.append(InlineKeyboardButton(
-            f"✖ {number}", callback_data=RemoveChannel(channel.chat_id, offset).encode()
-        ))  # fmt: skip
+        removals.append(
+            InlineKeyboardButton(
+                f"✖ {number}", callback_data=RemoveChannel(channel.chat_id, offset).encode()
+            )
+        )
     lines.append(_("✖ <i>number</i> unsubscribes that channel."))
     nav = navigation(
         ChannelPage(offset - CHANNEL_PAGE_SIZE).encode() if offset > 0 else None,

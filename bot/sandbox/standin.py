@@ -41,18 +41,48 @@ BOT_USER = {
 }
 # Form fields that PTB sends JSON-encoded; everything else is a plain string.
 JSON_FIELDS = frozenset(
-    {"reply_markup", "entities", "commands", "scope", "results", "link_preview_options",
-     "allowed_updates", "button", "reply_parameters"}
-)  # fmt: skip
+    {
+        "reply_markup",
+        "entities",
+        "commands",
+        "scope",
+        "results",
+        "link_preview_options",
+        "allowed_updates",
+        "button",
+        "reply_parameters",
+    }
+)
 INT_FIELDS = frozenset(
-    {"chat_id", "message_id", "offset", "limit", "timeout", "cache_time", "user_id",
-     "message_thread_id", "from_chat_id"}
-)  # fmt: skip
-IMPERFECT = {"setMyCommands": 404, "setChatMenuButton": 404, "getChatMember": "ok false",
-             "answerCallbackQuery": 404, "editMessageText": "ok false",
-             "deleteMessage": 404}  # fmt: skip
-BOOL_FIELDS = frozenset({"is_personal", "show_alert", "disable_notification",
-                         "allow_paid_broadcast", "drop_pending_updates"})  # fmt: skip
+    {
+        "chat_id",
+        "message_id",
+        "offset",
+        "limit",
+        "timeout",
+        "cache_time",
+        "user_id",
+        "message_thread_id",
+        "from_chat_id",
+    }
+)
+IMPERFECT = {
+    "setMyCommands": 404,
+    "setChatMenuButton": 404,
+    "getChatMember": "ok false",
+    "answerCallbackQuery": 404,
+    "editMessageText": "ok false",
+    "deleteMessage": 404,
+}
+BOOL_FIELDS = frozenset(
+    {
+        "is_personal",
+        "show_alert",
+        "disable_notification",
+        "allow_paid_broadcast",
+        "drop_pending_updates",
+    }
+)
 
 
 OUTAGES = frozenset({"502", "reset", "hang"})
@@ -176,8 +206,13 @@ class BotApiStandIn:
 
     @staticmethod
     def user(user_id: int = 42, language_code: str = "en", **extra: Any) -> dict[str, Any]:
-        return {"id": user_id, "is_bot": False, "first_name": f"User{user_id}",
-                "language_code": language_code, **extra}  # fmt: skip
+        return {
+            "id": user_id,
+            "is_bot": False,
+            "first_name": f"User{user_id}",
+            "language_code": language_code,
+            **extra,
+        }
 
     @staticmethod
     def private_chat(chat_id: int = 42) -> dict[str, Any]:
@@ -201,9 +236,11 @@ class BotApiStandIn:
 
     @staticmethod
     def administrator(user: dict[str, Any], can_post_messages: bool = True) -> dict[str, Any]:
-        rights = ("can_be_edited can_manage_chat can_delete_messages can_manage_video_chats "
-                  "can_restrict_members can_promote_members can_change_info can_invite_users "
-                  "can_post_stories can_edit_stories can_delete_stories").split()  # fmt: skip
+        rights = (
+            "can_be_edited can_manage_chat can_delete_messages can_manage_video_chats "
+            "can_restrict_members can_promote_members can_change_info can_invite_users "
+            "can_post_stories can_edit_stories can_delete_stories"
+        ).split()
         return {
             "status": "administrator",
             "user": user,
@@ -285,8 +322,12 @@ class BotApiStandIn:
     def push_inline_query(
         self, query: str, *, offset: str = "", user: dict[str, Any] | None = None
     ) -> int:
-        payload = {"id": str(next(self._message_ids)), "from": user or self.user(),
-                   "query": query, "offset": offset}  # fmt: skip
+        payload = {
+            "id": str(next(self._message_ids)),
+            "from": user or self.user(),
+            "query": query,
+            "offset": offset,
+        }
         return self.push("inline_query", payload)
 
     def message_from_call(self, call: Call) -> dict[str, Any]:
@@ -336,8 +377,10 @@ class BotApiStandIn:
             try:
                 await asyncio.wait_for(self._new_call.wait_for(found), timeout)
             except TimeoutError:
-                seen = [(c.method, {k: v for k, v in c.params.items() if k != "_result"})
-                        for c in self.calls[after:]][-10:]  # fmt: skip
+                seen = [
+                    (c.method, {k: v for k, v in c.params.items() if k != "_result"})
+                    for c in self.calls[after:]
+                ][-10:]
                 raise AssertionError(
                     f"no {method} call matching {match}; last calls: {seen}"
                 ) from None
@@ -484,10 +527,12 @@ class BotApiStandIn:
     def delivered(self, chat_id: int | None = None) -> list[Call]:
         """Successful sendMessage calls (to `chat_id`)."""
         return [
-            c for c in self.calls
-            if c.method == "sendMessage" and "_result" in c.params
+            c
+            for c in self.calls
+            if c.method == "sendMessage"
+            and "_result" in c.params
             and (chat_id is None or c.get("chat_id") == chat_id)
-        ]  # fmt: skip
+        ]
 
     async def _record(self, call: Call) -> None:
         async with self._new_call:
@@ -544,8 +589,9 @@ class BotApiStandIn:
         _check_text(params, "caption", limit=1024)
         message = self._message({**params, "text": ""})
         del message["text"]
-        message["photo"] = [{"file_id": "photo1", "file_unique_id": "p1", "width": 1200,
-                             "height": 800}]  # fmt: skip
+        message["photo"] = [
+            {"file_id": "photo1", "file_unique_id": "p1", "width": 1200, "height": 800}
+        ]
         if params.get("caption"):
             message["caption"] = params["caption"]
         return message
@@ -579,9 +625,10 @@ class BotApiStandIn:
     def _message(self, params: dict[str, Any], message_id: int | None = None) -> dict[str, Any]:
         chat_id = params.get("chat_id")
         chat = self.chats.get(chat_id or 0) or (
-            self.private_chat(chat_id) if isinstance(chat_id, int) and chat_id > 0
+            self.private_chat(chat_id)
+            if isinstance(chat_id, int) and chat_id > 0
             else {"id": chat_id, "type": "supergroup", "title": "Group"}
-        )  # fmt: skip
+        )
         message: dict[str, Any] = {
             "message_id": message_id or next(self._message_ids),
             "date": int(time.time()),

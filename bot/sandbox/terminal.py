@@ -96,8 +96,9 @@ class TerminalChat:
         self.ahead = 0.0  # seconds the scheduler's clock runs ahead (:later)
         self.buttons = Buttons()
         self.channel = api.channel(CHANNEL, CHANNEL_NAME)
-        api.chats.update({GROUP: self.group, CHANNEL: self.channel,
-                          f"@{CHANNEL_NAME}": self.channel})  # fmt: skip
+        api.chats.update(
+            {GROUP: self.group, CHANNEL: self.channel, f"@{CHANNEL_NAME}": self.channel}
+        )
         api.set_member(GROUP, api.administrator(self.admin))
         api.set_member(GROUP, api.member(self.reader))
         api.set_member(CHANNEL, api.member(self.admin, "creator"))
@@ -105,8 +106,11 @@ class TerminalChat:
 
     async def run(self, subscribers: int) -> None:
         printer = asyncio.create_task(self.show_replies(self.api.mark()))
-        click.echo(INTRO.format(you=YOU, bot=BOT_USER["username"], channel=CHANNEL_NAME,
-                                subscribers=subscribers))  # fmt: skip
+        click.echo(
+            INTRO.format(
+                you=YOU, bot=BOT_USER["username"], channel=CHANNEL_NAME, subscribers=subscribers
+            )
+        )
         try:
             await self.say("/start")
             while True:
@@ -220,8 +224,12 @@ class TerminalChat:
     # -- what the bot does ------------------------------------------------------------
 
     async def show_replies(self, start: int) -> None:
-        places = {YOU: "you", READER: "the reader", GROUP: "Sandbox group",
-                  CHANNEL: f"@{CHANNEL_NAME}"}  # fmt: skip
+        places = {
+            YOU: "you",
+            READER: "the reader",
+            GROUP: "Sandbox group",
+            CHANNEL: f"@{CHANNEL_NAME}",
+        }
         async for call in self.api.follow(start):
             place = places.get(call.get("chat_id"))
             if call.method in ("sendMessage", "editMessageText") and place:
@@ -247,8 +255,11 @@ class TerminalChat:
         photo = call.get("photo", b"")
         path = self.storage.db.path.parent / f"picture-{call['_result']['message_id']}.png"
         await asyncio.to_thread(path.write_bytes, photo if isinstance(photo, bytes) else b"")
-        click.echo(click.style(f"\n— @{BOT_USER['username']} → {place}: [a picture, saved "
-                               f"to {path}]", dim=True))  # fmt: skip
+        click.echo(
+            click.style(
+                f"\n— @{BOT_USER['username']} → {place}: [a picture, saved to {path}]", dim=True
+            )
+        )
         click.echo(to_terminal(call.get("caption", "")))
 
     def show_inline(self, call: Call) -> None:
