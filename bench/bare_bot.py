@@ -38,8 +38,8 @@ def main(runtime: str) -> None:
     if runtime == "ours":
         import uvloop
 
+        from bot.api.transport import AiohttpRequest
         from bot.cli import tune_runtime
-        from bot.transport import AiohttpRequest
 
         builder = builder.request(AiohttpRequest(connection_pool_size=32))
         builder = builder.get_updates_request(AiohttpRequest(connection_pool_size=1))

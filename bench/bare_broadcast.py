@@ -21,9 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import uvloop
 
 from bot import render
+from bot.api.transport import AiohttpRequest
 from bot.cli import tune_runtime
 from bot.i18n import Catalog
-from bot.transport import AiohttpRequest
 from storage import Article
 
 # What bench/broadcast.py publishes, as the engine reads it back.

@@ -30,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import table, vocabulary
 from bot import render
+from bot.delivery.sending import Card
 from bot.i18n import Catalog
-from bot.sending import Card
 from storage import Article, NewArticle, Storage
 from storage.deliveries import Digest
 from storage.text import fold, now_iso

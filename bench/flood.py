@@ -1,5 +1,5 @@
 """One user's flood against everyone else's reply: the other user's /latest latency while
-one user sends 600 searches at once, with the per-reader budget (bot.budgets) and, as the
+one user sends 600 searches at once, with the per-reader budget (bot.runtime.budgets) and, as
 baseline in the same run, without it.
 
     python bench/flood.py [--articles 30000] [--flood 600] [--runs 5]
@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import median, standin_bot, table, vocabulary
 from bench.search import CACHE, VOCAB_SIZE, build
-from bot.budgets import Budgets
-from bot.running import polling
+from bot.runtime.budgets import Budgets
+from bot.runtime.running import polling
 from bot.sandbox import BotApiStandIn
 from storage import Storage
 

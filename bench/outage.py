@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import standin_bot, table
-from bot.running import polling
+from bot.runtime.running import polling
 from bot.sandbox import BotApiStandIn
 from storage import ChatInfo, NewArticle, Storage
 

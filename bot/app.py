@@ -1,4 +1,5 @@
-"""`build_application`: the bot's one ordered list of handlers (its lifecycle: bot.lifecycle)."""
+"""`build_application`: the bot's one ordered list of handlers (its lifecycle:
+bot.runtime.lifecycle)."""
 
 from __future__ import annotations
 
@@ -29,7 +30,11 @@ from telegram.ext import (
     filters,
 )
 
-from bot import callbacks, commands, replies
+from bot import callbacks, commands
+from bot.api import replies
+from bot.api.replies import ReplyGuard
+from bot.api.transport import AiohttpRequest
+from bot.api.updates import UpdatesRequest
 from bot.context import BotApplication, BotContext, BotData
 from bot.handlers import (
     admin,
@@ -45,10 +50,7 @@ from bot.handlers import (
     subscriptions,
 )
 from bot.i18n import Catalog
-from bot.metrics import Metrics
-from bot.replies import ReplyGuard
-from bot.transport import AiohttpRequest
-from bot.updates import UpdatesRequest
+from bot.runtime.metrics import Metrics
 from config import Settings
 from storage import Storage
 

@@ -10,15 +10,15 @@ from aiohttp import web
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.broadcast import DeliveryWorker
-from bot.budgets import Budgets
-from bot.circuit import Circuit
-from bot.feeds import FeedService
-from bot.health import Heartbeat
+from bot.api.circuit import Circuit
+from bot.api.updates import UpdatesRequest
+from bot.delivery.scheduler import Scheduler
+from bot.delivery.worker import DeliveryWorker
 from bot.i18n import Catalog, Texts
-from bot.metrics import Metrics
-from bot.scheduler import Scheduler
-from bot.updates import UpdatesRequest
+from bot.runtime.budgets import Budgets
+from bot.runtime.health import Heartbeat
+from bot.runtime.metrics import Metrics
+from bot.sources.feeds import FeedService
 from config import Settings
 from storage import Storage
 
@@ -38,8 +38,8 @@ class BotData:
         self.heartbeat: Heartbeat | None = None
         self.metrics: Metrics | None = None
         self.metrics_server: web.AppRunner | None = None  # polling mode, METRICS_PORT set
-        self.circuit = Circuit()  # whether Telegram answers at all (bot.circuit)
-        self.budgets = Budgets()  # each reader's share of the bot (bot.budgets)
+        self.circuit = Circuit()  # whether Telegram answers at all (bot.api.circuit)
+        self.budgets = Budgets()  # each reader's share of the bot (bot.runtime.budgets)
         self.stop_requested = asyncio.Event()
         self.stop_reason: str | None = None
 
@@ -80,7 +80,7 @@ class BotApplication(
     Application[ExtBot[None], BotContext, dict[Any, Any], dict[Any, Any], BotData, Any]
 ):
     """The bot's Application: each update's processing is timed and counted by outcome
-    (bot.metrics)."""
+    (bot.runtime.metrics)."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

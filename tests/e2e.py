@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.app import build_application
 from bot.context import BotApplication
-from bot.running import polling
+from bot.runtime.running import polling
 from bot.sandbox import BotApiStandIn
 from config import Settings
 from storage import Storage

@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot import app as app_module
-from bot import extract
 from bot.context import BotApplication
 from bot.sandbox import BotApiStandIn, Call, Fault
+from bot.sources import extract
 from storage import ChatInfo, Storage
 from tests.conftest import article
 from tests.e2e import running_bot, wait_until

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import circuit
+from bot.api import circuit
+from bot.delivery.sending import Pacer
 from bot.sandbox import BotApiStandIn, Fault
-from bot.sending import Pacer
 from storage import ChatInfo, Storage
 from tests.conftest import article
 from tests.e2e import child, running_bot, wait_until
@@ -191,7 +191,7 @@ async def test_unparsable_html_is_resent_as_plain_text(
 async def test_server_errors_pause_and_count_no_attempt(
     api: BotApiStandIn, storage: Storage, monkeypatch: pytest.MonkeyPatch, status: int
 ) -> None:
-    """A 5xx says nothing about the chat: the delivery waits for Telegram (bot.circuit),
+    """A 5xx says nothing about the chat: the delivery waits for Telegram (bot.api.circuit),
     however many times it answers so, and keeps the error for whoever looks."""
     monkeypatch.setattr(circuit, "FIRST_WAIT", 0.05)
     await subscribe_private(storage, 1)

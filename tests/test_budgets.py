@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.budgets import Budgets
+from bot.runtime.budgets import Budgets
 from bot.sandbox import BotApiStandIn
 from storage import Storage
 from tests.conftest import article

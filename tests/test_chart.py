@@ -7,9 +7,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from bot import chart, render
+from bot import render
 from bot.cli import cli
 from bot.i18n import Catalog
+from bot.render import chart
 from storage import ChatInfo, Storage
 from tests.test_bot_admin import png_size
 

@@ -380,7 +380,7 @@ def test_the_command_line_loads_no_telegram_stack_until_a_verb_needs_it() -> Non
 
 def test_the_bot_starts_without_the_plotting_library() -> None:
     """matplotlib costs ≈0.4 s and 55 MB: loaded when /stats draws, not before."""
-    probe = "import sys, bot.app, bot.chart; print('matplotlib' in sys.modules)"
+    probe = "import sys, bot.app, bot.render.chart; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import broadcast, supervisor
-from bot.feeds import FeedService
+from bot.delivery import worker
+from bot.runtime import supervisor
 from bot.sandbox import BotApiStandIn, Fault
+from bot.sources.feeds import FeedService
 from storage import ChatInfo, Storage
 from storage.deliveries import MAX_ATTEMPTS
 from storage.errors import DatabaseUnavailable
@@ -70,7 +71,7 @@ async def test_an_answer_not_understood_is_retried_with_backoff_then_fails(
 ) -> None:
     """`ok: true` without a result makes python-telegram-bot raise a KeyError inside the
     delivery: each delivery counts its attempts, backs off, and fails at the last one."""
-    monkeypatch.setattr(broadcast, "BACKOFF_BASE", 0.05)
+    monkeypatch.setattr(worker, "BACKOFF_BASE", 0.05)
     api.inject(Fault("sendMessage", 200, "", body={"ok": True}, times=10_000))
     async with running_bot(api, subscribed, broadcast_rate=100):
         stored = await subscribed.articles.add(article(1))
@@ -80,7 +81,7 @@ async def test_an_answer_not_understood_is_retried_with_backoff_then_fails(
         assert (status, attempts) == ("failed", MAX_ATTEMPTS)
         assert error.startswith("KeyError")
     # Backed off: the retries of one chat took at least the shortest backoffs (with jitter).
-    least = sum(0.5 * broadcast.BACKOFF_BASE * 2**n for n in range(MAX_ATTEMPTS - 1))
+    least = sum(0.5 * worker.BACKOFF_BASE * 2**n for n in range(MAX_ATTEMPTS - 1))
     for chat in CHATS:
         at = [c.at for c in api.calls_to("sendMessage", chat_id=chat)]
         assert at[-1] - at[0] >= least

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from bot import feeds as feeds_module
 from bot.cli import cli
-from bot.errors import FeedError, FetchError, OpmlError
-from bot.feeds import FeedService, parse_feed
-from bot.opml import document, feed_urls
 from bot.sandbox import BotApiStandIn
+from bot.sources import feeds as feeds_module
+from bot.sources.errors import FeedError, FetchError, OpmlError
+from bot.sources.feeds import FeedService, parse_feed
+from bot.sources.opml import document, feed_urls
 from storage import ChatInfo, InvalidInput, NotFound, Storage
 from tests.conftest import article
 from tests.e2e import running_bot

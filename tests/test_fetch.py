@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp.abc import AbstractResolver, ResolveResult
 
-from bot.errors import FetchError
-from bot.fetch import Fetcher, is_public
+from bot.sources.errors import FetchError
+from bot.sources.fetch import Fetcher, is_public
 from tests.feedserver import FeedServer
 
 

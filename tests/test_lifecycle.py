@@ -15,7 +15,7 @@ from subprocess import Popen
 
 import pytest
 
-from bot.health import STALE_AFTER, problems
+from bot.runtime.health import STALE_AFTER, problems
 from bot.sandbox import BotApiStandIn, Fault
 from storage import ChatInfo, Storage
 from tests.conftest import article

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot import logs
+from bot.runtime import logs
 from bot.sandbox import BotApiStandIn, Fault
 from storage import ChatInfo, Storage
 from tests.conftest import article

@@ -11,7 +11,7 @@ from collections import Counter
 import pytest
 
 from bot import app as app_module
-from bot import circuit
+from bot.api import circuit
 from bot.context import BotApplication
 from bot.sandbox import BotApiStandIn
 from storage import Storage

@@ -6,8 +6,8 @@ import pytest
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
+from bot.api.transport import AiohttpRequest
 from bot.sandbox import BotApiStandIn, Fault
-from bot.transport import AiohttpRequest
 
 
 async def test_calls_succeed_and_errors_map_to_ptb_exceptions(

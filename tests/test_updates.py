@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from telegram import Bot, Update
 
-from bot import webhook as webhook_module
 from bot.context import BotApplication
+from bot.runtime import webhook as webhook_module
 from bot.sandbox import BotApiStandIn
 from tests.test_webhook import latest_update
 from tests.test_webhook import webhook as webhook

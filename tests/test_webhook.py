@@ -16,8 +16,8 @@ import aiohttp
 import pytest
 
 from bot.app import build_application
+from bot.runtime.webhook import serving_webhook
 from bot.sandbox import BotApiStandIn
-from bot.webhook import serving_webhook
 from config import SettingsError, load_settings
 from storage import Storage
 from tests.e2e import settings_for
@@ -169,7 +169,7 @@ async def test_articlebot_run_serves_the_webhook_and_stops_on_sigterm(
 
 @pytest.fixture
 def quick_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot import webhook as webhook_module
+    from bot.runtime import webhook as webhook_module
 
     monkeypatch.setattr(webhook_module, "IDLE_SECONDS", 0.5)
     monkeypatch.setattr(webhook_module, "BODY_SECONDS", 0.5)

@@ -11,16 +11,16 @@ import sys
 
 import click
 
-from bot import logs
 from bot.cli import archive, feeds, schedule, service  # each registers its verbs on `cli`
 from bot.cli.base import cli
 from bot.cli.service import tune_runtime
+from bot.runtime import logs
 
 __all__ = ["archive", "cli", "feeds", "main", "schedule", "service", "tune_runtime"]
 
 
 def main() -> None:
-    """Console entry point: every error is one line, its secrets redacted (bot.logs), and
+    """Console entry point: every error is one line, its secrets redacted (bot.runtime.logs), and
     no traceback ever reaches the user."""
     try:
         code = cli.main(prog_name="articlebot", standalone_mode=False)

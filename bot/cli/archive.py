@@ -99,7 +99,7 @@ async def schedule(storage: Storage, new: NewArticle, at: str, zone: str, as_jso
 async def follow_broadcast(storage: Storage, article_id: int, interval: float = 1.0) -> None:
     """Print the broadcast's progress on stderr until nothing is pending, or until it is
     clear that no bot is sending it."""
-    from bot.health import STALE_AFTER
+    from bot.runtime.health import STALE_AFTER
 
     while True:
         progress = await storage.broadcasts.progress(article_id)
@@ -227,8 +227,9 @@ async def stats(storage: Storage, as_json: bool, chart_path: Path | None) -> Non
 
 async def write_chart(storage: Storage, path: Path) -> None:
 
-    from bot import chart, render
+    from bot import render
     from bot.i18n import Catalog
+    from bot.render import chart
 
     daily = await chart.daily_figures(storage, datetime.now(UTC).date())
     t = Catalog.load().for_language(None)

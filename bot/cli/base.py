@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 import click
 
-from bot import logs
+from bot.runtime import logs
 
 if TYPE_CHECKING:
     from config import Settings
@@ -28,7 +28,7 @@ T = TypeVar("T")
 def expected_errors() -> tuple[type[Exception], ...]:
     """What a verb can expect to go wrong; anything else is a bug and still gets one line
     (bot.cli.main)."""
-    from bot.errors import FeedError, FetchError, OpmlError
+    from bot.sources.errors import FeedError, FetchError, OpmlError
     from storage import StorageError
 
     return (StorageError, FeedError, FetchError, OpmlError)

@@ -7,17 +7,17 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from bot.cli.base import Context, cli, counted, expected_errors, print_json, run_with_storage
-from bot.errors import OpmlError
+from bot.sources.errors import OpmlError
 
 if TYPE_CHECKING:
-    from bot.feeds import FeedService
+    from bot.sources.feeds import FeedService
     from storage import Storage
 
 MAX_OPML_BYTES = 2 * 2**20
 
 
 def feed_service(ctx: Context, storage: Storage) -> FeedService:
-    from bot.feeds import FeedService
+    from bot.sources.feeds import FeedService
 
     return FeedService(
         storage, interval=ctx.settings.feed_interval, allow_private=ctx.settings.allow_private_urls
@@ -131,7 +131,7 @@ def feeds_resume(ctx: Context, feed_id: int) -> None:
 @click.pass_obj
 def feeds_import_opml(ctx: Context, path: Any) -> None:
     """Follow every feed listed in an OPML file."""
-    from bot.opml import feed_urls
+    from bot.sources.opml import feed_urls
 
     try:
         urls = feed_urls(path.read(MAX_OPML_BYTES))
@@ -157,7 +157,7 @@ def feeds_import_opml(ctx: Context, path: Any) -> None:
 def feeds_export_opml(ctx: Context, path: Any) -> None:
     """Write the followed feeds as OPML (to PATH, or standard output)."""
 
-    from bot.opml import document
+    from bot.sources.opml import document
 
     async def run(storage: Storage) -> None:
         path.write(document(await storage.feeds.all()))

@@ -46,9 +46,9 @@ def run(ctx: Context, sandbox_if_no_token: bool) -> None:
     import uvloop  # an event loop that costs less per callback and per socket read
     from telegram.error import InvalidToken, NetworkError, TelegramError
 
-    from bot import logs
     from bot.app import build_application
-    from bot.lifecycle import check_token
+    from bot.runtime import logs
+    from bot.runtime.lifecycle import check_token
 
     logs.configure(settings.log_level, settings.log_format)
     try:
@@ -114,10 +114,10 @@ def tune_runtime() -> None:
 
 async def serve(application: BotApplication, settings: Settings) -> str | None:
     """Run until SIGTERM or SIGINT (None), or until the bot cannot go on (why)."""
-    from bot.running import polling, until_stopped
+    from bot.runtime.running import polling, until_stopped
 
     if settings.bot_mode == "webhook":
-        from bot.webhook import serving_webhook
+        from bot.runtime.webhook import serving_webhook
 
         async with serving_webhook(application, settings):
             return await until_stopped(application)
@@ -145,7 +145,7 @@ def health(ctx: Context) -> None:
                 if response.status != 200:
                     raise click.ClickException(f"unhealthy: {url} answered {response.status}")
             return f"ok: {url}"
-        from bot.health import problems
+        from bot.runtime.health import problems
 
         storage = await ctx.open_storage(migrate=False)
         async with storage:

@@ -14,14 +14,15 @@ from telegram import CallbackQuery, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ConversationHandler
 
-from bot import callbacks, permissions, render, replies
+from bot import callbacks, permissions, render
+from bot.api import replies
 from bot.commands import ADMIN_COMMANDS, command_of
 from bot.context import BotContext
-from bot.errors import FetchError
-from bot.extract import Draft, read_page
 from bot.handlers import reader
 from bot.handlers.subscriptions import chat_info
 from bot.i18n import Texts
+from bot.sources.errors import FetchError
+from bot.sources.extract import Draft, read_page
 from storage import DuplicateArticle, InvalidInput, NewArticle, NotFound
 from storage.text import normalize_url, parse_tags
 

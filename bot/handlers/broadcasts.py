@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot import callbacks, replies
+from bot import callbacks
+from bot.api import replies
 from bot.context import BotContext
 
 

@@ -8,10 +8,10 @@ from telegram import Update
 from telegram.error import RetryAfter, TelegramError
 
 from bot import render
-from bot.circuit import unavailable
+from bot.api.circuit import unavailable
+from bot.api.replies import chat_is_gone, retry_after_seconds
 from bot.commands import command_of
 from bot.context import BotContext
-from bot.replies import chat_is_gone, retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ async def log_update(update: object, context: BotContext) -> None:
 async def on_error(update: object, context: BotContext) -> None:
     """Log the error once and tell the user something went wrong; never raises, because
     python-telegram-bot has nowhere left to send an error raised here. A reply Telegram
-    refused (bot.replies.ReplyGuard has dealt with its chat) is one line, not an error."""
+    refused (bot.api.replies.ReplyGuard has dealt with its chat) is one line, not an error."""
     update_id = update.update_id if isinstance(update, Update) else None
     error = context.error
     if isinstance(error, TelegramError) and chat_is_gone(error):

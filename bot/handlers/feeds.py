@@ -8,7 +8,7 @@ from telegram import Update
 
 from bot import render
 from bot.context import BotContext
-from bot.errors import FeedError, FetchError
+from bot.sources.errors import FeedError, FetchError
 from storage import InvalidInput, NotFound
 
 log = logging.getLogger(__name__)

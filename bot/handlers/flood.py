@@ -1,5 +1,5 @@
 """One reader cannot starve the others: messages, button presses and inline queries from
-one user id beyond their budget (bot.budgets) are dropped before any handler runs. The
+one user id beyond their budget (bot.runtime.budgets) are dropped before any handler runs. The
 first one dropped is told to slow down (in a private chat, or on the button); the rest go
 quietly. Admins have no budget."""
 
@@ -11,7 +11,8 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
-from bot import permissions, replies
+from bot import permissions
+from bot.api import replies
 from bot.context import BotContext
 
 log = logging.getLogger(__name__)

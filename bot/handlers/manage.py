@@ -11,9 +11,11 @@ from aiolimiter import AsyncLimiter
 from telegram import Update
 from telegram.error import TelegramError
 
-from bot import callbacks, chart, render, replies
+from bot import callbacks, render
+from bot.api import replies
 from bot.context import BotContext
 from bot.handlers import reader
+from bot.render import chart
 from storage import NotFound
 from storage.deliveries import RECALL_WINDOW
 from storage.text import iso

@@ -8,7 +8,8 @@ from telegram import CallbackQuery, Message, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
 
-from bot import callbacks, render, replies
+from bot import callbacks, render
+from bot.api import replies
 from bot.context import BotContext
 from bot.handlers.subscriptions import chat_info
 from bot.i18n import Texts

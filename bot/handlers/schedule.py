@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 from telegram import Message, Update
 from telegram.ext import ConversationHandler
 
-from bot import render, replies
+from bot import render
+from bot.api import replies
 from bot.context import BotContext
-from bot.extract import Draft
 from bot.handlers import admin
 from bot.handlers.subscriptions import chat_info, target
+from bot.sources.extract import Draft
 from storage import DuplicateArticle, InvalidInput, NotFound
 from storage.timing import parse_when, parse_zone
 

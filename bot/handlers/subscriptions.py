@@ -11,7 +11,8 @@ from telegram import Chat, ChatFullInfo, Message, MessageOriginChannel, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 
-from bot import callbacks, permissions, render, replies
+from bot import callbacks, permissions, render
+from bot.api import replies
 from bot.context import BotContext
 from bot.i18n import Texts
 from storage import ChatInfo, InvalidInput, NotFound, SubscriptionChange

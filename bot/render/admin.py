@@ -17,8 +17,8 @@ from storage.errors import Explained
 from storage.feeds import Feed
 from storage.text import iso
 
-if TYPE_CHECKING:  # bot.feeds imports feedparser, which only the bot needs
-    from bot.feeds import FollowResult
+if TYPE_CHECKING:  # bot.sources.feeds imports feedparser, which only the bot needs
+    from bot.sources.feeds import FollowResult
 
 
 def feed_paused(t: Texts, feed: Feed, error: Explained) -> str:

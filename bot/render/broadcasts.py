@@ -20,7 +20,7 @@ from storage import Article
 from storage.broadcasts import Progress
 
 BROADCAST_SUMMARY = 400
-UNDELIVERED_KINDS = {  # the kinds of bot.progress.undelivered_reasons
+UNDELIVERED_KINDS = {  # the kinds of bot.delivery.progress.undelivered_reasons
     "blocked": N_("blocked {count}"),
     "chat gone": N_("chat gone {count}"),
     "too late": N_("not sent in time {count}"),
@@ -61,7 +61,7 @@ def broadcast_progress(
     paused: float | None = None,
 ) -> Reply:
     """A progress bar the admin who published watches, edited every few seconds.
-    `undelivered`: why cards did not go out, by kind (bot.progress); `paused`: seconds
+    `undelivered`: why cards did not go out, by kind (bot.delivery.progress); `paused`: seconds
     until Telegram, not answering, is asked again."""
     _ = t.gettext
     total = max(progress.total, 1)

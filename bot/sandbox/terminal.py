@@ -21,7 +21,7 @@ from pydantic import SecretStr
 
 from bot.app import build_application
 from bot.context import BotApplication
-from bot.running import polling
+from bot.runtime.running import polling
 from bot.sandbox.demo import demo_articles
 from bot.sandbox.screen import Buttons, to_terminal
 from bot.sandbox.standin import BOT_USER, BotApiStandIn, Call

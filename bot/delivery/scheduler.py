@@ -1,7 +1,7 @@
 """What happens at a set time: scheduled articles are published, and digests queued, when
 theirs comes.
 
-A supervised loop (bot.supervisor) that looks again when the next thing is due, at most a
+A supervised loop (bot.runtime.supervisor) that looks again when the next thing is due, at most a
 second ahead, so a restarted bot does (once) what came due while it was down. `clock` is
 the time it goes by: tests move it forward instead of waiting.
 """
@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from bot.supervisor import Supervised
+from bot.runtime.supervisor import Supervised
 from storage import Storage
 
 log = logging.getLogger(__name__)

@@ -25,7 +25,7 @@ from telegram._utils.types import ODVInput
 from telegram.error import NetworkError
 from telegram.request import BaseRequest, RequestData
 
-from bot.transport import AiohttpRequest
+from bot.api.transport import AiohttpRequest
 
 log = logging.getLogger(__name__)
 NO_UPDATES = b'{"ok": true, "result": []}'

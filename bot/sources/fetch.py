@@ -23,7 +23,7 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from yarl import URL
 
-from bot.errors import FetchError
+from bot.sources.errors import FetchError
 from storage.errors import N_
 
 MAX_REDIRECTS = 5

@@ -11,8 +11,8 @@ import charset_normalizer
 from trafilatura.metadata import Document, extract_metadata
 from w3lib.encoding import html_to_unicode
 
-from bot.errors import FetchError
-from bot.fetch import Fetched, Fetcher
+from bot.sources.errors import FetchError
+from bot.sources.fetch import Fetched, Fetcher
 from storage.errors import N_
 from storage.models import MAX_SUMMARY, MAX_TITLE
 from storage.text import MAX_TAG, MAX_TAGS, parse_datetime

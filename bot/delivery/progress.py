@@ -15,10 +15,10 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 
 from bot import render
-from bot.circuit import Circuit, unavailable
+from bot.api.circuit import Circuit, unavailable
+from bot.api.replies import GONE_MARKERS
 from bot.i18n import Catalog
-from bot.metrics import Metrics
-from bot.replies import GONE_MARKERS
+from bot.runtime.metrics import Metrics
 from storage import Storage
 from storage.broadcasts import Progress
 from storage.text import parse_datetime

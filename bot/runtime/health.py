@@ -11,12 +11,12 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from bot.supervisor import Supervised
+from bot.runtime.supervisor import Supervised
 from storage import Storage
 
 if TYPE_CHECKING:
-    from bot.broadcast import DeliveryWorker
-    from bot.updates import UpdatesRequest
+    from bot.api.updates import UpdatesRequest
+    from bot.delivery.worker import DeliveryWorker
 
 BEAT_EVERY = 10.0  # seconds between heartbeats
 STALE_AFTER = 60.0  # a heartbeat older than this means its part is not working

@@ -22,9 +22,9 @@ from typing import Any
 
 import feedparser
 
-from bot.errors import FeedError, FetchError
-from bot.fetch import Fetcher
-from bot.supervisor import Supervised
+from bot.runtime.supervisor import Supervised
+from bot.sources.errors import FeedError, FetchError
+from bot.sources.fetch import Fetcher
 from storage import DuplicateArticle, InvalidInput, NewArticle, Storage, StorageError
 from storage.errors import N_, Explained
 from storage.feeds import Feed

@@ -9,15 +9,15 @@ BROADCAST_CONCURRENCY chats (default 32) can receive a card twice, and none is l
 back counts an attempt, so not even a process that dies in every wave repeats a card more
 than MAX_ATTEMPTS times.
 
-Two kinds of failure (bot.circuit): an answer about one chat counts against that delivery;
+Two kinds of failure (bot.api.circuit): an answer about one chat counts against that delivery;
 an answer that says Telegram or the network is unavailable opens the bot's circuit, and
 sending pauses for everyone, counting against no delivery, with one probe at a time until
 Telegram answers again. A delivery not sent within DELIVERY_GIVE_UP_HOURS of its broadcast
 fails then, however long the outage. Nothing that goes wrong in one delivery leaves it: an
 answer not understood counts an attempt and backs off. The loop itself is supervised
-(bot.supervisor): a database locked for longer than DATABASE_TIMEOUT delays the recording of
-a wave's outcomes, which are kept until it can be written, and the loop retries with
-backoff.
+(bot.runtime.supervisor): a database locked for longer than DATABASE_TIMEOUT delays the
+recording of a wave's outcomes, which are kept until it can be written, and the loop
+retries with backoff.
 
 Pacing: BROADCAST_RATE messages/s overall (aiolimiter), one message a second per chat, and
 20 a minute per group or channel. A card due in its chat's quiet hours waits until they end
@@ -46,13 +46,13 @@ from telegram.error import (
 )
 
 from bot import render
-from bot.circuit import Circuit, unavailable
+from bot.api.circuit import Circuit, unavailable
+from bot.api.replies import chat_is_gone, retry_after_seconds
+from bot.delivery.progress import GAVE_UP, ProgressReporter
+from bot.delivery.sending import PER_CHAT_GAP, BroadcastBot, Card, Pacer
 from bot.i18n import Catalog
-from bot.metrics import Metrics
-from bot.progress import GAVE_UP, ProgressReporter
-from bot.replies import chat_is_gone, retry_after_seconds
-from bot.sending import PER_CHAT_GAP, BroadcastBot, Card, Pacer
-from bot.supervisor import Supervised, describe
+from bot.runtime.metrics import Metrics
+from bot.runtime.supervisor import Supervised, describe
 from storage import Article, NotFound, Storage, StorageError
 from storage.deliveries import MAX_ATTEMPTS, TERMINAL, Delivery, Digest, Outcome
 from storage.quiet import quiet_until

@@ -3,7 +3,7 @@
 Only requests carrying our `X-Telegram-Bot-Api-Secret-Token` are accepted (403 otherwise).
 Telegram may deliver an update again when an answer is slow; a repeated `update_id` is
 acknowledged and dropped. An update python-telegram-bot cannot parse is logged and
-acknowledged (bot.updates), never retried forever. `GET /healthz` answers load balancers:
+acknowledged (bot.api.updates), never retried forever. `GET /healthz` answers load balancers:
 healthy while the bot runs and its delivery worker works.
 """
 
@@ -22,10 +22,10 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from telegram import Update
 
+from bot.api.updates import parsed
 from bot.app import ALLOWED_UPDATES
 from bot.context import BotApplication
-from bot.running import started
-from bot.updates import parsed
+from bot.runtime.running import started
 from config import Settings
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from xml.etree.ElementTree import Element, SubElement, tostring
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
 
-from bot.errors import OpmlError
+from bot.sources.errors import OpmlError
 from storage.errors import N_
 from storage.feeds import Feed
 

@@ -18,16 +18,16 @@ from telegram import (
 from telegram.error import TelegramError
 
 from bot import render
-from bot.broadcast import DeliveryWorker
+from bot.api.transport import AiohttpRequest
 from bot.commands import menu
 from bot.context import BotApplication
-from bot.feeds import FeedService
-from bot.health import Heartbeat
+from bot.delivery.scheduler import Scheduler
+from bot.delivery.sending import BroadcastBot
+from bot.delivery.worker import DeliveryWorker
 from bot.i18n import Texts
-from bot.metrics import serve_metrics
-from bot.scheduler import Scheduler
-from bot.sending import BroadcastBot
-from bot.transport import AiohttpRequest
+from bot.runtime.health import Heartbeat
+from bot.runtime.metrics import serve_metrics
+from bot.sources.feeds import FeedService
 from config import Settings
 from storage import Storage
 from storage.errors import Explained

@@ -16,10 +16,10 @@ from contextlib import asynccontextmanager
 
 from telegram.error import TelegramError
 
+from bot.api.circuit import unavailable
 from bot.app import ALLOWED_UPDATES
-from bot.circuit import unavailable
 from bot.context import BotApplication
-from bot.lifecycle import post_init, post_shutdown
+from bot.runtime.lifecycle import post_init, post_shutdown
 
 log = logging.getLogger(__name__)
 POLL_TIMEOUT = 10  # seconds Telegram holds a getUpdates open when nothing comes
@@ -27,7 +27,7 @@ POLL_TIMEOUT = 10  # seconds Telegram holds a getUpdates open when nothing comes
 
 @asynccontextmanager
 async def started(application: BotApplication) -> AsyncIterator[None]:
-    """The bot initialised, its resources opened (bot.lifecycle.post_init) and its handlers
+    """The bot initialised, its resources opened (bot.runtime.lifecycle.post_init) and its handlers
     running."""
     try:
         await application.initialize()
@@ -52,7 +52,7 @@ async def polling(
         circuit = application.bot_data.circuit
 
         def polling_failed(exc: TelegramError) -> None:
-            """An outage is two lines (bot.circuit), not one per poll; other errors one."""
+            """An outage is two lines (bot.api.circuit), not one per poll; other errors one."""
             if unavailable(exc):
                 circuit.failed(exc, "polling")
             else:

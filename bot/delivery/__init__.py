@@ -1,0 +1,1 @@
+"""The delivery engine: the outbox worker, sending, pacing, progress and the scheduler."""

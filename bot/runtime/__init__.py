@@ -1,0 +1,1 @@
+"""The running process: lifecycle, polling and webhook, health, logs, metrics, supervised loops."""

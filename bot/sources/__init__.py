@@ -1,0 +1,1 @@
+"""Where articles come from: feeds, page fetching and extraction, OPML."""
