@@ -43,6 +43,7 @@ from bot.handlers import (
     errors,
     feeds,
     flood,
+    gate,
     inline,
     manage,
     reader,
@@ -117,7 +118,7 @@ def build_application(settings: Settings, storage: Storage | None = None) -> Bot
 
     application.add_handler(TypeHandler(Update, flood.guard), group=-3)
     application.add_handler(TypeHandler(Update, errors.log_update), group=-2)
-    application.add_handler(TypeHandler(Update, admin.gate), group=-1)
+    application.add_handler(TypeHandler(Update, gate.gate), group=-1)
     # Admin commands admit only ADMIN_IDS, whatever the gate decided: no spelling of a
     # command can reach them from anyone else.
     admins = filters.User(user_id=settings.admin_ids)
@@ -221,7 +222,7 @@ def admin_conversation(admins: filters.BaseFilter) -> ConversationHandler[BotCon
                 admin.SUMMARY: [MessageHandler(text, step(admin.got_summary))],
                 admin.REVIEW: [
                     CallbackQueryHandler(
-                        step(schedule.when_button), pattern=f"^{callbacks.SCHEDULE_DRAFT}$"
+                        step(admin.when_button), pattern=f"^{callbacks.SCHEDULE_DRAFT}$"
                     ),
                     CallbackQueryHandler(
                         step(admin.review_button), pattern=callbacks.DRAFT_PATTERN
@@ -231,7 +232,7 @@ def admin_conversation(admins: filters.BaseFilter) -> ConversationHandler[BotCon
                     CallbackQueryHandler(step(admin.edit_button), pattern=callbacks.EDIT_PATTERN)
                 ],
                 admin.FIELD: [MessageHandler(text, step(admin.got_edit))],
-                admin.WHEN: [MessageHandler(text, step(schedule.got_when))],
+                admin.WHEN: [MessageHandler(text, step(admin.got_when))],
                 ConversationHandler.TIMEOUT: [TypeHandler(Update, admin.timed_out)],
             },
             fallbacks=[

@@ -4,23 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.api.circuit import Circuit
-from bot.api.updates import UpdatesRequest
-from bot.delivery.scheduler import Scheduler
-from bot.delivery.worker import DeliveryWorker
-from bot.i18n import Catalog, Texts
 from bot.runtime.budgets import Budgets
-from bot.runtime.health import Heartbeat
-from bot.runtime.metrics import Metrics
-from bot.sources.feeds import FeedService
-from config import Settings
-from storage import Storage
+
+if TYPE_CHECKING:  # the services themselves are built by bot.runtime.lifecycle
+    from aiohttp import web
+
+    from bot.api.updates import UpdatesRequest
+    from bot.delivery.scheduler import Scheduler
+    from bot.delivery.worker import DeliveryWorker
+    from bot.i18n import Catalog, Texts
+    from bot.runtime.health import Heartbeat
+    from bot.runtime.metrics import Metrics
+    from bot.sources.feeds import FeedService
+    from config import Settings
+    from storage import Storage
 
 
 class BotData:

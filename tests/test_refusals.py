@@ -227,7 +227,7 @@ async def test_admin_handlers_admit_only_admins_even_without_the_gate(
     async def no_gate(update: object, context: object) -> None:
         return None
 
-    monkeypatch.setattr(app_module.admin, "gate", no_gate)
+    monkeypatch.setattr(app_module.gate, "gate", no_gate)
     await storage.articles.add(article(1))
     async with running_bot(api, storage, admin_ids=str(ADMIN)):
         mark = api.mark()

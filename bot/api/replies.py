@@ -51,6 +51,11 @@ def chat_is_gone(exc: TelegramError) -> bool:
     )
 
 
+def not_modified(exc: TelegramError) -> bool:
+    """An edit that would change nothing (the same page pressed twice): not a failure."""
+    return isinstance(exc, BadRequest) and "not modified" in exc.message.lower()
+
+
 def retry_after_seconds(exc: RetryAfter) -> float:
     with warnings.catch_warnings():  # PTB is moving retry_after from int to timedelta
         warnings.simplefilter("ignore", PTBDeprecationWarning)

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 
 from telegram import Bot
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram.error import TelegramError
 
 from bot import render
 from bot.api.circuit import Circuit, unavailable
-from bot.api.replies import GONE_MARKERS
+from bot.api.replies import GONE_MARKERS, not_modified
 from bot.i18n import Catalog
 from bot.runtime.metrics import Metrics
 from storage import Storage
@@ -163,8 +163,7 @@ class ProgressReporter:
         except TelegramError as exc:
             if unavailable(exc):
                 raise
-            unchanged = isinstance(exc, BadRequest) and "not modified" in exc.message.lower()
-            if not unchanged and progress.article_id not in self._unedited:  # once each
+            if not not_modified(exc) and progress.article_id not in self._unedited:  # once each
                 self._unedited.add(progress.article_id)
                 log.warning(
                     "could not update the progress of article %s: %s", progress.article_id, exc

@@ -1,56 +1,30 @@
-"""What admins do in the bot: the admin gate, /add (guided or one-shot) and /edit; the rest
-is in bot.handlers.manage.
-
-Who is an admin is checked once, by `gate` (a handler in a group before all others), for
-every admin command and button; the handlers below can assume it.
-"""
+"""The admins' dialogues: /add (guided or one-shot; Publish or ⏰ Schedule) and /edit; the
+rest is in bot.handlers.manage. Who is an admin is checked before any of these run
+(bot.handlers.gate), and again by their handlers' filter (bot.app)."""
 
 from __future__ import annotations
 
 import logging
-import re
+from datetime import UTC, datetime
 
-from telegram import CallbackQuery, Message, Update
-from telegram.error import TelegramError
-from telegram.ext import ApplicationHandlerStop, ConversationHandler
+from telegram import Message, Update
+from telegram.ext import ConversationHandler
 
-from bot import callbacks, permissions, render
+from bot import render
 from bot.api import replies
-from bot.commands import ADMIN_COMMANDS, command_of
 from bot.context import BotContext
-from bot.handlers import reader
-from bot.handlers.subscriptions import chat_info
+from bot.handlers.common import article_number, chat_info, drop_buttons, send
 from bot.i18n import Texts
 from bot.sources.errors import FetchError
 from bot.sources.extract import Draft, read_page
 from storage import DuplicateArticle, InvalidInput, NewArticle, NotFound
 from storage.text import normalize_url, parse_tags
+from storage.timing import parse_when
 
 log = logging.getLogger(__name__)
 
 LINK, TITLE, SUMMARY, REVIEW, FIELD, EDIT_CHOICE, WHEN = range(7)
 FIELDS = {"t": "title", "s": "summary", "g": "tags"}
-
-
-async def gate(update: Update, context: BotContext) -> None:
-    """Stop any admin command or button from a non-admin, saying so, before it runs. The
-    admin commands' handlers also admit only ADMIN_IDS (bot.app): this is the second line,
-    and the one that answers."""
-    query = update.callback_query
-    command = None if query else command_of(update.effective_message, context.bot.username)
-    wanted: str | None = None
-    if query is not None and query.data and re.match(callbacks.ADMIN_PATTERN, query.data):
-        wanted = f"button {query.data[:16]}"
-    elif command in ADMIN_COMMANDS:
-        wanted = f"/{command}"
-    if wanted is None or permissions.is_bot_admin(update.effective_user, context):
-        return
-    user = update.effective_user
-    log.warning("refused admin action %s user_id=%s", wanted, user.id if user else None)
-    # `refuse` never raises: were it to, the update would go on to the admin handlers.
-    refusal = context.texts(update).gettext("Only the bot's admins can do that.")
-    await replies.refuse(update, refusal)
-    raise ApplicationHandlerStop
 
 
 # -- /add ---------------------------------------------------------------------------------
@@ -65,7 +39,7 @@ async def add_start(update: Update, context: BotContext) -> int:
     context.session.clear()  # a new /add (or /edit) replaces an open one
     text = (message.text or "").partition(" ")[2].strip()
     if not text:
-        await send_prompt(message, render.prompt(t, t.gettext("Send me the link of the article.")))
+        await send(message, render.prompt(t, t.gettext("Send me the link of the article.")))
         return LINK
     if "|" not in text and len(text.split()) == 1:
         return await take_link(message, context, update, text)
@@ -112,7 +86,7 @@ async def take_link(message: Message, context: BotContext, update: Update, raw: 
     except FetchError as exc:
         context.session["draft"] = Draft(url=url)
         log.info("could not read %s: %s", url, exc)
-        await send_prompt(message, render.page_unreadable(t, exc))
+        await send(message, render.page_unreadable(t, exc))
         return TITLE
     return await review(message, context, update, draft)
 
@@ -124,7 +98,7 @@ async def show_existing(message: Message, context: BotContext, update: Update, u
         return False
     t = context.texts(update)
     await message.reply_text(t.gettext("That article is already here:"))
-    await reader.send(message, render.article_card(existing, t, context.bot.username))
+    await send(message, render.article_card(existing, t, context.bot.username))
     return True
 
 
@@ -136,7 +110,7 @@ async def got_title(update: Update, context: BotContext) -> int:
         return ConversationHandler.END
     draft.title = (message.text or "").strip()
     t = context.texts(update)
-    await send_prompt(message, render.prompt(t, t.gettext("Now send the summary.")))
+    await send(message, render.prompt(t, t.gettext("Now send the summary.")))
     return SUMMARY
 
 
@@ -162,9 +136,7 @@ async def review(message: Message, context: BotContext, update: Update, draft: D
         return FIELD
     context.session["draft"] = draft
     preview = render.draft_preview(t, article, context.bot.username)
-    await message.reply_text(
-        preview.text, reply_markup=preview.markup, link_preview_options=preview.link_preview
-    )
+    await send(message, preview)
     return REVIEW
 
 
@@ -214,21 +186,9 @@ async def already_published(update: Update, context: BotContext) -> None:
     await replies.answer(update.callback_query, text)
 
 
-async def drop_buttons(query: CallbackQuery) -> None:
-    """A preview that has been acted on keeps its text, not its buttons."""
-    try:
-        await query.edit_message_reply_markup(None)
-    except TelegramError as exc:  # too old, or already without them: nothing to undo
-        log.info("could not remove a preview's buttons: %s", exc)
-
-
 async def ask_field(message: Message, t: Texts, name: str, context: BotContext) -> None:
     context.session["field"] = name
-    await send_prompt(message, render.ask_field(t, name))
-
-
-async def send_prompt(message: Message, prompt: render.Reply) -> None:
-    await message.reply_text(prompt.text, reply_markup=prompt.markup)
+    await send(message, render.ask_field(t, name))
 
 
 async def got_field(update: Update, context: BotContext) -> int:
@@ -330,6 +290,48 @@ async def timed_out(update: Update, context: BotContext) -> None:
         await context.bot.send_message(update.effective_chat.id, text)
 
 
+async def when_button(update: Update, context: BotContext) -> int:
+    """⏰ Schedule under a draft: ask when, in the admin's time zone."""
+    query = update.callback_query
+    assert query is not None
+    await replies.answer(query)
+    if not isinstance(query.message, Message) or "draft" not in context.session:
+        return ConversationHandler.END
+    await drop_buttons(query)
+    zone = await context.storage.chats.timezone(query.message.chat.id)
+    t = context.texts(update)
+    await send(query.message, render.ask_when(t, zone, datetime.now(UTC)))
+    return WHEN
+
+
+async def got_when(update: Update, context: BotContext) -> int:
+    message = update.effective_message
+    assert message is not None
+    draft = context.session.get("draft")
+    if not isinstance(draft, Draft):
+        return ConversationHandler.END
+    t = context.texts(update)
+    zone = await context.storage.chats.timezone(message.chat.id)
+    try:
+        moment = parse_when(message.text or "", zone, datetime.now(UTC))
+        item = await context.storage.scheduled.add(
+            new_article(draft), moment, zone, notify_chat_id=message.chat.id
+        )
+    except InvalidInput as exc:  # ask again: the question, and its ✖ Cancel, are above
+        await message.reply_text(render.not_accepted(t, exc))
+        return WHEN
+    except DuplicateArticle as exc:
+        context.session.clear()
+        await message.reply_text(render.already_here(t, exc.existing_id))
+        return ConversationHandler.END
+    context.session.clear()
+    await context.storage.chats.remember(chat_info(message.chat, update))  # progress language
+    if context.bot_data.scheduler is not None:
+        context.bot_data.scheduler.wake()
+    await message.reply_text(render.scheduled_done(t, item))
+    return ConversationHandler.END
+
+
 # -- /edit --------------------------------------------------------------------------------
 
 
@@ -337,7 +339,7 @@ async def edit_start(update: Update, context: BotContext) -> int:
     message = update.effective_message
     assert message is not None
     t = context.texts(update)
-    article_id = reader.article_number(context.args)
+    article_id = article_number(context.args)
     if article_id is None:
         await message.reply_text(t.gettext("Usage: /edit <i>number</i>"))
         return ConversationHandler.END
@@ -349,7 +351,7 @@ async def edit_start(update: Update, context: BotContext) -> int:
         return ConversationHandler.END
     context.session["editing"] = article.id
     reply = render.edit_menu(t, article, context.bot.username)
-    await message.reply_text(reply.text, reply_markup=reply.markup)
+    await send(message, reply)
     return EDIT_CHOICE
 
 
@@ -389,5 +391,5 @@ async def got_edit(update: Update, context: BotContext) -> int:
         return ConversationHandler.END
     context.session.clear()
     await message.reply_text(t.gettext("Updated:"))
-    await reader.send(message, render.article_card(article, t, context.bot.username))
+    await send(message, render.article_card(article, t, context.bot.username))
     return ConversationHandler.END

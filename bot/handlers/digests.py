@@ -8,7 +8,7 @@ from telegram import Update
 
 from bot import render
 from bot.context import BotContext
-from bot.handlers.subscriptions import target
+from bot.handlers.common import target
 from storage import InvalidInput, NotFound
 from storage.digests import parse_cadence
 from storage.quiet import parse_quiet

@@ -1,5 +1,5 @@
 """What admins do to what is already there: /delete (with recall), /stats, /channels. Who
-is an admin is checked by the admin gate (bot.handlers.admin) before any of these run."""
+is an admin is checked by the admin gate (bot.handlers.gate) before any of these run."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from telegram.error import TelegramError
 from bot import callbacks, render
 from bot.api import replies
 from bot.context import BotContext
-from bot.handlers import reader
+from bot.handlers.common import article_number, send, turn_page
 from bot.render import chart
 from storage import NotFound
 from storage.deliveries import RECALL_WINDOW
@@ -32,7 +32,7 @@ async def delete_command(update: Update, context: BotContext) -> None:
     message = update.effective_message
     assert message is not None
     t = context.texts(update)
-    article_id = reader.article_number(context.args)
+    article_id = article_number(context.args)
     if article_id is None:
         await message.reply_text(t.gettext("Usage: /delete <i>number</i>"))
         return
@@ -42,7 +42,7 @@ async def delete_command(update: Update, context: BotContext) -> None:
         await message.reply_text(render.not_found(t, article_id))
         return
     reply = render.delete_confirmation(t, article)
-    await message.reply_text(reply.text, reply_markup=reply.markup)
+    await send(message, reply)
 
 
 async def delete_button(update: Update, context: BotContext) -> None:
@@ -109,7 +109,7 @@ async def stats_command(update: Update, context: BotContext) -> None:
 async def channels_command(update: Update, context: BotContext) -> None:
     """Bot admins (checked by the admin gate) see every subscribed channel."""
     assert update.effective_message is not None
-    await reader.send(update.effective_message, await channels_reply(context, update, offset=0))
+    await send(update.effective_message, await channels_reply(context, update, offset=0))
 
 
 async def channels_button(update: Update, context: BotContext) -> None:
@@ -121,7 +121,7 @@ async def channels_button(update: Update, context: BotContext) -> None:
     if isinstance(action, callbacks.RemoveChannel):
         await remove_channel(action.chat_id, update, context)
     reply = await channels_reply(context, update, action.offset)
-    await reader.edit(query, reply, context.texts(update))
+    await turn_page(query, reply, context.texts(update))
 
 
 async def remove_channel(chat_id: int, update: Update, context: BotContext) -> None:

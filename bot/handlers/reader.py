@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from telegram import CallbackQuery, Message, Update
+from telegram import Message, Update
 from telegram.constants import ChatType
-from telegram.error import BadRequest, TelegramError
 
 from bot import callbacks, render
 from bot.api import replies
 from bot.context import BotContext
-from bot.handlers.subscriptions import chat_info
-from bot.i18n import Texts
+from bot.handlers.common import article_number, chat_info, pressed_on, send, turn_page
 from bot.render import PAGE_SIZE, Reply
 from storage import NotFound
 
@@ -80,19 +78,12 @@ async def article(update: Update, context: BotContext) -> None:
     await show_article(message, context, article_id, update)
 
 
-def article_number(args: list[str] | None) -> int | None:
-    """The one argument of /article, /edit or /delete: an article's number, "#12" too."""
-    if not args or len(args) != 1 or not args[0].lstrip("#").isdigit():
-        return None
-    return int(args[0].lstrip("#"))
-
-
 async def latest_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     page = callbacks.parse(query.data)
     assert isinstance(page, callbacks.LatestPage)
-    await edit(query, await latest_reply(context, update, page.offset), context.texts(update))
+    await turn_page(query, await latest_reply(context, update, page.offset), context.texts(update))
 
 
 async def search_button(update: Update, context: BotContext) -> None:
@@ -101,7 +92,7 @@ async def search_button(update: Update, context: BotContext) -> None:
     page = callbacks.parse(query.data)
     assert isinstance(page, callbacks.SearchResults)
     reply = await search_reply(context, update, page.query, page.offset)
-    await edit(query, reply, context.texts(update))
+    await turn_page(query, reply, context.texts(update))
 
 
 async def article_button(update: Update, context: BotContext) -> None:
@@ -115,15 +106,6 @@ async def article_button(update: Update, context: BotContext) -> None:
         return
     await replies.answer(query)
     await show_article(message, context, target.article_id, update)
-
-
-def pressed_on(query: CallbackQuery) -> Message | None:
-    """The message a button was pressed on, while the bot can still reach it: Telegram
-    sends one too old to be shown with date 0 (python-telegram-bot: not `is_accessible`)."""
-    message = query.message
-    if isinstance(message, Message) and message.is_accessible:
-        return message
-    return None
 
 
 async def unknown_button(update: Update, context: BotContext) -> None:
@@ -162,31 +144,3 @@ async def show_article(
         await message.reply_text(render.not_found(t, article_id))
         return
     await send(message, render.article_card(found, t, context.bot.username))
-
-
-async def send(message: Message, reply: Reply) -> None:
-    await message.reply_text(
-        reply.text, reply_markup=reply.markup, link_preview_options=reply.link_preview
-    )
-
-
-async def edit(query: CallbackQuery, reply: Reply, t: Texts) -> None:
-    """Turn the page in place; pressing the same page twice is not an error. Where the
-    message cannot be edited (deleted, too old, a Bot API that refuses), the page comes as a
-    new message instead; a press that carries no message it could be sent to (too old to be
-    shown, or none at all) is told the button no longer works."""
-    if query.inline_message_id is None and pressed_on(query) is None:
-        await replies.answer(query, render.expired_button(t), alert=True)
-        return
-    await replies.answer(query)
-    try:
-        await query.edit_message_text(
-            reply.text, reply_markup=reply.markup, link_preview_options=reply.link_preview
-        )
-    except TelegramError as exc:
-        if isinstance(exc, BadRequest) and "not modified" in exc.message.lower():
-            return
-        if replies.chat_is_gone(exc) or not isinstance(query.message, Message):
-            raise
-        log.warning("could not turn a page in place, sending it anew: %s", exc)
-        await send(query.message, reply)

@@ -4,52 +4,36 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
-from dataclasses import dataclass
 
-from telegram import Chat, ChatFullInfo, Message, MessageOriginChannel, Update
+from telegram import ChatFullInfo, Message, MessageOriginChannel, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 
 from bot import callbacks, permissions, render
 from bot.api import replies
 from bot.context import BotContext
+from bot.handlers.common import (
+    CHANNEL,
+    channel_name,
+    channel_target,
+    chat_info,
+    managed_channel,
+    send,
+    show_in_place,
+    thread_of,
+)
 from bot.i18n import Texts
 from storage import ChatInfo, InvalidInput, NotFound, SubscriptionChange
 from storage.digests import DAILY_AT_8, INSTANT, WEEKLY_ON_MONDAY_AT_8
 from storage.text import parse_topics
 
 log = logging.getLogger(__name__)
-CHANNEL = re.compile(r"^(@\w{4,32}|-100\d{1,13})$")  # @username, or the id of one without
 CADENCES = {
     callbacks.SubscriptionAction.DAILY: DAILY_AT_8,
     callbacks.SubscriptionAction.WEEKLY: WEEKLY_ON_MONDAY_AT_8,
     callbacks.SubscriptionAction.INSTANT: INSTANT,
 }
 GONE = frozenset({ChatMemberStatus.LEFT, ChatMemberStatus.BANNED})
-
-
-def chat_info(chat: Chat | ChatFullInfo, update: Update | None = None) -> ChatInfo:
-    """The chat as storage keeps it. With the update of someone acting for it (subscribing,
-    starting, publishing), the chat takes that person's language: the one its cards,
-    progress and notices are written in."""
-    user = update.effective_user if update is not None else None
-    language_code = user.language_code if user is not None else None
-    return ChatInfo(
-        chat_id=chat.id,
-        type=chat.type,
-        title=chat.title or chat.full_name or "",
-        username=chat.username,
-        is_forum=bool(chat.is_forum),
-        language_code=language_code,
-    )
-
-
-def thread_of(message: Message | None) -> int:
-    """The forum topic a message was written in; 0 outside forum topics."""
-    if message is None or not message.is_topic_message or message.message_thread_id is None:
-        return 0
-    return message.message_thread_id
 
 
 async def subscribe(update: Update, context: BotContext) -> None:
@@ -103,7 +87,7 @@ async def apply_subscribe(
         return
     estimate = await context.storage.articles.weekly_estimate(subscription.topics)
     reply = render.subscribed(t, subscription, estimate, chat, change)
-    await message.reply_text(reply.text, reply_markup=reply.markup)
+    await send(message, reply)
 
 
 async def unsubscribe(update: Update, context: BotContext) -> None:
@@ -139,7 +123,7 @@ async def show_subscriptions(update: Update, context: BotContext) -> None:
             await message.reply_text(render.channel_state(t, chat_info(channel), state))
         return
     reply = await state_reply(context, context.texts(update), chat.id, thread_of(message))
-    await message.reply_text(reply.text, reply_markup=reply.markup)
+    await send(message, reply)
 
 
 async def state_reply(context: BotContext, t: Texts, chat_id: int, thread_id: int) -> render.Reply:
@@ -179,7 +163,7 @@ async def subscription_button(update: Update, context: BotContext) -> None:
         with contextlib.suppress(NotFound):  # unsubscribed meanwhile: the state says so
             await context.storage.digests.set_cadence(chat.id, thread_id, CADENCES[action.kind])
         reply = await state_reply(context, t, chat.id, thread_id)
-        await query.edit_message_text(reply.text, reply_markup=reply.markup)
+        await show_in_place(query, reply)
         return
     current = await store.subscription(chat.id, thread_id)
     topics: tuple[str, ...] = ()
@@ -195,7 +179,7 @@ async def subscription_button(update: Update, context: BotContext) -> None:
     with contextlib.suppress(NotFound):  # gone already: the state below says so
         await store.unsubscribe(chat.id, thread_id, topics)
     reply = await state_reply(context, t, chat.id, thread_id)
-    await query.edit_message_text(reply.text, reply_markup=reply.markup)
+    await show_in_place(query, reply)
 
 
 # -- channels -------------------------------------------------------------------------------
@@ -254,58 +238,6 @@ async def unsubscribe_channel(
     await message.reply_text(render.unsubscribed(t, remaining, channel_name(channel)))
 
 
-async def managed_channel(
-    update: Update, context: BotContext, target: str | int
-) -> ChatFullInfo | None:
-    """The channel, if it exists and the requester administers it (or is a bot admin),
-    asked in a private chat; otherwise None, after saying why."""
-    message, user = update.effective_message, update.effective_user
-    assert message is not None
-    assert user is not None
-    t = context.texts(update)
-    if update.effective_chat is None or update.effective_chat.type != ChatType.PRIVATE:
-        await message.reply_text(render.channels_from_private_chat(t))
-        return None
-    channel = await find_channel(target, context)
-    if channel is None:
-        await message.reply_text(render.channel_not_found(t, str(target)))
-        return None
-    if not (
-        permissions.is_bot_admin(user, context)
-        or await permissions.administers(channel.id, user.id, context)
-    ):
-        log.warning("refused channel request user_id=%s channel=%s", user.id, channel.id)
-        await replies.refuse(update, render.not_channel_admin(t, channel_name(channel)))
-        return None
-    return channel
-
-
-@dataclass(frozen=True)
-class Target:
-    chat: ChatInfo
-    thread_id: int
-    words: list[str]  # the command's arguments after the channel, if one was named
-    channel: str | None  # as it was named
-
-
-async def target(update: Update, context: BotContext) -> Target | None:
-    """The chat (or named channel) a command acts on, if the sender may change it; else
-    None, after saying why. Anyone may look (no arguments)."""
-    message, chat = update.effective_message, update.effective_chat
-    assert message is not None
-    assert chat is not None
-    args = context.args or []
-    if args and CHANNEL.match(args[0]):
-        channel = await managed_channel(update, context, channel_target(args[0]))
-        if channel is None:
-            return None
-        return Target(chat_info(channel, update), 0, args[1:], args[0])
-    if args and not await permissions.may_manage_chat(update, context):
-        await replies.refuse(update, render.admins_only(context.texts(update)))
-        return None
-    return Target(chat_info(chat, update), thread_of(message), args, None)
-
-
 async def forwarded_channel_post(update: Update, context: BotContext) -> None:
     """A channel post forwarded to the bot in private: offer to subscribe that channel."""
     message = update.effective_message
@@ -316,20 +248,7 @@ async def forwarded_channel_post(update: Update, context: BotContext) -> None:
     channel = await managed_channel(update, context, origin.chat.id)
     if channel is not None:
         reply = render.confirm_channel(context.texts(update), chat_info(channel))
-        await message.reply_text(reply.text, reply_markup=reply.markup)
-
-
-def channel_target(word: str) -> str | int:
-    return word if word.startswith("@") else int(word)
-
-
-async def find_channel(target: str | int, context: BotContext) -> ChatFullInfo | None:
-    try:
-        chat = await context.bot.get_chat(target)
-    except TelegramError as exc:  # unknown, no access, or a Bot API that failed us
-        log.info("cannot look up channel %s: %s", target, exc)
-        return None
-    return chat if chat.type == ChatType.CHANNEL else None
+        await send(message, reply)
 
 
 async def can_post(channel: ChatFullInfo, context: BotContext) -> bool:
@@ -339,10 +258,6 @@ async def can_post(channel: ChatFullInfo, context: BotContext) -> bool:
         log.info("cannot check the bot's rights in chat_id=%s: %s", channel.id, exc)
         return False
     return me.status == ChatMemberStatus.OWNER or bool(getattr(me, "can_post_messages", False))
-
-
-def channel_name(channel: ChatFullInfo) -> str:
-    return render.channel_label(channel.username, channel.title, channel.id)
 
 
 # -- lifecycle --------------------------------------------------------------------------------
