@@ -6,7 +6,10 @@ Each payload is a letter and its arguments: `L<offset>` a page of the latest art
 a daily or weekly digest or each article at once, `Uc<chat id>`
 subscribe that channel (asked after a forwarded post), `Bc<id>` cancel
 the broadcast of an article, `Cl<offset>` a page of subscribed channels and
-`Cr<offset> <chat id>` unsubscribe that channel (and show that page again). A search
+`Cr<offset> <chat id>` unsubscribe that channel (and show that page again), `D<step>` a
+button of the /add preview or of a dialogue's question, `E<field><id>` the field of an
+article to edit, `Xd<id>` / `Xr<id>` / `Xc` delete an article (and recall its cards) or
+keep it, `Zx<id>` cancel a scheduled article. A search
 query is kept short enough to fit (see `compact_query`), and the first page is searched
 with that same compact query, so every page of one search shows the same result list.
 """
@@ -16,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 
 from storage.text import query_tokens
 
@@ -28,11 +32,7 @@ SEARCH_PATTERN = r"^S\d{1,5} \S.*$"
 ARTICLE_PATTERN = r"^A\d{1,12}$"
 SUBSCRIPTION_PATTERN = r"^U(s|a|d|w|i|t[0-9a-f]{12}|c-?\d{1,16})$"
 CANCEL_BROADCAST_PATTERN = r"^Bc\d{1,12}$"
-DRAFT_PATTERN = r"^D[ptsgx]$"
-PUBLISH_DRAFT = "Dp"  # Publish under the /add preview
-CANCEL_DIALOGUE = "Dx"  # ✖ Cancel under every question of /add and /edit
-SCHEDULE_DRAFT = "Dw"  # ⏰ Schedule under the /add preview
-UNSCHEDULE_PREFIX = "Zx"
+DRAFT_PATTERN = r"^D[ptsgxw]$"
 UNSCHEDULE_PATTERN = r"^Zx\d{1,12}$"
 EDIT_PATTERN = r"^E[tsg]\d{1,12}$"
 DELETE_PATTERN = r"^X(c|[dr]\d{1,12})$"
@@ -120,6 +120,72 @@ class RemoveChannel:
         return f"Cr{self.offset} {self.chat_id}"
 
 
+class ArticleField(StrEnum):
+    """A field an admin may change, by the letter its buttons carry."""
+
+    TITLE = "t"
+    SUMMARY = "s"
+    TAGS = "g"
+
+    @property
+    def attribute(self) -> str:
+        """The article's attribute: "title", "summary" or "tags"."""
+        return self.name.lower()
+
+
+@dataclass(frozen=True)
+class DraftAction:
+    """A button of the /add preview, or the ✖ Cancel under any question of a dialogue."""
+
+    PUBLISH = "p"
+    SCHEDULE = "w"
+    CANCEL = "x"
+
+    step: str  # one of the above, or an ArticleField's letter: change that field
+
+    @property
+    def field(self) -> ArticleField | None:
+        try:
+            return ArticleField(self.step)
+        except ValueError:  # publish, schedule or cancel
+            return None
+
+    def encode(self) -> str:
+        return f"D{self.step}"
+
+
+@dataclass(frozen=True)
+class EditField:
+    field: ArticleField
+    article_id: int
+
+    def encode(self) -> str:
+        return f"E{self.field}{self.article_id}"
+
+
+@dataclass(frozen=True)
+class DeleteArticle:
+    article_id: int | None  # None: keep it after all
+    recall: bool = False  # also delete the cards sent in the last 48 hours
+
+    def encode(self) -> str:
+        if self.article_id is None:
+            return "Xc"
+        return f"X{'r' if self.recall else 'd'}{self.article_id}"
+
+
+@dataclass(frozen=True)
+class Unschedule:
+    item_id: int
+
+    def encode(self) -> str:
+        return f"Zx{self.item_id}"
+
+
+PUBLISH_DRAFT = DraftAction(DraftAction.PUBLISH).encode()
+SCHEDULE_DRAFT = DraftAction(DraftAction.SCHEDULE).encode()
+CANCEL_DIALOGUE = DraftAction(DraftAction.CANCEL).encode()
+
 Callback = (
     LatestPage
     | SearchResults
@@ -129,6 +195,10 @@ Callback = (
     | CancelBroadcast
     | ChannelPage
     | RemoveChannel
+    | DraftAction
+    | EditField
+    | DeleteArticle
+    | Unschedule
 )
 
 
@@ -157,6 +227,18 @@ def parse(data: str | None) -> Callback | None:
         if offset > MAX_OFFSET:
             return None
         return RemoveChannel(int(chat_id), offset) if chat_id else ChannelPage(offset)
+    if re.match(DRAFT_PATTERN, data):
+        return DraftAction(data[1])
+    if re.match(EDIT_PATTERN, data):
+        return EditField(ArticleField(data[1]), int(data[2:]))
+    if re.match(DELETE_PATTERN, data):
+        return (
+            DeleteArticle(int(data[2:]), recall=data[1] == "r")
+            if data != "Xc"
+            else DeleteArticle(None)
+        )
+    if re.match(UNSCHEDULE_PATTERN, data):
+        return Unschedule(int(data[2:]))
     return None
 
 

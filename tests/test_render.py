@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from bot import callbacks, render
 from bot.i18n import Catalog
-from storage import Article, SearchHit, SearchPage
+from storage import Article, NewArticle, SearchHit, SearchPage
+from storage.scheduled import Scheduled
 
 EN = Catalog.load().for_language("en")
 
@@ -125,6 +128,18 @@ def test_compact_query(words: str, expected: str) -> None:
         ("A12", callbacks.OpenArticle(12)),
         ("Cl10", callbacks.ChannelPage(10)),
         ("Cr10 -1001234567890", callbacks.RemoveChannel(-1001234567890, 10)),
+        ("Dp", callbacks.DraftAction(callbacks.DraftAction.PUBLISH)),
+        ("Dw", callbacks.DraftAction(callbacks.DraftAction.SCHEDULE)),
+        ("Dg", callbacks.DraftAction(callbacks.ArticleField.TAGS)),
+        ("Es12", callbacks.EditField(callbacks.ArticleField.SUMMARY, 12)),
+        ("Xr7", callbacks.DeleteArticle(7, recall=True)),
+        ("Xd7", callbacks.DeleteArticle(7)),
+        ("Xc", callbacks.DeleteArticle(None)),
+        ("Zx3", callbacks.Unschedule(3)),
+        ("Dq", None),
+        ("Ex12", None),
+        ("Xc7", None),
+        ("Zx", None),
         ("Cr10", None),
         ("Cl99999", None),
         ("L99999", None),
@@ -137,3 +152,34 @@ def test_compact_query(words: str, expected: str) -> None:
 )
 def test_parse_callback(data: str | None, parsed: object) -> None:
     assert callbacks.parse(data) == parsed
+
+
+def test_admin_buttons_are_typed_payloads_that_parse_back() -> None:
+    """Every button of the draft preview, the edit menu, the delete confirmation and the
+    scheduled list is a payload `parse` gives back as the same typed value."""
+    article = make_article(id=10**11)
+    new = NewArticle(url=article.url, title=article.title, summary=article.summary)
+    waiting = Scheduled(10**11, article.url, "t", datetime(2026, 12, 2, 8, tzinfo=UTC), "UTC")
+    replies = [
+        render.draft_preview(EN, new, "bot"),
+        render.edit_menu(EN, article, "bot"),
+        render.delete_confirmation(EN, article),
+        render.scheduled_list(EN, [waiting], "UTC"),
+    ]
+    kinds = set()
+    for reply in replies:
+        assert reply.markup is not None
+        for row in reply.markup.inline_keyboard:
+            for button in row:
+                data = str(button.callback_data)
+                parsed = callbacks.parse(data)
+                assert parsed is not None, data
+                assert parsed.encode() == data
+                assert len(data.encode()) <= 64
+                kinds.add(type(parsed))
+    assert kinds == {
+        callbacks.DraftAction,
+        callbacks.EditField,
+        callbacks.DeleteArticle,
+        callbacks.Unschedule,
+    }

@@ -10,8 +10,9 @@ from datetime import UTC, datetime
 from telegram import Message, Update
 from telegram.ext import ConversationHandler
 
-from bot import render
+from bot import callbacks, render
 from bot.api import replies
+from bot.callbacks import ArticleField
 from bot.context import BotContext
 from bot.handlers.common import article_number, chat_info, drop_buttons, send
 from bot.i18n import Texts
@@ -24,7 +25,6 @@ from storage.timing import parse_when
 log = logging.getLogger(__name__)
 
 LINK, TITLE, SUMMARY, REVIEW, FIELD, EDIT_CHOICE, WHEN = range(7)
-FIELDS = {"t": "title", "s": "summary", "g": "tags"}
 
 
 # -- /add ---------------------------------------------------------------------------------
@@ -60,7 +60,7 @@ async def add_start(update: Update, context: BotContext) -> int:
     except InvalidInput as exc:  # keep the draft; ask for the tags again
         context.session["draft"] = draft
         await message.reply_text(render.not_accepted(t, exc))
-        await ask_field(message, t, "tags", context)
+        await ask_field(message, t, ArticleField.TAGS, context)
         return FIELD
     return await review(message, context, update, draft)
 
@@ -132,7 +132,8 @@ async def review(message: Message, context: BotContext, update: Update, draft: D
     except InvalidInput as exc:
         context.session["draft"] = draft
         await message.reply_text(render.not_accepted(t, exc))
-        await ask_field(message, t, "title" if "title" in str(exc) else "summary", context)
+        field = ArticleField.TITLE if "title" in str(exc) else ArticleField.SUMMARY
+        await ask_field(message, t, field, context)
         return FIELD
     context.session["draft"] = draft
     preview = render.draft_preview(t, article, context.bot.username)
@@ -145,8 +146,9 @@ async def review_button(update: Update, context: BotContext) -> int:
     assert query is not None
     t = context.texts(update)
     message = query.message if isinstance(query.message, Message) else None
-    action = (query.data or "")[1:]
-    if action == "p":
+    action = callbacks.parse(query.data)
+    assert isinstance(action, callbacks.DraftAction)
+    if action.step == callbacks.DraftAction.PUBLISH:
         # pop before any await: a second tap finds no draft and publishes nothing
         draft = context.session.pop("draft", None)
         if not isinstance(draft, Draft) or message is None:
@@ -163,12 +165,12 @@ async def review_button(update: Update, context: BotContext) -> int:
     await replies.answer(query)
     if message is None:
         return ConversationHandler.END
-    if action == "x":
+    if action.field is None:  # ✖ Cancel
         context.session.pop("draft", None)
         await drop_buttons(query)
         await message.reply_text(t.gettext("Cancelled; nothing was published."))
         return ConversationHandler.END
-    await ask_field(message, t, FIELDS[action], context)
+    await ask_field(message, t, action.field, context)
     return FIELD
 
 
@@ -186,24 +188,26 @@ async def already_published(update: Update, context: BotContext) -> None:
     await replies.answer(update.callback_query, text)
 
 
-async def ask_field(message: Message, t: Texts, name: str, context: BotContext) -> None:
-    context.session["field"] = name
-    await send(message, render.ask_field(t, name))
+async def ask_field(
+    message: Message, t: Texts, field: callbacks.ArticleField, context: BotContext
+) -> None:
+    context.session["field"] = field
+    await send(message, render.ask_field(t, field))
 
 
 async def got_field(update: Update, context: BotContext) -> int:
     message = update.effective_message
     assert message is not None
     draft = context.session.get("draft")
-    name = context.session.get("field")
-    if not isinstance(draft, Draft) or not isinstance(name, str) or name not in FIELDS.values():
+    field = context.session.get("field")
+    if not isinstance(draft, Draft) or not isinstance(field, ArticleField):
         return ConversationHandler.END
     value = (message.text or "").strip()
     try:
-        if name == "tags":
+        if field is ArticleField.TAGS:
             draft.tags = parse_tags(value)
         else:
-            setattr(draft, name, value)
+            setattr(draft, field.attribute, value)
     except InvalidInput as exc:
         await message.reply_text(render.not_accepted(context.texts(update), exc))
         return FIELD
@@ -361,9 +365,10 @@ async def edit_button(update: Update, context: BotContext) -> int:
     await replies.answer(query)
     if not isinstance(query.message, Message):
         return ConversationHandler.END
-    data = query.data or ""
-    context.session["editing"] = int(data[2:])
-    await ask_field(query.message, context.texts(update), FIELDS[data[1]], context)
+    edit = callbacks.parse(query.data)
+    assert isinstance(edit, callbacks.EditField)
+    context.session["editing"] = edit.article_id
+    await ask_field(query.message, context.texts(update), edit.field, context)
     return FIELD
 
 
@@ -372,16 +377,16 @@ async def got_edit(update: Update, context: BotContext) -> int:
     assert message is not None
     t = context.texts(update)
     article_id = context.session.get("editing")
-    name = context.session.get("field")
+    field = context.session.get("field")
     if not isinstance(article_id, int):
         return await got_field(update, context)  # the field of an /add draft
     value = (message.text or "").strip()
     try:
         article = await context.storage.articles.update(
             article_id,
-            title=value if name == "title" else None,
-            summary=value if name == "summary" else None,
-            tags=parse_tags(value) if name == "tags" else None,
+            title=value if field is ArticleField.TITLE else None,
+            summary=value if field is ArticleField.SUMMARY else None,
+            tags=parse_tags(value) if field is ArticleField.TAGS else None,
         )
     except InvalidInput as exc:
         await message.reply_text(render.not_accepted(t, exc))

@@ -49,12 +49,13 @@ async def delete_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     t = context.texts(update)
-    data = query.data or ""
+    choice = callbacks.parse(query.data)
+    assert isinstance(choice, callbacks.DeleteArticle)
     await replies.answer(query)
-    if data == "Xc":
+    if choice.article_id is None:
         await query.edit_message_text(t.gettext("Kept; nothing was deleted."))
         return
-    article_id, recall = int(data[2:]), data[1] == "r"
+    article_id, recall = choice.article_id, choice.recall
     since = iso(datetime.now(UTC) - RECALL_WINDOW)
     sent = await context.storage.deliveries.sent_messages(article_id, since) if recall else []
     try:

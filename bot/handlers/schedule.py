@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from telegram import Message, Update
 
-from bot import render
+from bot import callbacks, render
 from bot.api import replies
 from bot.context import BotContext
 from bot.handlers.common import send, show_in_place, target
@@ -50,12 +50,14 @@ async def scheduled_command(update: Update, context: BotContext) -> None:
 async def unschedule_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
+    unschedule = callbacks.parse(query.data)
+    assert isinstance(unschedule, callbacks.Unschedule)
     t = context.texts(update)
     if not isinstance(query.message, Message):
         await replies.answer(query, render.expired_button(t), alert=True)
         return
     try:
-        item = await context.storage.scheduled.cancel(int((query.data or "")[2:]))
+        item = await context.storage.scheduled.cancel(unschedule.item_id)
     except NotFound:
         await replies.answer(query, t.gettext("That one is no longer waiting."))
     else:

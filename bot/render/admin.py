@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.callbacks import CANCEL_DIALOGUE, PUBLISH_DRAFT, SCHEDULE_DRAFT
+from bot.callbacks import (
+    CANCEL_DIALOGUE,
+    PUBLISH_DRAFT,
+    SCHEDULE_DRAFT,
+    ArticleField,
+    DeleteArticle,
+    DraftAction,
+    EditField,
+)
 from bot.i18n import Texts
 from bot.render.broadcasts import broadcast_card
 from bot.render.common import Reply, escape
@@ -130,13 +138,13 @@ def prompt(t: Texts, text: str) -> Reply:
     return Reply(text, InlineKeyboardMarkup([[cancel]]))
 
 
-def ask_field(t: Texts, name: str) -> Reply:
+def ask_field(t: Texts, field: ArticleField) -> Reply:
     asks = {
-        "title": t.gettext("Send the new title (at most 256 characters)."),
-        "summary": t.gettext("Send the new summary (at most 2,000 characters)."),
-        "tags": t.gettext("Send the tags, separated by commas."),
+        ArticleField.TITLE: t.gettext("Send the new title (at most 256 characters)."),
+        ArticleField.SUMMARY: t.gettext("Send the new summary (at most 2,000 characters)."),
+        ArticleField.TAGS: t.gettext("Send the tags, separated by commas."),
     }
-    return prompt(t, asks[name])
+    return prompt(t, asks[field])
 
 
 def draft_preview(t: Texts, article: NewArticle, bot_username: str) -> Reply:
@@ -160,9 +168,15 @@ def draft_preview(t: Texts, article: NewArticle, bot_username: str) -> Reply:
             InlineKeyboardButton(_("⏰ Schedule"), callback_data=SCHEDULE_DRAFT),
         ],
         [
-            InlineKeyboardButton(_("✏️ Title"), callback_data="Dt"),
-            InlineKeyboardButton(_("✏️ Summary"), callback_data="Ds"),
-            InlineKeyboardButton(_("✏️ Tags"), callback_data="Dg"),
+            InlineKeyboardButton(
+                _("✏️ Title"), callback_data=DraftAction(ArticleField.TITLE).encode()
+            ),
+            InlineKeyboardButton(
+                _("✏️ Summary"), callback_data=DraftAction(ArticleField.SUMMARY).encode()
+            ),
+            InlineKeyboardButton(
+                _("✏️ Tags"), callback_data=DraftAction(ArticleField.TAGS).encode()
+            ),
         ],
         [InlineKeyboardButton(_("✖ Cancel"), callback_data=CANCEL_DIALOGUE)],
     ]
@@ -173,9 +187,15 @@ def edit_menu(t: Texts, article: Article, bot_username: str) -> Reply:
     _ = t.gettext
     card = article_card(article, t, bot_username)
     row = [
-        InlineKeyboardButton(_("✏️ Title"), callback_data=f"Et{article.id}"),
-        InlineKeyboardButton(_("✏️ Summary"), callback_data=f"Es{article.id}"),
-        InlineKeyboardButton(_("✏️ Tags"), callback_data=f"Eg{article.id}"),
+        InlineKeyboardButton(
+            _("✏️ Title"), callback_data=EditField(ArticleField.TITLE, article.id).encode()
+        ),
+        InlineKeyboardButton(
+            _("✏️ Summary"), callback_data=EditField(ArticleField.SUMMARY, article.id).encode()
+        ),
+        InlineKeyboardButton(
+            _("✏️ Tags"), callback_data=EditField(ArticleField.TAGS, article.id).encode()
+        ),
     ]
     cancel = [InlineKeyboardButton(_("✖ Cancel"), callback_data=CANCEL_DIALOGUE)]
     return Reply(card.text, InlineKeyboardMarkup([row, cancel]))
@@ -190,12 +210,13 @@ def delete_confirmation(t: Texts, article: Article) -> Reply:
         title=escape(article.title),
     )
     rows = [
-        [InlineKeyboardButton(_("🗑 Delete"), callback_data=f"Xd{article.id}")],
+        [InlineKeyboardButton(_("🗑 Delete"), callback_data=DeleteArticle(article.id).encode())],
         [
             InlineKeyboardButton(
-                _("🗑 Delete and also the sent messages"), callback_data=f"Xr{article.id}"
+                _("🗑 Delete and also the sent messages"),
+                callback_data=DeleteArticle(article.id, recall=True).encode(),
             )
         ],
-        [InlineKeyboardButton(_("✖ Keep it"), callback_data="Xc")],
+        [InlineKeyboardButton(_("✖ Keep it"), callback_data=DeleteArticle(None).encode())],
     ]
     return Reply(text, InlineKeyboardMarkup(rows))

@@ -120,15 +120,17 @@ def cadence_buttons(t: Texts, cadence: Cadence) -> list[InlineKeyboardButton]:
         return [
             InlineKeyboardButton(
                 t.gettext("⚡ Each article at once"),
-                callback_data=SubscriptionAction("i").encode(),
+                callback_data=SubscriptionAction(SubscriptionAction.INSTANT).encode(),
             )
         ]
     return [
         InlineKeyboardButton(
-            t.gettext("🗞 Daily, 08:00"), callback_data=SubscriptionAction("d").encode()
+            t.gettext("🗞 Daily, 08:00"),
+            callback_data=SubscriptionAction(SubscriptionAction.DAILY).encode(),
         ),
         InlineKeyboardButton(
-            t.gettext("🗞 Weekly, Monday 08:00"), callback_data=SubscriptionAction("w").encode()
+            t.gettext("🗞 Weekly, Monday 08:00"),
+            callback_data=SubscriptionAction(SubscriptionAction.WEEKLY).encode(),
         ),
     ]
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.callbacks import UNSCHEDULE_PREFIX
+from bot.callbacks import Unschedule
 from bot.i18n import Texts
 from bot.render.admin import prompt
 from bot.render.common import Reply, escape, truncate
@@ -46,7 +46,7 @@ def scheduled_list(t: Texts, items: list[Scheduled], zone_name: str) -> Reply:
     for item in items:
         when = t.moment(item.publish_at, zone(zone_name))
         lines.append(f"{item.id}. {when} — <b>{escape(truncate(item.title, 120))}</b>")
-        data = f"{UNSCHEDULE_PREFIX}{item.id}"
+        data = Unschedule(item.id).encode()
         buttons.append(InlineKeyboardButton(f"✖ {item.id}", callback_data=data))
     lines.append(_("✖ <i>number</i> cancels that one: it is not published."))
     rows = [buttons[i : i + 5] for i in range(0, len(buttons), 5)]
