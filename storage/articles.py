@@ -13,6 +13,7 @@ import aiosqlite
 
 from storage.db import Database, scalar
 from storage.errors import N_, DuplicateArticle, NotFound
+from storage.kinds import SearchOrder
 from storage.models import (
     Article,
     NewArticle,
@@ -199,7 +200,7 @@ class ArticleRepository:
         """Ranked, diacritics-insensitive search; never raises on what a user typed."""
         tokens = query_tokens(words)
         match = fts_query(words)
-        empty = SearchPage([], 0, True, "relevance", words, tokens)
+        empty = SearchPage([], 0, True, SearchOrder.RELEVANCE, words, tokens)
         if match is None or limit <= 0:
             return empty
         total = await self._bounded_total(match)
@@ -227,7 +228,7 @@ class ArticleRepository:
             hits=hits,
             total=total,
             total_is_exact=exact,
-            ordered_by="relevance" if by_relevance else "recency",
+            ordered_by=SearchOrder.RELEVANCE if by_relevance else SearchOrder.RECENCY,
             query=words,
             tokens=tokens,
             has_more=len(ranked) > limit,

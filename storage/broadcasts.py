@@ -14,8 +14,8 @@ import aiosqlite
 
 from storage import days
 from storage.db import Database
-from storage.deliveries import TERMINAL
 from storage.errors import DatabaseUnavailable
+from storage.kinds import TERMINAL, DeliveryStatus
 from storage.text import now_iso
 from storage.walk import COUNT_LEFT, FIRST, Walk, walk_moved, walk_of
 
@@ -35,8 +35,9 @@ class Progress:
     walked: bool = True
     unsent: int = 0  # recipients a cancel left without a delivery row
 
-    def count(self, status: str) -> int:
-        return self.counts.get(status, 0) + (self.unsent if status == "cancelled" else 0)
+    def count(self, status: DeliveryStatus) -> int:
+        unsent = self.unsent if status == DeliveryStatus.CANCELLED else 0
+        return self.counts.get(status, 0) + unsent
 
     @property
     def done(self) -> int:
@@ -44,7 +45,7 @@ class Progress:
 
     @property
     def pending(self) -> int:
-        in_outbox = self.count("pending") + self.count("sending")
+        in_outbox = self.count(DeliveryStatus.PENDING) + self.count(DeliveryStatus.SENDING)
         if self.walked:
             return in_outbox
         return max(self.total - self.done, in_outbox, 1)  # some are not even walked yet

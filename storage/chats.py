@@ -12,6 +12,7 @@ import aiosqlite
 from storage import days
 from storage.db import Database, scalar
 from storage.errors import N_, InvalidInput, NotFound
+from storage.kinds import ChatType
 from storage.text import MAX_TOPICS, now_iso
 from storage.timing import DEFAULT_ZONE
 
@@ -21,7 +22,7 @@ class ChatInfo:
     """What Telegram tells us about a chat."""
 
     chat_id: int
-    type: str  # private, group, supergroup, channel
+    type: ChatType
     title: str = ""
     username: str | None = None
     is_forum: bool = False
@@ -31,7 +32,7 @@ class ChatInfo:
 @dataclass(frozen=True, slots=True)
 class ChatState:
     chat_id: int
-    type: str
+    type: ChatType
     title: str
     username: str | None
     active: bool
@@ -102,7 +103,7 @@ class ChatRepository:
         )
         if row is None:
             return None
-        return ChatState(row[0], row[1], row[2], row[3], bool(row[4]), row[5])
+        return ChatState(row[0], ChatType(row[1]), row[2], row[3], bool(row[4]), row[5])
 
     async def deactivate(self, chat_id: int, reason: str) -> bool:
         """The bot can no longer write there (blocked, kicked, chat gone). Subscriptions are
@@ -303,7 +304,7 @@ class ChatRepository:
         )
         return [
             ChannelSubscription(
-                ChatState(row[0], row[1], row[2], row[3], bool(row[4]), row[5]),
+                ChatState(row[0], ChatType(row[1]), row[2], row[3], bool(row[4]), row[5]),
                 Subscription(row[0], row[6], tuple(json.loads(row[7]))),
             )
             for row in rows

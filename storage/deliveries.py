@@ -30,18 +30,18 @@ import aiosqlite
 
 from storage import days
 from storage.db import Database, scalar
+from storage.kinds import TERMINAL, ChatType, DeliveryStatus, DigestKind
 from storage.quiet import gather_held
 from storage.text import iso, now_iso, parse_datetime
 from storage.walk import walk_next
 
-TERMINAL = ("sent", "failed", "skipped", "cancelled")
 MAX_ATTEMPTS = 5  # sends of one card before its delivery fails
 RECALL_WINDOW = timedelta(hours=48)  # Telegram lets bots delete their messages this long
 
 
 @dataclass(frozen=True, slots=True)
 class Digest:
-    kind: str  # daily, weekly, quiet
+    kind: DigestKind
     articles: tuple[int, ...]  # newest first
 
 
@@ -54,7 +54,7 @@ class Delivery:
     chat_id: int
     thread_id: int
     attempts: int
-    chat_type: str
+    chat_type: ChatType
     language_code: str | None
     digest: Digest | None = None
     quiet: tuple[str, int, int] | None = None  # the chat's zone and quiet hours, if any
@@ -66,7 +66,7 @@ class Outcome:
     """How one claimed delivery ended this time."""
 
     delivery_id: int
-    status: str  # sent, failed, skipped, pending (retry later), cancelled
+    status: DeliveryStatus
     message_id: int | None = None
     error: str | None = None
     retry_at: float = 0.0  # for pending
@@ -75,7 +75,7 @@ class Outcome:
     held: bool = False  # put back until the chat's quiet hours end
 
     @classmethod
-    def of(cls, delivery: Delivery, status: str, **fields: Any) -> Outcome:
+    def of(cls, delivery: Delivery, status: DeliveryStatus, **fields: Any) -> Outcome:
         return cls(delivery.id, status, digest=delivery.digest is not None, **fields)
 
 
@@ -284,7 +284,7 @@ async def _settle(conn: aiosqlite.Connection, outcomes: list[Outcome]) -> None:
                 if o.digest is digest
             ],
         )
-    ended = Counter(o.status for o in outcomes if o.status in TERMINAL)
+    ended = Counter(str(o.status) for o in outcomes if o.status in TERMINAL)
     await days.add_today(conn, "delivery_days", ended)
 
 
@@ -297,7 +297,7 @@ def _card_delivery(row: Any) -> Delivery:
         chat_id,
         thread_id,
         attempts,
-        chat_type,
+        ChatType(chat_type),
         language,
         quiet=hours,
         queued_at=parse_datetime(queued).timestamp(),
@@ -306,14 +306,14 @@ def _card_delivery(row: Any) -> Delivery:
 
 def _digest_delivery(row: Any) -> Delivery:
     delivery_id, _, chat_id, thread_id, attempts, chat_type, language, kind, articles, queued = row
-    digest = Digest(kind, tuple(json.loads(articles)))
+    digest = Digest(DigestKind(kind), tuple(json.loads(articles)))
     return Delivery(
         delivery_id,
         0,
         chat_id,
         thread_id,
         attempts,
-        chat_type,
+        ChatType(chat_type),
         language,
         digest,
         queued_at=parse_datetime(queued).timestamp(),

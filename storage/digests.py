@@ -23,6 +23,7 @@ import aiosqlite
 
 from storage.db import Database, scalar
 from storage.errors import N_, InvalidInput, NotFound
+from storage.kinds import CadenceKind, DigestKind
 from storage.text import now_iso
 from storage.timing import next_time, parse_clock, parse_weekday
 
@@ -44,18 +45,18 @@ MAX_ITEMS = 200  # articles kept in one digest (it shows 20 and counts the rest)
 
 @dataclass(frozen=True, slots=True)
 class Cadence:
-    kind: str  # instant, daily or weekly
+    kind: CadenceKind
     minute: int | None = None  # local time of day, for digests
     weekday: int | None = None  # 0 = Monday, for weekly digests
 
     @property
     def instant(self) -> bool:
-        return self.kind == "instant"
+        return self.kind == CadenceKind.INSTANT
 
 
-INSTANT = Cadence("instant")
-DAILY_AT_8 = Cadence("daily", 8 * 60)
-WEEKLY_ON_MONDAY_AT_8 = Cadence("weekly", 8 * 60, 0)
+INSTANT = Cadence(CadenceKind.INSTANT)
+DAILY_AT_8 = Cadence(CadenceKind.DAILY, 8 * 60)
+WEEKLY_ON_MONDAY_AT_8 = Cadence(CadenceKind.WEEKLY, 8 * 60, 0)
 
 
 def parse_cadence(words: list[str]) -> Cadence:
@@ -64,9 +65,9 @@ def parse_cadence(words: list[str]) -> Cadence:
     if kind == "off" and len(words) == 1:
         return INSTANT
     if kind == "daily" and len(words) == 2:
-        return Cadence("daily", parse_clock(words[1]))
+        return Cadence(CadenceKind.DAILY, parse_clock(words[1]))
     if kind == "weekly" and len(words) == 3:
-        return Cadence("weekly", parse_clock(words[2]), parse_weekday(words[1]))
+        return Cadence(CadenceKind.WEEKLY, parse_clock(words[2]), parse_weekday(words[1]))
     raise InvalidInput(N_("write daily HH:MM, weekly DAY HH:MM or off"))
 
 
@@ -95,7 +96,7 @@ class DigestRepository:
         instant, minute, weekday, next_at, zone = row
         if instant:
             return DigestState(INSTANT, zone, None)
-        kind = "daily" if weekday is None else "weekly"
+        kind = CadenceKind.DAILY if weekday is None else CadenceKind.WEEKLY
         moment = datetime.fromtimestamp(next_at, UTC) if next_at is not None else None
         return DigestState(Cadence(kind, minute, weekday), zone, moment)
 
@@ -221,7 +222,7 @@ async def _schedule_batch(conn: aiosqlite.Connection, now: float, batch: int) ->
             if since < seq <= until and (everything or wanted & matched)
         ]
         if articles and active:
-            kind = "daily" if weekday is None else "weekly"
+            kind = DigestKind.DAILY if weekday is None else DigestKind.WEEKLY
             digests.append((chat, thread, kind, json.dumps(articles[:MAX_ITEMS]), stamp, stamp))
         following = None if instant else _next(now, minute, zone, weekday)
         updates.append((following, upto, chat, thread))

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.errors import N_, InvalidInput
+from storage.kinds import SearchOrder
 from storage.text import clean_text, iso, normalize_url, parse_tags
 
 MAX_TITLE = 256
@@ -120,7 +121,7 @@ class SearchPage:
     hits: list[SearchHit]
     total: int | None  # exact when `total_is_exact`, else a lower bound; None: not counted
     total_is_exact: bool
-    ordered_by: str  # "relevance" or "recency"
+    ordered_by: SearchOrder
     query: str = ""
     tokens: list[str] = field(default_factory=list)
     has_more: bool = False  # another page follows

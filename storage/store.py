@@ -17,6 +17,7 @@ from storage.deliveries import DeliveryRepository
 from storage.digests import DigestRepository
 from storage.errors import DatabaseUnavailable, StorageError
 from storage.feeds import FeedRepository
+from storage.kinds import DeliveryStatus
 from storage.migrations import LATEST_VERSION, MIGRATIONS, Migration, apply, current_version
 from storage.quiet import QuietRepository
 from storage.scheduled import ScheduledRepository
@@ -160,7 +161,7 @@ class Storage:
                     "article_id": p.article_id,
                     "title": p.title,
                     "total": p.total,
-                    "sent": p.count("sent"),
+                    "sent": p.count(DeliveryStatus.SENT),
                     "pending": p.pending,
                 }
                 for p in await self.broadcasts.running()

@@ -22,6 +22,7 @@ from bot.cli.base import (
     with_storage,
 )
 from storage import NewArticle, timing
+from storage.kinds import DeliveryStatus
 from storage.text import parse_datetime, parse_tags
 from storage.timing import parse_when, parse_zone
 
@@ -113,10 +114,13 @@ async def follow_broadcast(storage: Storage, article_id: int, interval: float = 
                 err=True,
             )
             return
+        sent, failed, skipped = (
+            progress.count(status)
+            for status in (DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.SKIPPED)
+        )
         click.echo(
             f"broadcast #{article_id}: {progress.done}/{progress.total} done, "
-            f"sent {progress.count('sent')}, failed {progress.count('failed')}, "
-            f"skipped {progress.count('skipped')}, pending {progress.pending}",
+            f"sent {sent}, failed {failed}, skipped {skipped}, pending {progress.pending}",
             err=True,
         )
         if progress.pending == 0:

@@ -11,6 +11,7 @@ from telegram import Bot
 from telegram.constants import ParseMode
 
 from bot import render
+from storage.kinds import ChatType
 
 PER_CHAT_GAP = 1.0  # seconds between two messages to one chat
 GROUP_PER_MINUTE = 20  # messages a minute to one group or channel
@@ -24,16 +25,16 @@ class Pacer:
     last: dict[int, float] = field(default_factory=dict)
     groups: dict[int, deque[float]] = field(default_factory=dict)
 
-    def ready_at(self, chat_id: int, chat_type: str) -> float:
+    def ready_at(self, chat_id: int, chat_type: ChatType) -> float:
         ready = self.last.get(chat_id, -PER_CHAT_GAP) + PER_CHAT_GAP
         sent = self.groups.get(chat_id)
-        if chat_type != "private" and sent is not None and len(sent) >= GROUP_PER_MINUTE:
+        if chat_type != ChatType.PRIVATE and sent is not None and len(sent) >= GROUP_PER_MINUTE:
             ready = max(ready, sent[0] + 60.0)
         return ready
 
-    def record(self, chat_id: int, chat_type: str, at: float) -> None:
+    def record(self, chat_id: int, chat_type: ChatType, at: float) -> None:
         self.last[chat_id] = at
-        if chat_type != "private":
+        if chat_type != ChatType.PRIVATE:
             self.groups.setdefault(chat_id, deque(maxlen=GROUP_PER_MINUTE)).append(at)
 
     def forget_past(self, now: float) -> None:

@@ -54,7 +54,8 @@ from bot.i18n import Catalog
 from bot.runtime.metrics import Metrics
 from bot.runtime.supervisor import Supervised, describe
 from storage import Article, NotFound, Storage, StorageError
-from storage.deliveries import MAX_ATTEMPTS, TERMINAL, Delivery, Digest, Outcome
+from storage.deliveries import MAX_ATTEMPTS, Delivery, Digest, Outcome
+from storage.kinds import TERMINAL, DeliveryStatus
 from storage.quiet import quiet_until
 
 log = logging.getLogger(__name__)
@@ -224,7 +225,7 @@ class DeliveryWorker:
         self._unsettled = [*outcomes, *deferred]
         if outages:
             self.circuit.failed(outages[0], "broadcasts")
-        elif any(outcome.status == "sent" for outcome in outcomes):
+        elif any(outcome.status == DeliveryStatus.SENT for outcome in outcomes):
             self.circuit.succeeded()
         if self.metrics is not None:
             for outcome in outcomes:
@@ -247,13 +248,21 @@ class DeliveryWorker:
                 until = quiet_until(now, *delivery.quiet)
                 if until is not None:  # the chat's quiet hours: it waits until they end
                     deferred.append(
-                        Outcome.of(delivery, "pending", retry_at=until, attempted=False, held=True)
+                        Outcome.of(
+                            delivery,
+                            DeliveryStatus.PENDING,
+                            retry_at=until,
+                            attempted=False,
+                            held=True,
+                        )
                     )
                     continue
             at = self._pacer.ready_at(delivery.chat_id, delivery.chat_type)
             if delivery.chat_id in taken or at > now:
                 retry = max(at, now + PER_CHAT_GAP)
-                deferred.append(Outcome.of(delivery, "pending", retry_at=retry, attempted=False))
+                deferred.append(
+                    Outcome.of(delivery, DeliveryStatus.PENDING, retry_at=retry, attempted=False)
+                )
             else:
                 taken.add(delivery.chat_id)
                 ready.append(delivery)
@@ -284,15 +293,17 @@ class DeliveryWorker:
             hours = self.give_up_seconds / 3600
             return Outcome.of(
                 delivery,
-                "failed",
+                DeliveryStatus.FAILED,
                 attempted=False,
                 error=f"{GAVE_UP}: not sent within {hours:g} h",
             )
         cards = await self._cards_of(delivery)
         if not cards:  # its article (a digest's every article) was deleted meanwhile
-            return Outcome.of(delivery, "cancelled", error="article deleted", attempted=False)
+            return Outcome.of(
+                delivery, DeliveryStatus.CANCELLED, error="article deleted", attempted=False
+            )
         if self.fatal is not None:
-            return Outcome.of(delivery, "pending", attempted=False)
+            return Outcome.of(delivery, DeliveryStatus.PENDING, attempted=False)
         first: int | None = None
         for card in cards:  # a digest longer than a message is sent in parts, in order
             outcome, message_id = await self._send_one(delivery, card)
@@ -300,7 +311,7 @@ class DeliveryWorker:
                 return outcome
             first = first if first is not None else message_id
         self._pacer.record(delivery.chat_id, delivery.chat_type, time.time())
-        return Outcome.of(delivery, "sent", message_id=first)
+        return Outcome.of(delivery, DeliveryStatus.SENT, message_id=first)
 
     async def _send_one(self, delivery: Delivery, card: Card) -> tuple[Outcome | None, int | None]:
         """Send one message; (None, its id) when it went, else (the outcome, None)."""
@@ -333,25 +344,27 @@ class DeliveryWorker:
             if self.metrics is not None:
                 self.metrics.flood_waits.inc()
                 self.metrics.flood_paused.inc(wait)
-            return Outcome.of(delivery, "pending", retry_at=time.time() + wait, attempted=False)
+            return Outcome.of(
+                delivery, DeliveryStatus.PENDING, retry_at=time.time() + wait, attempted=False
+            )
         if isinstance(exc, ChatMigrated):
             await self.storage.chats.migrate(delivery.chat_id, exc.new_chat_id)
             log.info("chat migrated chat_id=%s new=%s", delivery.chat_id, exc.new_chat_id)
-            return Outcome.of(delivery, "pending", attempted=False)
+            return Outcome.of(delivery, DeliveryStatus.PENDING, attempted=False)
         if isinstance(exc, InvalidToken | Conflict):
             self.fatal = FatalBotError(error)
-            return Outcome.of(delivery, "pending", attempted=False)
+            return Outcome.of(delivery, DeliveryStatus.PENDING, attempted=False)
         if unavailable(exc):  # nothing about this chat: due again once Telegram answers
             self._outages.append(exc)
-            return Outcome.of(delivery, "pending", error=error, attempted=False)
+            return Outcome.of(delivery, DeliveryStatus.PENDING, error=error, attempted=False)
         if chat_is_gone(exc):
             await self.storage.chats.deactivate(delivery.chat_id, exc.message)
             skipped = await self.storage.deliveries.skip_chat(delivery.chat_id, exc.message)
             if self.metrics is not None:
-                self.metrics.deliveries.labels("skipped").inc(skipped)
-            return Outcome.of(delivery, "skipped", error=error)
+                self.metrics.deliveries.labels(DeliveryStatus.SKIPPED).inc(skipped)
+            return Outcome.of(delivery, DeliveryStatus.SKIPPED, error=error)
         if isinstance(exc, BadRequest):  # our request is wrong for this chat: no retry helps
-            return Outcome.of(delivery, "failed", error=error)
+            return Outcome.of(delivery, DeliveryStatus.FAILED, error=error)
         return self._retry_or_fail(delivery, error)
 
     @staticmethod
@@ -359,9 +372,12 @@ class DeliveryWorker:
         """An attempt that may work next time: later, with backoff, up to MAX_ATTEMPTS."""
         if delivery.attempts + 1 < MAX_ATTEMPTS:
             return Outcome.of(
-                delivery, "pending", error=error, retry_at=time.time() + backoff(delivery.attempts)
+                delivery,
+                DeliveryStatus.PENDING,
+                error=error,
+                retry_at=time.time() + backoff(delivery.attempts),
             )
-        return Outcome.of(delivery, "failed", error=error)
+        return Outcome.of(delivery, DeliveryStatus.FAILED, error=error)
 
     async def _cards_of(self, delivery: Delivery) -> list[Card]:
         """What a delivery sends: an article's card, or a digest's messages."""

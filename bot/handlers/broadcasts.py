@@ -8,6 +8,7 @@ from telegram import Update
 from bot import callbacks
 from bot.api import replies
 from bot.context import BotContext
+from storage.kinds import DeliveryStatus
 
 
 async def cancel_button(update: Update, context: BotContext) -> None:
@@ -21,7 +22,7 @@ async def cancel_button(update: Update, context: BotContext) -> None:
         await replies.answer(query, t.gettext("This broadcast has already ended."))
     else:
         if context.bot_data.metrics is not None:
-            context.bot_data.metrics.deliveries.labels("cancelled").inc(cancelled)
+            context.bot_data.metrics.deliveries.labels(DeliveryStatus.CANCELLED).inc(cancelled)
         await replies.answer(
             query,
             t.ngettext(

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 
 from telegram import CallbackQuery, Chat, ChatFullInfo, Message, Update
-from telegram.constants import ChatType
+from telegram.constants import ChatType as TelegramChatType
 from telegram.error import TelegramError
 
 from bot import permissions, render
@@ -16,6 +16,7 @@ from bot.api import replies
 from bot.context import BotContext
 from bot.i18n import Texts
 from storage import ChatInfo
+from storage.kinds import ChatType
 
 log = logging.getLogger(__name__)
 CHANNEL = re.compile(r"^(@\w{4,32}|-100\d{1,13})$")  # @username, or the id of one without
@@ -31,7 +32,7 @@ def chat_info(chat: Chat | ChatFullInfo, update: Update | None = None) -> ChatIn
     language_code = user.language_code if user is not None else None
     return ChatInfo(
         chat_id=chat.id,
-        type=chat.type,
+        type=ChatType(chat.type),
         title=chat.title or chat.full_name or "",
         username=chat.username,
         is_forum=bool(chat.is_forum),
@@ -81,7 +82,7 @@ async def managed_channel(
     assert message is not None
     assert user is not None
     t = context.texts(update)
-    if update.effective_chat is None or update.effective_chat.type != ChatType.PRIVATE:
+    if update.effective_chat is None or update.effective_chat.type != TelegramChatType.PRIVATE:
         await message.reply_text(render.channels_from_private_chat(t))
         return None
     channel = await find_channel(target, context)
@@ -108,7 +109,7 @@ async def find_channel(target: str | int, context: BotContext) -> ChatFullInfo |
     except TelegramError as exc:  # unknown, no access, or a Bot API that failed us
         log.info("cannot look up channel %s: %s", target, exc)
         return None
-    return chat if chat.type == ChatType.CHANNEL else None
+    return chat if chat.type == TelegramChatType.CHANNEL else None
 
 
 def channel_name(channel: ChatFullInfo) -> str:

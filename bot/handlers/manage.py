@@ -18,6 +18,7 @@ from bot.handlers.common import article_number, send, turn_page
 from bot.render import chart
 from storage import NotFound
 from storage.deliveries import RECALL_WINDOW
+from storage.kinds import ChatType
 from storage.text import iso
 
 log = logging.getLogger(__name__)
@@ -127,7 +128,7 @@ async def channels_button(update: Update, context: BotContext) -> None:
 
 async def remove_channel(chat_id: int, update: Update, context: BotContext) -> None:
     chat = await context.storage.chats.get(chat_id)
-    if chat is None or chat.type != "channel":
+    if chat is None or chat.type != ChatType.CHANNEL:
         return  # forged data: this button only ever names channels
     try:
         await context.storage.chats.unsubscribe(chat_id)

@@ -18,6 +18,7 @@ from bot.render.common import (
 )
 from storage import Article
 from storage.broadcasts import Progress
+from storage.kinds import DeliveryStatus
 
 BROADCAST_SUMMARY = 400
 UNDELIVERED_KINDS = {  # the kinds of bot.delivery.progress.undelivered_reasons
@@ -79,12 +80,12 @@ def broadcast_progress(
         head = _("📣 Broadcasting")
     counts = _(
         "sent {sent} · failed {failed} · skipped {skipped}",
-        sent=progress.count("sent"),
-        failed=progress.count("failed"),
-        skipped=progress.count("skipped"),
+        sent=progress.count(DeliveryStatus.SENT),
+        failed=progress.count(DeliveryStatus.FAILED),
+        skipped=progress.count(DeliveryStatus.SKIPPED),
     )
-    if progress.count("cancelled"):
-        counts += " · " + _("cancelled {count}", count=progress.count("cancelled"))
+    if progress.count(DeliveryStatus.CANCELLED):
+        counts += " · " + _("cancelled {count}", count=progress.count(DeliveryStatus.CANCELLED))
     if running:
         counts += " · " + _("pending {count}", count=progress.pending)
     lines = [

@@ -13,6 +13,7 @@ from bot.render.common import MAX_MESSAGE, Reply, escape, safe_url, truncate
 from bot.render.fit import visible_length
 from storage import Article
 from storage.digests import Cadence, DigestState
+from storage.kinds import DigestKind
 from storage.timing import clock, zone
 
 DIGEST_ITEMS = 20  # articles listed; the rest are counted
@@ -20,24 +21,26 @@ SEPARATOR = "\n\n"  # between the head and the items
 ITEM_SUMMARY = 120
 
 
-def digest(t: Texts, kind: str, articles: list[Article], bot_username: str | None) -> list[Reply]:
+def digest(
+    t: Texts, kind: DigestKind, articles: list[Article], bot_username: str | None
+) -> list[Reply]:
     """Newest first: each title links to the article in the bot, with one line of its
     summary. Split at message boundaries, never inside an item; [] when none is left."""
     if not articles:
         return []
     count = len(articles)
     heads = {
-        "daily": t.ngettext(
+        DigestKind.DAILY: t.ngettext(
             "🗞 <b>Your daily digest</b>: {count} new article",
             "🗞 <b>Your daily digest</b>: {count} new articles",
             count,
         ),
-        "weekly": t.ngettext(
+        DigestKind.WEEKLY: t.ngettext(
             "🗞 <b>Your weekly digest</b>: {count} new article",
             "🗞 <b>Your weekly digest</b>: {count} new articles",
             count,
         ),
-        "quiet": t.ngettext(
+        DigestKind.QUIET: t.ngettext(
             "🌙 <b>While it was quiet</b>: {count} new article",
             "🌙 <b>While it was quiet</b>: {count} new articles",
             count,

@@ -23,6 +23,7 @@ from bot.render.common import (
     truncate,
 )
 from storage import Article, SearchPage
+from storage.kinds import SearchOrder
 
 CARD_SUMMARY = 700
 LIST_SUMMARY = 160
@@ -131,7 +132,7 @@ def search_page(page: SearchPage, query: str, offset: int, t: Texts) -> Reply:
     else:
         count = t.ngettext("more than {count} result", "more than {count} results", page.total - 1)
     header = f"🔎 <b>{escape(query)}</b> — {count}"
-    if page.ordered_by == "recency":
+    if page.ordered_by == SearchOrder.RECENCY:
         header += "\n" + _("<i>Newest first: add a word to narrow the search.</i>")
     items = [list_item(hit.article, t, snippet=hit.snippet) for hit in page.hits]
     has_more = page.has_more

@@ -22,6 +22,7 @@ from bot.render.digests import cadence_buttons, cadence_text
 from storage import ChannelSubscription, ChatInfo, Subscription, SubscriptionChange
 from storage.articles import Estimate
 from storage.digests import DigestState
+from storage.kinds import ChatType
 
 Change = SubscriptionChange
 
@@ -43,7 +44,7 @@ def subscribed(
     """What a subscription now brings and where, how often, and how to undo it."""
     _ = t.gettext
     topics, count = topic_list(subscription.topics), len(subscription.topics)
-    if chat.type == "channel":
+    if chat.type == ChatType.CHANNEL:
         channel = escape(channel_label(chat.username, chat.title, chat.chat_id))
         if subscription.everything:
             head = _("🔔 Subscribed: every new article will arrive in {channel}.", channel=channel)
@@ -74,7 +75,7 @@ def subscribed(
     markup = None
     if change is Change.NARROWED:
         lines.append(_("⚠ Until now every article arrived; from now on only these topics."))
-        if chat.type != "channel":
+        if chat.type != ChatType.CHANNEL:
             keep = InlineKeyboardButton(_("↩ Every article again"), callback_data=SUBSCRIBE_DATA)
             markup = InlineKeyboardMarkup([[keep]])
     lines += [expectation(t, subscription, estimate), footer]
@@ -110,7 +111,7 @@ def already_subscribed(t: Texts, subscription: Subscription, chat: ChatInfo) -> 
             "Already subscribed to {topics}. Nothing changed.",
             topics=topic_list(subscription.topics),
         )
-    if chat.type == "channel":
+    if chat.type == ChatType.CHANNEL:
         return t.gettext(
             "{channel} already receives every new article. Nothing changed.",
             channel=escape(channel_label(chat.username, chat.title, chat.chat_id)),

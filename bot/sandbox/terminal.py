@@ -27,6 +27,7 @@ from bot.sandbox.screen import Buttons, to_terminal
 from bot.sandbox.standin import BOT_USER, BotApiStandIn, Call
 from config import Settings
 from storage import ChatInfo, NewArticle, Storage
+from storage.kinds import ChatType
 
 YOU = 1  # an admin of the bot
 READER = 2  # someone who is not
@@ -69,7 +70,7 @@ async def run_sandbox(subscribers: int = 0, language: str = "en") -> None:
             try:
                 await storage.articles.add_many(demo_articles())
                 for n in range(subscribers):
-                    await storage.chats.subscribe(ChatInfo(SUBSCRIBERS_FROM + n, "private"))
+                    await storage.chats.subscribe(ChatInfo(SUBSCRIBERS_FROM + n, ChatType.PRIVATE))
                 application = build_application(settings, storage)
                 async with polling(application, poll_timeout=1):
                     chat = TerminalChat(api, storage, application, language)
