@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from telegram import Bot
@@ -34,8 +35,8 @@ ARTICLE = Article(
     summary="A summary.",
     author="",
     tags=(),
-    published_at="2026-01-01T00:00:00+00:00",
-    created_at="2026-01-01T00:00:00+00:00",
+    published_at=datetime(2026, 1, 1, tzinfo=UTC),
+    created_at=datetime(2026, 1, 1, tzinfo=UTC),
     source="manual",
 )
 

@@ -12,7 +12,7 @@ import functools
 import gettext
 import io
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from datetime import date as datetime_date
 from pathlib import Path
 
@@ -48,10 +48,9 @@ class Texts:
         """An error's sentence in this language, without the machine's detail."""
         return self.gettext(error.message, **error.values)
 
-    def date(self, iso_timestamp: str) -> str:
-        """A stored UTC timestamp as a short local date: "Nov 28, 2026" / "28 nov 2026"."""
-        moment = datetime.fromisoformat(iso_timestamp.replace("Z", "+00:00"))
-        return medium_date(moment.date(), self.language)
+    def date(self, moment: datetime) -> str:
+        """A moment as a short date, in UTC: "Nov 28, 2026" / "28 nov 2026"."""
+        return medium_date(moment.astimezone(UTC).date(), self.language)
 
     def moment(self, when: datetime, zone: tzinfo) -> str:
         """A moment as a chat's clock shows it: "Tue 1 Dec 2026, 08:00"."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import aiosqlite
 
@@ -16,7 +17,7 @@ from storage import days
 from storage.db import Database
 from storage.errors import DatabaseUnavailable
 from storage.kinds import TERMINAL, DeliveryStatus
-from storage.text import now_iso
+from storage.text import now_iso, parse_datetime
 from storage.walk import COUNT_LEFT, FIRST, Walk, walk_moved, walk_of
 
 
@@ -26,7 +27,7 @@ class Progress:
     title: str
     total: int  # counted after publication, exact once every recipient was walked
     counts: dict[str, int] = field(default_factory=dict)
-    started_at: str = ""
+    started_at: datetime | None = None
     finished: bool = False
     cancelled: bool = False
     notify_chat_id: int | None = None
@@ -130,7 +131,7 @@ class BroadcastRepository:
             title=row[1],
             total=row[2],
             counts={status: n for status, n in counts},
-            started_at=row[3],
+            started_at=parse_datetime(row[3]),
             finished=row[4] is not None,
             cancelled=bool(row[5]),
             notify_chat_id=row[6],

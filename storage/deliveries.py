@@ -243,9 +243,9 @@ class DeliveryRepository:
         """Deliveries ended per day (YYYY-MM-DD, from `since` on) and outcome."""
         return await days.read(self._db, "delivery_days", since)
 
-    async def depth(self) -> tuple[int, str | None]:
+    async def depth(self) -> tuple[int, datetime | None]:
         """How many deliveries are still to make (queued, or recipients not yet walked), and
-        since when the oldest of them waits (ISO), for monitoring."""
+        since when the oldest of them waits, for monitoring."""
         row = await self._db.fetchone(
             """SELECT (SELECT count(*) FROM deliveries WHERE status = 'pending')
                       + (SELECT count(*) FROM digests WHERE status = 'pending'),
@@ -256,7 +256,7 @@ class DeliveryRepository:
         )
         assert row is not None
         oldest = [stamp for stamp in (row[2], row[3]) if stamp is not None]
-        return row[0] + row[1], min(oldest, default=None)
+        return row[0] + row[1], parse_datetime(min(oldest)) if oldest else None
 
 
 async def _settle(conn: aiosqlite.Connection, outcomes: list[Outcome]) -> None:

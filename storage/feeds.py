@@ -9,7 +9,7 @@ from typing import Any
 
 from storage.db import Database
 from storage.errors import N_, InvalidInput, NotFound
-from storage.text import iso, normalize_url, now_iso
+from storage.text import iso, normalize_url, now_iso, parse_datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +20,7 @@ class Feed:
     etag: str | None
     last_modified: str | None
     next_check_at: float
-    last_checked_at: str | None
+    last_checked_at: datetime | None
     error_count: int
     last_error: str | None
     active: bool
@@ -35,7 +35,9 @@ class Feed:
             etag=row["etag"],
             last_modified=row["last_modified"],
             next_check_at=row["next_check_at"],
-            last_checked_at=row["last_checked_at"],
+            last_checked_at=parse_datetime(row["last_checked_at"])
+            if row["last_checked_at"]
+            else None,
             error_count=row["error_count"],
             last_error=row["last_error"],
             active=bool(row["active"]),
@@ -46,6 +48,7 @@ class Feed:
         """For JSON: every time an ISO-8601 UTC timestamp, like the stored ones."""
         data = asdict(self)
         data["next_check_at"] = iso(datetime.fromtimestamp(self.next_check_at, UTC))
+        data["last_checked_at"] = iso(self.last_checked_at) if self.last_checked_at else None
         return data
 
 

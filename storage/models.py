@@ -9,7 +9,7 @@ from typing import Any
 
 from storage.errors import N_, InvalidInput
 from storage.kinds import SearchOrder
-from storage.text import clean_text, iso, normalize_url, parse_tags
+from storage.text import clean_text, iso, normalize_url, parse_datetime, parse_tags
 
 MAX_TITLE = 256
 MAX_SUMMARY = 2000
@@ -69,8 +69,8 @@ class Article:
     summary: str
     author: str
     tags: tuple[str, ...]
-    published_at: str
-    created_at: str
+    published_at: datetime
+    created_at: datetime
     source: str
     guid: str | None = None
     body: str | None = None  # loaded only when one article is opened
@@ -85,8 +85,8 @@ class Article:
             summary=row["summary"],
             author=row["author"],
             tags=split_tags(row["tags"]),
-            published_at=row["published_at"],
-            created_at=row["created_at"],
+            published_at=parse_datetime(row["published_at"]),
+            created_at=parse_datetime(row["created_at"]),
             source=row["source"],
             guid=row["guid"],
             body=row["body"] if "body" in keys else None,
@@ -95,6 +95,8 @@ class Article:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["tags"] = list(self.tags)
+        data["published_at"] = iso(self.published_at)
+        data["created_at"] = iso(self.created_at)
         if self.body is None:
             del data["body"]
         return data

@@ -20,8 +20,8 @@ def make_article(**fields: object) -> Article:
         "summary": "Summary",
         "author": "",
         "tags": (),
-        "published_at": "2026-11-28T10:00:00Z",
-        "created_at": "2026-11-28T10:00:00Z",
+        "published_at": datetime(2026, 11, 28, 10, tzinfo=UTC),
+        "created_at": datetime(2026, 11, 28, 10, tzinfo=UTC),
         "source": "cli",
     }
     values.update(fields)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -58,7 +59,8 @@ async def test_add_and_get(storage: Storage) -> None:
     assert loaded.title == "Article number 1"
     assert loaded.tags == ("Perú", "economía")
     assert loaded.body == "Long body"
-    assert loaded.created_at.endswith("Z")
+    assert loaded.created_at.tzinfo == UTC
+    assert loaded.to_dict()["created_at"].endswith("Z")
 
 
 async def test_duplicate_url_is_refused_and_changes_nothing(storage: Storage) -> None:

@@ -179,7 +179,8 @@ async def show(storage: Storage, article_id: int, as_json: bool) -> None:
         return
     click.echo(click.style(article.title, bold=True))
     click.echo(article.url)
-    byline = " · ".join(part for part in (article.author, article.published_at[:10]) if part)
+    day = f"{article.published_at:%Y-%m-%d}"
+    byline = " · ".join(part for part in (article.author, day) if part)
     click.echo(byline)
     if article.tags:
         click.echo(" ".join("#" + tag for tag in article.tags))
@@ -271,7 +272,7 @@ async def backup(storage: Storage, target: Path, force: bool) -> None:
 def article_line(article: Article, id_width: int) -> str:
     """`#  7  2026-11-28  Title  [tags]`, ids aligned, cut to the terminal's width."""
     tags = f"  [{', '.join(article.tags)}]" if article.tags else ""
-    line = f"#{article.id:>{id_width}}  {article.published_at[:10]}  {article.title}{tags}"
+    line = f"#{article.id:>{id_width}}  {article.published_at:%Y-%m-%d}  {article.title}{tags}"
     width = max(40, shutil.get_terminal_size((100, 24)).columns)
     return line if len(line) <= width else line[: width - 1] + "…"
 

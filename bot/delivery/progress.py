@@ -21,7 +21,6 @@ from bot.i18n import Catalog
 from bot.runtime.metrics import Metrics
 from storage import Storage
 from storage.broadcasts import Progress
-from storage.text import parse_datetime
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +93,7 @@ class ProgressReporter:
     async def _measure_outbox(self, metrics: Metrics) -> None:
         depth, oldest = await self.storage.deliveries.depth()
         metrics.outbox_depth.set(depth)
-        age = 0.0 if oldest is None else time.time() - parse_datetime(oldest).timestamp()
+        age = 0.0 if oldest is None else time.time() - oldest.timestamp()
         metrics.oldest_pending.set(max(0.0, age))
         metrics.db_bytes.set(await self.storage.size())
 

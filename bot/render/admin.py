@@ -23,7 +23,6 @@ from bot.render.reader import article_card
 from storage import Article, NewArticle
 from storage.errors import Explained
 from storage.feeds import Feed
-from storage.text import iso
 
 if TYPE_CHECKING:  # bot.sources.feeds imports feedparser, which only the bot needs
     from bot.sources.feeds import FollowResult
@@ -46,7 +45,7 @@ def feed_list(t: Texts, feeds: list[Feed]) -> str:
     lines = [_("<b>Feeds</b>")]
     for feed in feeds:
         state = _("paused") if not feed.active else _("active")
-        checked = feed.last_checked_at[:16].replace("T", " ") if feed.last_checked_at else "—"
+        checked = f"{feed.last_checked_at:%Y-%m-%d %H:%M}" if feed.last_checked_at else "—"
         items = t.ngettext("{count} item", "{count} items", feed.items)
         line = _(
             "{id}. {title} — {state}, {items}, last check {checked}",
@@ -157,8 +156,8 @@ def draft_preview(t: Texts, article: NewArticle, bot_username: str) -> Reply:
         summary=article.summary,
         author=article.author,
         tags=article.tags,
-        published_at=iso(article.published_at or datetime.now(UTC)),
-        created_at="",
+        published_at=article.published_at or datetime.now(UTC),
+        created_at=datetime.now(UTC),
         source=article.source,
     )
     card = broadcast_card(shown, t, bot_username)
