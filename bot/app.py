@@ -18,6 +18,7 @@ from telegram.constants import ParseMode
 from telegram.ext import (
     ApplicationBuilder,
     ApplicationHandlerStop,
+    BaseHandler,
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
@@ -116,53 +117,68 @@ def build_application(settings: Settings, storage: Storage | None = None) -> Bot
     data.storage = storage
     data.owns_storage = storage is None
 
+    add_handlers(application, settings.admin_ids)
+    return application
+
+
+def add_handlers(application: BotApplication, admin_ids: frozenset[int]) -> None:
+    """The one ordered list: guards first (each in a group of its own), then the /add and
+    /edit dialogue, then one handler per command, update kind and button."""
     application.add_handler(TypeHandler(Update, flood.guard), group=-3)
     application.add_handler(TypeHandler(Update, errors.log_update), group=-2)
     application.add_handler(TypeHandler(Update, gate.gate), group=-1)
     # Admin commands admit only ADMIN_IDS, whatever the gate decided: no spelling of a
     # command can reach them from anyone else.
-    admins = filters.User(user_id=settings.admin_ids)
+    admins = filters.User(user_id=admin_ids)
     # The /add and /edit dialogue has a group of its own, before everything else: an update
     # it takes goes no further; a command it does not know ends it and goes on.
     application.add_handler(admin_conversation(admins), group=0)
     application.add_handlers(
         [
             *command_handlers(admins),
-            MessageHandler(
-                NEW_MESSAGES & filters.StatusUpdate.MIGRATE, subscriptions.chat_migrated
-            ),
-            MessageHandler(
-                NEW_MESSAGES & filters.ChatType.PRIVATE & filters.FORWARDED,
-                subscriptions.forwarded_channel_post,
-            ),
-            ChatMemberHandler(subscriptions.membership_changed, ChatMemberHandler.MY_CHAT_MEMBER),
-            MessageHandler(PRIVATE_TEXT, reader.search_text),
-            MessageHandler(
-                NEW_MESSAGES & filters.ChatType.PRIVATE & filters.COMMAND, reader.unknown_command
-            ),
-            CallbackQueryHandler(reader.latest_button, pattern=callbacks.LATEST_PATTERN),
-            CallbackQueryHandler(reader.search_button, pattern=callbacks.SEARCH_PATTERN),
-            CallbackQueryHandler(reader.article_button, pattern=callbacks.ARTICLE_PATTERN),
-            CallbackQueryHandler(
-                subscriptions.subscription_button, pattern=callbacks.SUBSCRIPTION_PATTERN
-            ),
-            CallbackQueryHandler(
-                broadcasts.cancel_button, pattern=callbacks.CANCEL_BROADCAST_PATTERN
-            ),
-            CallbackQueryHandler(manage.delete_button, pattern=callbacks.DELETE_PATTERN),
-            CallbackQueryHandler(manage.channels_button, pattern=callbacks.CHANNELS_PATTERN),
-            CallbackQueryHandler(schedule.unschedule_button, pattern=callbacks.UNSCHEDULE_PATTERN),
-            CallbackQueryHandler(
-                admin.nothing_to_cancel, pattern=f"^{callbacks.CANCEL_DIALOGUE}$"
-            ),
-            CallbackQueryHandler(admin.already_published, pattern=f"^{callbacks.PUBLISH_DRAFT}$"),
-            CallbackQueryHandler(reader.unknown_button),
+            *update_handlers(),
+            *button_handlers(),
             InlineQueryHandler(inline.inline_query),
         ],
         group=1,
     )
     application.add_error_handler(errors.on_error)
-    return application
+
+
+def update_handlers() -> list[BaseHandler[Update, BotContext, object]]:
+    """What is not a command: service messages, forwarded posts, the bot's membership, and
+    a private chat's plain text (a search) or unknown command."""
+    return [
+        MessageHandler(NEW_MESSAGES & filters.StatusUpdate.MIGRATE, subscriptions.chat_migrated),
+        MessageHandler(
+            NEW_MESSAGES & filters.ChatType.PRIVATE & filters.FORWARDED,
+            subscriptions.forwarded_channel_post,
+        ),
+        ChatMemberHandler(subscriptions.membership_changed, ChatMemberHandler.MY_CHAT_MEMBER),
+        MessageHandler(PRIVATE_TEXT, reader.search_text),
+        MessageHandler(
+            NEW_MESSAGES & filters.ChatType.PRIVATE & filters.COMMAND, reader.unknown_command
+        ),
+    ]
+
+
+def button_handlers() -> list[BaseHandler[Update, BotContext, object]]:
+    """A handler per kind of button payload (bot.callbacks), then one for any other."""
+    return [
+        CallbackQueryHandler(reader.latest_button, pattern=callbacks.LATEST_PATTERN),
+        CallbackQueryHandler(reader.search_button, pattern=callbacks.SEARCH_PATTERN),
+        CallbackQueryHandler(reader.article_button, pattern=callbacks.ARTICLE_PATTERN),
+        CallbackQueryHandler(
+            subscriptions.subscription_button, pattern=callbacks.SUBSCRIPTION_PATTERN
+        ),
+        CallbackQueryHandler(broadcasts.cancel_button, pattern=callbacks.CANCEL_BROADCAST_PATTERN),
+        CallbackQueryHandler(manage.delete_button, pattern=callbacks.DELETE_PATTERN),
+        CallbackQueryHandler(manage.channels_button, pattern=callbacks.CHANNELS_PATTERN),
+        CallbackQueryHandler(schedule.unschedule_button, pattern=callbacks.UNSCHEDULE_PATTERN),
+        CallbackQueryHandler(admin.nothing_to_cancel, pattern=f"^{callbacks.CANCEL_DIALOGUE}$"),
+        CallbackQueryHandler(admin.already_published, pattern=f"^{callbacks.PUBLISH_DRAFT}$"),
+        CallbackQueryHandler(reader.unknown_button),
+    ]
 
 
 COMMAND_CALLBACKS: dict[str, Callable[[Update, BotContext], Coroutine[Any, Any, object]]] = {

@@ -11,7 +11,7 @@ from bot import render
 from bot.i18n import Catalog
 from bot.render.common import MAX_CAPTION, MAX_MESSAGE, caption, escape
 from bot.render.fit import fit, utf16_length, visible_length
-from bot.sandbox.standin import telegram_html_text
+from bot.sandbox.rules import telegram_html_text
 from tests.test_render import make_article
 
 EN = Catalog.load().for_language("en")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.sandbox.standin import command_entities
+from bot.sandbox.rules import command_entities
 
 
 @pytest.mark.parametrize(

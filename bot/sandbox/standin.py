@@ -19,7 +19,6 @@ import contextlib
 import functools
 import itertools
 import json
-import re
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
@@ -28,6 +27,8 @@ from types import TracebackType
 from typing import Any
 
 from aiohttp import ClientSession, web
+
+from bot.sandbox.rules import ApiError, check_text, command_entities
 
 TOKEN = "123456:TEST-standin-token-not-secret"
 BOT_USER = {
@@ -491,7 +492,7 @@ class BotApiStandIn:
             return _error(404, "Not Found: method not found")
         try:
             result = await handler(params)
-        except _ApiError as exc:
+        except ApiError as exc:
             return _error(400, exc.description)
         if method != "getUpdates":
             params["_result"] = result
@@ -568,7 +569,7 @@ class BotApiStandIn:
         """A press is answered once (answerCallbackQuery's `callback_query_id` is spent)."""
         query_id = params.get("callback_query_id")
         if query_id in self._answered:
-            raise _ApiError(
+            raise ApiError(
                 "Bad Request: query is too old and response timeout expired or query ID is invalid"
             )
         self._answered.add(query_id)
@@ -577,16 +578,16 @@ class BotApiStandIn:
     async def _api_answerInlineQuery(self, params: dict[str, Any]) -> Any:
         results = params.get("results") or []
         if len(results) > 50:
-            raise _ApiError("Bad Request: RESULTS_TOO_MUCH")
+            raise ApiError("Bad Request: RESULTS_TOO_MUCH")
         return True
 
     async def _api_sendMessage(self, params: dict[str, Any]) -> Any:
-        _check_text(params)
+        check_text(params)
         self.messages_sent += 1
         return self._message(params)
 
     async def _api_sendPhoto(self, params: dict[str, Any]) -> Any:
-        _check_text(params, "caption", limit=1024)
+        check_text(params, "caption", limit=1024)
         message = self._message({**params, "text": ""})
         del message["text"]
         message["photo"] = [
@@ -597,7 +598,7 @@ class BotApiStandIn:
         return message
 
     async def _api_editMessageText(self, params: dict[str, Any]) -> Any:
-        _check_text(params)
+        check_text(params)
         if "inline_message_id" in params:
             return True
         return self._message(params, message_id=params.get("message_id"))
@@ -611,14 +612,14 @@ class BotApiStandIn:
     async def _api_getChat(self, params: dict[str, Any]) -> Any:
         chat = self.chats.get(params["chat_id"])
         if chat is None:
-            raise _ApiError("Bad Request: chat not found")
+            raise ApiError("Bad Request: chat not found")
         return {"accent_color_id": 0, "max_reaction_count": 11, **chat}  # ChatFullInfo
 
     async def _api_getChatMember(self, params: dict[str, Any]) -> Any:
         member = self.chat_members.get((params["chat_id"], params["user_id"]))
         if member is None:
             if params["chat_id"] not in {key[0] for key in self.chat_members}:
-                raise _ApiError("Bad Request: chat not found")
+                raise ApiError("Bad Request: chat not found")
             return self.member(self.user(params["user_id"]))
         return member
 
@@ -644,129 +645,6 @@ class BotApiStandIn:
             message["date"] = time.time()  # a float
             del message["from"]  # optional
         return message
-
-
-def command_entities(text: str) -> list[dict[str, Any]]:
-    """The `bot_command` entities Telegram marks in `text` (tdlib's match_bot_commands): a
-    `/` not after a word character or `/<>`, 1-64 of `[A-Za-z0-9_]`, optionally `@` and a
-    3-32 character username, and then no word character or `/<>`. So `/stats.` is the
-    command `/stats`, and `/stats/x` no command at all. Offsets count UTF-16 code units."""
-    entities = []
-    for match in _COMMAND.finditer(text):
-        before, after = text[: match.start()], text[match.end() :]
-        if _breaks_command(before[-1:]) or _breaks_command(after[:1]):
-            continue
-        entities.append(
-            {
-                "type": "bot_command",
-                "offset": _utf16_len(before),
-                "length": _utf16_len(match.group()),
-            }
-        )
-    return entities
-
-
-_COMMAND = re.compile(r"/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![A-Za-z0-9_@])")
-
-
-def _breaks_command(char: str) -> bool:
-    """A word character, `/`, `<` or `>` (tdlib's is_word_character and the three)."""
-    return bool(char) and (char.isalnum() or char in "_/<>\u200c")
-
-
-def _utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-class _ApiError(Exception):
-    def __init__(self, description: str) -> None:
-        self.description = description
-
-
-def _check_text(params: dict[str, Any], field: str = "text", limit: int = 4096) -> None:
-    """What Telegram checks of a text or caption: with parse_mode HTML, markup it can
-    parse; then at most `limit` characters of what a reader sees, in UTF-16 code units."""
-    text = params.get(field, "")
-    if params.get("parse_mode") == "HTML":
-        text = telegram_html_text(text)
-    if field == "text" and not text.strip():
-        raise _ApiError("Bad Request: message text is empty")
-    if _utf16_len(text) > limit:
-        raise _ApiError(
-            "Bad Request: message is too long"
-            if field == "text"
-            else "Bad Request: message caption is too long"
-        )
-
-
-# The Bot API's HTML style (core.telegram.org/bots/api#html-style): these tags only, the
-# named entities &lt; &gt; &amp; &quot; and numeric ones; every tag closed, innermost first.
-HTML_TAGS = frozenset(
-    {
-        "b",
-        "strong",
-        "i",
-        "em",
-        "u",
-        "ins",
-        "s",
-        "strike",
-        "del",
-        "span",
-        "tg-spoiler",
-        "a",
-        "tg-emoji",
-        "code",
-        "pre",
-        "blockquote",
-    }
-)
-_HTML_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)(\s[^<>]*)?>")
-_HTML_ENTITY = re.compile(r"&(lt|gt|amp|quot|#[0-9]{1,7}|#x[0-9A-Fa-f]{1,6});")
-_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
-
-
-def telegram_html_text(markup: str) -> str:
-    """The text Telegram shows for `markup`, or the 400 it answers when it cannot parse it."""
-    shown: list[str] = []
-    open_tags: list[str] = []
-    at = 0
-    while at < len(markup):
-        char = markup[at]
-        if char == "<":
-            tag = _HTML_TAG.match(markup, at)
-            if tag is None:
-                raise _ApiError(
-                    f"Bad Request: can't parse entities: Unexpected character at "
-                    f"byte offset {len(markup[:at].encode())}"
-                )
-            closing, name = tag.group(1) == "/", tag.group(2).lower()
-            if name not in HTML_TAGS:
-                raise _ApiError(
-                    f'Bad Request: can\'t parse entities: Unsupported start tag "{name}"'
-                )
-            if not closing:
-                open_tags.append(name)
-            elif not open_tags or open_tags[-1] != name:
-                raise _ApiError(f'Bad Request: can\'t parse entities: Unmatched end tag "{name}"')
-            else:
-                open_tags.pop()
-            at = tag.end()
-        elif char == "&" and (entity := _HTML_ENTITY.match(markup, at)):
-            name = entity.group(1)
-            shown.append(
-                _NAMED.get(name) or chr(int(name[2:], 16) if name[1] == "x" else int(name[1:]))
-            )
-            at = entity.end()
-        else:
-            shown.append(char)
-            at += 1
-    if open_tags:
-        raise _ApiError(
-            "Bad Request: can't parse entities: Can't find end tag corresponding "
-            f'to start tag "{open_tags[-1]}"'
-        )
-    return "".join(shown)
 
 
 def _error(code: int, description: str, parameters: dict[str, Any] | None = None) -> web.Response:
