@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
 
@@ -462,3 +463,23 @@ async def has_subscription(storage: Storage, chat_id: int) -> bool:
 
 async def is_(value: Awaitable[bool], expected: bool) -> bool:
     return await value == expected
+
+
+async def test_pressing_the_same_cadence_twice_is_not_an_error(
+    api: BotApiStandIn, bot: BotApplication, storage: Storage, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The second 🗞 Daily would show the message exactly as it is: Telegram refuses such an
+    edit ("message is not modified"), and that is no failure."""
+    await reply_to(api, "/subscribe")
+    mark = api.mark()
+    api.push_command("/subscriptions")
+    state = await api.wait_for("sendMessage", after=mark)
+    mark = api.mark()
+    api.push_callback("Ud", message=state)
+    daily = await api.wait_for("editMessageText", after=mark)
+    mark = api.mark()
+    api.push_callback("Ud", message=daily)
+    await api.wait_for("editMessageText", after=mark)
+    assert "Sorry" not in await reply_to(api, "/help")
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not [c for c in api.calls_to("answerCallbackQuery") if c.get("show_alert")]

@@ -20,7 +20,7 @@ import functools
 import itertools
 import json
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -87,6 +87,7 @@ BOOL_FIELDS = frozenset(
 
 
 OUTAGES = frozenset({"502", "reset", "hang"})
+SHOWN_KEPT = 10_000  # messages whose content the stand-in remembers
 BAD_GATEWAY_PAGE = (
     "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad "
     "Gateway</h1></center><hr><center>nginx</center></body></html>"
@@ -162,6 +163,9 @@ class BotApiStandIn:
         self._outage: tuple[str, float] | None = None  # (kind, monotonic end)
         self._outage_ended = asyncio.Event()
         self._answered: set[object] = set()  # callback queries answered
+        # What each message the bot sent shows now (text as read, markup), so that an edit
+        # that changes nothing is refused as Telegram refuses it. The oldest are forgotten.
+        self._shown: OrderedDict[tuple[Any, Any], tuple[str, Any]] = OrderedDict()
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
@@ -584,7 +588,9 @@ class BotApiStandIn:
     async def _api_sendMessage(self, params: dict[str, Any]) -> Any:
         check_text(params)
         self.messages_sent += 1
-        return self._message(params)
+        message = self._message(params)
+        self._show(params["chat_id"], message["message_id"], params)
+        return message
 
     async def _api_sendPhoto(self, params: dict[str, Any]) -> Any:
         check_text(params, "caption", limit=1024)
@@ -601,10 +607,35 @@ class BotApiStandIn:
         check_text(params)
         if "inline_message_id" in params:
             return True
+        self._show(params.get("chat_id"), params.get("message_id"), params, edit=True)
         return self._message(params, message_id=params.get("message_id"))
 
     async def _api_editMessageReplyMarkup(self, params: dict[str, Any]) -> Any:
+        key = (params.get("chat_id"), params.get("message_id"))
+        if key in self._shown:
+            text = self._shown[key][0]
+            self._show(*key, {"text": text, "reply_markup": params.get("reply_markup")}, edit=True)
         return self._message(params, message_id=params.get("message_id"))
+
+    def _show(
+        self, chat_id: Any, message_id: Any, params: dict[str, Any], *, edit: bool = False
+    ) -> None:
+        """Remember what a message shows. An edit to exactly what it shows already is refused
+        with the Bot API's own description (editMessageText, editMessageReplyMarkup). The
+        text is compared as sent: the same markup is surely the same message (Telegram
+        compares text and entities, which differently written HTML may still match)."""
+        shown = (params.get("text", ""), params.get("reply_markup") or None)
+        key = (chat_id, message_id)
+        if edit and self._shown.get(key) == shown:
+            raise ApiError(
+                "Bad Request: message is not modified: specified new message content and "
+                "reply markup are exactly the same as a current content and reply markup of "
+                "the message"
+            )
+        self._shown[key] = shown
+        self._shown.move_to_end(key)
+        while len(self._shown) > SHOWN_KEPT:
+            self._shown.popitem(last=False)
 
     async def _api_deleteMessage(self, params: dict[str, Any]) -> Any:
         return True
