@@ -89,20 +89,24 @@ class ArticleRepository:
             )
             return int(await scalar(conn, "SELECT count(*) FROM articles WHERE id > ?", before))
 
-    async def known(self, urls: list[str], guids: list[str]) -> tuple[set[str], set[str]]:
-        """Which of these (normalised) URLs and guids are already stored."""
+    async def known(
+        self, source: str, urls: list[str], guids: list[str]
+    ) -> tuple[set[str], set[str]]:
+        """Which of these (normalised) URLs, and guids of `source` (a feed's guids are its
+        own: two feeds may both number their items 1, 2, 3), are already stored."""
         found_urls: set[str] = set()
         found_guids: set[str] = set()
         for start in range(0, max(len(urls), len(guids)), 400):
             url_part, guid_part = urls[start : start + 400], guids[start : start + 400]
             rows = await self._db.fetchall(
-                f"""SELECT url, guid FROM articles
+                f"""SELECT url, guid, source FROM articles
                     WHERE url IN ({", ".join("?" * len(url_part)) or "NULL"})
-                       OR guid IN ({", ".join("?" * len(guid_part)) or "NULL"})""",
-                (*url_part, *guid_part),
+                       OR (guid IN ({", ".join("?" * len(guid_part)) or "NULL"})
+                           AND source = ?)""",
+                (*url_part, *guid_part, source),
             )
-            found_urls.update(row[0] for row in rows)
-            found_guids.update(row[1] for row in rows if row[1])
+            found_urls.update(row[0] for row in rows if row[0] in url_part)
+            found_guids.update(row[1] for row in rows if row[1] and row[2] == source)
         return found_urls, found_guids
 
     async def get(self, article_id: int, *, with_body: bool = True) -> Article:
@@ -366,8 +370,10 @@ async def _queue_deliveries(
 async def find_existing(conn: aiosqlite.Connection, article: NewArticle) -> int | None:
     found = await scalar(
         conn,
-        "SELECT id FROM articles WHERE url = ? OR (guid IS NOT NULL AND guid = ?) LIMIT 1",
+        """SELECT id FROM articles
+           WHERE url = ? OR (guid IS NOT NULL AND guid = ? AND source = ?) LIMIT 1""",
         article.url,
         article.guid,
+        article.source,
     )
     return None if found is None else int(found)

@@ -360,6 +360,24 @@ MIGRATIONS += (
     ),
 )
 
+MIGRATIONS += (
+    Migration(
+        12,
+        "feed guids unique per feed; unbelievable publication dates replaced",
+        (
+            "DROP INDEX articles_by_guid",
+            """CREATE UNIQUE INDEX articles_by_source_guid ON articles (source, guid)
+                WHERE guid IS NOT NULL""",
+            # A year of fewer than four digits (stored unpadded), before 1995 or more than a
+            # day ahead: the time the article was discovered stands instead.
+            """UPDATE articles SET published_at = created_at
+                WHERE published_at NOT GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T*'
+                   OR published_at < '1995'
+                   OR published_at > strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '+1 day')""",
+        ),
+    ),
+)
+
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

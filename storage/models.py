@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from storage.errors import N_, InvalidInput
 from storage.kinds import SearchOrder
-from storage.text import clean_text, iso, normalize_url, parse_datetime, parse_tags
+from storage.text import (
+    clean_text,
+    iso,
+    normalize_url,
+    parse_datetime,
+    parse_tags,
+    sane_published,
+)
 
 MAX_TITLE = 256
 MAX_SUMMARY = 2000
@@ -59,6 +66,7 @@ class NewArticle:
         set_(self, "author", author)
         set_(self, "body", body)
         set_(self, "tags", parse_tags(self.tags))
+        set_(self, "published_at", sane_published(self.published_at, datetime.now(UTC)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from storage.errors import N_, InvalidInput
+
+log = logging.getLogger(__name__)
 
 MAX_URL = 2048
 MAX_TAGS = 20
@@ -68,9 +71,13 @@ def fold(value: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+ITEM_FRAGMENT = "guid="  # the page of a feed item that has none: the site, and this
+
+
 def normalize_url(raw: str) -> str:
     """The canonical form used for uniqueness: lower-case scheme and host, no default port,
-    no fragment, no trailing slash, no tracking parameters, remaining parameters sorted."""
+    no fragment, no trailing slash, no tracking parameters, remaining parameters sorted.
+    A fragment `guid=…` is kept: it names a feed item that has no page of its own."""
     url = clean_text(raw, single_line=True)
     if len(url) > MAX_URL:
         raise InvalidInput(N_("the URL is longer than {limit} characters"), limit=MAX_URL)
@@ -95,7 +102,8 @@ def normalize_url(raw: str) -> str:
         if not key.lower().startswith("utm_") and key.lower() not in TRACKING_PARAMS
     )
     path = parts.path.rstrip("/")
-    return urlunsplit((scheme, host, path, urlencode(query), ""))
+    fragment = parts.fragment if parts.fragment.startswith(ITEM_FRAGMENT) else ""
+    return urlunsplit((scheme, host, path, urlencode(query), fragment))
 
 
 def ascii_host(host: str, url: str) -> str:
@@ -148,8 +156,27 @@ def parse_datetime(raw: str) -> datetime:
 
 
 def iso(value: datetime) -> str:
-    """How dates are stored: UTC, second precision, sortable as text."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """How dates are stored: UTC, second precision, four-digit years, sortable as text."""
+    utc = value.astimezone(UTC)
+    return f"{utc.year:04d}-{utc:%m-%dT%H:%M:%S}Z"
+
+
+EARLIEST_PUBLISHED = datetime(1995, 1, 1, tzinfo=UTC)  # before the web had articles to feed
+LATEST_AHEAD = timedelta(days=1)  # a clock a little fast; later than that is a wrong date
+
+
+def sane_published(value: datetime | None, now: datetime) -> datetime | None:
+    """A publication date as UTC, or None (the moment of discovery will stand in) when it
+    cannot be one: before 1995, or more than a day ahead of `now`. Naive dates are UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    value = value.astimezone(UTC)
+    if value < EARLIEST_PUBLISHED or value > now + LATEST_AHEAD:
+        log.debug("publication date %s is not believable; the time of discovery stands", value)
+        return None
+    return value
 
 
 def now_iso() -> str:

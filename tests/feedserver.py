@@ -19,6 +19,8 @@ class FeedServer:
         self.not_modified = 0
         self.requests: dict[str, int] = {}
         self.broken = False
+        # Feeds a test writes: name -> (body, headers, an event to wait for before answering).
+        self.served: dict[str, tuple[bytes, dict[str, str], asyncio.Event | None]] = {}
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -28,6 +30,7 @@ class FeedServer:
     async def __aenter__(self) -> FeedServer:
         app = web.Application()
         app.router.add_get("/static/{name}", self.static)
+        app.router.add_get("/served/{name}", self.serve)
         app.router.add_get("/changing", self.changing)
         app.router.add_get("/many", self.many)
         app.router.add_get("/huge", self.huge)
@@ -44,7 +47,29 @@ class FeedServer:
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        # A second site on the same loopback: 127.0.0.2 (all of 127/8 is loopback on Linux).
+        await web.TCPSite(self._runner, "127.0.0.2", self.port).start()
         return self
+
+    def serve_feed(
+        self, name: str, body: str | bytes, *, hold: asyncio.Event | None = None, **headers: str
+    ) -> str:
+        """Serve `body` at /served/<name> (Content-Type application/rss+xml unless given),
+        with `hold`, once that event is set; returns its URL."""
+        data = body.encode() if isinstance(body, str) else body
+        headers = {"Content-Type": "application/rss+xml", **headers}
+        self.served[name] = (data, {k.replace("_", "-"): v for k, v in headers.items()}, hold)
+        return self.url(f"served/{name}")
+
+    async def serve(self, request: web.Request) -> web.Response:
+        self._count(request)
+        found = self.served.get(request.match_info["name"])
+        if found is None:
+            raise web.HTTPNotFound()
+        body, headers, hold = found
+        if hold is not None:
+            await hold.wait()
+        return web.Response(body=body, headers=headers)
 
     async def __aexit__(
         self,

@@ -50,7 +50,7 @@ async def announced(storage: Storage) -> int:
 def test_rss2_items_become_clean_articles() -> None:
     feed = parse_feed(fixture("rss2.xml"), "import")
     assert feed.title == "El Diario de Prueba"
-    first, second = feed.items
+    first, second, linkless = feed.items
     assert first.title == "Perú aprueba la reforma"
     assert first.url == "https://news.example/reforma"  # tracking parameters dropped
     assert first.summary == "El Congreso aprobó la reforma & los cambios. Segunda línea."
@@ -58,10 +58,12 @@ def test_rss2_items_become_clean_articles() -> None:
     assert first.published_at == datetime(2026, 3, 3, 15, 0, tzinfo=UTC)
     assert first.guid == "diario-1"
     assert second.title == "Lima & Callao: new metro line"
+    # no <link>, a guid that is no URL: the site's address, the guid naming the item
+    assert linkless.url == "https://news.example#guid=diario-3"
     report = feed.report()
-    assert "3 skipped" in report
+    assert "2 skipped" in report
     assert "repeated item" in report
-    assert "without a title" in report
+    assert "without a title or text" in report
 
 
 @pytest.mark.parametrize(
@@ -85,7 +87,7 @@ def test_malformed_feeds_are_read_as_far_as_possible() -> None:
 
 @pytest.mark.parametrize("content", [fixture("not_a_feed.html"), b"\x89PNG\r\n\x1a\n", b""])
 def test_things_that_are_not_feeds(content: bytes) -> None:
-    with pytest.raises(FeedError, match="is not an RSS or Atom feed"):
+    with pytest.raises(FeedError, match="is not an RSS, Atom or JSON feed"):
         parse_feed(content, "import")
 
 
@@ -94,10 +96,10 @@ async def test_import_once_deduplicates_against_everything(
 ) -> None:
     await storage.articles.add(article(1, url="https://news.example/metro"), announce=False)
     added, feed = await service.import_once(server.url("static/rss2.xml"))
-    assert (added, len(feed.items)) == (1, 2)
+    assert (added, len(feed.items)) == (2, 3)
     again, _ = await service.import_once(str(FIXTURES / "rss2.xml"))
     assert again == 0
-    assert await storage.articles.count() == 2
+    assert await storage.articles.count() == 3
     assert await announced(storage) == 0  # imports announce nothing
 
 
@@ -106,9 +108,9 @@ async def test_following_archives_the_backlog_without_broadcasting(
 ) -> None:
     await storage.chats.subscribe(ChatInfo(1, "private"))
     result = await service.follow(server.url("static/rss2.xml"))
-    assert (result.stored, result.announced) == (2, 0)
+    assert (result.stored, result.announced) == (3, 0)
     assert await announced(storage) == 0
-    assert result.feed.items == 2
+    assert result.feed.items == 3
     assert "skipped" in result.report
     with pytest.raises(Exception, match="already following"):
         await service.follow(server.url("static/rss2.xml"))
@@ -147,8 +149,8 @@ async def test_polling_announces_new_items_and_uses_conditional_get(
 @pytest.mark.parametrize(
     ("path", "message"),
     [
-        ("static/not_a_feed.html", "is not an RSS or Atom feed"),
-        ("image", "is not an RSS or Atom feed"),
+        ("static/not_a_feed.html", "is not an RSS, Atom or JSON feed"),
+        ("image", "is not an RSS, Atom or JSON feed"),
         ("status/404", "404"),
         ("status/500", "500"),
         ("loop", "redirects"),
@@ -243,7 +245,7 @@ async def test_cli_feed_verbs(server: FeedServer, tmp_path: Path) -> None:
     assert "feed 1 not found" in missing.stderr
     bad = await runner(["feeds", "add", server.url("static/not_a_feed.html")])
     assert bad.exit_code == 1
-    assert "is not an RSS or Atom feed" in bad.stderr
+    assert "is not an RSS, Atom or JSON feed" in bad.stderr
     assert "Traceback" not in bad.output
     nofile = await runner(["import", str(tmp_path / "missing.xml")])
     assert nofile.exit_code == 1

@@ -3,7 +3,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -410,3 +410,38 @@ async def test_the_database_its_log_and_backups_are_private(tmp_path: Path) -> N
             await store.close()
     finally:
         os.umask(old)
+
+
+async def test_migration_12_repairs_dates_and_makes_guids_per_feed(db_path: Path) -> None:
+    old = await Storage.open(db_path, migrate=False)
+    await old.migrate(target=11)
+    stored = ("103-12-13T18:30:02Z", "2103-12-13T18:30:02Z", "1984-01-01T00:00:00Z")
+    async with old.db.atomic() as conn:
+        for n, published in enumerate((*stored, "2026-11-28T10:00:00Z")):
+            await conn.execute(
+                "INSERT INTO articles (url, title, published_at, created_at, source, guid) "
+                "VALUES (?, 't', ?, '2026-12-01T08:00:00Z', 'feed:1', ?)",
+                (f"https://site.example/{n}", published, str(n)),
+            )
+    await old.close()
+
+    store = await Storage.open(db_path)
+    try:
+        dates = [
+            a.published_at for a in sorted(await store.articles.latest(10), key=lambda a: a.id)
+        ]
+        discovered = datetime(2026, 12, 1, 8, tzinfo=UTC)
+        assert dates == [
+            discovered,
+            discovered,
+            discovered,
+            datetime(2026, 11, 28, 10, tzinfo=UTC),
+        ]
+        other_feed = article(9, url="https://other.example/0", source="feed:2", guid="0")
+        assert (await store.articles.add(other_feed)).guid == "0"  # its own feed's guid 0
+        with pytest.raises(DuplicateArticle):
+            await store.articles.add(
+                article(10, url="https://site.example/new", source="feed:1", guid="0")
+            )
+    finally:
+        await store.close()

@@ -1,150 +1,42 @@
-"""Feeds: parse RSS/Atom with feedparser, follow feeds, and poll them inside `articlebot run`.
+"""Feeds: follow them, and poll them inside `articlebot run` (parsing: bot.sources.parse).
 
 Items present when a feed is followed go to the archive without a broadcast (unless the
 admin asks for the newest N); only items that appear later are announced. Items are
-de-duplicated by guid and by normalised URL, across feeds and against articles added by
-hand. A failing feed backs off exponentially and is paused after MAX_FAILURES checks in a
-row, with a message to the admins; one feed failing never stops the others.
+de-duplicated by normalised URL across feeds and against articles added by hand, and by
+guid within their feed (two feeds may number their items alike). A failing feed backs off
+exponentially and is paused after MAX_FAILURES checks in a row, with a message to the
+admins; one feed failing never stops the others. Feeds of different sites are polled a few
+at a time, those of one site one after another.
 """
 
 from __future__ import annotations
 
 import asyncio
-import calendar
 import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from html.parser import HTMLParser
-from typing import Any
-
-import feedparser
+from urllib.parse import urlsplit
 
 from bot.runtime.supervisor import Supervised
 from bot.sources.errors import FeedError, FetchError
 from bot.sources.fetch import Fetcher
-from storage import DuplicateArticle, InvalidInput, NewArticle, Storage, StorageError
+from bot.sources.parse import ParsedFeed, parse_feed
+from storage import DuplicateArticle, NewArticle, Storage, StorageError
 from storage.errors import N_, Explained
 from storage.feeds import Feed
-from storage.models import MAX_SUMMARY, MAX_TITLE
-from storage.text import MAX_TAG, MAX_TAGS, normalize_url
+from storage.text import normalize_url
 
 log = logging.getLogger(__name__)
 
 MAX_FEED_BYTES = 10 * 2**20
-MAX_ITEMS = 5_000
 MAX_FAILURES = 5
+CONCURRENT_SITES = 4  # sites polled at once
 MAX_BACKOFF = 24 * 3600.0
 MAX_HINT = 6 * 3600.0  # a feed's own TTL / Cache-Control is honoured up to this
 _MAX_AGE = re.compile(r"max-age=(\d+)")
-
-
-@dataclass
-class ParsedFeed:
-    title: str
-    items: list[NewArticle]
-    skipped: list[str] = field(default_factory=list)
-    entries: int = 0
-    ttl_seconds: float | None = None
-    malformed: bool = False
-
-    def report(self) -> str:
-        """What could not be read, in one line (empty if everything was)."""
-        parts = []
-        if self.malformed:
-            parts.append("the feed is not well-formed; what could be read was")
-        if self.entries > MAX_ITEMS:
-            parts.append(f"{self.entries:,} items, only the first {MAX_ITEMS:,} read")
-        if self.skipped:
-            parts.append(
-                f"{len(self.skipped)} skipped ({'; '.join(sorted(set(self.skipped))[:3])})"
-            )
-        return ", ".join(parts)
-
-
-def parse_feed(content: bytes, source: str) -> ParsedFeed:
-    """RSS 2.0, RSS 1.0 or Atom (whatever feedparser reads) into articles."""
-    parsed = feedparser.parse(content, sanitize_html=True, resolve_relative_uris=True)
-    if not parsed.entries and not parsed.get("version"):
-        reason = parsed.get("bozo_exception")
-        raise FeedError(N_("it is not an RSS or Atom feed"), detail=str(reason or ""))
-    feed = ParsedFeed(
-        title=text_of(parsed.feed.get("title", ""))[:MAX_TITLE],
-        items=[],
-        entries=len(parsed.entries),
-        malformed=bool(parsed.get("bozo")),
-    )
-    ttl = parsed.feed.get("ttl")
-    if ttl and str(ttl).isdigit():
-        feed.ttl_seconds = int(ttl) * 60.0
-    seen: set[str] = set()
-    for entry in parsed.entries[:MAX_ITEMS]:
-        try:
-            item = to_article(entry, source)
-        except InvalidInput as exc:
-            feed.skipped.append(str(exc))
-            continue
-        key = item.guid or item.url
-        if key in seen or item.url in seen:
-            feed.skipped.append("repeated item")
-            continue
-        seen.update({key, item.url})
-        feed.items.append(item)
-    return feed
-
-
-def to_article(entry: Any, source: str) -> NewArticle:
-    link, title = entry.get("link"), text_of(entry.get("title", ""))
-    if not link:
-        raise InvalidInput(N_("an item without a link"))
-    if not title:
-        raise InvalidInput(N_("an item without a title"))
-    content = entry.get("summary") or (entry.get("content") or [{}])[0].get("value", "")
-    stamp = entry.get("published_parsed") or entry.get("updated_parsed")
-    published = datetime.fromtimestamp(calendar.timegm(stamp), UTC) if stamp else None
-    tags = [text_of(t.get("term") or "")[:MAX_TAG] for t in entry.get("tags") or []]
-    return NewArticle(
-        url=link,
-        title=shorten(title, MAX_TITLE),
-        summary=shorten(text_of(content), MAX_SUMMARY),
-        author=shorten(text_of(entry.get("author", "")), 256),
-        tags=tuple(t for t in tags if t.strip(" ,#"))[:MAX_TAGS],
-        published_at=published,
-        source=source,
-        guid=entry.get("id") or None,
-    )
-
-
-class _Text(HTMLParser):
-    BLOCKS = frozenset({"p", "br", "div", "li", "h1", "h2", "h3", "h4", "tr", "blockquote"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: object) -> None:
-        if tag in self.BLOCKS:
-            self.parts.append(" ")
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-
-
-def text_of(markup: str) -> str:
-    """Clean text from (sanitised) feed HTML: tags dropped, entities decoded, spaces folded."""
-    parser = _Text()
-    parser.feed(markup)
-    parser.close()
-    return " ".join("".join(parser.parts).split())
-
-
-def shorten(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1].rsplit(" ", 1)[0]
-    return cut + "…"
 
 
 @dataclass
@@ -194,7 +86,7 @@ class FeedService:
                 raise FeedError(
                     N_("cannot read {path}"), path=url_or_path, detail=str(exc.strerror)
                 ) from None
-        return await asyncio.to_thread(parse_feed, content, source)
+        return await asyncio.to_thread(parse_feed, content, source, url=url_or_path)
 
     async def import_once(self, url_or_path: str) -> tuple[int, ParsedFeed]:
         """Store a feed's items in the archive, announcing none; returns how many were new."""
@@ -205,7 +97,9 @@ class FeedService:
         """Start following: the current items are archived, the newest N announced."""
         url = normalize_url(url)
         fetched = await self.fetcher.get(url)
-        parsed = await asyncio.to_thread(parse_feed, fetched.body, "feed")
+        parsed = await asyncio.to_thread(
+            parse_feed, fetched.body, "feed", url=fetched.url, headers=fetched.headers
+        )
         feed = await self.storage.feeds.add(url, parsed.title)
         source = f"feed:{feed.id}"
         items = [_with_source(item, source) for item in parsed.items]
@@ -234,12 +128,18 @@ class FeedService:
                 )
                 self._on_poll("not_modified")
                 return 0
-            parsed = await asyncio.to_thread(parse_feed, fetched.body, f"feed:{feed.id}")
+            parsed = await asyncio.to_thread(
+                parse_feed,
+                fetched.body,
+                f"feed:{feed.id}",
+                url=fetched.url,
+                headers=fetched.headers,
+            )
         except (FetchError, FeedError) as exc:
             await self._failed(feed, exc)
             self._on_poll("failed")
             return 0
-        new = await self._new_items(parsed.items)
+        new = await self._new_items(f"feed:{feed.id}", parsed.items)
         announced = await self._announce(new)
         await self.storage.feeds.checked(
             feed.id,
@@ -268,26 +168,44 @@ class FeedService:
         return self._poller is not None and self._poller.healthy
 
     async def _poll_due(self) -> float:
-        """Poll the feeds that are due; returns how long until the next (at most 5 s)."""
-        assert self._poller is not None
+        """Poll the feeds that are due, a few sites at a time (a big or slow feed holds up
+        only its own site's); returns how long until the next (at most 5 s)."""
+        by_site: dict[str, list[Feed]] = {}
         for feed in await self.storage.feeds.due(time.time()):
-            if self._poller.stopping:
-                return 0.0
-            try:
-                await self.poll(feed)
-            except StorageError:
-                raise  # the database, not this feed: the supervisor retries
-            except Exception:  # one feed's surprise must not stop the others
-                log.exception("feed_id=%s poll failed unexpectedly", feed.id)
-                await self._failed(feed, FeedError(N_("an unexpected error (see the log)")))
+            by_site.setdefault(urlsplit(feed.url).netloc, []).append(feed)
+        slots = asyncio.Semaphore(CONCURRENT_SITES)
+
+        async def poll_site(feeds: list[Feed]) -> None:
+            async with slots:
+                for feed in feeds:
+                    await self._poll_guarded(feed)
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                for feeds in by_site.values():
+                    group.create_task(poll_site(feeds))
+        except* StorageError as failed:
+            raise failed.exceptions[0] from None  # the database: the supervisor retries
         due = await self.storage.feeds.next_due()
         return 5.0 if due is None else min(5.0, max(0.05, due - time.time()))
 
+    async def _poll_guarded(self, feed: Feed) -> None:
+        assert self._poller is not None
+        if self._poller.stopping:
+            return
+        try:
+            await self.poll(feed)
+        except StorageError:
+            raise  # the database, not this feed
+        except Exception:  # one feed's surprise must not stop the others
+            log.exception("feed_id=%s poll failed unexpectedly", feed.id)
+            await self._failed(feed, FeedError(N_("an unexpected error (see the log)")))
+
     # -- helpers -----------------------------------------------------------------------------
 
-    async def _new_items(self, items: list[NewArticle]) -> list[NewArticle]:
+    async def _new_items(self, source: str, items: list[NewArticle]) -> list[NewArticle]:
         urls, guids = await self.storage.articles.known(
-            [i.url for i in items], [i.guid for i in items if i.guid]
+            source, [i.url for i in items], [i.guid for i in items if i.guid]
         )
         return [i for i in items if i.url not in urls and (i.guid or "") not in guids]
 
