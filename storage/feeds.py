@@ -9,7 +9,8 @@ from typing import Any
 
 from storage.db import Database
 from storage.errors import N_, InvalidInput, NotFound
-from storage.text import iso, normalize_url, now_iso, parse_datetime
+from storage.models import join_tags, split_tags
+from storage.text import iso, normalize_url, now_iso, parse_datetime, parse_tags
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,12 @@ class Feed:
     last_error: str | None
     active: bool
     items: int = 0
+    name: str | None = None  # what the reader called it (OPML); None: the feed's own title
+    tags: tuple[str, ...] = ()  # given to its items: the OPML folders it was in
+
+    @property
+    def label(self) -> str:
+        return self.name or self.title or self.url
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Feed:
@@ -42,6 +49,8 @@ class Feed:
             last_error=row["last_error"],
             active=bool(row["active"]),
             items=row["items"],
+            name=row["name"],
+            tags=split_tags(row["tags"]),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -49,6 +58,7 @@ class Feed:
         data = asdict(self)
         data["next_check_at"] = iso(datetime.fromtimestamp(self.next_check_at, UTC))
         data["last_checked_at"] = iso(self.last_checked_at) if self.last_checked_at else None
+        data["tags"] = list(self.tags)
         return data
 
 
@@ -60,15 +70,17 @@ class FeedRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def add(self, url: str, title: str = "") -> Feed:
+    async def add(
+        self, url: str, title: str = "", *, name: str | None = None, tags: tuple[str, ...] = ()
+    ) -> Feed:
         url = normalize_url(url)
         async with self._db.atomic() as conn:
             async with conn.execute("SELECT id FROM feeds WHERE url = ?", (url,)) as cursor:
                 if await cursor.fetchone() is not None:
                     raise InvalidInput(N_("already following {url}"), url=url)
             cursor = await conn.execute(
-                "INSERT INTO feeds (url, title, created_at) VALUES (?, ?, ?)",
-                (url, title, now_iso()),
+                "INSERT INTO feeds (url, title, name, tags, created_at) VALUES (?, ?, ?, ?, ?)",
+                (url, title, name, join_tags(parse_tags(tags)), now_iso()),
             )
             feed_id = cursor.lastrowid
         assert feed_id is not None

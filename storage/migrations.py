@@ -378,6 +378,17 @@ MIGRATIONS += (
     ),
 )
 
+MIGRATIONS += (
+    Migration(
+        13,
+        "a feed's name and tags, as the reader's OPML gave them",
+        (
+            "ALTER TABLE feeds ADD COLUMN name TEXT",
+            "ALTER TABLE feeds ADD COLUMN tags TEXT NOT NULL DEFAULT ''",
+        ),
+    ),
+)
+
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

@@ -18,7 +18,7 @@ from bot.sandbox import BotApiStandIn
 from bot.sources import feeds as feeds_module
 from bot.sources.errors import FeedError, FetchError, OpmlError
 from bot.sources.feeds import FeedService, parse_feed
-from bot.sources.opml import document, feed_urls
+from bot.sources.opml import document, feed_outlines, feed_urls
 from storage import ChatInfo, InvalidInput, NotFound, Storage
 from tests.conftest import article
 from tests.e2e import running_bot
@@ -363,3 +363,30 @@ def test_opml_outlines_each_once_in_order() -> None:
     outlines = "".join(f'<outline xmlUrl="https://f.example/{n}"/>' for n in range(1_000))
     urls = feed_urls(f"<opml><body>{outlines}{outlines}</body></opml>".encode())
     assert urls == [f"https://f.example/{n}" for n in range(1_000)]
+
+
+async def test_opml_folders_become_tags_and_names_are_kept_both_ways(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    """A reader's export (Feedly, Inoreader): feeds inside folders, each with the name the
+    reader gave it. The folders tag the feeds' articles; both come back on export."""
+    rss, atom = server.url("static/rss2.xml"), server.url("static/atom.xml")
+    opml = f"""<?xml version="1.0"?><opml version="2.0"><head><title>mine</title></head><body>
+      <outline text="Perú" title="Perú">
+        <outline type="rss" text="My diario" title="My diario" xmlUrl="{rss}"/>
+      </outline>
+      <outline type="rss" text="Atom news" xmlUrl="{atom}"/>
+    </body></opml>"""
+    (tmp_path / "in.opml").write_text(opml, encoding="utf-8")
+    env = {"DATABASE_PATH": str(tmp_path / "db.sqlite"), "ALLOW_PRIVATE_URLS": "true"}
+    runner = Runner(env)
+    assert (await runner(["feeds", "import-opml", str(tmp_path / "in.opml")])).exit_code == 0
+    listed = json.loads((await runner(["feeds", "list", "--json"])).stdout)
+    assert [(f["name"], f["tags"]) for f in listed] == [("My diario", ["Perú"]), ("Atom news", [])]
+    shown = json.loads((await runner(["latest", "--json"])).stdout)
+    in_folder = [a for a in shown if a["url"].startswith("https://news.example")]
+    assert in_folder
+    assert all(a["tags"][0] == "Perú" for a in in_folder)
+    exported = (await runner(["feeds", "export-opml"])).stdout
+    again = feed_outlines(exported.encode())
+    assert [(o.name, o.folders) for o in again] == [("My diario", ("Perú",)), ("Atom news", ())]

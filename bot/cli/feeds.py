@@ -8,6 +8,7 @@ import click
 
 from bot.cli.base import Context, cli, counted, expected_errors, print_json, run_with_storage
 from bot.sources.errors import OpmlError
+from storage.text import MAX_TAG, MAX_TAGS
 
 if TYPE_CHECKING:
     from bot.sources.feeds import FeedService
@@ -93,7 +94,7 @@ def feeds_list(ctx: Context, as_json: bool) -> None:
             )
             click.echo(
                 f"#{feed.id}  {state}  {counted(feed.items, 'item')}  {feed.url}  "
-                f"{feed.title}{errors}"
+                f"{feed.label}{errors}"
             )
 
     run_with_storage(ctx, run)
@@ -130,23 +131,25 @@ def feeds_resume(ctx: Context, feed_id: int) -> None:
 @click.argument("path", type=click.File("rb"))
 @click.pass_obj
 def feeds_import_opml(ctx: Context, path: Any) -> None:
-    """Follow every feed listed in an OPML file."""
-    from bot.sources.opml import feed_urls
+    """Follow every feed listed in an OPML file: the names it gives them are kept, and its
+    folders become the tags of the feeds' articles."""
+    from bot.sources.opml import feed_outlines
 
     try:
-        urls = feed_urls(path.read(MAX_OPML_BYTES))
+        outlines = feed_outlines(path.read(MAX_OPML_BYTES))
     except OpmlError as exc:
         raise click.ClickException(str(exc)) from None
 
     async def run(storage: Storage) -> None:
         service = feed_service(ctx, storage)
-        for url in urls:
+        for outline in outlines:
+            tags = tuple(folder[:MAX_TAG] for folder in outline.folders)[:MAX_TAGS]
             try:
-                result = await service.follow(url)
+                result = await service.follow(outline.url, name=outline.name or None, tags=tags)
             except expected_errors() as exc:
-                click.echo(f"skipped {url}: {exc}", err=True)
+                click.echo(f"skipped {outline.url}: {exc}", err=True)
                 continue
-            click.echo(f"following feed #{result.feed.id} {url}")
+            click.echo(f"following feed #{result.feed.id} {outline.url}")
 
     run_with_storage(ctx, run, create=True)
 

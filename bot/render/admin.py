@@ -50,7 +50,7 @@ def feed_list(t: Texts, feeds: list[Feed]) -> str:
         line = _(
             "{id}. {title} — {state}, {items}, last check {checked}",
             id=feed.id,
-            title=escape(feed.title or feed.url),
+            title=escape(feed.label),
             state=state,
             items=items,
             checked=checked,
@@ -76,7 +76,7 @@ def feed_followed(t: Texts, result: FollowResult) -> str:
         _(
             "Following {title} (feed {id}): {archived}, {announced}. New items will be "
             "announced as they appear.",
-            title=f"<b>{escape(feed.title or feed.url)}</b>",
+            title=f"<b>{escape(feed.label)}</b>",
             id=feed.id,
             archived=archived,
             announced=announced,

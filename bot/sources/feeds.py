@@ -27,7 +27,7 @@ from bot.sources.parse import ParsedFeed, parse_feed
 from storage import DuplicateArticle, NewArticle, Storage, StorageError
 from storage.errors import N_, Explained
 from storage.feeds import Feed
-from storage.text import normalize_url
+from storage.text import MAX_TAGS, normalize_url
 
 log = logging.getLogger(__name__)
 
@@ -93,16 +93,24 @@ class FeedService:
         feed = await self.read(url_or_path, "import")
         return await self.storage.articles.add_many(feed.items), feed
 
-    async def follow(self, url: str, announce_newest: int = 0) -> FollowResult:
-        """Start following: the current items are archived, the newest N announced."""
+    async def follow(
+        self,
+        url: str,
+        announce_newest: int = 0,
+        *,
+        name: str | None = None,
+        tags: tuple[str, ...] = (),
+    ) -> FollowResult:
+        """Start following: the current items are archived, the newest N announced. `name`
+        and `tags` (an OPML outline's, its folders) stay with the feed; its items carry
+        the tags."""
         url = normalize_url(url)
         fetched = await self.fetcher.get(url)
         parsed = await asyncio.to_thread(
             parse_feed, fetched.body, "feed", url=fetched.url, headers=fetched.headers
         )
-        feed = await self.storage.feeds.add(url, parsed.title)
-        source = f"feed:{feed.id}"
-        items = [_with_source(item, source) for item in parsed.items]
+        feed = await self.storage.feeds.add(url, parsed.title, name=name, tags=tags)
+        items = [_of_feed(item, feed) for item in parsed.items]
         newest = sorted(items, key=_published, reverse=True)[:announce_newest]
         stored = await self.storage.articles.add_many([i for i in items if i not in newest])
         announced = await self._announce(newest)
@@ -139,7 +147,7 @@ class FeedService:
             await self._failed(feed, exc)
             self._on_poll("failed")
             return 0
-        new = await self._new_items(f"feed:{feed.id}", parsed.items)
+        new = await self._new_items(f"feed:{feed.id}", [_of_feed(i, feed) for i in parsed.items])
         announced = await self._announce(new)
         await self.storage.feeds.checked(
             feed.id,
@@ -245,8 +253,10 @@ def _published(item: NewArticle) -> datetime:
     return item.published_at or datetime.min.replace(tzinfo=UTC)
 
 
-def _with_source(item: NewArticle, source: str) -> NewArticle:
-    return replace(item, source=source)
+def _of_feed(item: NewArticle, feed: Feed) -> NewArticle:
+    """The item as this feed's: its source, and the feed's tags before its own."""
+    tags = (*feed.tags, *item.tags)[:MAX_TAGS] if feed.tags else item.tags
+    return replace(item, source=f"feed:{feed.id}", tags=tags)
 
 
 def _read_file(path: str) -> bytes:
