@@ -141,7 +141,7 @@ def test_a_json_document_that_is_no_feed_is_refused() -> None:
 
     with pytest.raises(FeedError, match="not a JSON Feed"):
         parse_feed(
-            b'{"version": "1", "items": []}',
+            b'{"version": "2.0", "items": []}',
             "import",
             headers={"content-type": "application/json"},
         )
@@ -266,3 +266,14 @@ async def test_a_slow_site_does_not_hold_up_the_others(
 
 async def stored_titles(storage: Storage) -> set[str]:
     return {a.title for a in await storage.articles.latest(10)}
+
+
+def test_an_atom_entry_without_a_link_opens_at_its_id_when_that_is_a_web_address() -> None:
+    atom = (
+        '<feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>'
+        "<entry><title>By id</title><id>https://site.example/by-id</id></entry>"
+        "<entry><title>Tag id</title><id>tag:site.example,2026:1</id></entry></feed>"
+    )
+    feed = parse_feed(atom.encode(), "import")
+    assert [i.url for i in feed.items] == ["https://site.example/by-id"]
+    assert "an item without a link" in feed.report()

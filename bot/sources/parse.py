@@ -93,13 +93,13 @@ def read_rss_atom(content: bytes, headers: dict[str, str]) -> FeedDocument:
     return FeedDocument(
         title=html_text(parsed.feed.get("title", "")),
         link=parsed.feed.get("link", "") or "",
-        entries=[_entry(entry) for entry in parsed.entries],
+        entries=[_entry(entry, str(parsed.get("version", ""))) for entry in parsed.entries],
         ttl_seconds=int(ttl) * 60.0 if ttl and str(ttl).isdigit() else None,
         malformed=bool(parsed.get("bozo")),
     )
 
 
-def _entry(entry: Any) -> Entry:
+def _entry(entry: Any, version: str) -> Entry:
     content = entry.get("summary") or (entry.get("content") or [{}])[0].get("value", "")
     stamp = entry.get("published_parsed") or entry.get("updated_parsed")
     enclosures = [e.get("href") for e in entry.get("enclosures") or [] if e.get("href")]
@@ -109,7 +109,8 @@ def _entry(entry: Any) -> Entry:
     return Entry(
         guid=guid,
         link=link,
-        guid_is_link=bool(entry.get("guidislink")),
+        # RSS says so with isPermaLink; an Atom id that is a web address is one too.
+        guid_is_link=bool(entry.get("guidislink")) or version.startswith("atom"),
         enclosure=enclosures[0] if enclosures else None,
         title=html_text(entry.get("title", "")),
         text=html_text(content),
