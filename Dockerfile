@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # Build stage: the dependencies from the lock file (hashes checked), then the project, in a
 # venv; no build tools are kept.
 FROM python:3.11-slim AS build
@@ -13,7 +12,8 @@ COPY config ./config
 RUN /opt/venv/bin/pip install --no-cache-dir --no-deps .
 
 # Run stage: the venv only, as an unprivileged user (by number, which any host resolves),
-# the database on a volume.
+# the database on a volume. Servers listen on every interface of the container (metrics only
+# once METRICS_PORT is set); publishing a port is the operator's choice.
 FROM python:3.11-slim
 RUN useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin articlebot \
     && mkdir -p /data && chown 10001 /data
@@ -21,7 +21,8 @@ COPY --from=build /opt/venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     DATABASE_PATH=/data/articlebot.db \
-    WEBHOOK_LISTEN=0.0.0.0
+    WEBHOOK_LISTEN=0.0.0.0 \
+    METRICS_LISTEN=0.0.0.0
 USER 10001
 WORKDIR /data
 VOLUME ["/data"]

@@ -57,3 +57,36 @@ def test_cli_writes_the_chart(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["--db", database, "stats", "--chart", str(target)])
     assert result.exit_code == 0, result.output
     assert png_size(target.read_bytes()) == (chart.WIDTH, chart.HEIGHT)
+
+
+def figures_with(sent: dict[int, int]) -> chart.DailyFigures:
+    days = tuple(date(2026, 11, 1) + timedelta(days=n) for n in range(30))
+    zeros = (0,) * 30
+    return chart.DailyFigures(days, zeros, zeros, tuple(sent.get(n, 0) for n in range(30)), zeros)
+
+
+def test_the_chart_tells_the_truth() -> None:
+    """No negative counts, room above the tallest bar, totals in the legends, the range of
+    days in the titles."""
+    t = Catalog.load().for_language("en")
+    labels = render.chart_labels(t)
+    empty = chart.draw(figures_with({}), labels, t.day_month)
+    for axes in empty.axes:
+        bottom, top = axes.get_ylim()
+        assert bottom == 0 and top > 0
+    busy = chart.draw(figures_with({3: 41, 4: 20}), labels, t.day_month)
+    deliveries = busy.axes[1]
+    assert deliveries.get_ylim()[1] > 41
+    legend = [text.get_text() for text in deliveries.get_legend().get_texts()]
+    assert legend == [f"{labels['sent']} (61)", f"{labels['failed']} (0)"]
+    assert t.day_month(date(2026, 11, 1)) in deliveries.get_title()
+    assert t.day_month(date(2026, 11, 30)) in deliveries.get_title()
+
+
+def test_cli_refuses_a_chart_name_that_is_not_png(tmp_path: Path) -> None:
+    target, database = tmp_path / "stats.jpg", str(tmp_path / "x.db")
+    assert CliRunner().invoke(cli, ["--db", database, "db", "migrate"]).exit_code == 0
+    result = CliRunner().invoke(cli, ["--db", database, "stats", "--chart", str(target)])
+    assert result.exit_code != 0
+    assert "stats.png" in result.output
+    assert not target.exists()

@@ -231,6 +231,10 @@ async def stats(storage: Storage, as_json: bool, chart_path: Path | None) -> Non
 
 
 async def write_chart(storage: Storage, path: Path) -> None:
+    if path.suffix.lower() != ".png":
+        raise click.BadParameter(
+            f"the chart is a PNG: name it {path.stem}.png", param_hint="--chart"
+        )
 
     from bot import render
     from bot.i18n import Catalog
