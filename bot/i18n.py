@@ -21,12 +21,26 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from storage.errors import N_, Explained
+from storage.text import fold
 
 __all__ = ["N_", "Catalog", "Texts", "medium_date"]
 
 DOMAIN = "articlebot"
 LOCALES = Path(__file__).resolve().parent / "locales"
 DEFAULT_LANGUAGE = "en"
+ENGLISH_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# The words of /digest and /quiet in each language, as its speakers write them (folded:
+# lower case, no accents); English is always understood too. Day names come from CLDR.
+COMMAND_WORDS: dict[str, dict[str, str]] = {
+    "es": {
+        "diario": "daily",
+        "diaria": "daily",
+        "semanal": "weekly",
+        "no": "off",
+        "desactivar": "off",
+        "apagado": "off",
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -60,6 +74,12 @@ class Texts:
         """0 → "Monday" / "lunes"."""
         return str(get_day_names("wide", locale=self.language)[index])
 
+    def in_english(self, words: list[str]) -> list[str]:
+        """A command's words as the parsers take them: `semanal lun 08:00` → `weekly mon
+        08:00` for a Spanish speaker. Words not in the language pass unchanged."""
+        known = command_words(self.language)
+        return [known.get(fold(word).rstrip("."), word) for word in words]
+
     def day_month(self, day: datetime_date) -> str:
         """A day of the /stats chart: "Nov 28" / "28 nov"."""
         return format_date(day, format="d MMM", locale=self.language)
@@ -70,6 +90,19 @@ def medium_date(day: date, language: str) -> str:
     """Cached: Babel takes about 30 µs per date, and every list shows five, mostly of the
     same few days."""
     return format_date(day, format="medium", locale=language)
+
+
+@functools.lru_cache(maxsize=16)
+def command_words(language: str) -> dict[str, str]:
+    """Folded words of `language` → English: its day names, wide and abbreviated (CLDR,
+    as Babel knows them), and COMMAND_WORDS."""
+    words = dict(COMMAND_WORDS.get(language, {}))
+    for width in ("wide", "abbreviated"):
+        for context in ("format", "stand-alone"):
+            names = get_day_names(width, context=context, locale=language)
+            for index, name in names.items():
+                words.setdefault(fold(str(name)).rstrip("."), ENGLISH_DAYS[index])
+    return words
 
 
 class Catalog:

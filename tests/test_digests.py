@@ -223,3 +223,49 @@ async def test_digest_buttons_and_refusals(
     api.push_command("/digest daily 08:00", chat=group, user=api.user(5))
     refused = await api.wait_for("sendMessage", after=mark, chat_id=group["id"])
     assert "only this group's administrators" in refused["text"]
+
+
+@pytest.mark.parametrize(
+    ("command", "kind", "weekday"),
+    [
+        ("/digest semanal lun 08:00", "weekly", 0),
+        ("/digest semanal miércoles 8", "weekly", 2),
+        ("/digest Semanal Sáb. 08:00", "weekly", 5),
+        ("/digest diario 08:00", "daily", None),
+        ("/digest weekly fri 08:00", "weekly", 4),  # English is always understood
+    ],
+)
+async def test_a_spanish_speaker_writes_cadences_in_spanish(
+    api: BotApiStandIn,
+    bot: BotApplication,
+    storage: Storage,
+    command: str,
+    kind: str,
+    weekday: int | None,
+) -> None:
+    mark = api.mark()
+    api.push_command("/subscribe", user=api.user(DAILY, language_code="es"))
+    await api.wait_for("sendMessage", after=mark, chat_id=DAILY)
+    mark = api.mark()
+    api.push_command(command, user=api.user(DAILY, language_code="es"))
+    answer = await api.wait_for("sendMessage", after=mark, chat_id=DAILY)
+    assert "no es" not in answer["text"]
+    state = await storage.digests.state(DAILY)
+    assert state is not None
+    assert (state.cadence.kind, state.cadence.weekday) == (kind, weekday)
+    mark = api.mark()
+    api.push_command("/digest no", user=api.user(DAILY, language_code="es"))
+    await api.wait_for("sendMessage", after=mark, chat_id=DAILY)
+    state = await storage.digests.state(DAILY)
+    assert state is not None and state.cadence.instant
+
+
+async def test_a_spanish_speaker_sets_quiet_hours_off_in_spanish(
+    api: BotApiStandIn, bot: BotApplication, storage: Storage
+) -> None:
+    spanish = api.user(DAILY, language_code="es")
+    for command in ("/quiet 22:00-07:00", "/quiet no"):
+        mark = api.mark()
+        api.push_command(command, user=spanish)
+        await api.wait_for("sendMessage", after=mark, chat_id=DAILY)
+    assert await storage.quiet.hours(DAILY) is None

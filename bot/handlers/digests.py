@@ -31,7 +31,7 @@ async def digest_command(update: Update, context: BotContext) -> None:
         await message.reply_text(text + "\n" + render.digest_usage(t))
         return
     try:
-        cadence = parse_cadence(where.words)
+        cadence = parse_cadence(t.in_english(where.words))
         state = await store.set_cadence(where.chat.chat_id, where.thread_id, cadence)
     except InvalidInput as exc:
         await message.reply_text(render.not_accepted(t, exc) + "\n" + render.digest_usage(t))
@@ -52,7 +52,7 @@ async def quiet_command(update: Update, context: BotContext) -> None:
         return
     if where.words:
         try:
-            hours = parse_quiet(" ".join(where.words))
+            hours = parse_quiet(" ".join(t.in_english(where.words)))
         except InvalidInput as exc:
             await message.reply_text(render.not_accepted(t, exc))
             return
