@@ -7,10 +7,11 @@ import json
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import aiosqlite
 
+from storage import clock
 from storage.db import Database, scalar
 from storage.errors import N_, DuplicateArticle, NotFound
 from storage.kinds import SearchOrder
@@ -157,7 +158,7 @@ class ArticleRepository:
         return int(await self._db.fetchval("SELECT count(*) FROM articles"))
 
     async def count_since(self, days: float) -> int:
-        since = iso(datetime.now(UTC) - timedelta(days=days))
+        since = iso(clock.now() - timedelta(days=days))
         return int(
             await self._db.fetchval(
                 "SELECT count(*) FROM articles WHERE published_at >= ?", (since,)
@@ -170,7 +171,7 @@ class ArticleRepository:
         oldest = await self._db.fetchval("SELECT min(published_at) FROM articles")
         if oldest is None:
             return Estimate(per_week=0.0, ever=False)
-        age = (datetime.now(UTC) - parse_datetime(oldest)).total_seconds() / 86400
+        age = (clock.now() - parse_datetime(oldest)).total_seconds() / 86400
         days = min(ESTIMATE_DAYS, max(1.0, age))
         recent = await self.count_about_since(topics, days)
         ever = recent > 0 or await self.count_about_since(topics, max(age, 1.0) + 1) > 0
@@ -179,7 +180,7 @@ class ArticleRepository:
     async def count_about_since(self, topics: tuple[str, ...], days: float) -> int:
         """Articles of the last `days` whose title, summary or tags mention one of the
         (folded) topics: the same rule subscriptions are matched by."""
-        since = iso(datetime.now(UTC) - timedelta(days=days))
+        since = iso(clock.now() - timedelta(days=days))
         if not topics:
             return await self.count_since(days)
         match = "{title summary tags} : (" + " OR ".join(f'"{t}"' for t in topics) + ")"

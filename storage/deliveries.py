@@ -20,15 +20,14 @@ nothing needs them: sent ones after the recall window, the others after the rete
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiosqlite
 
-from storage import days
+from storage import clock, days
 from storage.db import Database, scalar
 from storage.kinds import TERMINAL, ChatType, DeliveryStatus, DigestKind
 from storage.quiet import gather_held
@@ -120,7 +119,7 @@ class DeliveryRepository:
         """Take up to `limit` due deliveries, the oldest, marking them `sending`; first
         record the outcomes of the last claim, if given, and, when fewer than `limit` are
         due, walk the open broadcasts' next recipients, all in the same transaction."""
-        now = time.time() if now is None else now
+        now = clock.time() if now is None else now
         async with self._db.atomic() as conn:
             await _settle(conn, settle or [])
             stamp = now_iso()
@@ -206,7 +205,7 @@ class DeliveryRepository:
         """Delete up to `batch` delivery rows nothing needs any more, in one short
         transaction: sent ones of broadcasts that ended before the recall window, the others
         after `retention_days`. Returns how many; call again while it returns `batch`."""
-        now = now or datetime.now(UTC)
+        now = now or clock.now()
         async with self._db.atomic() as conn:
             cursor = await conn.execute(
                 """DELETE FROM deliveries WHERE id IN (

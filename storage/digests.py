@@ -14,13 +14,13 @@ The delivery worker claims digests with cards (storage.deliveries) and records t
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import aiosqlite
 
+from storage import clock
 from storage.db import Database, scalar
 from storage.errors import N_, InvalidInput, NotFound
 from storage.kinds import CadenceKind, DigestKind
@@ -110,7 +110,7 @@ class DigestRepository:
         records the broadcasts counter (`mode_since`), which the walks compare with each
         broadcast's number. Back to instant, the digest gathered so far still comes at its
         time, the last one; another digest time keeps the window open."""
-        now = time.time() if now is None else now
+        now = clock.time() if now is None else now
         params: dict[str, object] = {
             "chat": chat_id,
             "thread": thread_id,
@@ -152,7 +152,7 @@ class DigestRepository:
 
     async def reschedule(self, chat_id: int, now: float | None = None) -> None:
         """The chat's time zone changed: its digests come at the same local time there."""
-        now = time.time() if now is None else now
+        now = clock.time() if now is None else now
         async with self._db.atomic() as conn:
             zone = await scalar(conn, "SELECT timezone FROM chats WHERE chat_id = ?", chat_id)
             async with conn.execute(
@@ -173,7 +173,7 @@ class DigestRepository:
     async def schedule_due(self, now: float | None = None, batch: int = SCHEDULE_BATCH) -> int:
         """Queue every digest due by `now`, a batch per transaction; returns how many were
         queued (subscriptions with nothing new get none, and wait for their next time)."""
-        now = time.time() if now is None else now
+        now = clock.time() if now is None else now
         queued = 0
         while True:
             async with self._db.atomic() as conn:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from storage import clock
 from storage.errors import N_, InvalidInput
 from storage.kinds import SearchOrder
 from storage.text import (
@@ -66,7 +67,7 @@ class NewArticle:
         set_(self, "author", author)
         set_(self, "body", body)
         set_(self, "tags", parse_tags(self.tags))
-        set_(self, "published_at", sane_published(self.published_at, datetime.now(UTC)))
+        set_(self, "published_at", sane_published(self.published_at, clock.now()))
 
 
 @dataclass(frozen=True, slots=True)

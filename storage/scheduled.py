@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from storage import clock
 from storage.articles import find_existing, insert
 from storage.db import Database, scalar
 from storage.errors import N_, DuplicateArticle, InvalidInput, NotFound
@@ -55,7 +55,7 @@ class ScheduledRepository:
     ) -> Scheduled:
         """Keep `article` until `publish_at`. `DuplicateArticle` if its URL is published or
         scheduled already; `InvalidInput` if the time has passed."""
-        if publish_at.timestamp() <= time.time():
+        if publish_at.timestamp() <= clock.time():
             raise InvalidInput(N_("that time has already passed"))
         async with self._db.atomic() as conn:
             existing = await find_existing(conn, article)
@@ -110,7 +110,7 @@ class ScheduledRepository:
         """Publish what is due, as if added `now` (the scheduler's clock, which tests and the
         sandbox move, dates it too); returns the new articles' ids. One whose URL was
         published meanwhile by other means is dropped, and logged."""
-        now = time.time() if now is None else now
+        now = clock.time() if now is None else now
         published: list[int] = []
         async with self._db.atomic() as conn:
             async with conn.execute(

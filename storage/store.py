@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from storage import clock
 from storage.articles import ArticleRepository
 from storage.broadcasts import BroadcastRepository
 from storage.chats import ChatRepository
@@ -134,7 +135,7 @@ class Storage:
         chats = await db.fetchall(
             "SELECT type, active, count(*) AS n FROM chats GROUP BY type, active"
         )
-        since = iso(datetime.now(UTC) - timedelta(days=1))
+        since = iso(clock.now() - timedelta(days=1))
         deliveries = await db.fetchall(
             "SELECT status, count(*) AS n FROM deliveries WHERE updated_at >= ? GROUP BY status",
             (since,),

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from storage import clock
 from storage.errors import N_, InvalidInput
 
 log = logging.getLogger(__name__)
@@ -180,7 +181,7 @@ def sane_published(value: datetime | None, now: datetime) -> datetime | None:
 
 
 def now_iso() -> str:
-    return iso(datetime.now(UTC))
+    return iso(clock.now())
 
 
 def query_tokens(words: str) -> list[str]:

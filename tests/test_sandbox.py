@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from babel.dates import format_date
 
 ARTICLEBOT = str(Path(sys.executable).with_name("articlebot"))
 
@@ -121,3 +124,14 @@ async def test_sandbox_moves_the_clock_for_digests(tmp_path: Path) -> None:
         ],
         tmp_path,
     )
+
+
+async def test_after_later_the_whole_bot_reads_the_moved_clock(tmp_path: Path) -> None:
+    """One clock: what /timezone says follows `:later` as digests and schedules do."""
+    tomorrow = format_date(datetime.now(UTC) + timedelta(days=1), "EEE d MMM y", locale="en")
+    output = await converse(
+        ["sandbox", "--subscribers", "0"],
+        [(":later 1d", "(the clock is now 24.0 h ahead)"), ("/timezone", f"it is {tomorrow}")],
+        tmp_path,
+    )
+    assert f"it is {tomorrow}" in output

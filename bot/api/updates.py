@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +25,7 @@ from telegram.error import NetworkError
 from telegram.request import BaseRequest, RequestData
 
 from bot.api.transport import AiohttpRequest
+from storage import clock
 
 log = logging.getLogger(__name__)
 NO_UPDATES = b'{"ok": true, "result": []}'
@@ -83,7 +83,7 @@ class UpdatesRequest(AiohttpRequest):
         self._on_answer = on_answer
         self._rejected = False
         self._closing = False
-        self.answered_at = time.time()  # wall clock: health checks read it from elsewhere
+        self.answered_at = clock.time()  # wall clock: health checks read it from elsewhere
 
     def closing(self) -> None:
         """Polling stops: python-telegram-bot asks once more, only to confirm what it got. If
@@ -132,7 +132,7 @@ class UpdatesRequest(AiohttpRequest):
             self._on_rejected(f"the Bot API answered getUpdates with {status} {REJECTED[status]}")
             return 200, NO_UPDATES
         if status == 200:
-            self.answered_at = time.time()
+            self.answered_at = clock.time()
             self._on_answer()
             return status, readable_batch(body)
         return status, body

@@ -6,8 +6,6 @@ import asyncio
 import html
 import re
 import shutil
-import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +19,7 @@ from bot.cli.base import (
     print_json,
     with_storage,
 )
-from storage import NewArticle, timing
+from storage import NewArticle, clock, timing
 from storage.kinds import DeliveryStatus
 from storage.text import parse_datetime, parse_tags
 from storage.timing import parse_when, parse_zone
@@ -89,7 +87,7 @@ async def add(
 
 async def schedule(storage: Storage, new: NewArticle, at: str, zone: str, as_json: bool) -> None:
     zone = parse_zone(zone)
-    item = await storage.scheduled.add(new, parse_when(at, zone, datetime.now(UTC)), zone)
+    item = await storage.scheduled.add(new, parse_when(at, zone, clock.now()), zone)
     if as_json:
         print_json(item.to_dict())
     else:
@@ -107,7 +105,7 @@ async def follow_broadcast(storage: Storage, article_id: int, interval: float = 
         if progress is None:
             return
         sending = (await storage.heartbeats()).get("sending")
-        if progress.pending and (sending is None or time.time() - sending > STALE_AFTER):
+        if progress.pending and (sending is None or clock.time() - sending > STALE_AFTER):
             click.echo(
                 f"broadcast #{article_id}: no bot is sending (is `articlebot run` running?); "
                 "the cards wait and go out once one runs",
@@ -240,7 +238,7 @@ async def write_chart(storage: Storage, path: Path) -> None:
     from bot.i18n import Catalog
     from bot.render import chart
 
-    daily = await chart.daily_figures(storage, datetime.now(UTC).date())
+    daily = await chart.daily_figures(storage, clock.now().date())
     t = Catalog.load().for_language(None)
     png = await asyncio.to_thread(chart.render_png, daily, render.chart_labels(t), t.day_month)
     try:

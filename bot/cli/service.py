@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import time
 from typing import TYPE_CHECKING
 
 import click
 
 from bot.cli.base import Context, cli
-from storage import StorageError
+from storage import StorageError, clock
 
 if TYPE_CHECKING:
     from bot.context import BotApplication
@@ -149,7 +148,7 @@ def health(ctx: Context) -> None:
 
         storage = await ctx.open_storage(migrate=False)
         async with storage:
-            found = problems(await storage.heartbeats(), time.time())
+            found = problems(await storage.heartbeats(), clock.time())
         if found:
             raise click.ClickException(f"unhealthy: {'; '.join(found)}")
         return "ok: receiving updates and sending"

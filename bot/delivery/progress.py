@@ -19,7 +19,7 @@ from bot.api.circuit import Circuit, unavailable
 from bot.api.replies import GONE_MARKERS, not_modified
 from bot.i18n import Catalog
 from bot.runtime.metrics import Metrics
-from storage import Storage
+from storage import Storage, clock
 from storage.broadcasts import Progress
 
 log = logging.getLogger(__name__)
@@ -93,7 +93,7 @@ class ProgressReporter:
     async def _measure_outbox(self, metrics: Metrics) -> None:
         depth, oldest = await self.storage.deliveries.depth()
         metrics.outbox_depth.set(depth)
-        age = 0.0 if oldest is None else time.time() - oldest.timestamp()
+        age = 0.0 if oldest is None else clock.time() - oldest.timestamp()
         metrics.oldest_pending.set(max(0.0, age))
         metrics.db_bytes.set(await self.storage.size())
 

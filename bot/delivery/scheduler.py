@@ -9,11 +9,10 @@ the time it goes by: tests move it forward instead of waiting.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 
 from bot.runtime.supervisor import Supervised
-from storage import Storage
+from storage import Storage, clock
 
 log = logging.getLogger(__name__)
 LOOK_EVERY = 1.0  # seconds: the longest something due waits
@@ -22,7 +21,7 @@ LOOK_EVERY = 1.0  # seconds: the longest something due waits
 class Scheduler:
     def __init__(self, storage: Storage, *, wake: Callable[[], None] | None = None) -> None:
         self.storage = storage
-        self.clock: Callable[[], float] = time.time
+        self.clock: Callable[[], float] = clock.time
         self._wake_sender = wake
         self._loop = Supervised("scheduler", self._step)
 

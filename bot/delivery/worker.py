@@ -53,7 +53,7 @@ from bot.delivery.sending import PER_CHAT_GAP, BroadcastBot, Card, Pacer
 from bot.i18n import Catalog
 from bot.runtime.metrics import Metrics
 from bot.runtime.supervisor import Supervised, describe
-from storage import Article, NotFound, Storage, StorageError
+from storage import Article, NotFound, Storage, StorageError, clock
 from storage.deliveries import MAX_ATTEMPTS, Delivery, Digest, Outcome
 from storage.kinds import TERMINAL, DeliveryStatus
 from storage.quiet import quiet_until
@@ -90,7 +90,7 @@ class DeliveryWorker:
         retention_days: float = 30,
         give_up_hours: float = 24,
         circuit: Circuit | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = clock.time,
         on_fatal: Callable[[str], None] | None = None,
         metrics: Metrics | None = None,
     ) -> None:
@@ -232,14 +232,14 @@ class DeliveryWorker:
                 if outcome.status in TERMINAL:
                     self.metrics.deliveries.labels(outcome.status).inc()
         if time.monotonic() - self._pruned_at > PRUNE_EVERY:
-            self._pacer.forget_past(time.time())
+            self._pacer.forget_past(clock.time())
             self._pruned_at = time.monotonic()
         return bool(ready)
 
     def _paced(self, wave: list[Delivery]) -> tuple[list[Delivery], list[Outcome]]:
         """Split a wave into deliveries whose chat may get a message now, and the others,
         put back for when it may."""
-        now = time.time()
+        now = clock.time()
         ready: list[Delivery] = []
         deferred: list[Outcome] = []
         taken: set[int] = set()
@@ -272,7 +272,7 @@ class DeliveryWorker:
         due = await self.storage.deliveries.next_due()
         if due is None:
             return self.poll_interval
-        return max(0.0, min(self.poll_interval, due - time.time()))
+        return max(0.0, min(self.poll_interval, due - clock.time()))
 
     # -- one delivery ----------------------------------------------------------------------
 
@@ -310,7 +310,7 @@ class DeliveryWorker:
             if outcome is not None:
                 return outcome
             first = first if first is not None else message_id
-        self._pacer.record(delivery.chat_id, delivery.chat_type, time.time())
+        self._pacer.record(delivery.chat_id, delivery.chat_type, clock.time())
         return Outcome.of(delivery, DeliveryStatus.SENT, message_id=first)
 
     async def _send_one(self, delivery: Delivery, card: Card) -> tuple[Outcome | None, int | None]:
@@ -345,7 +345,7 @@ class DeliveryWorker:
                 self.metrics.flood_waits.inc()
                 self.metrics.flood_paused.inc(wait)
             return Outcome.of(
-                delivery, DeliveryStatus.PENDING, retry_at=time.time() + wait, attempted=False
+                delivery, DeliveryStatus.PENDING, retry_at=clock.time() + wait, attempted=False
             )
         if isinstance(exc, ChatMigrated):
             await self.storage.chats.migrate(delivery.chat_id, exc.new_chat_id)
@@ -375,7 +375,7 @@ class DeliveryWorker:
                 delivery,
                 DeliveryStatus.PENDING,
                 error=error,
-                retry_at=time.time() + backoff(delivery.attempts),
+                retry_at=clock.time() + backoff(delivery.attempts),
             )
         return Outcome.of(delivery, DeliveryStatus.FAILED, error=error)
 

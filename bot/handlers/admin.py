@@ -5,7 +5,6 @@ rest is in bot.handlers.manage. Who is an admin is checked before any of these r
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
 from telegram import Message, Update
 from telegram.ext import ConversationHandler
@@ -18,7 +17,7 @@ from bot.handlers.common import article_number, chat_info, drop_buttons, send
 from bot.i18n import Texts
 from bot.sources.errors import FetchError
 from bot.sources.extract import Draft, read_page
-from storage import DuplicateArticle, InvalidInput, NewArticle, NotFound
+from storage import DuplicateArticle, InvalidInput, NewArticle, NotFound, clock
 from storage.text import normalize_url, parse_tags
 from storage.timing import parse_when
 
@@ -304,7 +303,7 @@ async def when_button(update: Update, context: BotContext) -> int:
     await drop_buttons(query)
     zone = await context.storage.chats.timezone(query.message.chat.id)
     t = context.texts(update)
-    await send(query.message, render.ask_when(t, zone, datetime.now(UTC)))
+    await send(query.message, render.ask_when(t, zone, clock.now()))
     return WHEN
 
 
@@ -317,7 +316,7 @@ async def got_when(update: Update, context: BotContext) -> int:
     t = context.texts(update)
     zone = await context.storage.chats.timezone(message.chat.id)
     try:
-        moment = parse_when(message.text or "", zone, datetime.now(UTC))
+        moment = parse_when(message.text or "", zone, clock.now())
         item = await context.storage.scheduled.add(
             new_article(draft), moment, zone, notify_chat_id=message.chat.id
         )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
 
 from aiolimiter import AsyncLimiter
 from telegram import Update
@@ -16,7 +15,7 @@ from bot.api import replies
 from bot.context import BotContext
 from bot.handlers.common import article_number, send, turn_page
 from bot.render import chart
-from storage import NotFound
+from storage import NotFound, clock
 from storage.deliveries import RECALL_WINDOW
 from storage.kinds import ChatType
 from storage.text import iso
@@ -57,7 +56,7 @@ async def delete_button(update: Update, context: BotContext) -> None:
         await query.edit_message_text(t.gettext("Kept; nothing was deleted."))
         return
     article_id, recall = choice.article_id, choice.recall
-    since = iso(datetime.now(UTC) - RECALL_WINDOW)
+    since = iso(clock.now() - RECALL_WINDOW)
     sent = await context.storage.deliveries.sent_messages(article_id, since) if recall else []
     try:
         await context.storage.articles.delete(article_id)
@@ -100,7 +99,7 @@ async def stats_command(update: Update, context: BotContext) -> None:
     assert message is not None
     t = context.texts(update)
     text = render.stats(t, await context.storage.stats())
-    daily = await chart.daily_figures(context.storage, datetime.now(UTC).date())
+    daily = await chart.daily_figures(context.storage, clock.now().date())
     png = await asyncio.to_thread(chart.render_png, daily, render.chart_labels(t), t.day_month)
     await message.reply_photo(png, caption=render.caption(text))
 

@@ -4,15 +4,13 @@ article (admin commands and buttons pass the admin gate). ⏰ Schedule itself is
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from telegram import Message, Update
 
 from bot import callbacks, render
 from bot.api import replies
 from bot.context import BotContext
 from bot.handlers.common import send, show_in_place, target
-from storage import InvalidInput, NotFound
+from storage import InvalidInput, NotFound, clock
 from storage.timing import parse_zone
 
 
@@ -25,7 +23,7 @@ async def timezone_command(update: Update, context: BotContext) -> None:
     where = await target(update, context)
     if where is None:
         return
-    now = datetime.now(UTC)
+    now = clock.now()
     if not where.words:
         zone = await context.storage.chats.timezone(where.chat.chat_id)
         await message.reply_text(render.timezone_state(t, zone, now))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -20,7 +19,7 @@ from bot.i18n import Texts
 from bot.render.broadcasts import broadcast_card
 from bot.render.common import Reply, escape
 from bot.render.reader import article_card
-from storage import Article, NewArticle
+from storage import Article, NewArticle, clock
 from storage.errors import Explained
 from storage.feeds import Feed
 
@@ -156,8 +155,8 @@ def draft_preview(t: Texts, article: NewArticle, bot_username: str) -> Reply:
         summary=article.summary,
         author=article.author,
         tags=article.tags,
-        published_at=article.published_at or datetime.now(UTC),
-        created_at=datetime.now(UTC),
+        published_at=article.published_at or clock.now(),
+        created_at=clock.now(),
         source=article.source,
     )
     card = broadcast_card(shown, t, bot_username)

@@ -8,11 +8,10 @@ asks `/healthz` instead), and `articlebot add --wait` tells whether a bot is sen
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING
 
 from bot.runtime.supervisor import Supervised
-from storage import Storage
+from storage import Storage, clock
 
 if TYPE_CHECKING:
     from bot.api.updates import UpdatesRequest
@@ -43,7 +42,7 @@ class Heartbeat:
         if self.updates is not None:
             beats["updates"] = self.updates.answered_at
         if self.worker.healthy:
-            beats["sending"] = time.time()
+            beats["sending"] = clock.time()
         await self.storage.record_heartbeats(beats)
         return BEAT_EVERY
 

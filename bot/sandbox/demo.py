@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from storage import NewArticle
+from storage import NewArticle, clock
 
 _ARTICLES = [
     (
@@ -65,7 +65,7 @@ _ARTICLES = [
 
 def demo_articles(now: datetime | None = None) -> list[NewArticle]:
     """The demo articles, one a day back from `now`, newest first."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     return [
         NewArticle(
             url=f"https://demo.articlebot.invalid/{n}",

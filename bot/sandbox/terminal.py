@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from bot.sandbox.demo import demo_articles
 from bot.sandbox.screen import Buttons, to_terminal
 from bot.sandbox.standin import BOT_USER, BotApiStandIn, Call
 from config import Settings
-from storage import ChatInfo, NewArticle, Storage
+from storage import ChatInfo, NewArticle, Storage, clock
 from storage.kinds import ChatType
 
 YOU = 1  # an admin of the bot
@@ -50,7 +49,7 @@ Telegram: /start, /latest, /search peru, /subscribe, /help ...
   :in group            write in a group you administer (:in private to come back)
   /subscribe @{channel}   subscribe the channel you own; what the bot posts there shows here
   :publish Title       publish a new article ({subscribers} simulated subscribers get it)
-  :later 1d            move the clock of digests and scheduled articles (30m, 8h, 1d…)
+  :later 1d            move the bot's clock on (30m, 8h, 1d…): digests, schedules, replies
   quit                 leave"""
 
 
@@ -94,7 +93,6 @@ class TerminalChat:
         self.user = self.admin
         self.group = api.group_chat(GROUP, "Sandbox group")
         self.in_group = False
-        self.ahead = 0.0  # seconds the scheduler's clock runs ahead (:later)
         self.buttons = Buttons()
         self.channel = api.channel(CHANNEL, CHANNEL_NAME)
         api.chats.update(
@@ -162,17 +160,18 @@ class TerminalChat:
             click.echo("(:as admin, :as reader, :in private or :in group)")
 
     def later(self, amount: str) -> None:
-        """Move the scheduler's clock on: digests come due, scheduled articles go out."""
+        """Move the clock on — the one the whole bot reads (storage.clock): replies, digests,
+        scheduled articles and the outbox agree on the new time."""
         units = {"m": 60, "h": 3600, "d": 86400}
         number, unit = amount[:-1], amount[-1:]
-        scheduler = self.application.bot_data.scheduler
-        if not number.isdigit() or unit not in units or scheduler is None:
+        if not number.isdigit() or unit not in units:
             click.echo("(:later 30m, :later 8h or :later 1d)")
             return
-        self.ahead += int(number) * units[unit]
-        ahead = self.ahead
-        scheduler.clock = lambda: time.time() + ahead
-        scheduler.wake()
+        ahead = clock.move_ahead(int(number) * units[unit])
+        data = self.application.bot_data
+        for loop in (data.scheduler, data.worker):
+            if loop is not None:
+                loop.wake()
         click.echo(f"(the clock is now {ahead / 3600:.1f} h ahead)")
 
     async def settle(self, mark: int) -> None:

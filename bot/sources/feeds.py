@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -24,7 +23,7 @@ from bot.runtime.supervisor import Supervised
 from bot.sources.errors import FeedError, FetchError
 from bot.sources.fetch import Fetcher
 from bot.sources.parse import ParsedFeed, parse_feed
-from storage import DuplicateArticle, NewArticle, Storage, StorageError
+from storage import DuplicateArticle, NewArticle, Storage, StorageError, clock
 from storage.errors import N_, Explained
 from storage.feeds import Feed
 from storage.text import MAX_TAGS, normalize_url
@@ -116,7 +115,7 @@ class FeedService:
         announced = await self._announce(newest)
         await self.storage.feeds.checked(
             feed.id,
-            next_check_at=time.time() + self._interval(parsed, fetched.headers),
+            next_check_at=clock.time() + self._interval(parsed, fetched.headers),
             etag=fetched.headers.get("etag"),
             last_modified=fetched.headers.get("last-modified"),
         )
@@ -132,7 +131,7 @@ class FeedService:
             )
             if fetched.status == 304:
                 await self.storage.feeds.checked(
-                    feed.id, next_check_at=time.time() + self.interval
+                    feed.id, next_check_at=clock.time() + self.interval
                 )
                 self._on_poll("not_modified")
                 return 0
@@ -151,7 +150,7 @@ class FeedService:
         announced = await self._announce(new)
         await self.storage.feeds.checked(
             feed.id,
-            next_check_at=time.time() + self._interval(parsed, fetched.headers),
+            next_check_at=clock.time() + self._interval(parsed, fetched.headers),
             title=parsed.title or None,
             etag=fetched.headers.get("etag"),
             last_modified=fetched.headers.get("last-modified"),
@@ -179,7 +178,7 @@ class FeedService:
         """Poll the feeds that are due, a few sites at a time (a big or slow feed holds up
         only its own site's); returns how long until the next (at most 5 s)."""
         by_site: dict[str, list[Feed]] = {}
-        for feed in await self.storage.feeds.due(time.time()):
+        for feed in await self.storage.feeds.due(clock.time()):
             by_site.setdefault(urlsplit(feed.url).netloc, []).append(feed)
         slots = asyncio.Semaphore(CONCURRENT_SITES)
 
@@ -195,7 +194,7 @@ class FeedService:
         except* StorageError as failed:
             raise failed.exceptions[0] from None  # the database: the supervisor retries
         due = await self.storage.feeds.next_due()
-        return 5.0 if due is None else min(5.0, max(0.05, due - time.time()))
+        return 5.0 if due is None else min(5.0, max(0.05, due - clock.time()))
 
     async def _poll_guarded(self, feed: Feed) -> None:
         assert self._poller is not None
@@ -234,7 +233,7 @@ class FeedService:
         pause = failures >= MAX_FAILURES
         delay = min(MAX_BACKOFF, self.interval * 2**failures)
         await self.storage.feeds.failed(
-            feed.id, str(error), next_check_at=time.time() + delay, pause=pause
+            feed.id, str(error), next_check_at=clock.time() + delay, pause=pause
         )
         log.warning("feed_id=%s check failed (%d in a row): %s", feed.id, failures, error)
         if pause and self._notify is not None:
