@@ -81,7 +81,7 @@ class Settings(BaseSettings):
     @classmethod
     def _check_secret(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not SECRET_SHAPE.fullmatch(value.get_secret_value()):
-            raise ValueError("use 1-256 characters of A-Z, a-z, 0-9, _ and - " + SECRET_HINT)
+            raise ValueError('use 1-256 characters of A-Z, a-z, 0-9, "_" and "-"; ' + SECRET_HINT)
         return value
 
     @model_validator(mode="after")

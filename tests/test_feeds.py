@@ -388,5 +388,6 @@ async def test_opml_folders_become_tags_and_names_are_kept_both_ways(
     assert in_folder
     assert all(a["tags"][0] == "Perú" for a in in_folder)
     exported = (await runner(["feeds", "export-opml"])).stdout
+    assert exported.endswith("</opml>\n")  # a text file ends its last line
     again = feed_outlines(exported.encode())
     assert [(o.name, o.folders) for o in again] == [("My diario", ("Perú",)), ("Atom news", ())]

@@ -121,7 +121,10 @@ async def test_health_and_garbage(webhook: str) -> None:
     [
         ({"webhook_url": "https://bot.example/tg"}, "WEBHOOK_SECRET is required"),
         ({"webhook_secret": "abc"}, "WEBHOOK_URL"),
-        ({"webhook_url": "https://b.example/t", "webhook_secret": "has space"}, "A-Z"),
+        (
+            {"webhook_url": "https://b.example/t", "webhook_secret": "has space"},
+            'A-Z, a-z, 0-9, "_" and "-"; generate one with:',
+        ),
     ],
 )
 def test_webhook_settings_are_checked(values: dict[str, str], message: str) -> None:

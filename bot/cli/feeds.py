@@ -163,6 +163,6 @@ def feeds_export_opml(ctx: Context, path: Any) -> None:
     from bot.sources.opml import document
 
     async def run(storage: Storage) -> None:
-        path.write(document(await storage.feeds.all()))
+        path.write(document(await storage.feeds.all()) + b"\n")
 
     run_with_storage(ctx, run)
