@@ -10,6 +10,7 @@ from bot.context import BotApplication
 from bot.sandbox import BotApiStandIn
 from storage import NewArticle, Storage
 from tests.e2e import running_bot
+from tests.feedserver import FeedServer
 
 
 @pytest.fixture
@@ -41,6 +42,13 @@ def article(n: int, **fields: object) -> NewArticle:
 async def api() -> AsyncIterator[BotApiStandIn]:
     async with BotApiStandIn() as standin:
         yield standin
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FeedServer]:
+    """Feeds and pages over HTTP on 127.0.0.1 (and 127.0.0.2, a second site)."""
+    async with FeedServer() as running:
+        yield running
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,12 +15,6 @@ from bot.sources.parse import parse_feed
 from storage import Storage
 from storage.text import iso
 from tests.feedserver import FeedServer
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[FeedServer]:
-    async with FeedServer() as feeds:
-        yield feeds
 
 
 @pytest.fixture

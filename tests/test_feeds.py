@@ -6,7 +6,6 @@ import asyncio
 import json
 import re
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,12 +28,6 @@ ADMIN = 7
 
 def fixture(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[FeedServer]:
-    async with FeedServer() as feeds:
-        yield feeds
 
 
 @pytest.fixture

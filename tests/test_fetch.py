@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -40,12 +39,6 @@ class ChangingResolver(AbstractResolver):
 
     async def close(self) -> None:
         pass
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[FeedServer]:
-    async with FeedServer() as running:
-        yield running
 
 
 async def test_the_address_checked_is_the_one_connected_to(server: FeedServer) -> None:
