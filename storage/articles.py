@@ -106,7 +106,7 @@ class ArticleRepository:
                            AND source = ?)""",
                 (*url_part, *guid_part, source),
             )
-            found_urls.update(row[0] for row in rows if row[0] in url_part)
+            found_urls.update(row[0] for row in rows)
             found_guids.update(row[1] for row in rows if row[1] and row[2] == source)
         return found_urls, found_guids
 

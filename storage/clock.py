@@ -26,8 +26,3 @@ def move_ahead(seconds: float) -> float:
     global _ahead
     _ahead += seconds
     return _ahead
-
-
-def reset() -> None:
-    global _ahead
-    _ahead = 0.0

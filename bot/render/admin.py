@@ -148,6 +148,7 @@ def ask_field(t: Texts, field: ArticleField) -> Reply:
 def draft_preview(t: Texts, article: NewArticle, bot_username: str) -> Reply:
     """The card exactly as subscribers will get it, with the admin's buttons instead."""
     _ = t.gettext
+    now = clock.now()
     shown = Article(
         id=0,
         url=article.url,
@@ -155,8 +156,8 @@ def draft_preview(t: Texts, article: NewArticle, bot_username: str) -> Reply:
         summary=article.summary,
         author=article.author,
         tags=article.tags,
-        published_at=article.published_at or clock.now(),
-        created_at=clock.now(),
+        published_at=article.published_at or now,
+        created_at=now,
         source=article.source,
     )
     card = broadcast_card(shown, t, bot_username)

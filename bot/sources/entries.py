@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from html.parser import HTMLParser
 from urllib.parse import quote, urljoin, urlsplit
 
 from storage import InvalidInput, NewArticle
 from storage.errors import N_
 from storage.models import MAX_AUTHOR, MAX_SUMMARY, MAX_TITLE
-from storage.text import ITEM_FRAGMENT, MAX_TAG, MAX_TAGS
+from storage.text import ITEM_FRAGMENT, MAX_TAG, MAX_TAGS, parse_datetime
 
 TITLE_FROM_TEXT = 100  # characters of the text that name an item without a title
 _MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(\s[^<>]*)?/?>")
@@ -79,7 +79,8 @@ def absolute(link: str | None, base: str) -> str | None:
     if not link or not link.strip():
         return None
     url = urljoin(base, link.strip()) if base else link.strip()
-    return url if urlsplit(url).scheme in ("http", "https") and urlsplit(url).netloc else None
+    parts = urlsplit(url)
+    return url if parts.scheme in ("http", "https") and parts.netloc else None
 
 
 def first_words(text: str, limit: int) -> str:
@@ -99,10 +100,9 @@ def moment(value: str) -> datetime | None:
     if not value:
         return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        return parse_datetime(value)
+    except InvalidInput:
         return None
-    return parsed.replace(tzinfo=parsed.tzinfo or UTC).astimezone(UTC)
 
 
 class _Text(HTMLParser):
