@@ -38,9 +38,12 @@ from bot.api.transport import AiohttpRequest
 from bot.api.updates import UpdatesRequest
 from bot.context import BotApplication, BotContext, BotData
 from bot.handlers import (
-    admin,
+    add,
     broadcasts,
+    common,
+    dialogue,
     digests,
+    edit,
     errors,
     feeds,
     flood,
@@ -61,6 +64,8 @@ log = logging.getLogger(__name__)
 # Commands react to new messages only: an edited "/subscribe" must not act twice.
 NEW_MESSAGES = filters.UpdateType.MESSAGE
 PRIVATE_TEXT = NEW_MESSAGES & filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
+CANCEL = f"^{callbacks.CANCEL_DIALOGUE}$"
+LINK = filters.Regex(r"^\s*https?://\S+\s*$")  # a message that is one link, nothing else
 CONVERSATION_TIMEOUT = 600
 REQUEST_TIMEOUT = 5.0  # seconds for one Bot API call (connect, write, and read each)
 ALLOWED_UPDATES = [
@@ -136,7 +141,7 @@ def add_handlers(application: BotApplication, admin_ids: frozenset[int]) -> None
     application.add_handlers(
         [
             *command_handlers(admins),
-            *update_handlers(),
+            *update_handlers(admins),
             *button_handlers(),
             InlineQueryHandler(inline.inline_query),
         ],
@@ -145,9 +150,10 @@ def add_handlers(application: BotApplication, admin_ids: frozenset[int]) -> None
     application.add_error_handler(errors.on_error)
 
 
-def update_handlers() -> list[BaseHandler[Update, BotContext, object]]:
+def update_handlers(admins: filters.BaseFilter) -> list[BaseHandler[Update, BotContext, object]]:
     """What is not a command: service messages, forwarded posts, the bot's membership, and
-    a private chat's plain text (a search) or unknown command."""
+    a private chat's plain text (a search; an admin's link: an offer to add it) or unknown
+    command."""
     return [
         MessageHandler(NEW_MESSAGES & filters.StatusUpdate.MIGRATE, subscriptions.chat_migrated),
         MessageHandler(
@@ -155,6 +161,7 @@ def update_handlers() -> list[BaseHandler[Update, BotContext, object]]:
             subscriptions.forwarded_channel_post,
         ),
         ChatMemberHandler(subscriptions.membership_changed, ChatMemberHandler.MY_CHAT_MEMBER),
+        MessageHandler(PRIVATE_TEXT & admins & LINK, add.offer_link),
         MessageHandler(PRIVATE_TEXT, reader.search_text),
         MessageHandler(
             NEW_MESSAGES & filters.ChatType.PRIVATE & filters.COMMAND, reader.unknown_command
@@ -175,14 +182,14 @@ def button_handlers() -> list[BaseHandler[Update, BotContext, object]]:
         CallbackQueryHandler(manage.delete_button, pattern=callbacks.DELETE_PATTERN),
         CallbackQueryHandler(manage.channels_button, pattern=callbacks.CHANNELS_PATTERN),
         CallbackQueryHandler(schedule.unschedule_button, pattern=callbacks.UNSCHEDULE_PATTERN),
-        CallbackQueryHandler(admin.nothing_to_cancel, pattern=f"^{callbacks.CANCEL_DIALOGUE}$"),
-        CallbackQueryHandler(admin.already_published, pattern=f"^{callbacks.PUBLISH_DRAFT}$"),
+        CallbackQueryHandler(dialogue.nothing_to_cancel, pattern=f"^{callbacks.CANCEL_DIALOGUE}$"),
+        CallbackQueryHandler(add.already_published, pattern=f"^{callbacks.PUBLISH_DRAFT}$"),
         CallbackQueryHandler(reader.unknown_button),
     ]
 
 
 COMMAND_CALLBACKS: dict[str, Callable[[Update, BotContext], Coroutine[Any, Any, object]]] = {
-    "cancel": admin.nothing_to_cancel,
+    "cancel": dialogue.nothing_to_cancel,
     "delete": manage.delete_command,
     "stats": manage.stats_command,
     "channels": manage.channels_command,
@@ -200,7 +207,7 @@ COMMAND_CALLBACKS: dict[str, Callable[[Update, BotContext], Coroutine[Any, Any, 
     "unsubscribe": subscriptions.unsubscribe,
     "subscriptions": subscriptions.show_subscriptions,
 }
-DIALOGUE_COMMANDS = {"add": admin.add_start, "edit": admin.edit_start}
+DIALOGUE_COMMANDS = {"add": add.add_start, "edit": edit.edit_start}
 
 
 def command_handlers(admins: filters.BaseFilter) -> list[CommandHandler[BotContext, object]]:
@@ -224,39 +231,46 @@ def admin_conversation(admins: filters.BaseFilter) -> ConversationHandler[BotCon
     private = NEW_MESSAGES & filters.ChatType.PRIVATE
     text = private & filters.TEXT & ~filters.COMMAND
     entry = private & admins
+    entries: list[BaseHandler[Update, BotContext, object]] = [
+        CommandHandler(name, step(start), filters=entry)
+        for name, start in DIALOGUE_COMMANDS.items()
+    ]
+    entries.append(CallbackQueryHandler(step(add.add_offered), pattern=callbacks.ADD_LINK_PATTERN))
+    back_to_preview: BaseHandler[Update, BotContext, object] = CallbackQueryHandler(
+        step(ours(add.back_to_preview)), pattern=CANCEL
+    )
     with warnings.catch_warnings():
         # Buttons are tracked per chat and user, not per message: intended here.
         warnings.filterwarnings("ignore", message=".*per_message=False.*")
         return ConversationHandler(
-            entry_points=[
-                CommandHandler(name, step(start), filters=entry)
-                for name, start in DIALOGUE_COMMANDS.items()
-            ],
+            entry_points=entries,
             states={
-                admin.LINK: [MessageHandler(text, step(admin.got_link))],
-                admin.TITLE: [MessageHandler(text, step(admin.got_title))],
-                admin.SUMMARY: [MessageHandler(text, step(admin.got_summary))],
-                admin.REVIEW: [
+                common.LINK: [MessageHandler(text, step(add.got_link))],
+                common.TITLE: [MessageHandler(text, step(add.got_title))],
+                common.SUMMARY: [MessageHandler(text, step(add.got_summary))],
+                common.REVIEW: [
                     CallbackQueryHandler(
-                        step(admin.when_button), pattern=f"^{callbacks.SCHEDULE_DRAFT}$"
+                        step(ours(add.when_button)), pattern=f"^{callbacks.SCHEDULE_DRAFT}$"
                     ),
                     CallbackQueryHandler(
-                        step(admin.review_button), pattern=callbacks.DRAFT_PATTERN
+                        step(ours(add.review_button)), pattern=callbacks.DRAFT_PATTERN
                     ),
                 ],
-                admin.EDIT_CHOICE: [
-                    CallbackQueryHandler(step(admin.edit_button), pattern=callbacks.EDIT_PATTERN)
+                # ✖ under a question about the draft goes back to its preview
+                common.FIELD: [MessageHandler(text, step(add.got_field)), back_to_preview],
+                common.WHEN: [MessageHandler(text, step(add.got_when)), back_to_preview],
+                common.EDIT_CHOICE: [
+                    CallbackQueryHandler(
+                        step(ours(edit.edit_button)), pattern=callbacks.EDIT_PATTERN
+                    )
                 ],
-                admin.FIELD: [MessageHandler(text, step(admin.got_edit))],
-                admin.WHEN: [MessageHandler(text, step(admin.got_when))],
-                ConversationHandler.TIMEOUT: [TypeHandler(Update, admin.timed_out)],
+                common.EDIT_FIELD: [MessageHandler(text, step(edit.got_edit))],
+                ConversationHandler.TIMEOUT: [TypeHandler(Update, dialogue.timed_out)],
             },
             fallbacks=[
-                CommandHandler("cancel", step(admin.cancel)),
-                CallbackQueryHandler(
-                    step(admin.cancel_button), pattern=f"^{callbacks.CANCEL_DIALOGUE}$"
-                ),
-                MessageHandler(NEW_MESSAGES & filters.COMMAND, admin.interrupted),
+                CommandHandler("cancel", step(dialogue.cancel)),
+                CallbackQueryHandler(step(ours(dialogue.cancel_button)), pattern=CANCEL),
+                MessageHandler(NEW_MESSAGES & filters.COMMAND, dialogue.interrupted),
             ],
             allow_reentry=True,  # /add or /edit during a dialogue starts a new one
             conversation_timeout=CONVERSATION_TIMEOUT,
@@ -264,8 +278,11 @@ def admin_conversation(admins: filters.BaseFilter) -> ConversationHandler[BotCon
         )
 
 
+ours = common.from_this_dialogue  # a button of the open dialogue, not of an earlier one
+
+
 def step(
-    callback: Callable[[Update, BotContext], Coroutine[Any, Any, int]],
+    callback: Callable[[Update, BotContext], Coroutine[Any, Any, int | None]],
 ) -> Callable[[Update, BotContext], Coroutine[Any, Any, int]]:
     """A dialogue's step: its update stops here, with the state the step returns. A step
     that fails is answered once, and the dialogue (and its draft) stays where it was."""

@@ -33,6 +33,7 @@ ARTICLE_PATTERN = r"^A\d{1,12}$"
 SUBSCRIPTION_PATTERN = r"^U(s|a|d|w|i|t[0-9a-f]{12}|c-?\d{1,16})$"
 CANCEL_BROADCAST_PATTERN = r"^Bc\d{1,12}$"
 DRAFT_PATTERN = r"^D[ptsgxw]$"
+ADD_LINK_PATTERN = r"^Da$"
 UNSCHEDULE_PATTERN = r"^Zx\d{1,12}$"
 EDIT_PATTERN = r"^E[tsg]\d{1,12}$"
 DELETE_PATTERN = r"^X(c|[dr]\d{1,12})$"
@@ -140,6 +141,7 @@ class DraftAction:
     PUBLISH = "p"
     SCHEDULE = "w"
     CANCEL = "x"
+    ADD_LINK = "a"  # under a link an admin pasted outside a dialogue
 
     step: str  # one of the above, or an ArticleField's letter: change that field
 
@@ -185,6 +187,7 @@ class Unschedule:
 PUBLISH_DRAFT = DraftAction(DraftAction.PUBLISH).encode()
 SCHEDULE_DRAFT = DraftAction(DraftAction.SCHEDULE).encode()
 CANCEL_DIALOGUE = DraftAction(DraftAction.CANCEL).encode()
+ADD_LINK = DraftAction(DraftAction.ADD_LINK).encode()
 
 Callback = (
     LatestPage

@@ -180,8 +180,8 @@ async def test_cancel_leaves_at_any_step(
 ) -> None:
     await say(api, "/add")
     assert "Cancelled" in (await say(api, "/cancel"))["text"]
-    searched = await say(api, "https://news.example/after-cancel")  # now just a search
-    assert "Nothing found" in searched["text"]
+    offered = await say(api, "https://news.example/after-cancel")  # no longer the /add
+    assert offered["text"] == "Add this article?"
 
 
 async def test_edit_changes_what_search_finds(
@@ -310,11 +310,11 @@ async def test_an_idle_draft_times_out_politely(
             "sendMessage", chat_id=ADMIN, where=lambda c: "dropped the draft" in c["text"]
         )
         assert "/add" in notice["text"]
-        searched = await say(api, "https://news.example/late-link")  # no longer part of /add
-        assert "Nothing found" in searched["text"]
+        offered = await say(api, "https://news.example/late-link")  # no longer part of /add
+        assert offered["text"] == "Add this article?"
 
 
-async def test_a_command_ends_an_open_dialogue_and_is_answered(
+async def test_a_command_ends_an_open_dialogue_says_so_and_is_answered(
     api: BotApiStandIn, admin_bot: BotApplication, storage: Storage
 ) -> None:
     """Seen: /edit 3 → ✏️ Title → /article 3 → a pasted link became article 3's title."""
@@ -322,16 +322,19 @@ async def test_a_command_ends_an_open_dialogue_and_is_answered(
     menu = await say(api, f"/edit {stored.id}")
     mark = await press(api, f"Et{stored.id}", menu)
     await api.wait_for("sendMessage", after=mark, chat_id=ADMIN)
-    card = await say(api, f"/article {stored.id}")
+    mark = api.mark()
+    stopped = await say(api, f"/article {stored.id}")
+    assert stopped["text"] == f"Stopped editing article {stored.id}; nothing changed."
+    card = await api.wait_for("sendMessage", after=mark, where=lambda c: c is not stopped)
     assert card["text"].startswith("<b>Kept title</b>")
-    searched = await say(api, "https://news.example/pasted-later")
-    assert "Nothing found" in searched["text"]
+    offered = await say(api, "https://news.example/pasted-later")
+    assert offered["text"] == "Add this article?"
     assert (await storage.articles.get(stored.id)).title == "Kept title"
     await say(api, "/add")
     mark = api.mark()
     api.push_message("/stats", user=api.user(ADMIN))  # an admin command, mid-dialogue
     await api.wait_for("sendPhoto", after=mark, chat_id=ADMIN, timeout=15)
-    assert "Nothing found" in (await say(api, "https://news.example/x"))["text"]
+    assert (await say(api, "https://news.example/x"))["text"] == "Add this article?"
 
 
 async def test_cancel_with_nothing_open_says_so(
@@ -371,7 +374,10 @@ async def test_every_question_can_be_cancelled_by_its_button(
     preview = await say(api, pages.url("page/article"))
     mark = await press(api, "Dt", preview)
     title_question = await api.wait_for("sendMessage", after=mark, chat_id=ADMIN)
-    await cancel_by_button(api, title_question)  # a field of the draft
+    mark = await press(api, "Dx", title_question)  # a field of the draft: back to the preview
+    again = await api.wait_for("sendMessage", after=mark, chat_id=ADMIN)
+    assert again["text"] == preview["text"]
+    await press(api, "Dx", again)  # the preview's own ✖ throws the draft away
     await storage.articles.add(article(1), announce=False)
     await cancel_by_button(api, await say(api, "/edit 1"))  # what to edit
     menu = await say(api, "/edit 1")
@@ -484,3 +490,78 @@ async def test_a_failed_step_keeps_the_draft_and_a_second_publish_says_where_it_
     )
     assert again["text"] == "Already published as No. 1."
     assert [a.title for a in await storage.articles.latest(10)] == ["Kept"]
+
+
+async def test_cancel_under_a_field_or_the_time_returns_to_the_preview(
+    api: BotApiStandIn, admin_bot: BotApplication, storage: Storage, pages: FeedServer
+) -> None:
+    await say(api, "/add")
+    preview = await say(api, pages.url("page/article"))
+    for button in ("Dg", "Dw"):  # the tags, then when to publish
+        mark = await press(api, button, preview)
+        question = await api.wait_for("sendMessage", after=mark, chat_id=ADMIN)
+        mark = await press(api, "Dx", question)
+        preview = await api.wait_for("sendMessage", after=mark, chat_id=ADMIN)
+        assert preview["text"].startswith("<b>La reforma &amp; el Congreso</b>")
+    mark = await press(api, "Dp", preview)
+    await api.wait_for("sendMessage", after=mark, where=lambda c: "Published" in c["text"])
+    assert await storage.articles.count() == 1
+
+
+async def test_buttons_of_an_earlier_dialogue_leave_the_open_one_alone(
+    api: BotApiStandIn, admin_bot: BotApplication, storage: Storage, pages: FeedServer
+) -> None:
+    """Seen: a ✖ from an earlier /add cancelled the draft open now."""
+    old_question = await say(api, "/add")
+    old_preview = await say(api, pages.url("page/article"))
+    await say(api, "/cancel")
+    await say(api, "/add")
+    preview = await say(api, pages.url("page/encoded/latin-1"))
+    for stale in ((old_question, "Dx"), (old_preview, "Dp"), (old_preview, "Dt")):
+        mark = await press(api, stale[1], stale[0])
+        answer = api.calls_to("answerCallbackQuery")[-1]
+        assert answer["text"] == "That button is from an earlier dialogue."
+        assert not api.calls_to("sendMessage", chat_id=ADMIN)[mark:]
+    assert await storage.articles.count() == 0
+    mark = await press(api, "Dp", preview)  # the open draft is still there
+    await api.wait_for("sendMessage", after=mark, where=lambda c: "Published" in c["text"])
+    assert [a.url for a in await storage.articles.latest()] == [pages.url("page/encoded/latin-1")]
+
+
+async def test_a_command_puts_the_draft_aside_and_add_brings_it_back(
+    api: BotApiStandIn, admin_bot: BotApplication, storage: Storage, pages: FeedServer
+) -> None:
+    """Seen: /help mid-draft dropped it silently, and the summary typed next was searched."""
+    await say(api, "/add")
+    await say(api, pages.url("page/bare"))  # the page gives no title: asked
+    await say(api, "A title of my own")
+    mark = api.mark()
+    aside = await say(api, "/help")
+    assert aside["text"] == "📝 Draft put aside — /add brings it back."
+    await api.wait_for("sendMessage", after=mark, where=lambda c: "/latest" in c["text"])
+    back = await say(api, "/add")
+    assert back["text"] == "Back to the draft you put aside:"
+    preview = await api.wait_for(
+        "sendMessage", after=mark, where=lambda c: c["text"].startswith("<b>A title of my own")
+    )
+    mark = await press(api, "Dp", preview)
+    await api.wait_for("sendMessage", after=mark, where=lambda c: "Published" in c["text"])
+    assert (await storage.articles.latest())[0].title == "A title of my own"
+    assert (await say(api, "/add"))["text"].startswith("Send me the link")  # not twice
+
+
+async def test_a_link_an_admin_pastes_is_offered_for_adding(
+    api: BotApiStandIn, admin_bot: BotApplication, storage: Storage, pages: FeedServer
+) -> None:
+    offer = await say(api, f"  {pages.url('page/article')} ")
+    assert offer["text"] == "Add this article?"
+    assert offer.button_data() == ["Da"]
+    mark = await press(api, "Da", offer)
+    preview = await api.wait_for("sendMessage", after=mark, chat_id=ADMIN)
+    assert preview["text"].startswith("<b>La reforma &amp; el Congreso</b>")
+    mark = await press(api, "Da", offer)  # pressed again: already taken
+    assert api.calls_to("answerCallbackQuery")[-1]["text"] == "Already done."
+    assert not api.calls_to("sendMessage", chat_id=ADMIN)[mark:]
+    searched = await say(api, pages.url("page/article"), user=READER)  # a reader: a search
+    assert "Nothing found" in searched["text"]
+    assert await storage.articles.count() == 0

@@ -1,11 +1,15 @@
 """What several handlers share: the chat a command acts on (its own, or a channel named
-after the command), an article's number, and the ways a `Reply` reaches the user."""
+after the command), an article's number, the ways a `Reply` reaches the user, and the
+admins' dialogues' states and session."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from telegram import CallbackQuery, Chat, ChatFullInfo, Message, Update
 from telegram.constants import ChatType as TelegramChatType
@@ -13,6 +17,7 @@ from telegram.error import TelegramError
 
 from bot import permissions, render
 from bot.api import replies
+from bot.callbacks import ArticleField
 from bot.context import BotContext
 from bot.i18n import Texts
 from storage import ChatInfo
@@ -129,9 +134,9 @@ def article_number(args: list[str] | None) -> int | None:
 # -- replies ------------------------------------------------------------------------------
 
 
-async def send(message: Message, reply: render.Reply) -> None:
+async def send(message: Message, reply: render.Reply) -> Message:
     """The reply, in the chat of `message`."""
-    await message.reply_text(
+    return await message.reply_text(
         reply.text, reply_markup=reply.markup, link_preview_options=reply.link_preview
     )
 
@@ -181,3 +186,53 @@ async def drop_buttons(query: CallbackQuery) -> None:
         await query.edit_message_reply_markup(None)
     except TelegramError as exc:  # too old, or already without them: nothing to undo
         log.info("could not remove a message's buttons: %s", exc)
+
+
+# -- dialogues ----------------------------------------------------------------------------
+# /add and /edit (bot.handlers.add, bot.handlers.edit): the states of their one
+# conversation, and what both do with the admin's session (context.session).
+
+LINK, TITLE, SUMMARY, REVIEW, FIELD, WHEN, EDIT_CHOICE, EDIT_FIELD = range(8)
+SHOWN_KEPT = 20  # the dialogue's own messages whose buttons still count
+
+
+def begin(context: BotContext) -> None:
+    """A dialogue starts afresh; what the admin left for later (a draft put aside,
+    links offered) stays."""
+    kept = {key: context.session[key] for key in ("aside", "offers") if key in context.session}
+    context.session.clear()
+    context.session.update(kept)
+
+
+async def show(message: Message, reply: render.Reply, context: BotContext) -> None:
+    """A message of the dialogue: its buttons count until the dialogue ends."""
+    sent = await send(message, reply)
+    shown = context.session.setdefault("shown", [])
+    shown.append(sent.message_id)
+    del shown[:-SHOWN_KEPT]
+
+
+async def ask_field(message: Message, t: Texts, field: ArticleField, context: BotContext) -> None:
+    context.session["field"] = field
+    await show(message, render.ask_field(t, field), context)
+
+
+def from_this_dialogue(
+    callback: Callable[[Update, BotContext], Coroutine[Any, Any, int]],
+) -> Callable[[Update, BotContext], Coroutine[Any, Any, int | None]]:
+    """A button of the open dialogue acts; one left on a message of an earlier dialogue
+    (a stale ✖ Cancel or ✅ Publish) says so and changes nothing."""
+
+    @functools.wraps(callback)
+    async def pressed(update: Update, context: BotContext) -> int | None:
+        query = update.callback_query
+        assert query is not None
+        message = pressed_on(query)
+        if message is None or message.message_id not in context.session.get("shown", ()):
+            t = context.texts(update)
+            await replies.answer(query, t.gettext("That button is from an earlier dialogue."))
+            await drop_buttons(query)
+            return None  # the open dialogue stays where it is
+        return await callback(update, context)
+
+    return pressed

@@ -1,6 +1,6 @@
 """Time zones (/timezone) and what waits to be published: /scheduled with a ✖ for each
 article (admin commands and buttons pass the admin gate). ⏰ Schedule itself is a step of
-/add (bot.handlers.admin)."""
+/add (bot.handlers.add)."""
 
 from __future__ import annotations
 

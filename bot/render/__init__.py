@@ -15,6 +15,7 @@ from bot.render.admin import (
     feed_list,
     feed_paused,
     not_accepted,
+    offer_link,
     page_unreadable,
     prompt,
 )
@@ -172,6 +173,7 @@ __all__ = [
     "not_found",
     "not_subscribed",
     "nothing_found",
+    "offer_link",
     "page_unreadable",
     "plain_text",
     "prompt",

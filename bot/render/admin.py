@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import (
+    ADD_LINK,
     CANCEL_DIALOGUE,
     PUBLISH_DRAFT,
     SCHEDULE_DRAFT,
@@ -128,6 +129,12 @@ def page_unreadable(t: Texts, error: Explained) -> Reply:
 def already_here(t: Texts, article_id: int) -> str:
     """A draft whose URL was published meanwhile: nothing new is stored."""
     return t.gettext("That article is already here: /article {id}", id=article_id)
+
+
+def offer_link(t: Texts) -> Reply:
+    """Under a link an admin pasted outside /add."""
+    add = InlineKeyboardButton(t.gettext("➕ Add this article"), callback_data=ADD_LINK)
+    return Reply(t.gettext("Add this article?"), InlineKeyboardMarkup([[add]]))
 
 
 def prompt(t: Texts, text: str) -> Reply:

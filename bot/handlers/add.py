@@ -1,6 +1,7 @@
-"""The admins' dialogues: /add (guided or one-shot; Publish or ⏰ Schedule) and /edit; the
-rest is in bot.handlers.manage. Who is an admin is checked before any of these run
-(bot.handlers.gate), and again by their handlers' filter (bot.app)."""
+"""The /add dialogue: guided (the link, then what the page does not say) or in one message;
+a preview exactly as subscribers will see it; ✅ Publish or ⏰ Schedule. A link an admin
+pastes outside it is offered for adding. Who is an admin is checked before any of this
+runs (bot.handlers.gate), and again by the handlers' filter (bot.app)."""
 
 from __future__ import annotations
 
@@ -13,20 +14,29 @@ from bot import callbacks, render
 from bot.api import replies
 from bot.callbacks import ArticleField
 from bot.context import BotContext
-from bot.handlers.common import article_number, chat_info, drop_buttons, send
-from bot.i18n import Texts
+from bot.handlers.common import (
+    FIELD,
+    LINK,
+    REVIEW,
+    SUMMARY,
+    TITLE,
+    WHEN,
+    ask_field,
+    begin,
+    chat_info,
+    drop_buttons,
+    pressed_on,
+    send,
+    show,
+)
 from bot.sources.errors import FetchError
 from bot.sources.extract import Draft, read_page
-from storage import DuplicateArticle, InvalidInput, NewArticle, NotFound, clock
+from storage import DuplicateArticle, InvalidInput, NewArticle, clock
 from storage.text import normalize_url, parse_tags
 from storage.timing import parse_when
 
 log = logging.getLogger(__name__)
-
-LINK, TITLE, SUMMARY, REVIEW, FIELD, EDIT_CHOICE, WHEN = range(7)
-
-
-# -- /add ---------------------------------------------------------------------------------
+OFFERS_KEPT = 5  # links an admin pasted, by the message that offers to add them
 
 
 async def add_start(update: Update, context: BotContext) -> int:
@@ -35,10 +45,16 @@ async def add_start(update: Update, context: BotContext) -> int:
     message = update.effective_message
     assert message is not None
     t = context.texts(update)
-    context.session.clear()  # a new /add (or /edit) replaces an open one
+    aside = context.session.pop("aside", None)
+    begin(context)  # a new /add (or /edit) replaces an open one, and one put aside
     text = (message.text or "").partition(" ")[2].strip()
+    if not text and isinstance(aside, Draft):
+        await message.reply_text(t.gettext("Back to the draft you put aside:"))
+        return await review(message, context, update, aside)
     if not text:
-        await send(message, render.prompt(t, t.gettext("Send me the link of the article.")))
+        await show(
+            message, render.prompt(t, t.gettext("Send me the link of the article.")), context
+        )
         return LINK
     if "|" not in text and len(text.split()) == 1:
         return await take_link(message, context, update, text)
@@ -85,7 +101,7 @@ async def take_link(message: Message, context: BotContext, update: Update, raw: 
     except FetchError as exc:
         context.session["draft"] = Draft(url=url)
         log.info("could not read %s: %s", url, exc)
-        await send(message, render.page_unreadable(t, exc))
+        await show(message, render.page_unreadable(t, exc), context)
         return TITLE
     return await review(message, context, update, draft)
 
@@ -109,7 +125,7 @@ async def got_title(update: Update, context: BotContext) -> int:
         return ConversationHandler.END
     draft.title = (message.text or "").strip()
     t = context.texts(update)
-    await send(message, render.prompt(t, t.gettext("Now send the summary.")))
+    await show(message, render.prompt(t, t.gettext("Now send the summary.")), context)
     return SUMMARY
 
 
@@ -135,8 +151,7 @@ async def review(message: Message, context: BotContext, update: Update, draft: D
         await ask_field(message, t, field, context)
         return FIELD
     context.session["draft"] = draft
-    preview = render.draft_preview(t, article, context.bot.username)
-    await send(message, preview)
+    await show(message, render.draft_preview(t, article, context.bot.username), context)
     return REVIEW
 
 
@@ -173,27 +188,6 @@ async def review_button(update: Update, context: BotContext) -> int:
     return FIELD
 
 
-async def already_published(update: Update, context: BotContext) -> None:
-    """A Publish tapped again, in the dialogue or after it ended: say what came of the
-    first one."""
-    assert update.callback_query is not None
-    t = context.texts(update)
-    published = context.session.get("published") if context.user_data is not None else None
-    text = (
-        t.gettext("Already published as No. {id}.", id=published)
-        if isinstance(published, int)
-        else t.gettext("Already done.")
-    )
-    await replies.answer(update.callback_query, text)
-
-
-async def ask_field(
-    message: Message, t: Texts, field: callbacks.ArticleField, context: BotContext
-) -> None:
-    context.session["field"] = field
-    await send(message, render.ask_field(t, field))
-
-
 async def got_field(update: Update, context: BotContext) -> int:
     message = update.effective_message
     assert message is not None
@@ -211,6 +205,76 @@ async def got_field(update: Update, context: BotContext) -> int:
         await message.reply_text(render.not_accepted(context.texts(update), exc))
         return FIELD
     return await review(message, context, update, draft)
+
+
+async def back_to_preview(update: Update, context: BotContext) -> int:
+    """✖ Cancel under a question about the draft (a field, when to publish): the draft
+    stays as it was, and its preview comes back."""
+    query = update.callback_query
+    assert query is not None
+    await replies.answer(query)
+    await drop_buttons(query)
+    draft = context.session.get("draft")
+    message = pressed_on(query)
+    if not isinstance(draft, Draft) or message is None:
+        return ConversationHandler.END
+    return await review(message, context, update, draft)
+
+
+async def already_published(update: Update, context: BotContext) -> None:
+    """A Publish tapped again, in the dialogue or after it ended: say what came of the
+    first one."""
+    assert update.callback_query is not None
+    t = context.texts(update)
+    published = context.session.get("published") if context.user_data is not None else None
+    text = (
+        t.gettext("Already published as No. {id}.", id=published)
+        if isinstance(published, int)
+        else t.gettext("Already done.")
+    )
+    await replies.answer(update.callback_query, text)
+
+
+async def when_button(update: Update, context: BotContext) -> int:
+    """⏰ Schedule under a draft: ask when, in the admin's time zone."""
+    query = update.callback_query
+    assert query is not None
+    await replies.answer(query)
+    if not isinstance(query.message, Message) or "draft" not in context.session:
+        return ConversationHandler.END
+    await drop_buttons(query)
+    zone = await context.storage.chats.timezone(query.message.chat.id)
+    t = context.texts(update)
+    await show(query.message, render.ask_when(t, zone, clock.now()), context)
+    return WHEN
+
+
+async def got_when(update: Update, context: BotContext) -> int:
+    message = update.effective_message
+    assert message is not None
+    draft = context.session.get("draft")
+    if not isinstance(draft, Draft):
+        return ConversationHandler.END
+    t = context.texts(update)
+    zone = await context.storage.chats.timezone(message.chat.id)
+    try:
+        moment = parse_when(message.text or "", zone, clock.now())
+        item = await context.storage.scheduled.add(
+            new_article(draft), moment, zone, notify_chat_id=message.chat.id
+        )
+    except InvalidInput as exc:  # ask again: the question, and its ✖ Cancel, are above
+        await message.reply_text(render.not_accepted(t, exc))
+        return WHEN
+    except DuplicateArticle as exc:
+        begin(context)
+        await message.reply_text(render.already_here(t, exc.existing_id))
+        return ConversationHandler.END
+    begin(context)
+    await context.storage.chats.remember(chat_info(message.chat, update))  # progress language
+    if context.bot_data.scheduler is not None:
+        context.bot_data.scheduler.wake()
+    await message.reply_text(render.scheduled_done(t, item))
+    return ConversationHandler.END
 
 
 async def publish(
@@ -246,154 +310,30 @@ def new_article(draft: Draft) -> NewArticle:
     )
 
 
-async def cancel(update: Update, context: BotContext) -> int:
-    context.session.clear()
-    if update.effective_message is not None:
-        t = context.texts(update)
-        await update.effective_message.reply_text(t.gettext("Cancelled; nothing changed."))
-    return ConversationHandler.END
+async def offer_link(update: Update, context: BotContext) -> None:
+    """An admin pasted a link outside a dialogue: offer to add it (a reader's link is a
+    search, as any text)."""
+    message = update.effective_message
+    assert message is not None
+    assert message.text is not None
+    offer = await send(message, render.offer_link(context.texts(update)))
+    offers = context.session.setdefault("offers", {})
+    offers[offer.message_id] = message.text.strip()
+    for old in list(offers)[:-OFFERS_KEPT]:
+        del offers[old]
 
 
-async def cancel_button(update: Update, context: BotContext) -> int:
-    """✖ Cancel under a question: the dialogue ends, nothing stored changes."""
+async def add_offered(update: Update, context: BotContext) -> int:
+    """The Add button under a pasted link: /add with that link."""
     query = update.callback_query
     assert query is not None
+    message = pressed_on(query)
+    url = context.session.get("offers", {}).pop(message.message_id, None) if message else None
+    if message is None or url is None:
+        await replies.answer(query, context.texts(update).gettext("Already done."))
+        await drop_buttons(query)
+        return ConversationHandler.END
     await replies.answer(query)
     await drop_buttons(query)
-    return await cancel(update, context)
-
-
-async def interrupted(update: Update, context: BotContext) -> int:
-    """Another command in the middle of /add or /edit ends the dialogue; the command
-    itself is then answered by its own handler."""
-    context.session.clear()
-    return ConversationHandler.END
-
-
-async def nothing_to_cancel(update: Update, context: BotContext) -> None:
-    """/cancel, or the ✖ Cancel of a question, when no dialogue is open."""
-    t = context.texts(update)
-    if update.callback_query is not None:
-        await replies.answer(update.callback_query, t.gettext("There is nothing to cancel."))
-        await drop_buttons(update.callback_query)
-    elif update.effective_message is not None:
-        await update.effective_message.reply_text(t.gettext("There is nothing to cancel."))
-
-
-async def timed_out(update: Update, context: BotContext) -> None:
-    editing = "editing" in context.session
-    context.session.clear()
-    if update.effective_chat is not None:
-        t = context.texts(update)
-        text = (
-            t.gettext("That took a while, so I stopped editing. Send /edit to start again.")
-            if editing
-            else t.gettext("That took a while, so I dropped the draft. Send /add to start again.")
-        )
-        await context.bot.send_message(update.effective_chat.id, text)
-
-
-async def when_button(update: Update, context: BotContext) -> int:
-    """⏰ Schedule under a draft: ask when, in the admin's time zone."""
-    query = update.callback_query
-    assert query is not None
-    await replies.answer(query)
-    if not isinstance(query.message, Message) or "draft" not in context.session:
-        return ConversationHandler.END
-    await drop_buttons(query)
-    zone = await context.storage.chats.timezone(query.message.chat.id)
-    t = context.texts(update)
-    await send(query.message, render.ask_when(t, zone, clock.now()))
-    return WHEN
-
-
-async def got_when(update: Update, context: BotContext) -> int:
-    message = update.effective_message
-    assert message is not None
-    draft = context.session.get("draft")
-    if not isinstance(draft, Draft):
-        return ConversationHandler.END
-    t = context.texts(update)
-    zone = await context.storage.chats.timezone(message.chat.id)
-    try:
-        moment = parse_when(message.text or "", zone, clock.now())
-        item = await context.storage.scheduled.add(
-            new_article(draft), moment, zone, notify_chat_id=message.chat.id
-        )
-    except InvalidInput as exc:  # ask again: the question, and its ✖ Cancel, are above
-        await message.reply_text(render.not_accepted(t, exc))
-        return WHEN
-    except DuplicateArticle as exc:
-        context.session.clear()
-        await message.reply_text(render.already_here(t, exc.existing_id))
-        return ConversationHandler.END
-    context.session.clear()
-    await context.storage.chats.remember(chat_info(message.chat, update))  # progress language
-    if context.bot_data.scheduler is not None:
-        context.bot_data.scheduler.wake()
-    await message.reply_text(render.scheduled_done(t, item))
-    return ConversationHandler.END
-
-
-# -- /edit --------------------------------------------------------------------------------
-
-
-async def edit_start(update: Update, context: BotContext) -> int:
-    message = update.effective_message
-    assert message is not None
-    t = context.texts(update)
-    article_id = article_number(context.args)
-    if article_id is None:
-        await message.reply_text(t.gettext("Usage: /edit <i>number</i>"))
-        return ConversationHandler.END
-    context.session.clear()  # a new /edit (or /add) replaces an open one
-    try:
-        article = await context.storage.articles.get(article_id, with_body=False)
-    except NotFound:
-        await message.reply_text(render.not_found(t, article_id))
-        return ConversationHandler.END
-    context.session["editing"] = article.id
-    reply = render.edit_menu(t, article, context.bot.username)
-    await send(message, reply)
-    return EDIT_CHOICE
-
-
-async def edit_button(update: Update, context: BotContext) -> int:
-    query = update.callback_query
-    assert query is not None
-    await replies.answer(query)
-    if not isinstance(query.message, Message):
-        return ConversationHandler.END
-    edit = callbacks.parse(query.data)
-    assert isinstance(edit, callbacks.EditField)
-    context.session["editing"] = edit.article_id
-    await ask_field(query.message, context.texts(update), edit.field, context)
-    return FIELD
-
-
-async def got_edit(update: Update, context: BotContext) -> int:
-    message = update.effective_message
-    assert message is not None
-    t = context.texts(update)
-    article_id = context.session.get("editing")
-    field = context.session.get("field")
-    if not isinstance(article_id, int):
-        return await got_field(update, context)  # the field of an /add draft
-    value = (message.text or "").strip()
-    try:
-        article = await context.storage.articles.update(
-            article_id,
-            title=value if field is ArticleField.TITLE else None,
-            summary=value if field is ArticleField.SUMMARY else None,
-            tags=parse_tags(value) if field is ArticleField.TAGS else None,
-        )
-    except InvalidInput as exc:
-        await message.reply_text(render.not_accepted(t, exc))
-        return FIELD
-    except NotFound:
-        await message.reply_text(render.not_found(t, article_id))
-        return ConversationHandler.END
-    context.session.clear()
-    await message.reply_text(t.gettext("Updated:"))
-    await send(message, render.article_card(article, t, context.bot.username))
-    return ConversationHandler.END
+    begin(context)
+    return await take_link(message, context, update, url)
