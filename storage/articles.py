@@ -23,7 +23,15 @@ from storage.models import (
     join_tags,
     published_or_now,
 )
-from storage.text import fts_query, iso, now_iso, parse_datetime, query_tokens, terms
+from storage.text import (
+    fts_query,
+    iso,
+    now_iso,
+    parse_datetime,
+    query_tokens,
+    terms,
+    title_query,
+)
 
 COLUMNS = "id, url, title, summary, author, tags, published_at, created_at, source, guid"
 
@@ -214,11 +222,15 @@ class ArticleRepository:
         exact = total is not None and total <= RELEVANCE_MAX_TERM_ARTICLES
         by_relevance = exact and total is not None and total <= RELEVANCE_MAX_MATCHES
         if by_relevance:
+            # Titles with the words whole first, then bm25; ties newest first.
             order = f"bm25(articles_fts, {BM25_WEIGHTS})"
             ranked = await self._db.fetchall(
-                f"""SELECT rowid, {order} AS score FROM articles_fts
-                    WHERE articles_fts MATCH ? ORDER BY score LIMIT ? OFFSET ?""",
-                (match, limit + 1, offset),
+                f"""SELECT rowid, {order} AS score,
+                           rowid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)
+                           AS in_title
+                    FROM articles_fts WHERE articles_fts MATCH ?
+                    ORDER BY in_title DESC, score, rowid DESC LIMIT ? OFFSET ?""",
+                (title_query(words), match, limit + 1, offset),
             )
         else:
             ranked = await self._db.fetchall(

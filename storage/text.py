@@ -202,6 +202,15 @@ def fts_query(words: str) -> str | None:
     return " ".join(quoted)
 
 
+def title_query(words: str) -> str | None:
+    """The FTS5 expression of articles whose title has every word of the search whole
+    (`peru` finds "Perú: …", not "… peruana …"): they rank first."""
+    tokens = query_tokens(words)
+    if not tokens:
+        return None
+    return "title : (" + " ".join('"' + token.replace('"', '""') + '"' for token in tokens) + ")"
+
+
 def terms(text: str) -> set[str]:
     """Every word of `text`, folded: what a topic filter is compared with."""
     return {fold(token) for token in _TOKEN.findall(unicodedata.normalize("NFKC", text))}

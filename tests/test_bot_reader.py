@@ -113,8 +113,24 @@ async def test_search_ranks_highlights_and_pages(
     mark = api.mark()
     api.push_callback("S5 peru", message=first)
     second = await api.wait_for("editMessageText", after=mark)
-    assert "6. " in second["text"] and "7. " in second["text"]
+    assert "1. " in second["text"] and "2. " in second["text"]  # ties: newest first
     assert second.button_data()[-1] == "S0 peru"
+
+
+async def test_a_short_word_found_nowhere_says_how_many_letters_to_type(
+    api: BotApiStandIn, bot: BotApplication, storage: Storage
+) -> None:
+    """Seen: `/search cus` found nothing and said "try a shorter word"."""
+    await storage.articles.add(article(1, title="Cusco tourism reaches a record"))
+    api.push_command("/search cus")
+    reply = await api.wait_for("sendMessage", chat_id=USER)
+    assert "Nothing found for <b>cus</b>" in reply["text"]
+    assert "type at least 4 letters" in reply["text"]
+    assert "shorter" not in reply["text"]
+    mark = api.mark()
+    api.push_command("/search cusc")
+    found = await api.wait_for("sendMessage", after=mark, chat_id=USER)
+    assert "Cusco tourism" in found["text"]
 
 
 async def test_plain_text_searches_in_private_only(

@@ -135,6 +135,33 @@ async def test_search_ranks_title_matches_first(storage: Storage) -> None:
     assert page.hits[0].score is not None
 
 
+async def test_search_puts_titles_with_the_whole_word_first(storage: Storage) -> None:
+    """Seen: for `peru`, "La economía peruana…" above "Perú: el Congreso…"."""
+    await storage.articles.add(article(1, title="Perú: el Congreso debate la reforma"))
+    await storage.articles.add(article(2, title="La economía peruana crece"))
+    page = await storage.articles.search("peru")
+    assert [hit.article.id for hit in page.hits] == [1, 2]
+    page = await storage.articles.search("economia peruana")  # every word whole: #2
+    assert [hit.article.id for hit in page.hits] == [2]
+
+
+async def test_search_ties_come_newest_first(storage: Storage) -> None:
+    for n in range(1, 4):  # three articles alike but for their age
+        day = parse_datetime(f"2026-11-0{n}T10:00:00+00:00")
+        await storage.articles.add(article(n, title="Same words", published_at=day))
+    page = await storage.articles.search("same words")
+    assert page.ordered_by == "relevance"
+    assert [hit.article.id for hit in page.hits] == [3, 2, 1]
+
+
+async def test_short_words_match_whole_only(storage: Storage) -> None:
+    await storage.articles.add(article(1, title="Cusco tourism"))
+    await storage.articles.add(article(2, title="The ONU and the Cus festival"))
+    assert [hit.article.id for hit in (await storage.articles.search("cus")).hits] == [2]
+    assert [hit.article.id for hit in (await storage.articles.search("onu")).hits] == [2]
+    assert [hit.article.id for hit in (await storage.articles.search("cusc")).hits] == [1]
+
+
 async def test_search_searches_summary_body_and_tags(storage: Storage) -> None:
     await storage.articles.add(article(1, summary="about quinoa"))
     await storage.articles.add(article(2, body="the body mentions llamas"))

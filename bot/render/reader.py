@@ -24,6 +24,7 @@ from bot.render.common import (
 )
 from storage import Article, SearchPage
 from storage.kinds import SearchOrder
+from storage.text import MIN_PREFIX, query_tokens
 
 CARD_SUMMARY = 700
 LIST_SUMMARY = 160
@@ -147,8 +148,17 @@ def search_page(page: SearchPage, query: str, offset: int, t: Texts) -> Reply:
 def nothing_found(query: str, t: Texts) -> Reply:
     _ = t.gettext
     lines = [_("Nothing found for <b>{query}</b>.", query=escape(query))]
-    if len(query.split()) > 1:
+    words = query_tokens(query)
+    if len(words) > 1:
         lines.append(_("Every word must appear in the article: try fewer words."))
+    elif words and len(words[0]) < MIN_PREFIX:
+        lines.append(
+            _(
+                "A word of fewer than {count} letters is found only whole: type at least "
+                "{count} letters to find the words that begin with them.",
+                count=MIN_PREFIX,
+            )
+        )
     else:
         lines.append(_("Check the spelling, or try a shorter or more general word."))
     lines.append(_("Or see the newest articles: /latest"))
