@@ -59,8 +59,10 @@ class Texts:
         return text.format(count=count, **values)
 
     def explain(self, error: Explained) -> str:
-        """An error's sentence in this language, without the machine's detail."""
-        return self.gettext(error.message, **error.values)
+        """An error's sentence in this language, without the machine's detail, ended by a
+        full stop unless it asks or ends already ("did you mean America/Lima?")."""
+        text = self.gettext(error.message, **error.values)
+        return text if text.endswith((".", "?", "!", "…")) else f"{text}."
 
     def date(self, moment: datetime) -> str:
         """A moment as a short date, in UTC: "Nov 28, 2026" / "28 nov 2026"."""
@@ -69,6 +71,13 @@ class Texts:
     def moment(self, when: datetime, zone: tzinfo) -> str:
         """A moment as a chat's clock shows it: "Tue 1 Dec 2026, 08:00"."""
         return format_datetime(when, "EEE d MMM y, HH:mm", tzinfo=zone, locale=self.language)
+
+    def clock_and_day(self, when: datetime, zone: tzinfo) -> tuple[str, str]:
+        """A moment as a sentence says it: ("20:34", "Tue 1 Dec") / ("20:34", "mar 1 dic")."""
+        return (
+            format_datetime(when, "HH:mm", tzinfo=zone, locale=self.language),
+            format_datetime(when, "EEE d MMM", tzinfo=zone, locale=self.language),
+        )
 
     def weekday(self, index: int) -> str:
         """0 → "Monday" / "lunes"."""

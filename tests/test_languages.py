@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.sandbox import BotApiStandIn
 from storage import ChatInfo, Storage
 from storage.text import parse_datetime
@@ -66,3 +68,21 @@ async def test_a_spanish_admin_reads_progress_and_refusals_in_spanish(
         )
         assert progress["text"].startswith(("📣 Enviando", "✅ Envío terminado"))
         assert "enviados 0" in progress["text"] or "enviados 1" in progress["text"]
+
+
+async def test_spanish_time_zone_and_refusal_texts_read_as_spanish(
+    api: BotApiStandIn, storage: Storage
+) -> None:
+    """Seen: "allí son las mar 1 dic 2026, 20:34" and "¿quisiste decir America/Lima?."."""
+    reader = api.user(1, language_code="es")
+    async with running_bot(api, storage):
+        replies = {}
+        for command in ("/timezone", "/timezone Europe/Lima", "/unsubscribe cusco"):
+            mark = api.mark()
+            api.push_command(command, user=reader)
+            replies[command] = (await api.wait_for("sendMessage", after=mark, chat_id=1))["text"]
+    assert re.search(
+        r"allí son las \d\d:\d\d del [a-zé]{3} \d{1,2} [a-z]{3}\)", replies["/timezone"]
+    )
+    assert replies["/timezone Europe/Lima"].endswith("¿quisiste decir America/Lima?")
+    assert "No estás suscrito" in replies["/unsubscribe cusco"]

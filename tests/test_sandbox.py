@@ -63,6 +63,7 @@ async def test_sandbox_chat_latest_buttons_search_and_a_broadcast(tmp_path: Path
         [
             ("/latest", "[8] ▶"),
             ("8", "[12] ◀"),  # ▶ turns the page in place; its buttons get new numbers
+            ("8", "(button 8 is gone: its message was edited)"),  # as on Telegram
             ("9", "[14] ↗ Share"),  # opens that article's card
             ("14", "[15] Amazon fires"),  # ↗ Share: inline mode with its title
             ("/search mariategui", "🔎 mariategui — 1 result"),
@@ -90,25 +91,26 @@ async def test_sandbox_roles_places_a_channel_inline_mode_and_steady_numbers(
     output = await converse(
         ["sandbox", "--subscribers", "40", "--lang", "es"],
         [
-            (":as reader", "reader@private> "),
+            (":as reader", "(eres el usuario 2, un lector, no administrador, en tu chat privado"),
+            ("1", "(el botón 1 está en otro chat"),  # the admin's 📰, not the reader's
             ("/add", "Solo los administradores del bot"),
             (":in group", "reader@group> "),
             ("/subscribe", "solo los administradores de este grupo"),
             (":as admin", "admin@group> "),
-            ("/subscribe", "→ Sandbox group:\n🔔 Suscrito"),
+            ("/subscribe", "→ Grupo de prueba:\n🔔 Suscrito"),
             (":in private", "admin@private> "),
             ("/subscribe @sandboxnews", "llegarán a @sandboxnews"),
             ("@articlebot_test_bot mariategui", "[3] Mariátegui, cien años después"),
-            ("3", "— you, via @articlebot_test_bot:\nMariátegui"),
+            ("3", "— tú, vía @articlebot_test_bot → el chat con el bot:\nMariátegui"),
             (":publish Otra noticia", "⛔ Cancelar"),
             ("/latest", "Últimos artículos · 1–5"),  # while the progress is still edited
-            ("1", "→ you (edited):\nÚltimos artículos"),  # [1] is still the welcome's 📰
+            ("1", "→ tú (editado):\nÚltimos artículos"),  # [1] is still the welcome's 📰
         ],
         tmp_path,
     )
     assert "Hola" in output
     assert "→ @sandboxnews:\nOtra noticia" in output  # the channel's card
-    assert "→ Sandbox group:\nOtra noticia" in output
+    assert "→ Grupo de prueba:\nOtra noticia" in output
     assert "Envío terminado: Otra noticia" in output
     assert "cancelado" not in output.lower()
 
@@ -128,10 +130,10 @@ async def test_sandbox_moves_the_clock_for_digests(tmp_path: Path) -> None:
 
 async def test_after_later_the_whole_bot_reads_the_moved_clock(tmp_path: Path) -> None:
     """One clock: what /timezone says follows `:later` as digests and schedules do."""
-    tomorrow = format_date(datetime.now(UTC) + timedelta(days=1), "EEE d MMM y", locale="en")
+    tomorrow = format_date(datetime.now(UTC) + timedelta(days=1), "EEE d MMM", locale="en")
     output = await converse(
         ["sandbox", "--subscribers", "0"],
-        [(":later 1d", "(the clock is now 24.0 h ahead)"), ("/timezone", f"it is {tomorrow}")],
+        [(":later 1d", "(the clock is now 24.0 h ahead)"), ("/timezone", f"on {tomorrow} there")],
         tmp_path,
     )
-    assert f"it is {tomorrow}" in output
+    assert f"on {tomorrow} there" in output

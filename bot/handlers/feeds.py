@@ -32,7 +32,7 @@ async def feeds_command(update: Update, context: BotContext) -> None:
         except (FetchError, FeedError, InvalidInput) as exc:
             log.info("cannot follow %s: %s", args[1], exc)
             await message.reply_text(
-                t.gettext("Cannot follow that feed: {error}.", error=render.escape(t.explain(exc)))
+                t.gettext("Cannot follow that feed: {error}", error=render.escape(t.explain(exc)))
             )
             return
         reply = render.feed_followed(t, result)

@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # bot.sources.feeds imports feedparser, which only the bot ne
 
 def feed_paused(t: Texts, feed: Feed, error: Explained) -> str:
     return t.gettext(
-        "⚠️ Feed {id} ({url}) is paused after repeated failed checks: {error}. "
+        "⚠️ Feed {id} ({url}) is paused after repeated failed checks: {error} "
         "Resume it with /feeds resume {id}",
         id=feed.id,
         url=escape(feed.url),
@@ -113,14 +113,14 @@ def add_usage(t: Texts) -> str:
 
 
 def not_accepted(t: Texts, error: Explained) -> str:
-    return t.gettext("Not accepted: {reason}.", reason=escape(t.explain(error)))
+    return t.gettext("Not accepted: {reason}", reason=escape(t.explain(error)))
 
 
 def page_unreadable(t: Texts, error: Explained) -> Reply:
     return prompt(
         t,
         t.gettext(
-            "I couldn't read that page: {reason}. Send me the title, then the summary.",
+            "I couldn't read that page: {reason} Send me the title, then the summary.",
             reason=escape(t.explain(error)),
         ),
     )

@@ -54,17 +54,21 @@ def scheduled_list(t: Texts, items: list[Scheduled], zone_name: str) -> Reply:
 
 
 def timezone_state(t: Texts, zone_name: str, now: datetime) -> str:
+    time, day = t.clock_and_day(now, zone(zone_name))
     return t.gettext(
-        "Time zone: {zone} (it is {now} there). Change it with /timezone <i>name</i>, like "
-        "/timezone America/Lima, or an offset like /timezone -05:00.",
+        "Time zone: {zone} (it is {time} on {day} there). Change it with /timezone "
+        "<i>name</i>, like /timezone America/Lima, or an offset like /timezone -05:00.",
         zone=escape(zone_name),
-        now=t.moment(now, zone(zone_name)),
+        time=time,
+        day=day,
     )
 
 
 def timezone_set(t: Texts, zone_name: str, now: datetime) -> str:
+    time, day = t.clock_and_day(now, zone(zone_name))
     return t.gettext(
-        "Time zone set to {zone}: it is {now} there.",
+        "Time zone set to {zone}: it is {time} on {day} there.",
         zone=escape(zone_name),
-        now=t.moment(now, zone(zone_name)),
+        time=time,
+        day=day,
     )

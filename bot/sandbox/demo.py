@@ -63,18 +63,51 @@ _ARTICLES = [
 ]
 
 
-def demo_articles(now: datetime | None = None) -> list[NewArticle]:
-    """The demo articles, one a day back from `now`, newest first."""
+# Under `--lang es`, the English ones as a Spanish-language desk would have written them.
+_IN_SPANISH = {
+    "Lima prepares for the rainy season": (
+        "Lima se prepara para la temporada de lluvias",
+        "El concejo aprobó un plan para limpiar desagües y reforzar las riberas antes de las "
+        "primeras tormentas. Los vecinos de la cuenca del Rímac serán avisados por mensaje.",
+        ("lima", "clima"),
+    ),
+    "Cusco tourism reaches a new record": (
+        "El turismo en Cusco alcanza un nuevo récord",
+        "Más de dos millones de visitantes llegaron este año; los hoteles piden mejores "
+        "conexiones de tren a Machu Picchu.",
+        ("cusco", "turismo", "economía"),
+    ),
+    "Amazon fires: satellites show fewer hotspots": (
+        "Incendios en la Amazonía: los satélites muestran menos focos",
+        "Los datos de monitoreo sugieren que el nuevo programa de vigilancia funciona, aunque "
+        "los investigadores advierten que la temporada seca no ha terminado.",
+        ("amazonía", "clima"),
+    ),
+    "Arequipa opens its new metropolitan library": (
+        "Arequipa inaugura su nueva biblioteca metropolitana",
+        "El edificio guarda medio millón de libros y un taller público de fabricación.",
+        ("arequipa", "cultura"),
+    ),
+}
+
+
+def demo_articles(now: datetime | None = None, language: str = "en") -> list[NewArticle]:
+    """The demo articles, one a day back from `now`, newest first; in Spanish only under
+    `language="es"` (in English the archive is mixed, as a Peruvian desk's might be)."""
     now = now or clock.now()
-    return [
-        NewArticle(
-            url=f"https://demo.articlebot.invalid/{n}",
-            title=title,
-            summary=summary,
-            tags=tags,
-            author=author,
-            published_at=now - timedelta(days=n),
-            source="sandbox",
+    articles = []
+    for n, (title, summary, tags, author) in enumerate(_ARTICLES):
+        if language == "es" and title in _IN_SPANISH:
+            title, summary, tags = _IN_SPANISH[title]
+        articles.append(
+            NewArticle(
+                url=f"https://demo.articlebot.invalid/{n}",
+                title=title,
+                summary=summary,
+                tags=tags,
+                author=author,
+                published_at=now - timedelta(days=n),
+                source="sandbox",
+            )
         )
-        for n, (title, summary, tags, author) in enumerate(_ARTICLES)
-    ]
+    return articles

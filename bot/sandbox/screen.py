@@ -31,35 +31,59 @@ def to_terminal(html_text: str) -> str:
 
 @dataclass(frozen=True)
 class Pressable:
-    """A button as printed: what it does, and the message (call) that carried it."""
+    """A button as printed: what it does, the message (call) that carried it, and where it
+    is seen (a chat's id; inline results: ("inline", the user who asked))."""
 
     button: dict[str, Any]
     message: Call | None
+    place: object
 
 
 @dataclass
 class Buttons:
     """Every button printed gets a number of its own, for the whole session: typing it
     presses that button, whatever was printed since. A message edited with the same
-    buttons (a broadcast's progress) keeps their numbers."""
+    buttons (a broadcast's progress) keeps their numbers; buttons edited away stop working,
+    as they do on Telegram."""
 
     pressable: dict[int, Pressable] = field(default_factory=dict)
+    gone: set[int] = field(default_factory=set)
     _numbers: dict[tuple[object, ...], int] = field(default_factory=dict)
 
-    def number(self, button: dict[str, Any], message: Call | None, key: object) -> int:
+    def number(
+        self, button: dict[str, Any], message: Call | None, key: object, place: object
+    ) -> int:
         """The number of `button` of the message known by `key` (a message id)."""
-        identity = (key, button.get("text"), button.get("callback_data"), button.get("url"))
+        identity = self._identity(button, key)
         if identity not in self._numbers:
-            self._numbers[identity] = len(self.pressable) + 1
+            self._numbers[identity] = len(self._numbers) + 1
         number = self._numbers[identity]
-        self.pressable[number] = Pressable(button, message)  # the latest version of it
+        self.pressable[number] = Pressable(button, message, place)  # the latest version of it
+        self.gone.discard(number)
         return number
 
-    def labels(self, rows: list[list[dict[str, Any]]], message: Call | None, key: object) -> str:
+    def labels(
+        self, rows: list[list[dict[str, Any]]], message: Call | None, key: object, place: object
+    ) -> str:
+        self.retire(key, keep=rows)
         return "\n".join(
-            "   ".join(f"[{self.number(button, message, key)}] {button['text']}" for button in row)
+            "   ".join(
+                f"[{self.number(button, message, key, place)}] {button['text']}" for button in row
+            )
             for row in rows
         )
 
+    def retire(self, key: object, keep: list[list[dict[str, Any]]] | None = None) -> None:
+        """The message known by `key` was edited: its buttons not among `keep` are gone."""
+        kept = {self._identity(button, key) for row in keep or [] for button in row}
+        for identity, number in self._numbers.items():
+            if identity[0] == key and identity not in kept and number in self.pressable:
+                del self.pressable[number]
+                self.gone.add(number)
+
     def get(self, number: int) -> Pressable | None:
         return self.pressable.get(number)
+
+    @staticmethod
+    def _identity(button: dict[str, Any], key: object) -> tuple[object, ...]:
+        return (key, button.get("text"), button.get("callback_data"), button.get("url"))

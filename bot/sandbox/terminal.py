@@ -20,12 +20,14 @@ from pydantic import SecretStr
 
 from bot.app import build_application
 from bot.context import BotApplication
+from bot.i18n import Catalog
 from bot.runtime.running import polling
 from bot.sandbox.demo import demo_articles
 from bot.sandbox.screen import Buttons, to_terminal
 from bot.sandbox.standin import BOT_USER, BotApiStandIn, Call
 from config import Settings
 from storage import ChatInfo, NewArticle, Storage, clock
+from storage.errors import N_
 from storage.kinds import ChatType
 
 YOU = 1  # an admin of the bot
@@ -40,17 +42,21 @@ QUIET = 0.3  # seconds without a Bot API call before the prompt comes back
 SILENT = 1.5  # seconds the bot may take to start answering
 MAX_WAIT = 5.0
 
-INTRO = """\
-You are user {you}, an admin, in a private chat with @{bot}. Type what you would send on
-Telegram: /start, /latest, /search peru, /subscribe, /help ...
-  1, 2, ...            press the button printed with that number
-  @{bot} peru    inline mode: share an article from any chat
-  :as reader           be someone who is not an admin (:as admin to come back)
-  :in group            write in a group you administer (:in private to come back)
-  /subscribe @{channel}   subscribe the channel you own; what the bot posts there shows here
-  :publish Title       publish a new article ({subscribers} simulated subscribers get it)
-  :later 1d            move the bot's clock on (30m, 8h, 1d…): digests, schedules, replies
-  quit                 leave"""
+INTRO = N_(
+    "You are user {you}, an admin, in a private chat with @{bot}. Type what you would send "
+    "on Telegram: /start, /latest, /search peru, /subscribe, /help ...\n"
+    "  1, 2, ...            press the button printed with that number\n"
+    "  @{bot} peru    inline mode: share an article from any chat\n"
+    "  :as reader           be someone who is not an admin (:as admin to come back)\n"
+    "  :in group            write in a group you administer (:in private to come back)\n"
+    "  /subscribe @{channel}   subscribe the channel you own; what the bot posts there "
+    "shows here\n"
+    "  :publish Title       publish a new article ({subscribers} simulated subscribers get "
+    "it)\n"
+    "  :later 1d            move the bot's clock on (30m, 8h, 1d…): digests, schedules, "
+    "replies\n"
+    "  quit                 leave"
+)
 
 
 async def run_sandbox(subscribers: int = 0, language: str = "en") -> None:
@@ -67,7 +73,7 @@ async def run_sandbox(subscribers: int = 0, language: str = "en") -> None:
             )
             storage = await Storage.open(settings.database_path)
             try:
-                await storage.articles.add_many(demo_articles())
+                await storage.articles.add_many(demo_articles(language=language))
                 for n in range(subscribers):
                     await storage.chats.subscribe(ChatInfo(SUBSCRIBERS_FROM + n, ChatType.PRIVATE))
                 application = build_application(settings, storage)
@@ -88,10 +94,11 @@ class TerminalChat:
         self.api = api
         self.storage = storage
         self.application = application
+        self.t = Catalog.load().for_language(language)
         self.admin = api.user(YOU, language_code=language)
         self.reader = api.user(READER, language_code=language)
         self.user = self.admin
-        self.group = api.group_chat(GROUP, "Sandbox group")
+        self.group = api.group_chat(GROUP, self.t.gettext("Sandbox group"))
         self.in_group = False
         self.buttons = Buttons()
         self.channel = api.channel(CHANNEL, CHANNEL_NAME)
@@ -106,8 +113,12 @@ class TerminalChat:
     async def run(self, subscribers: int) -> None:
         printer = asyncio.create_task(self.show_replies(self.api.mark()))
         click.echo(
-            INTRO.format(
-                you=YOU, bot=BOT_USER["username"], channel=CHANNEL_NAME, subscribers=subscribers
+            self.t.gettext(
+                INTRO,
+                you=YOU,
+                bot=BOT_USER["username"],
+                channel=CHANNEL_NAME,
+                subscribers=subscribers,
             )
         )
         try:
@@ -152,12 +163,19 @@ class TerminalChat:
 
     def switch(self, command: str) -> None:
         verb, _, value = command.partition(" ")
+        _ = self.t.gettext
         if verb == ":as" and value in ("admin", "reader"):
             self.user = self.admin if value == "admin" else self.reader
         elif verb == ":in" and value in ("group", "private"):
             self.in_group = value == "group"
         else:
-            click.echo("(:as admin, :as reader, :in private or :in group)")
+            click.echo(_("(:as admin, :as reader, :in private or :in group)"))
+            return
+        who = _("an admin") if self.user is self.admin else _("a reader, not an admin")
+        where = self.group["title"] if self.in_group else _("your private chat with the bot")
+        click.echo(
+            _("(you are user {id}, {who}, in {where})", id=self.user["id"], who=who, where=where)
+        )
 
     def later(self, amount: str) -> None:
         """Move the clock on — the one the whole bot reads (storage.clock): replies, digests,
@@ -165,14 +183,15 @@ class TerminalChat:
         units = {"m": 60, "h": 3600, "d": 86400}
         number, unit = amount[:-1], amount[-1:]
         if not number.isdigit() or unit not in units:
-            click.echo("(:later 30m, :later 8h or :later 1d)")
+            click.echo(self.t.gettext("(:later 30m, :later 8h or :later 1d)"))
             return
         ahead = clock.move_ahead(int(number) * units[unit])
         data = self.application.bot_data
         for loop in (data.scheduler, data.worker):
             if loop is not None:
                 loop.wake()
-        click.echo(f"(the clock is now {ahead / 3600:.1f} h ahead)")
+        hours = f"{ahead / 3600:.1f}"
+        click.echo(self.t.gettext("(the clock is now {hours} h ahead)", hours=hours))
 
     async def settle(self, mark: int) -> None:
         """Wait until the bot has answered and been quiet for a moment (or has said
@@ -187,9 +206,28 @@ class TerminalChat:
             elif loop.time() - seen_at >= (QUIET if seen != mark else SILENT):
                 return
 
+    @property
+    def here(self) -> int:
+        """The chat being written in."""
+        return GROUP if self.in_group else int(self.user["id"])
+
+    def sees(self, place: object) -> bool:
+        """Whether who you are now, where you are, has that button in front of them: the
+        chat being written in, the channel (anyone may read it), your own inline results."""
+        return place in (self.here, CHANNEL, ("inline", self.user["id"]))
+
     def press(self, number: int) -> bool:
         """Press a button; returns whether that sent the bot something."""
+        _ = self.t.gettext
         pressable = self.buttons.get(number)
+        if pressable is None and number in self.buttons.gone:
+            click.echo(_("(button {number} is gone: its message was edited)", number=number))
+            return False
+        if pressable is not None and not self.sees(pressable.place):
+            click.echo(
+                _("(button {number} is in another chat: :as and :in go there)", number=number)
+            )
+            return False
         button, message = (pressable.button, pressable.message) if pressable else ({}, None)
         if "callback_data" in button and message is not None:
             self.api.push_callback(button["callback_data"], message=message, user=self.user)
@@ -202,9 +240,9 @@ class TerminalChat:
             if "input_message_content" in button:  # an inline result, chosen
                 self.show_chosen(button)
             elif "url" in button:
-                click.echo(f"(would open {button['url']})")
+                click.echo(self.t.gettext("(would open {url})", url=button["url"]))
             else:
-                click.echo(f"(no button {number})")
+                click.echo(self.t.gettext("(no button {number})", number=number))
             return False
         return True
 
@@ -212,28 +250,35 @@ class TerminalChat:
         article = NewArticle(
             url=f"https://demo.articlebot.invalid/new/{uuid.uuid4().hex[:8]}",
             title=title,
-            summary="Published from the sandbox.",
+            summary=self.t.gettext("Published from the sandbox."),
             source="sandbox",
         )
         stored = await self.storage.articles.add(article, notify_chat_id=YOU)
         worker = self.application.bot_data.worker
         if worker is not None:
             worker.wake()
-        click.echo(f"(published #{stored.id}; its broadcast starts now)")
+        click.echo(self.t.gettext("(published #{id}; its broadcast starts now)", id=stored.id))
 
     # -- what the bot does ------------------------------------------------------------
 
-    async def show_replies(self, start: int) -> None:
-        places = {
-            YOU: "you",
-            READER: "the reader",
-            GROUP: "Sandbox group",
+    def place_name(self, chat_id: object) -> str | None:
+        _ = self.t.gettext
+        names: dict[int, str] = {
+            YOU: _("you"),
+            READER: _("the reader"),
+            GROUP: self.group["title"],
             CHANNEL: f"@{CHANNEL_NAME}",
         }
+        return names.get(chat_id) if isinstance(chat_id, int) else None
+
+    async def show_replies(self, start: int) -> None:
         async for call in self.api.follow(start):
-            place = places.get(call.get("chat_id"))
+            place = self.place_name(call.get("chat_id"))
             if call.method in ("sendMessage", "editMessageText") and place:
                 self.show(call, place)
+            elif call.method == "editMessageReplyMarkup":
+                rows = (call.get("reply_markup") or {}).get("inline_keyboard") or []
+                self.buttons.retire((call.get("chat_id"), call.get("message_id")), keep=rows)
             elif call.method == "sendPhoto" and place:
                 await self.show_photo(call, place)
             elif call.method == "answerCallbackQuery" and call.get("text"):
@@ -242,12 +287,15 @@ class TerminalChat:
                 self.show_inline(call)
 
     def show(self, call: Call, place: str) -> None:
-        edited = " (edited)" if call.method == "editMessageText" else ""
+        edited = self.t.gettext(" (edited)") if call.method == "editMessageText" else ""
         click.echo(click.style(f"\n— @{BOT_USER['username']} → {place}{edited}:", dim=True))
         click.echo(to_terminal(call["text"]))
+        message_id = call.get("message_id") or (call.get("_result") or {}).get("message_id")
+        key = (call.get("chat_id"), message_id)
         if call.buttons:
-            key = (call.get("chat_id"), (call.get("_result") or {}).get("message_id"))
-            click.echo(self.buttons.labels(call.buttons, call, key))
+            click.echo(self.buttons.labels(call.buttons, call, key, call.get("chat_id")))
+        else:
+            self.buttons.retire(key)
 
     async def show_photo(self, call: Call, place: str) -> None:
         """A picture cannot be shown here: it is saved in the sandbox's folder (gone when
@@ -255,29 +303,35 @@ class TerminalChat:
         photo = call.get("photo", b"")
         path = self.storage.db.path.parent / f"picture-{call['_result']['message_id']}.png"
         await asyncio.to_thread(path.write_bytes, photo if isinstance(photo, bytes) else b"")
-        click.echo(
-            click.style(
-                f"\n— @{BOT_USER['username']} → {place}: [a picture, saved to {path}]", dim=True
-            )
-        )
+        saved = self.t.gettext("[a picture, saved to {path}]", path=path)
+        click.echo(click.style(f"\n— @{BOT_USER['username']} → {place}: {saved}", dim=True))
         click.echo(to_terminal(call.get("caption", "")))
 
     def show_inline(self, call: Call) -> None:
         """Inline results, as Telegram lists them above the keyboard: a number picks one."""
         results: list[dict[str, Any]] = call.get("results") or []
-        click.echo(click.style(f"\n— inline results of @{BOT_USER['username']}:", dim=True))
+        heading = self.t.gettext("inline results of @{bot}:", bot=BOT_USER["username"])
+        click.echo(click.style(f"\n— {heading}", dim=True))
         if not results:
-            click.echo("(none)")
+            click.echo(self.t.gettext("(none)"))
+        asker = ("inline", self.user["id"])
         for result in results:
             picked = {**result, "text": f"{result['title']} — {result.get('description', '')}"}
-            number = self.buttons.number(picked, None, ("inline", call.get("inline_query_id")))
+            key = ("inline", call.get("inline_query_id"))
+            number = self.buttons.number(picked, None, key, asker)
             click.echo(f"[{number}] {picked['text']}")
 
     def show_chosen(self, result: dict[str, Any]) -> None:
         """A picked inline result is a message from you, sent via the bot, in this chat."""
         content = result["input_message_content"]
-        click.echo(click.style(f"\n— you, via @{BOT_USER['username']}:", dim=True))
+        sender = self.place_name(self.user["id"])
+        where = self.group["title"] if self.in_group else self.t.gettext("the chat with the bot")
+        heading = self.t.gettext(
+            "{sender}, via @{bot} → {place}", sender=sender, bot=BOT_USER["username"], place=where
+        )
+        click.echo(click.style(f"\n— {heading}:", dim=True))
         click.echo(to_terminal(content.get("message_text", "")))
         rows = (result.get("reply_markup") or {}).get("inline_keyboard") or []
         if rows:
-            click.echo(self.buttons.labels(rows, None, ("chosen", result.get("id"))))
+            key = ("chosen", result.get("id"), self.here)
+            click.echo(self.buttons.labels(rows, None, key, self.here))
