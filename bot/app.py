@@ -50,6 +50,7 @@ from bot.handlers import (
     gate,
     inline,
     manage,
+    preferences,
     reader,
     schedule,
     subscriptions,
@@ -129,8 +130,9 @@ def build_application(settings: Settings, storage: Storage | None = None) -> Bot
 def add_handlers(application: BotApplication, admin_ids: frozenset[int]) -> None:
     """The one ordered list: guards first (each in a group of its own), then the /add and
     /edit dialogue, then one handler per command, update kind and button."""
-    application.add_handler(TypeHandler(Update, flood.guard), group=-3)
-    application.add_handler(TypeHandler(Update, errors.log_update), group=-2)
+    application.add_handler(TypeHandler(Update, flood.guard), group=-4)
+    application.add_handler(TypeHandler(Update, errors.log_update), group=-3)
+    application.add_handler(TypeHandler(Update, preferences.recall_language), group=-2)
     application.add_handler(TypeHandler(Update, gate.gate), group=-1)
     # Admin commands admit only ADMIN_IDS, whatever the gate decided: no spelling of a
     # command can reach them from anyone else.
@@ -195,6 +197,8 @@ COMMAND_CALLBACKS: dict[str, Callable[[Update, BotContext], Coroutine[Any, Any, 
     "channels": manage.channels_command,
     "scheduled": schedule.scheduled_command,
     "timezone": schedule.timezone_command,
+    "silent": preferences.silent_command,
+    "language": preferences.language_command,
     "digest": digests.digest_command,
     "quiet": digests.quiet_command,
     "start": reader.start,

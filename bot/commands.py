@@ -33,6 +33,8 @@ COMMANDS = (
     Command("digest", N_("Articles together, daily or weekly")),
     Command("quiet", N_("Hours without cards")),
     Command("timezone", N_("This chat's time zone")),
+    Command("silent", N_("Cards without a sound")),
+    Command("language", N_("This chat's language")),
     Command("help", N_("What this bot can do")),
     Command("start", None),
     Command("cancel", None),

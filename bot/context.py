@@ -54,6 +54,8 @@ class BotData:
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
+    chosen_language: str | None = None  # the chat's /language, read for each update
+
     @property
     def storage(self) -> Storage:
         if self.bot_data.storage is None:
@@ -73,10 +75,12 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
         return self.user_data
 
     def texts(self, update: object) -> Texts:
-        """The bot's words in the language of the user behind `update`."""
+        """The bot's words in the language the chat chose (/language), else in that of the
+        user behind `update`."""
         assert self.bot_data.catalog is not None
         user = update.effective_user if isinstance(update, Update) else None
-        return self.bot_data.catalog.for_language(user.language_code if user else None)
+        language = self.chosen_language or (user.language_code if user else None)
+        return self.bot_data.catalog.for_language(language)
 
 
 class BotApplication(

@@ -115,7 +115,8 @@ class BroadcastRepository:
         row = await self._db.fetchone(
             """SELECT b.article_id, a.title, b.total, b.started_at, b.finished_at, b.cancelled,
                       b.notify_chat_id, b.progress_message_id, b.walked, b.unsent,
-                      (SELECT language_code FROM chats WHERE chat_id = b.notify_chat_id)
+                      (SELECT coalesce(language_choice, language_code) FROM chats
+                       WHERE chat_id = b.notify_chat_id)
                FROM broadcasts AS b JOIN articles AS a ON a.id = b.article_id
                WHERE b.article_id = ?""",
             (article_id,),

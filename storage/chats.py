@@ -77,9 +77,29 @@ class ChatRepository:
     async def language(self, chat_id: int) -> str | None:
         """The language the chat's messages are written in, as last given."""
         value = await self._db.fetchval(
-            "SELECT language_code FROM chats WHERE chat_id = ?", (chat_id,)
+            "SELECT coalesce(language_choice, language_code) FROM chats WHERE chat_id = ?",
+            (chat_id,),
         )
         return value if isinstance(value, str) else None
+
+    async def choose_language(self, chat: ChatInfo, language: str | None) -> None:
+        """The language the chat's cards and replies are written in, whoever acts for it;
+        None: each person's own again."""
+        await self._set(chat, "language_choice", language)
+
+    async def language_choice(self, chat_id: int) -> str | None:
+        value = await self._db.fetchval(
+            "SELECT language_choice FROM chats WHERE chat_id = ?", (chat_id,)
+        )
+        return value if isinstance(value, str) else None
+
+    async def set_silent(self, chat: ChatInfo, silent: bool) -> None:
+        """Cards to this chat come without a notification sound."""
+        await self._set(chat, "silent", int(silent))
+
+    async def silent(self, chat_id: int) -> bool:
+        value = await self._db.fetchval("SELECT silent FROM chats WHERE chat_id = ?", (chat_id,))
+        return bool(value)
 
     async def timezone(self, chat_id: int) -> str:
         """The chat's time zone (storage.timing); UTC until one is set."""
@@ -88,11 +108,16 @@ class ChatRepository:
 
     async def set_timezone(self, chat: ChatInfo, zone: str) -> None:
         """`zone` as storage.timing.parse_zone gives it."""
+        await self._set(chat, "timezone", zone)
+
+    async def _set(self, chat: ChatInfo, setting: str, value: object) -> None:
+        """One of the chat's settings (a column name of ours, never a user's word)."""
+        assert setting in ("timezone", "silent", "language_choice")
         async with self._db.atomic() as conn:
             await _upsert_chat(conn, chat)
             await conn.execute(
-                "UPDATE chats SET timezone = ?, updated_at = ? WHERE chat_id = ?",
-                (zone, now_iso(), chat.chat_id),
+                f"UPDATE chats SET {setting} = ?, updated_at = ? WHERE chat_id = ?",
+                (value, now_iso(), chat.chat_id),
             )
 
     async def get(self, chat_id: int) -> ChatState | None:

@@ -54,7 +54,8 @@ class Delivery:
     thread_id: int
     attempts: int
     chat_type: ChatType
-    language_code: str | None
+    language_code: str | None  # the one the chat chose (/language), else its members'
+    silent: bool = False  # cards without a notification sound (/silent)
     digest: Digest | None = None
     quiet: tuple[str, int, int] | None = None  # the chat's zone and quiet hours, if any
     queued_at: float = 0.0  # unix time its broadcast (or digest) was queued
@@ -85,7 +86,9 @@ CLAIM_SQL = """
                  ORDER BY next_attempt_at, id LIMIT :limit)
     RETURNING id, article_id, chat_id, thread_id, attempts,
               (SELECT type FROM chats WHERE chats.chat_id = deliveries.chat_id),
-              (SELECT language_code FROM chats WHERE chats.chat_id = deliveries.chat_id),
+              (SELECT coalesce(language_choice, language_code) FROM chats
+               WHERE chats.chat_id = deliveries.chat_id),
+              (SELECT silent FROM chats WHERE chats.chat_id = deliveries.chat_id),
               (SELECT json_array(timezone, quiet_start, quiet_end) FROM chats
                WHERE chats.chat_id = deliveries.chat_id AND quiet_start IS NOT NULL),
               coalesce((SELECT started_at FROM broadcasts
@@ -103,7 +106,9 @@ CLAIM_DIGESTS_SQL = """
                  ORDER BY next_attempt_at, id LIMIT :limit)
     RETURNING id, 0, chat_id, thread_id, attempts,
               (SELECT type FROM chats WHERE chats.chat_id = digests.chat_id),
-              (SELECT language_code FROM chats WHERE chats.chat_id = digests.chat_id),
+              (SELECT coalesce(language_choice, language_code) FROM chats
+               WHERE chats.chat_id = digests.chat_id),
+              (SELECT silent FROM chats WHERE chats.chat_id = digests.chat_id),
               kind, articles, created_at
 """
 OUTBOXES = ("deliveries", "digests")
@@ -288,7 +293,8 @@ async def _settle(conn: aiosqlite.Connection, outcomes: list[Outcome]) -> None:
 
 
 def _card_delivery(row: Any) -> Delivery:
-    delivery_id, article_id, chat_id, thread_id, attempts, chat_type, language, quiet, queued = row
+    (delivery_id, article_id, chat_id, thread_id, attempts) = row[:5]
+    chat_type, language, silent, quiet, queued = row[5:]
     hours = tuple(json.loads(quiet)) if quiet else None
     return Delivery(
         delivery_id,
@@ -298,13 +304,15 @@ def _card_delivery(row: Any) -> Delivery:
         attempts,
         ChatType(chat_type),
         language,
+        bool(silent),
         quiet=hours,
         queued_at=parse_datetime(queued).timestamp(),
     )
 
 
 def _digest_delivery(row: Any) -> Delivery:
-    delivery_id, _, chat_id, thread_id, attempts, chat_type, language, kind, articles, queued = row
+    delivery_id, _, chat_id, thread_id, attempts = row[:5]
+    chat_type, language, silent, kind, articles, queued = row[5:]
     digest = Digest(DigestKind(kind), tuple(json.loads(articles)))
     return Delivery(
         delivery_id,
@@ -314,6 +322,7 @@ def _digest_delivery(row: Any) -> Delivery:
         attempts,
         ChatType(chat_type),
         language,
+        bool(silent),
         digest,
         queued_at=parse_datetime(queued).timestamp(),
     )

@@ -389,6 +389,17 @@ MIGRATIONS += (
     ),
 )
 
+MIGRATIONS += (
+    Migration(
+        14,
+        "what a chat chose: cards without sound, a language over its members' own",
+        (
+            "ALTER TABLE chats ADD COLUMN silent INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE chats ADD COLUMN language_choice TEXT",
+        ),
+    ),
+)
+
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

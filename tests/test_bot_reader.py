@@ -299,6 +299,8 @@ async def test_command_menu_is_registered_in_each_language(
         "digest",
         "quiet",
         "timezone",
+        "silent",
+        "language",
         "help",
     ]
 

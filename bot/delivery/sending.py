@@ -74,7 +74,7 @@ class BroadcastBot(Bot):
     a failure would send the card again and again."""
 
     async def send_card(
-        self, chat_id: int, card: Card, *, thread_id: int | None, paid: bool
+        self, chat_id: int, card: Card, *, thread_id: int | None, paid: bool, silent: bool = False
     ) -> int | None:
         """Send a card; returns its message id, when the answer has one."""
         data = {
@@ -83,6 +83,7 @@ class BroadcastBot(Bot):
             "parse_mode": card.parse_mode,
             "message_thread_id": thread_id,
             "allow_paid_broadcast": paid or None,
+            "disable_notification": silent or None,
         }
         result = await self._post("sendMessage", data, api_kwargs=card.encoded)
         message_id = result.get("message_id") if isinstance(result, dict) else None

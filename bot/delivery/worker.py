@@ -331,7 +331,11 @@ class DeliveryWorker:
 
     async def _send(self, delivery: Delivery, card: Card) -> int | None:
         return await self.bot.send_card(
-            delivery.chat_id, card, thread_id=delivery.thread_id or None, paid=self.paid
+            delivery.chat_id,
+            card,
+            thread_id=delivery.thread_id or None,
+            paid=self.paid,
+            silent=delivery.silent,
         )
 
     async def _failed(self, delivery: Delivery, exc: TelegramError) -> Outcome:

@@ -7,7 +7,7 @@ import logging
 from telegram import Message, Update
 from telegram.constants import ChatType
 
-from bot import callbacks, render
+from bot import callbacks, permissions, render
 from bot.api import replies
 from bot.context import BotContext
 from bot.handlers.common import article_number, chat_info, pressed_on, send, turn_page
@@ -33,9 +33,9 @@ async def start(update: Update, context: BotContext) -> None:
 
 async def help_command(update: Update, context: BotContext) -> None:
     assert update.effective_message is not None
-    await send(
-        update.effective_message, render.help_text(context.texts(update), context.bot.username)
-    )
+    admin = permissions.is_bot_admin(update.effective_user, context)
+    t = context.texts(update)
+    await send(update.effective_message, render.help_text(t, context.bot.username, admin=admin))
 
 
 async def latest(update: Update, context: BotContext) -> None:

@@ -55,6 +55,7 @@ from bot.render.digests import (
     quiet_state,
 )
 from bot.render.fit import plain_text
+from bot.render.preferences import language_state, language_usage, silent_state
 from bot.render.reader import (
     CARD_SUMMARY,
     INLINE_DESCRIPTION,
@@ -165,6 +166,8 @@ __all__ = [
     "help_text",
     "inline_results",
     "keyboard",
+    "language_state",
+    "language_usage",
     "latest_page",
     "list_item",
     "navigation",
@@ -182,6 +185,7 @@ __all__ = [
     "scheduled_done",
     "scheduled_list",
     "search_page",
+    "silent_state",
     "something_went_wrong",
     "stats",
     "subscribed",

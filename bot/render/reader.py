@@ -58,7 +58,8 @@ def welcome(t: Texts, bot_name: str, bot_username: str) -> Reply:
     return Reply(text, InlineKeyboardMarkup(keyboard))
 
 
-def help_text(t: Texts, bot_username: str) -> Reply:
+def help_text(t: Texts, bot_username: str, *, admin: bool = False) -> Reply:
+    """What readers can do; for an admin, what admins can do besides."""
     _ = t.gettext
     lines = [
         _("<b>What I can do</b>"),
@@ -74,6 +75,8 @@ def help_text(t: Texts, bot_username: str) -> Reply:
         _("/digest daily 08:00 — new articles together, once a day (or weekly mon 08:00)"),
         _("/quiet 22:00-07:00 — no cards in those hours"),
         _("/timezone America/Lima — the times above are in this zone"),
+        _("/silent on — cards without a notification sound"),
+        _("/language es — cards and replies in one language here"),
         _("/help — this message"),
         "",
         _("In a private chat you can also just type what you are looking for."),
@@ -82,6 +85,16 @@ def help_text(t: Texts, bot_username: str) -> Reply:
             username=escape(bot_username),
         ),
     ]
+    if admin:
+        lines += [
+            "",
+            _("<b>For admins</b>"),
+            _("/add — publish an article (or just paste its link)"),
+            _("/edit <i>number</i> · /delete <i>number</i> — change or remove one"),
+            _("/scheduled — articles waiting for their time"),
+            _("/feeds — followed feeds · /channels — subscribed channels"),
+            _("/stats — subscribers and deliveries, with a chart"),
+        ]
     return Reply("\n".join(lines))
 
 
@@ -188,6 +201,7 @@ def usage(t: Texts, command: str) -> str:
     usages = {
         "search": _("Usage: /search <i>words</i> — for example <code>/search peru</code>"),
         "article": _("Usage: /article <i>number</i> — for example <code>/article 12</code>"),
+        "silent": _("Usage: /silent on, or /silent off — cards with or without a sound"),
     }
     return usages[command]
 
