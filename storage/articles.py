@@ -33,7 +33,7 @@ from storage.text import (
     title_query,
 )
 
-COLUMNS = "id, url, title, summary, author, tags, published_at, created_at, source, guid"
+COLUMNS = "id, url, title, summary, author, tags, published_at, created_at, source, guid, link"
 
 # Search ranks by bm25 only while that is cheap. bm25 costs time in proportion to how many
 # articles contain each query word (its IDF is counted over the whole index) and how many
@@ -84,6 +84,7 @@ class ArticleRepository:
                 now,
                 a.source,
                 a.guid,
+                a.link,
             )
             for a in articles
         ]
@@ -92,8 +93,8 @@ class ArticleRepository:
             await conn.executemany(
                 """INSERT INTO articles
                    (url, title, summary, body, author, tags, published_at, created_at,
-                    source, guid)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
+                    source, guid, link)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
                 rows,
             )
             return int(await scalar(conn, "SELECT count(*) FROM articles WHERE id > ?", before))
@@ -329,8 +330,9 @@ async def insert(
         raise DuplicateArticle(article.url, existing)
     cursor = await conn.execute(
         """INSERT INTO articles
-           (url, title, summary, body, author, tags, published_at, created_at, source, guid)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+           (url, title, summary, body, author, tags, published_at, created_at, source, guid,
+            link)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         (
             article.url,
             article.title,
@@ -342,6 +344,7 @@ async def insert(
             now,
             article.source,
             article.guid,
+            article.link,
         ),
     )
     article_id = cursor.lastrowid

@@ -400,6 +400,14 @@ MIGRATIONS += (
     ),
 )
 
+MIGRATIONS += (
+    Migration(
+        15,
+        "an article's link as the publisher gave it (the URL stays the duplicate key)",
+        ("ALTER TABLE articles ADD COLUMN link TEXT",),
+    ),
+)
+
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

@@ -44,6 +44,7 @@ class NewArticle:
     published_at: datetime | None = None
     source: str = "manual"
     guid: str | None = None
+    link: str = ""  # as the publisher gave it (`url` without it); `url` is the duplicate key
 
     def __post_init__(self) -> None:
         title = clean_text(self.title, single_line=True)
@@ -61,7 +62,10 @@ class NewArticle:
             if len(value) > limit:
                 raise InvalidInput(TOO_LONG[name], limit=limit, length=len(value))
         set_ = object.__setattr__
+        link = clean_text(self.link or self.url, single_line=True)
+        normalize_url(link)  # refused as the key would be
         set_(self, "url", normalize_url(self.url))
+        set_(self, "link", link)
         set_(self, "title", title)
         set_(self, "summary", summary)
         set_(self, "author", author)
@@ -83,6 +87,11 @@ class Article:
     source: str
     guid: str | None = None
     body: str | None = None  # loaded only when one article is opened
+    link: str = ""  # the address as the publisher gave it, shown and linked; `url` if none
+
+    def __post_init__(self) -> None:
+        if not self.link:
+            object.__setattr__(self, "link", self.url)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Article:
@@ -99,6 +108,7 @@ class Article:
             source=row["source"],
             guid=row["guid"],
             body=row["body"] if "body" in keys else None,
+            link=row["link"] or row["url"],
         )
 
     def to_dict(self) -> dict[str, Any]:

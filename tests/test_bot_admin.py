@@ -565,3 +565,19 @@ async def test_a_link_an_admin_pastes_is_offered_for_adding(
     searched = await say(api, pages.url("page/article"), user=READER)  # a reader: a search
     assert "Nothing found" in searched["text"]
     assert await storage.articles.count() == 0
+
+
+async def test_the_publishers_link_is_kept_as_given(
+    api: BotApiStandIn, admin_bot: BotApplication, storage: Storage
+) -> None:
+    """Seen: `https://Example.org/News/A/?utm_source=x&id=3` stored and sent as
+    `https://example.org/News/A?id=3`; only the duplicate key is normalised."""
+    given = "https://Example.org/News/A/?utm_source=x&id=3"
+    preview = await say(api, f"/add {given} | Título | Resumen | perú")
+    mark = await press(api, "Dp", preview)
+    card = await api.wait_for("sendMessage", after=mark, chat_id=READER, timeout=10)
+    assert card.buttons[0][0]["url"] == given
+    stored = (await storage.articles.latest())[0]
+    assert (stored.link, stored.url) == (given, "https://example.org/News/A?id=3")
+    again = await say(api, "/add https://example.org/News/A?id=3&utm_medium=bot | T | S | x")
+    assert again["text"] == "That article is already here:"  # the same key

@@ -302,13 +302,20 @@ async def test_migrates_a_version_1_database_in_place(db_path: Path) -> None:
     old = await Storage.open(db_path, migrate=False)
     await old.migrate(target=1)
     assert await old.schema_version() == 1
-    await old.articles.add(article(1, title="Written by version 1"), announce=False)
+    async with old.db.atomic() as conn:  # a row as version 1 wrote it
+        await conn.execute(
+            """INSERT INTO articles (url, title, published_at, created_at)
+               VALUES ('https://news.example/1', 'Written by version 1',
+                       '2026-11-01T10:00:00Z', '2026-11-01T10:00:00Z')"""
+        )
     await old.close()
 
     store = await Storage.open(db_path)
     try:
         assert await store.schema_version() == LATEST_VERSION
-        assert (await store.articles.get(1)).title == "Written by version 1"
+        old_article = await store.articles.get(1)
+        assert old_article.title == "Written by version 1"
+        assert old_article.link == "https://news.example/1"  # no link stored: the URL
         assert [h.article.id for h in (await store.articles.search("version")).hits] == [1]
         tables = {row[0] for row in await store.db.fetchall("SELECT name FROM sqlite_schema")}
         assert {"chats", "subscriptions", "deliveries", "feeds"} <= tables

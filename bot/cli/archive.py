@@ -176,7 +176,7 @@ async def show(storage: Storage, article_id: int, as_json: bool) -> None:
         print_json(article.to_dict())
         return
     click.echo(click.style(article.title, bold=True))
-    click.echo(article.url)
+    click.echo(article.link)
     day = f"{article.published_at:%Y-%m-%d}"
     byline = " · ".join(part for part in (article.author, day) if part)
     click.echo(byline)

@@ -64,11 +64,12 @@ async def add_start(update: Update, context: BotContext) -> int:
         return ConversationHandler.END
     url, title, summary, tags = parts
     try:
-        draft = Draft(url=normalize_url(url), title=title, summary=summary)
+        key = normalize_url(url)  # the link is kept as given; this is what is unique
     except InvalidInput as exc:
         await message.reply_text(render.not_accepted(t, exc))
         return ConversationHandler.END
-    if await show_existing(message, context, update, draft.url):
+    draft = Draft(url=url, title=title, summary=summary)
+    if await show_existing(message, context, update, key):
         return ConversationHandler.END
     try:
         draft.tags = parse_tags(tags)
@@ -89,12 +90,13 @@ async def got_link(update: Update, context: BotContext) -> int:
 async def take_link(message: Message, context: BotContext, update: Update, raw: str) -> int:
     """Read the page behind a link into a draft; ask for what it does not say."""
     t = context.texts(update)
+    url = raw.strip()  # kept as the admin gave it (its parameters may matter to the site)
     try:
-        url = normalize_url(raw.strip())
+        key = normalize_url(url)
     except InvalidInput as exc:
         await message.reply_text(render.not_accepted(t, exc))
         return LINK
-    if await show_existing(message, context, update, url):
+    if await show_existing(message, context, update, key):
         return ConversationHandler.END
     try:
         draft = await read_page(url, allow_private=context.settings.allow_private_urls)

@@ -159,6 +159,7 @@ def draft_preview(t: Texts, article: NewArticle, bot_username: str) -> Reply:
     shown = Article(
         id=0,
         url=article.url,
+        link=article.link,
         title=article.title,
         summary=article.summary,
         author=article.author,

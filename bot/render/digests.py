@@ -71,7 +71,7 @@ def digest_item(article: Article, bot_username: str | None) -> str:
     link = (
         f"https://t.me/{bot_username}?start=a{article.id}"
         if bot_username
-        else safe_url(article.url)
+        else safe_url(article.link)
     )
     title = escape(truncate(article.title, 256))
     line = f'• <a href="{escape(link)}">{title}</a>' if link else f"• <b>{title}</b>"
