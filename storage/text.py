@@ -21,6 +21,7 @@ MAX_QUERY_TOKENS = 16
 FTS_OPERATORS = frozenset({"AND", "OR", "NOT", "NEAR"})
 MAX_TOPICS = 20
 MAX_TOPIC = 64
+MIN_TOPIC = 2  # `a` alone would match nearly every article
 MIN_PREFIX = 4  # shorter prefixes match too much to help, and cost too much
 
 # Query parameters that only say where a click came from; two URLs that differ by them are
@@ -56,6 +57,7 @@ _CONTROL = re.compile(
 _SPACES = re.compile(r"\s+")
 # Letters and digits, as SQLite's unicode61 tokenizer sees them (`_` separates words there).
 _TOKEN = re.compile(r"[^\W_]+")
+_HYPHENATED = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
 
 
 def clean_text(value: str, *, single_line: bool = False) -> str:
@@ -219,20 +221,28 @@ def terms(text: str) -> set[str]:
 def parse_topics(words: Iterable[str]) -> tuple[str, ...]:
     """Subscription topics: single words of letters and digits, folded, de-duplicated."""
     topics: list[str] = []
-    for word in words:
-        word = unicodedata.normalize("NFKC", word.strip()).lstrip("#")
-        if not word:
+    for given in words:
+        given = unicodedata.normalize("NFKC", given.strip()).lstrip("#")
+        if not given:
             continue
-        if not _TOKEN.fullmatch(word) or word in FTS_OPERATORS:
+        parts = given.split("-")  # perú-lima: two words, as search reads it
+        if not _HYPHENATED.fullmatch(given) or any(word in FTS_OPERATORS for word in parts):
             raise InvalidInput(
                 N_("a topic is one word of letters and digits; {word} is not"),
-                word=word[:MAX_TOPIC],
+                word=given[:MAX_TOPIC],
             )
-        if len(word) > MAX_TOPIC:
-            raise InvalidInput(N_("a topic has at most {limit} characters"), limit=MAX_TOPIC)
-        topic = fold(word)
-        if topic not in topics:
-            topics.append(topic)
-        if len(topics) > MAX_TOPICS:
-            raise InvalidInput(N_("at most {limit} topics"), limit=MAX_TOPICS)
+        for word in parts:
+            if len(word) > MAX_TOPIC:
+                raise InvalidInput(N_("a topic has at most {limit} characters"), limit=MAX_TOPIC)
+            if len(word) < MIN_TOPIC:
+                raise InvalidInput(
+                    N_("a topic has at least {limit} letters; {word} is too short"),
+                    limit=MIN_TOPIC,
+                    word=word,
+                )
+            topic = fold(word)
+            if topic not in topics:
+                topics.append(topic)
+            if len(topics) > MAX_TOPICS:
+                raise InvalidInput(N_("at most {limit} topics"), limit=MAX_TOPICS)
     return tuple(topics)

@@ -266,6 +266,8 @@ async def test_channel_subscribed_to_everything_says_where(
     )
     by_id = await reply_to(api, "/subscribe -100777")  # a channel without a name: by its id
     assert by_id == "@news already receives every new article. Nothing changed."
+    digest = await reply_to(api, "/digest @news daily 08:00")  # names what it changed
+    assert digest.startswith("For @news: 🗞 From now on new articles arrive together.")
 
 
 async def test_channel_via_forwarded_post(
@@ -483,3 +485,37 @@ async def test_pressing_the_same_cadence_twice_is_not_an_error(
     assert "Sorry" not in await reply_to(api, "/help")
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert not [c for c in api.calls_to("answerCallbackQuery") if c.get("show_alert")]
+
+
+async def test_texts_fit_where_they_are_read(
+    api: BotApiStandIn, bot: BotApplication, storage: Storage
+) -> None:
+    """Seen: a group's /start said to just type there; a group member's /timezone was
+    refused as changing "its subscription"; a digest chat's /quiet said cards come at once."""
+    group = api.group_chat(GROUP)
+    admin, member = api.user(1), api.user(2)
+    api.set_member(GROUP, api.administrator(admin))
+    api.set_member(GROUP, api.member(member))
+    welcome = await reply_to(api, "/start", GROUP, chat=group, user=member)
+    assert "just type" not in welcome
+    assert "just type" in await reply_to(api, "/start")  # a private chat: typing searches
+    refused = await reply_to(api, "/timezone Europe/Madrid", GROUP, chat=group, user=member)
+    assert refused == "Sorry, only this group's administrators can change its settings."
+    await reply_to(api, "/subscribe")
+    await reply_to(api, "/digest daily 08:00")
+    quiet = await reply_to(api, "/quiet")
+    assert "this chat gets digests" in quiet
+    assert "as articles are published" not in quiet
+
+
+@pytest.mark.parametrize(
+    ("topics", "answer"),
+    [
+        ("a", "at least 2 letters; a is too short"),
+        ("perú-lima", "Subscribed to <b>lima</b>, <b>peru</b>"),  # as matched: folded
+    ],
+)
+async def test_topics_too_short_or_hyphenated(
+    api: BotApiStandIn, bot: BotApplication, storage: Storage, topics: str, answer: str
+) -> None:
+    assert answer in await reply_to(api, f"/subscribe {topics}")

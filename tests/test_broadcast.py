@@ -298,6 +298,7 @@ async def test_progress_message_is_edited_and_cancel_stops_the_rest(
         )
         assert final.button_data() == []
         assert "messages/s" not in final["text"] and "left" not in final["text"]
+        assert "100%" not in final["text"]  # the bar stops where the broadcast was stopped
         await wait_until(lambda: settled(storage, stored.id))
         mark = api.mark()
         api.push_callback(f"Bc{stored.id}", message=first, user=api.user(ADMIN))
@@ -308,6 +309,8 @@ async def test_progress_message_is_edited_and_cancel_stops_the_rest(
     assert progress.count("cancelled") > 0  # pending rows, and recipients never walked
     assert (progress.count("sent") + progress.count("cancelled"), progress.total) == (60, 60)
     assert len(api.delivered()) - 1 == progress.count("sent")  # minus the progress message
+    last = api.calls_to("editMessageText", chat_id=ADMIN)[-1]["text"]
+    assert f"{100 * progress.count('sent') // 60}%" in last
 
 
 async def test_a_second_broadcast_says_queued_and_cancel_after_the_end_changes_nothing(

@@ -39,7 +39,7 @@ async def digest_command(update: Update, context: BotContext) -> None:
     except NotFound:
         await message.reply_text(render.not_subscribed(t, (), where.channel))
         return
-    await message.reply_text(render.cadence_set(t, state))
+    await message.reply_text(render.cadence_set(t, state, where.channel))
 
 
 async def quiet_command(update: Update, context: BotContext) -> None:
@@ -60,4 +60,6 @@ async def quiet_command(update: Update, context: BotContext) -> None:
         await context.storage.quiet.set_hours(where.chat.chat_id, hours)
     hours = await context.storage.quiet.hours(where.chat.chat_id)
     zone = await context.storage.chats.timezone(where.chat.chat_id)
-    await message.reply_text(render.quiet_state(t, hours, zone))
+    state = await context.storage.digests.state(where.chat.chat_id, where.thread_id)
+    digest = state is not None and not state.cadence.instant
+    await message.reply_text(render.quiet_state(t, hours, zone, digest=digest))

@@ -28,7 +28,9 @@ async def start(update: Update, context: BotContext) -> None:
     if message.chat.type == ChatType.PRIVATE:  # a user who unblocked us writes /start
         await context.storage.chats.reactivate(chat_info(message.chat, update))
     t = context.texts(update)
-    await send(message, render.welcome(t, context.bot.first_name, context.bot.username))
+    private = message.chat.type == ChatType.PRIVATE
+    welcome = render.welcome(t, context.bot.first_name, context.bot.username, private=private)
+    await send(message, welcome)
 
 
 async def help_command(update: Update, context: BotContext) -> None:

@@ -59,8 +59,8 @@ async def allowed_topics(
     t = context.texts(update)
     try:
         topics = parse_topics(words)
-    except InvalidInput:
-        await message.reply_text(render.bad_topics(t))
+    except InvalidInput as exc:
+        await message.reply_text(render.bad_topics(t, exc))
         return None
     if not await permissions.may_manage_chat(update, context):
         await replies.refuse(update, render.admins_only(t))
@@ -79,8 +79,8 @@ async def apply_subscribe(
     t = context.texts(update)
     try:
         change, subscription = await context.storage.chats.subscribe(chat, thread_id, topics)
-    except InvalidInput:
-        await message.reply_text(render.bad_topics(t))
+    except InvalidInput as exc:
+        await message.reply_text(render.bad_topics(t, exc))
         return
     if change is SubscriptionChange.UNCHANGED:
         await message.reply_text(render.already_subscribed(t, subscription, chat))
@@ -195,8 +195,8 @@ async def subscribe_channel(
     t = context.texts(update)
     try:
         topics = parse_topics(topic_words)
-    except InvalidInput:
-        await message.reply_text(render.bad_topics(t))
+    except InvalidInput as exc:
+        await message.reply_text(render.bad_topics(t, exc))
         return
     channel = await managed_channel(update, context, target)
     if channel is not None:
@@ -224,8 +224,8 @@ async def unsubscribe_channel(
     t = context.texts(update)
     try:
         topics = parse_topics(topic_words)
-    except InvalidInput:
-        await message.reply_text(render.bad_topics(t))
+    except InvalidInput as exc:
+        await message.reply_text(render.bad_topics(t, exc))
         return
     channel = await managed_channel(update, context, target)
     if channel is None:

@@ -66,9 +66,11 @@ def broadcast_progress(
     until Telegram, not answering, is asked again."""
     _ = t.gettext
     total = max(progress.total, 1)
-    filled = round(BAR_WIDTH * progress.done / total)
+    # What went out (or was tried): a cancelled broadcast's bar stops where it was.
+    reached = progress.done - progress.count(DeliveryStatus.CANCELLED)
+    filled = round(BAR_WIDTH * reached / total)
     bar = "▓" * filled + "░" * (BAR_WIDTH - filled)
-    percent = 100 * progress.done // total
+    percent = 100 * reached // total
     running = not progress.cancelled and progress.pending > 0 and not progress.finished
     if progress.cancelled:
         head = _("⛔ Broadcast cancelled")

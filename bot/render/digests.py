@@ -110,11 +110,16 @@ def digest_usage(t: Texts) -> str:
     )
 
 
-def cadence_set(t: Texts, state: DigestState) -> str:
+def cadence_set(t: Texts, state: DigestState, channel: str | None = None) -> str:
+    """What was just set, naming the channel it was set for."""
     if state.cadence.instant:
-        return t.gettext("⚡ Each new article arrives at once again.")
-    cadence = cadence_text(t, state.cadence, state.timezone, state.next_at)
-    return t.gettext("🗞 From now on new articles arrive together. {cadence}", cadence=cadence)
+        text = t.gettext("⚡ Each new article arrives at once again.")
+    else:
+        cadence = cadence_text(t, state.cadence, state.timezone, state.next_at)
+        text = t.gettext("🗞 From now on new articles arrive together. {cadence}", cadence=cadence)
+    if channel:
+        return t.gettext("For {channel}: {change}", channel=escape(channel), change=text)
+    return text
 
 
 def cadence_buttons(t: Texts, cadence: Cadence) -> list[InlineKeyboardButton]:
@@ -138,7 +143,16 @@ def cadence_buttons(t: Texts, cadence: Cadence) -> list[InlineKeyboardButton]:
     ]
 
 
-def quiet_state(t: Texts, hours: tuple[int, int] | None, zone_name: str) -> str:
+def quiet_state(
+    t: Texts, hours: tuple[int, int] | None, zone_name: str, *, digest: bool = False
+) -> str:
+    """Quiet hours, or none; a chat that gets digests is not told cards come at once."""
+    if hours is None and digest:
+        return t.gettext(
+            "No quiet hours; this chat gets digests, at the times /digest shows. Set quiet "
+            "hours with /quiet 22:00-07:00 (this chat's time: {zone}).",
+            zone=escape(zone_name),
+        )
     if hours is None:
         return t.gettext(
             "No quiet hours: cards arrive as articles are published. Set some "

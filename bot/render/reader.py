@@ -32,14 +32,21 @@ PAGE_SIZE = 5
 INLINE_DESCRIPTION = 200
 
 
-def welcome(t: Texts, bot_name: str, bot_username: str) -> Reply:
+def welcome(t: Texts, bot_name: str, bot_username: str, *, private: bool = True) -> Reply:
+    """The greeting; in a group plain text is not a search (the bot reads only commands
+    there), so it does not say to just type."""
     _ = t.gettext
+    search = (
+        _("• /search <i>words</i> — search the archive (or just type the words here)")
+        if private
+        else _("• /search <i>words</i> — search the archive")
+    )
     text = "\n".join(
         [
             _("👋 Hi! I bring you the articles of <b>{name}</b>.", name=escape(bot_name)),
             "",
             _("• /latest — the newest articles"),
-            _("• /search <i>words</i> — search the archive (or just type the words here)"),
+            search,
             _("• /article <i>number</i> — open one article"),
             _(
                 "• Type <code>@{username} words</code> in any chat to share an article.",

@@ -22,6 +22,7 @@ from bot.render.digests import cadence_buttons, cadence_text
 from storage import ChannelSubscription, ChatInfo, Subscription, SubscriptionChange
 from storage.articles import Estimate
 from storage.digests import DigestState
+from storage.errors import Explained
 from storage.kinds import ChatType
 
 Change = SubscriptionChange
@@ -226,15 +227,17 @@ def confirm_channel(t: Texts, channel: ChatInfo) -> Reply:
     return Reply(text, InlineKeyboardMarkup([[button]]))
 
 
-def bad_topics(t: Texts) -> str:
-    return t.gettext(
+def bad_topics(t: Texts, error: Explained | None = None) -> str:
+    """The rule for topics, after what was wrong with these."""
+    rule = t.gettext(
         "Topics are single words of letters and digits, at most 20 of at most 64 characters. "
         "For example: /subscribe peru economia"
     )
+    return f"{escape(t.explain(error))}\n{rule}" if error is not None else rule
 
 
 def admins_only(t: Texts) -> str:
-    return t.gettext("Sorry, only this group's administrators can change its subscription.")
+    return t.gettext("Sorry, only this group's administrators can change its settings.")
 
 
 def channels_from_private_chat(t: Texts) -> str:
