@@ -7,7 +7,7 @@ RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 EXPORT := $(BIN)/uv export --frozen --no-emit-project --no-header --format requirements-txt --quiet
 
-.PHONY: run test lint lock lock-check install-check bench messages clean
+.PHONY: run sandbox announce test lint lock lock-check install-check bench messages clean
 
 # What running needs: the locked dependencies and the bot.
 $(RUN_STAMP): requirements.txt pyproject.toml
@@ -21,8 +21,19 @@ $(DEV_STAMP): requirements-dev.txt $(RUN_STAMP)
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.txt
 	touch $@
 
-run: $(RUN_STAMP)
+run: announce $(RUN_STAMP)
 	$(BIN)/articlebot run --sandbox-if-no-token
+
+# `make sandbox ARGS="--subscribers 500 --lang es"`
+sandbox: announce $(RUN_STAMP)
+	$(BIN)/articlebot sandbox $(ARGS)
+
+# Said before the install, which is quiet and takes a minute or two the first time.
+announce:
+	@[ -n "$$BOT_TOKEN" ] || grep -qs '^BOT_TOKEN=.' .env \
+		|| echo "No BOT_TOKEN set: the offline sandbox starts once installed."
+	@[ -f $(RUN_STAMP) ] && [ $(RUN_STAMP) -nt requirements.txt ] \
+		|| echo "Installing articlebot and its locked dependencies into $(VENV)…"
 
 lint: $(DEV_STAMP) lock-check
 	$(BIN)/ruff check .

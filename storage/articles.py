@@ -73,28 +73,35 @@ class ArticleRepository:
         how many were added. For imports and benchmarks: no per-article round trip."""
         now = now_iso()
         rows = [
-            (
-                a.url,
-                a.title,
-                a.summary,
-                a.body,
-                a.author,
-                join_tags(a.tags),
-                published_or_now(a, now),
-                now,
-                a.source,
-                a.guid,
-                a.link,
-            )
+            {
+                "url": a.url,
+                "title": a.title,
+                "summary": a.summary,
+                "body": a.body,
+                "author": a.author,
+                "tags": join_tags(a.tags),
+                "published_at": published_or_now(a, now),
+                "created_at": now,
+                "source": a.source,
+                "guid": a.guid,
+                "link": a.link,
+            }
             for a in articles
         ]
         async with self._db.atomic() as conn:
             before = await scalar(conn, "SELECT coalesce(max(id), 0) FROM articles")
+            # Named parameters, and duplicates skipped by the SELECT rather than by ON
+            # CONFLICT: a conflicting insert would still use up an AUTOINCREMENT id.
             await conn.executemany(
                 """INSERT INTO articles
                    (url, title, summary, body, author, tags, published_at, created_at,
                     source, guid, link)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
+                   SELECT :url, :title, :summary, :body, :author, :tags, :published_at,
+                          :created_at, :source, :guid, :link
+                   WHERE NOT EXISTS (SELECT 1 FROM articles WHERE url = :url)
+                     AND NOT EXISTS (SELECT 1 FROM articles
+                                     WHERE source = :source AND guid = :guid)
+                   ON CONFLICT DO NOTHING""",
                 rows,
             )
             return int(await scalar(conn, "SELECT count(*) FROM articles WHERE id > ?", before))

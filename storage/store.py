@@ -36,6 +36,7 @@ class Storage:
         self.scheduled = ScheduledRepository(db)
         self.digests = DigestRepository(db)
         self.quiet = QuietRepository(db)
+        self.migrated: list[Migration] = []  # what opening it applied ([] : up to date)
 
     @classmethod
     async def open(cls, path: Path, *, busy_timeout: float = 5.0, migrate: bool = True) -> Storage:
@@ -45,7 +46,7 @@ class Storage:
         storage = cls(await Database.open(path, busy_timeout))
         try:
             if migrate:
-                await storage.migrate()
+                storage.migrated = await storage.migrate()
         except BaseException:
             await storage.close()
             raise

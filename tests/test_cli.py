@@ -216,12 +216,16 @@ def test_stats() -> None:
     assert data["articles"] == 1 and data["articles_last_7_days"] == 1
     text = run("stats").stdout
     assert "articles: 1" in text and "feeds: 0" in text
-    assert "broadcasts in progress: #1 Story 1: 0 of 0 sent" in text  # not a list of dicts
+    assert "broadcasts in progress: #1 Story 1: not started (the running bot" in text
 
 
 def test_db_migrate_and_backup(tmp_path: Path) -> None:
+    created = run("db", "migrate").stdout.strip()
+    assert created == f"created a new database at news.db (schema version {LATEST_VERSION})"
     add(1)
-    assert run("db", "migrate").stdout.strip() == f"schema is at version {LATEST_VERSION}"
+    assert run("db", "migrate").stdout.strip() == (
+        f"schema is at version {LATEST_VERSION}, up to date"
+    )
     result = run("db", "backup", "copy.db")
     assert result.exit_code == 0 and "backed up to copy.db" in result.stdout
     assert (

@@ -418,6 +418,10 @@ async def test_add_many_skips_known_urls_and_indexes(storage: Storage) -> None:
     assert await storage.articles.count() == 3
     (hit,) = (await storage.articles.search("cusco")).hits
     assert hit.article.url == "https://news.example/2"
+    # A skipped duplicate uses up no article number: the next one follows on.
+    ids = sorted(a.id for a in await storage.articles.latest(limit=10))
+    assert ids == [1, 2, 3]
+    assert (await storage.articles.add(article(4))).id == 4
 
 
 async def test_invisible_and_bidi_characters_are_not_stored(storage: Storage) -> None:

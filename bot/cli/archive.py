@@ -215,17 +215,20 @@ async def stats(storage: Storage, as_json: bool, chart_path: Path | None) -> Non
         return
     for key, value in figures.items():
         if key == "broadcasts_in_progress":
-            value = (
-                "; ".join(
-                    f"#{b['article_id']} {b['title']}: {b['sent']} of {b['total']} sent, "
-                    f"{b['pending']} pending"
-                    for b in value
-                )
-                or "none"
-            )
+            value = "; ".join(broadcast_line(b) for b in value) or "none"
         elif isinstance(value, dict):
             value = ", ".join(f"{k} {v}" for k, v in value.items()) or "none"
         click.echo(f"{key.replace('_', ' ')}: {value}")
+
+
+def broadcast_line(broadcast: dict[str, Any]) -> str:
+    """One broadcast of `stats`; one not begun says who begins it."""
+    head = f"#{broadcast['article_id']} {broadcast['title']}"
+    if broadcast["sent"] == 0 and broadcast["total"] == 0:
+        return f"{head}: not started (the running bot, articlebot run, sends it)"
+    return (
+        f"{head}: {broadcast['sent']} of {broadcast['total']} sent, {broadcast['pending']} pending"
+    )
 
 
 async def write_chart(storage: Storage, path: Path) -> None:
@@ -257,8 +260,16 @@ def db() -> None:
 @creating_storage
 async def migrate(storage: Storage) -> None:
     """Bring the schema up to date (also done on every start)."""
-    # Storage.open has already applied what was pending; say where the schema stands.
-    click.echo(f"schema is at version {await storage.schema_version()}")
+    # Storage.open has already applied what was pending: say what it did.
+    version = await storage.schema_version()
+    applied = storage.migrated
+    if applied and applied[0].version == 1:
+        click.echo(f"created a new database at {storage.db.path} (schema version {version})")
+    elif applied:
+        first = applied[0].version - 1
+        click.echo(f"migrated {storage.db.path} from schema version {first} to {version}")
+    else:
+        click.echo(f"schema is at version {version}, up to date")
 
 
 @db.command()

@@ -8,18 +8,21 @@ asks `/healthz` instead), and `articlebot add --wait` tells whether a bot is sen
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from bot.runtime.supervisor import Supervised
-from storage import Storage, clock
+from storage import Storage, StorageError, clock
 
 if TYPE_CHECKING:
     from bot.api.updates import UpdatesRequest
     from bot.delivery.worker import DeliveryWorker
 
+log = logging.getLogger(__name__)
 BEAT_EVERY = 10.0  # seconds between heartbeats
 STALE_AFTER = 60.0  # a heartbeat older than this means its part is not working
 PARTS = {"updates": "no updates received", "sending": "the delivery worker is not working"}
+STOPPED = "stopped"  # written once, by a bot that stops cleanly
 
 
 class Heartbeat:
@@ -35,7 +38,12 @@ class Heartbeat:
         self._loop.start()
 
     async def stop(self) -> None:
+        """The last beat says the bot stopped: health is not "ok" for a minute after."""
         await self._loop.stop()
+        try:
+            await self.storage.record_heartbeats({STOPPED: clock.time()})
+        except StorageError as exc:  # a locked database must not hold the shutdown up
+            log.warning("could not record that the bot stopped: %s", exc)
 
     async def _beat(self) -> float:
         beats: dict[str, float] = {}
@@ -49,6 +57,9 @@ class Heartbeat:
 
 def problems(beats: dict[str, float], now: float) -> list[str]:
     """What is wrong, going by the heartbeats of a bot in polling mode; empty if nothing."""
+    stopped = beats.get(STOPPED)
+    if stopped is not None and stopped >= max(beats.get(part, 0.0) for part in PARTS):
+        return [f"the bot stopped {now - stopped:.0f} s ago"]
     found = []
     for part, trouble in PARTS.items():
         at = beats.get(part)
