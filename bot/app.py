@@ -132,7 +132,7 @@ def add_handlers(application: BotApplication, admin_ids: frozenset[int]) -> None
     /edit dialogue, then one handler per command, update kind and button."""
     application.add_handler(TypeHandler(Update, flood.guard), group=-4)
     application.add_handler(TypeHandler(Update, errors.log_update), group=-3)
-    application.add_handler(TypeHandler(Update, preferences.recall_language), group=-2)
+    application.add_handler(TypeHandler(Update, preferences.recall_choices), group=-2)
     application.add_handler(TypeHandler(Update, gate.gate), group=-1)
     # Admin commands admit only ADMIN_IDS, whatever the gate decided: no spelling of a
     # command can reach them from anyone else.

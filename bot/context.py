@@ -11,6 +11,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.api.circuit import Circuit
 from bot.runtime.budgets import Budgets
+from storage.timing import zone
 
 if TYPE_CHECKING:  # the services themselves are built by bot.runtime.lifecycle
     from aiohttp import web
@@ -54,7 +55,10 @@ class BotData:
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
-    chosen_language: str | None = None  # the chat's /language, read for each update
+    # What the chat chose (/language, /timezone), read for each update
+    # (bot.handlers.preferences.recall_choices).
+    chosen_language: str | None = None
+    chosen_zone: str | None = None
 
     @property
     def storage(self) -> Storage:
@@ -76,11 +80,12 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
 
     def texts(self, update: object) -> Texts:
         """The bot's words in the language the chat chose (/language), else in that of the
-        user behind `update`."""
+        user behind `update`; dates in the chat's time zone."""
         assert self.bot_data.catalog is not None
         user = update.effective_user if isinstance(update, Update) else None
         language = self.chosen_language or (user.language_code if user else None)
-        return self.bot_data.catalog.for_language(language)
+        texts = self.bot_data.catalog.for_language(language)
+        return texts.in_zone(zone(self.chosen_zone)) if self.chosen_zone else texts
 
 
 class BotApplication(

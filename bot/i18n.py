@@ -8,6 +8,7 @@ translated.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import gettext
 import io
@@ -49,6 +50,7 @@ class Texts:
 
     language: str
     translations: gettext.NullTranslations
+    zone: tzinfo = UTC  # the reader's (chat's) time zone: what day an article's date is
 
     def gettext(self, message: str, /, **values: object) -> str:
         text = self.translations.gettext(message)
@@ -64,9 +66,13 @@ class Texts:
         text = self.gettext(error.message, **error.values)
         return text if text.endswith((".", "?", "!", "…")) else f"{text}."
 
+    def in_zone(self, zone: tzinfo) -> Texts:
+        """The same words, dates told in `zone` (a Lima evening is not tomorrow there)."""
+        return dataclasses.replace(self, zone=zone)
+
     def date(self, moment: datetime) -> str:
-        """A moment as a short date, in UTC: "Nov 28, 2026" / "28 nov 2026"."""
-        return medium_date(moment.astimezone(UTC).date(), self.language)
+        """A moment as a short date, in the reader's zone: "Nov 28, 2026" / "28 nov 2026"."""
+        return medium_date(moment.astimezone(self.zone).date(), self.language)
 
     def moment(self, when: datetime, zone: tzinfo) -> str:
         """A moment as a chat's clock shows it: "Tue 1 Dec 2026, 08:00"."""

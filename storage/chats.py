@@ -87,6 +87,14 @@ class ChatRepository:
         None: each person's own again."""
         await self._set(chat, "language_choice", language)
 
+    async def choices(self, chat_id: int) -> tuple[str | None, str | None]:
+        """What the chat set that every reply follows: its language and time zone (None:
+        not set)."""
+        row = await self._db.fetchone(
+            "SELECT language_choice, timezone FROM chats WHERE chat_id = ?", (chat_id,)
+        )
+        return (row[0], row[1]) if row is not None else (None, None)
+
     async def language_choice(self, chat_id: int) -> str | None:
         value = await self._db.fetchval(
             "SELECT language_choice FROM chats WHERE chat_id = ?", (chat_id,)

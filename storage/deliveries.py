@@ -56,6 +56,7 @@ class Delivery:
     chat_type: ChatType
     language_code: str | None  # the one the chat chose (/language), else its members'
     silent: bool = False  # cards without a notification sound (/silent)
+    timezone: str | None = None  # the chat's, if set: the day its cards' dates are told in
     digest: Digest | None = None
     quiet: tuple[str, int, int] | None = None  # the chat's zone and quiet hours, if any
     queued_at: float = 0.0  # unix time its broadcast (or digest) was queued
@@ -89,6 +90,7 @@ CLAIM_SQL = """
               (SELECT coalesce(language_choice, language_code) FROM chats
                WHERE chats.chat_id = deliveries.chat_id),
               (SELECT silent FROM chats WHERE chats.chat_id = deliveries.chat_id),
+              (SELECT timezone FROM chats WHERE chats.chat_id = deliveries.chat_id),
               (SELECT json_array(timezone, quiet_start, quiet_end) FROM chats
                WHERE chats.chat_id = deliveries.chat_id AND quiet_start IS NOT NULL),
               coalesce((SELECT started_at FROM broadcasts
@@ -109,6 +111,7 @@ CLAIM_DIGESTS_SQL = """
               (SELECT coalesce(language_choice, language_code) FROM chats
                WHERE chats.chat_id = digests.chat_id),
               (SELECT silent FROM chats WHERE chats.chat_id = digests.chat_id),
+              (SELECT timezone FROM chats WHERE chats.chat_id = digests.chat_id),
               kind, articles, created_at
 """
 OUTBOXES = ("deliveries", "digests")
@@ -294,7 +297,7 @@ async def _settle(conn: aiosqlite.Connection, outcomes: list[Outcome]) -> None:
 
 def _card_delivery(row: Any) -> Delivery:
     (delivery_id, article_id, chat_id, thread_id, attempts) = row[:5]
-    chat_type, language, silent, quiet, queued = row[5:]
+    chat_type, language, silent, timezone, quiet, queued = row[5:]
     hours = tuple(json.loads(quiet)) if quiet else None
     return Delivery(
         delivery_id,
@@ -305,6 +308,7 @@ def _card_delivery(row: Any) -> Delivery:
         ChatType(chat_type),
         language,
         bool(silent),
+        timezone,
         quiet=hours,
         queued_at=parse_datetime(queued).timestamp(),
     )
@@ -312,7 +316,7 @@ def _card_delivery(row: Any) -> Delivery:
 
 def _digest_delivery(row: Any) -> Delivery:
     delivery_id, _, chat_id, thread_id, attempts = row[:5]
-    chat_type, language, silent, kind, articles, queued = row[5:]
+    chat_type, language, silent, timezone, kind, articles, queued = row[5:]
     digest = Digest(DigestKind(kind), tuple(json.loads(articles)))
     return Delivery(
         delivery_id,
@@ -323,6 +327,7 @@ def _digest_delivery(row: Any) -> Delivery:
         ChatType(chat_type),
         language,
         bool(silent),
+        timezone,
         digest,
         queued_at=parse_datetime(queued).timestamp(),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.context import BotApplication
 from bot.sandbox import BotApiStandIn
 from storage import Storage
+from storage.text import parse_datetime
 from tests.conftest import article
 from tests.e2e import running_bot
 
@@ -72,3 +73,24 @@ async def test_help_lists_the_admin_commands_to_admins_only(
     assert "/add" in for_admin
     assert "For admins" not in for_reader
     assert "/add" not in for_reader
+
+
+async def test_dates_are_told_in_the_chats_time_zone(
+    api: BotApiStandIn, bot: BotApplication, storage: Storage
+) -> None:
+    """Seen: an article of a Lima evening dated the next day (in UTC)."""
+    lima, london = api.user(1), api.user(2)
+    for user, zone in ((lima, "America/Lima"), (london, "UTC")):
+        await reply_to(api, "/subscribe", user["id"], user=user)
+        await reply_to(api, f"/timezone {zone}", user["id"], user=user)
+    mark = api.mark()
+    evening = parse_datetime("2026-11-30T23:30:00-05:00")  # 04:30 on Dec 1 in UTC
+    await storage.articles.add(article(1, title="Late news", published_at=evening))
+    cards = {
+        user["id"]: await api.wait_for("sendMessage", after=mark, chat_id=user["id"])
+        for user in (lima, london)
+    }
+    assert "Nov 30, 2026" in cards[1]["text"]
+    assert "Dec 1, 2026" in cards[2]["text"]
+    assert "Nov 30, 2026" in await reply_to(api, "/latest", 1, user=lima)
+    assert "Dec 1, 2026" in await reply_to(api, "/latest", 2, user=london)

@@ -50,13 +50,14 @@ from bot.api.circuit import Circuit, unavailable
 from bot.api.replies import chat_is_gone, retry_after_seconds
 from bot.delivery.progress import GAVE_UP, ProgressReporter
 from bot.delivery.sending import PER_CHAT_GAP, BroadcastBot, Card, Pacer
-from bot.i18n import Catalog
+from bot.i18n import Catalog, Texts
 from bot.runtime.metrics import Metrics
 from bot.runtime.supervisor import Supervised, describe
 from storage import Article, NotFound, Storage, StorageError, clock
 from storage.deliveries import MAX_ATTEMPTS, Delivery, Digest, Outcome
 from storage.kinds import TERMINAL, DeliveryStatus
 from storage.quiet import quiet_until
+from storage.timing import zone
 
 log = logging.getLogger(__name__)
 
@@ -117,8 +118,8 @@ class DeliveryWorker:
         self._pacer = Pacer()
         self._paused_until = 0.0
         self._articles: dict[int, Article | None] = {}
-        self._cards: dict[tuple[int, str], Card] = {}
-        self._digests: dict[tuple[Digest, str], list[Card]] = {}
+        self._cards: dict[tuple[int, str, str | None], Card] = {}
+        self._digests: dict[tuple[Digest, str, str | None], list[Card]] = {}
         self._pruned_at = 0.0
         # Outcomes of the last wave not yet recorded: kept until a transaction takes them,
         # so a database that is busy for a while delays them but loses none.
@@ -387,9 +388,9 @@ class DeliveryWorker:
         """What a delivery sends: an article's card, or a digest's messages."""
         if delivery.digest is None:
             article = await self._article(delivery.article_id)
-            return [] if article is None else [self._card(article, delivery.language_code)]
-        texts = self.catalog.for_language(delivery.language_code)
-        key = (delivery.digest, texts.language)
+            return [] if article is None else [self._card(article, delivery)]
+        texts = self._texts(delivery)
+        key = (delivery.digest, texts.language, delivery.timezone)
         if key not in self._digests:
             found = [await self._read(article_id) for article_id in delivery.digest.articles]
             articles = [article for article in found if article is not None]
@@ -399,14 +400,18 @@ class DeliveryWorker:
                 self._digests.pop(next(iter(self._digests)))
         return self._digests[key]
 
-    def _card(self, article: Article, language_code: str | None) -> Card:
-        """Rendered once per article and language, not once per recipient."""
-        texts = self.catalog.for_language(language_code)
-        key = (article.id, texts.language)
+    def _card(self, article: Article, delivery: Delivery) -> Card:
+        """Rendered once per article, language and time zone, not once per recipient."""
+        texts = self._texts(delivery)
+        key = (article.id, texts.language, delivery.timezone)
         if key not in self._cards:
             reply = render.broadcast_card(article, texts, self.bot.username)
             self._cards[key] = Card.of(reply)
         return self._cards[key]
+
+    def _texts(self, delivery: Delivery) -> Texts:
+        texts = self.catalog.for_language(delivery.language_code)
+        return texts.in_zone(zone(delivery.timezone)) if delivery.timezone else texts
 
     async def _article(self, article_id: int) -> Article | None:
         """Kept while its broadcast runs (forgotten when it ends)."""

@@ -13,12 +13,12 @@ from bot.handlers.common import target
 ON, OFF = ("on",), ("off",)
 
 
-async def recall_language(update: Update, context: BotContext) -> None:
-    """Before any handler: the language the chat chose, so that every reply uses it."""
+async def recall_choices(update: Update, context: BotContext) -> None:
+    """Before any handler: the language and time zone the chat chose, so that every reply
+    follows them (bot.context.BotContext.texts)."""
     if update.effective_chat is not None and context.bot_data.storage is not None:
-        context.chosen_language = await context.storage.chats.language_choice(
-            update.effective_chat.id
-        )
+        language, zone_name = await context.storage.chats.choices(update.effective_chat.id)
+        context.chosen_language, context.chosen_zone = language, zone_name
 
 
 async def silent_command(update: Update, context: BotContext) -> None:
