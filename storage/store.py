@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from datetime import timedelta
+from datetime import UTC
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -22,7 +22,6 @@ from storage.kinds import DeliveryStatus
 from storage.migrations import LATEST_VERSION, MIGRATIONS, Migration, apply, current_version
 from storage.quiet import QuietRepository
 from storage.scheduled import ScheduledRepository
-from storage.text import iso
 
 
 class Storage:
@@ -136,11 +135,9 @@ class Storage:
         chats = await db.fetchall(
             "SELECT type, active, count(*) AS n FROM chats GROUP BY type, active"
         )
-        since = iso(clock.now() - timedelta(days=1))
-        deliveries = await db.fetchall(
-            "SELECT status, count(*) AS n FROM deliveries WHERE updated_at >= ? GROUP BY status",
-            (since,),
-        )
+        # The chart's day (UTC), so that the caption and the chart's last bar agree.
+        today = clock.now().astimezone(UTC).date().isoformat()
+        deliveries_today = (await self.deliveries.days(today)).get(today, {})
         topics = await db.fetchall(
             """SELECT topic, count(*) AS n FROM subscription_topics
                GROUP BY topic ORDER BY n DESC, topic LIMIT 20"""
@@ -157,7 +154,7 @@ class Storage:
                 "SELECT count(*) FROM subscriptions WHERE everything = 1"
             ),
             "subscriptions_by_topic": {row["topic"]: row["n"] for row in topics},
-            "deliveries_last_24h": {row["status"]: row["n"] for row in deliveries},
+            "deliveries_today_utc": deliveries_today,
             "broadcasts_in_progress": [
                 {
                     "article_id": p.article_id,

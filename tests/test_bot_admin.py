@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest
 
@@ -233,15 +234,24 @@ async def test_stats_is_a_chart_with_the_figures_as_caption(
 ) -> None:
     await storage.chats.subscribe(ChatInfo(3, "private"), topics=("peru",))
     await storage.articles.add(article(1))
+    await api.wait_for("sendMessage", chat_id=READER, timeout=10)
+    today = datetime.now(UTC).date().isoformat()
+    await wait_until(lambda: sent_on(storage, today))
     mark = api.mark()
     api.push_message("/stats", user=api.user(ADMIN))
     reply = await api.wait_for("sendPhoto", after=mark, chat_id=ADMIN, timeout=15)
+    # one day for the caption and the chart: the chart's last bar counts the same card
+    assert "Deliveries today (UTC, the chart's last day): sent 1" in reply["caption"]
     assert "Articles: 1 (1 in the last 7 days)" in reply["caption"]
     assert "Subscriptions: 2 (1 to everything)" in reply["caption"]
     assert "Top topics: peru 1" in reply["caption"]
     assert "Chats: 2 private chats, 0 groups, 0 channels" in reply["caption"]
     assert "_active" not in reply["caption"]  # no internal keys
     assert png_size(reply["photo"]) == (1200, 800)
+
+
+async def sent_on(storage: Storage, day: str) -> bool:
+    return (await storage.deliveries.days(day)).get(day, {}).get("sent") == 1
 
 
 def png_size(data: bytes) -> tuple[int, int]:

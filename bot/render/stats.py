@@ -76,8 +76,8 @@ def stats(t: Texts, figures: dict[str, Any]) -> str:
         ),
         _("Top topics: {topics}", topics=pairs(figures["subscriptions_by_topic"])),
         _(
-            "Deliveries in the last 24 h: {counts}",
-            counts=delivery_counts(t, figures["deliveries_last_24h"]),
+            "Deliveries today (UTC, the chart's last day): {counts}",
+            counts=delivery_counts(t, figures["deliveries_today_utc"]),
         ),
         _("Feeds: {count}", count=figures["feeds"]),
     ]
