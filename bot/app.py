@@ -119,7 +119,7 @@ def build_application(settings: Settings, storage: Storage | None = None) -> Bot
     data.settings = settings
     data.updates = updates
     data.metrics = Metrics()
-    data.catalog = Catalog.load()
+    data.catalog = Catalog.load(link_params=settings.link_params)
     data.storage = storage
     data.owns_storage = storage is None
 

@@ -51,6 +51,7 @@ class Texts:
     language: str
     translations: gettext.NullTranslations
     zone: tzinfo = UTC  # the reader's (chat's) time zone: what day an article's date is
+    link_params: str = ""  # LINK_PARAMS: added to every article link the reader is given
 
     def gettext(self, message: str, /, **values: object) -> str:
         text = self.translations.gettext(message)
@@ -69,6 +70,15 @@ class Texts:
     def in_zone(self, zone: tzinfo) -> Texts:
         """The same words, dates told in `zone` (a Lima evening is not tomorrow there)."""
         return dataclasses.replace(self, zone=zone)
+
+    def link(self, url: str) -> str:
+        """An article's link as the reader gets it: the publication's LINK_PARAMS added
+        (its analytics sees readers from Telegram), a fragment kept last."""
+        if not self.link_params:
+            return url
+        address, hash_mark, fragment = url.partition("#")
+        joined = f"{address}{'&' if '?' in address else '?'}{self.link_params}"
+        return f"{joined}{hash_mark}{fragment}"
 
     def date(self, moment: datetime) -> str:
         """A moment as a short date, in the reader's zone: "Nov 28, 2026" / "28 nov 2026"."""
@@ -123,14 +133,19 @@ def command_words(language: str) -> dict[str, str]:
 class Catalog:
     """All languages, loaded once."""
 
-    def __init__(self, translations: dict[str, gettext.NullTranslations]) -> None:
-        self._texts = {lang: Texts(lang, tr) for lang, tr in translations.items()}
+    def __init__(
+        self, translations: dict[str, gettext.NullTranslations], link_params: str = ""
+    ) -> None:
+        self._texts = {
+            lang: Texts(lang, tr, link_params=link_params) for lang, tr in translations.items()
+        }
         self._texts.setdefault(
-            DEFAULT_LANGUAGE, Texts(DEFAULT_LANGUAGE, gettext.NullTranslations())
+            DEFAULT_LANGUAGE,
+            Texts(DEFAULT_LANGUAGE, gettext.NullTranslations(), link_params=link_params),
         )
 
     @classmethod
-    def load(cls, directory: Path = LOCALES) -> Catalog:
+    def load(cls, directory: Path = LOCALES, *, link_params: str = "") -> Catalog:
         translations: dict[str, gettext.NullTranslations] = {}
         for po_path in sorted(directory.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
             language = po_path.parent.parent.name
@@ -140,7 +155,7 @@ class Catalog:
             write_mo(buffer, catalog)
             buffer.seek(0)
             translations[language] = gettext.GNUTranslations(buffer)
-        return cls(translations)
+        return cls(translations, link_params)
 
     @property
     def languages(self) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import parse_qsl
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -52,6 +53,7 @@ class Settings(BaseSettings):
     metrics_port: int | None = Field(default=None, ge=0, le=65535)
     feed_interval: int = Field(default=600, ge=1)
     allow_private_urls: bool = False
+    link_params: str = ""  # added to card links, e.g. utm_source=telegram&utm_medium=bot
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["text", "json"] = "text"
 
@@ -95,6 +97,16 @@ class Settings(BaseSettings):
         if self.webhook_secret is None:
             raise ValueError("WEBHOOK_SECRET is required in webhook mode; " + SECRET_HINT)
         return self
+
+    @field_validator("link_params")
+    @classmethod
+    def _check_link_params(cls, value: str) -> str:
+        value = value.strip().lstrip("?")
+        try:
+            parse_qsl(value, keep_blank_values=True, strict_parsing=bool(value))
+        except ValueError:
+            raise ValueError("write parameters like utm_source=telegram&utm_medium=bot") from None
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod

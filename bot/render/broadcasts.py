@@ -42,7 +42,7 @@ def broadcast_card(article: Article, t: Texts, bot_username: str) -> Reply:
     if article.summary:
         lines += ["", escape(trim_summary(article.summary, BROADCAST_SUMMARY))]
     buttons = []
-    url = safe_url(article.link)
+    url = safe_url(t.link(article.link))
     if url:
         buttons.append(InlineKeyboardButton(_("🔗 Read"), url=url))
     if bot_username:

@@ -108,7 +108,7 @@ def help_text(t: Texts, bot_username: str, *, admin: bool = False) -> Reply:
 def article_card(article: Article, t: Texts, bot_username: str) -> Reply:
     """The full card: bold title, byline, hashtags, summary, and a link to read it."""
     _ = t.gettext
-    url = safe_url(article.link)
+    url = safe_url(t.link(article.link))
     lines = [f"<b>{escape(article.title)}</b>", byline(article, t)]
     if article.tags:
         lines.append(hashtags(article.tags))
