@@ -85,8 +85,12 @@ class Texts:
         return medium_date(moment.astimezone(self.zone).date(), self.language)
 
     def moment(self, when: datetime, zone: tzinfo) -> str:
-        """A moment as a chat's clock shows it: "Tue 1 Dec 2026, 08:00"."""
-        return format_datetime(when, "EEE d MMM y, HH:mm", tzinfo=zone, locale=self.language)
+        """A moment as a chat's clock shows it, its day written as every date is (`date`):
+        "Tue, Dec 1, 2026, 08:00" / "mar, 1 dic 2026, 08:00"."""
+        local = when.astimezone(zone)
+        weekday = format_datetime(local, "EEE", locale=self.language)
+        clock = format_datetime(local, "HH:mm", locale=self.language)
+        return f"{weekday}, {medium_date(local.date(), self.language)}, {clock}"
 
     def clock_and_day(self, when: datetime, zone: tzinfo) -> tuple[str, str]:
         """A moment as a sentence says it: ("20:34", "Tue 1 Dec") / ("20:34", "mar 1 dic")."""

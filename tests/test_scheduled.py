@@ -111,11 +111,11 @@ async def test_an_admin_schedules_from_the_preview_and_cancels_from_the_list(
         assert asked.button_data() == ["Dx"]
         assert "is not a date and time" in str((await say("someday"))["text"])
         done = await say("2031-05-01 08:00")
-        assert "⏰ Scheduled for Thu 1 May 2031, 08:00 (America/Lima)" in str(done["text"])
+        assert "⏰ Scheduled for Thu, May 1, 2031, 08:00 (America/Lima)" in str(done["text"])
         (item,) = await storage.scheduled.all()
         assert item.publish_at == datetime(2031, 5, 1, 13, tzinfo=UTC)
         listing = await say("/scheduled")
-        assert f"{item.id}. Thu 1 May 2031, 08:00 — <b>Later</b>" in str(listing["text"])
+        assert f"{item.id}. Thu, May 1, 2031, 08:00 — <b>Later</b>" in str(listing["text"])
         mark = api.mark()
         api.push_callback(f"Zx{item.id}", message=listing, user=admin)  # type: ignore[arg-type]
         emptied = await api.wait_for("editMessageText", after=mark, chat_id=ADMIN)
