@@ -11,7 +11,6 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.api.circuit import Circuit
 from bot.runtime.budgets import Budgets
-from storage.timing import zone
 
 if TYPE_CHECKING:  # the services themselves are built by bot.runtime.lifecycle
     from aiohttp import web
@@ -84,8 +83,7 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
         assert self.bot_data.catalog is not None
         user = update.effective_user if isinstance(update, Update) else None
         language = self.chosen_language or (user.language_code if user else None)
-        texts = self.bot_data.catalog.for_language(language)
-        return texts.in_zone(zone(self.chosen_zone)) if self.chosen_zone else texts
+        return self.bot_data.catalog.for_reader(language, self.chosen_zone)
 
 
 class BotApplication(

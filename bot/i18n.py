@@ -21,6 +21,7 @@ from babel.dates import format_date, format_datetime, get_day_names
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+from storage import timing
 from storage.errors import N_, Explained
 from storage.text import fold
 
@@ -164,6 +165,11 @@ class Catalog:
     @property
     def languages(self) -> list[str]:
         return sorted(self._texts)
+
+    def for_reader(self, language_code: str | None, zone_name: str | None) -> Texts:
+        """In a reader's language, dates in their chat's time zone when it set one."""
+        texts = self.for_language(language_code)
+        return texts.in_zone(timing.zone(zone_name)) if zone_name else texts
 
     def for_language(self, language_code: str | None) -> Texts:
         """`es-419` → Spanish; unknown or missing → English."""

@@ -50,14 +50,13 @@ from bot.api.circuit import Circuit, unavailable
 from bot.api.replies import chat_is_gone, retry_after_seconds
 from bot.delivery.progress import GAVE_UP, ProgressReporter
 from bot.delivery.sending import PER_CHAT_GAP, BroadcastBot, Card, Pacer
-from bot.i18n import Catalog, Texts
+from bot.i18n import Catalog
 from bot.runtime.metrics import Metrics
 from bot.runtime.supervisor import Supervised, describe
 from storage import Article, NotFound, Storage, StorageError, clock
 from storage.deliveries import MAX_ATTEMPTS, Delivery, Digest, Outcome
 from storage.kinds import TERMINAL, DeliveryStatus
 from storage.quiet import quiet_until
-from storage.timing import zone
 
 log = logging.getLogger(__name__)
 
@@ -389,7 +388,7 @@ class DeliveryWorker:
         if delivery.digest is None:
             article = await self._article(delivery.article_id)
             return [] if article is None else [self._card(article, delivery)]
-        texts = self._texts(delivery)
+        texts = self.catalog.for_reader(delivery.language_code, delivery.timezone)
         key = (delivery.digest, texts.language, delivery.timezone)
         if key not in self._digests:
             found = [await self._read(article_id) for article_id in delivery.digest.articles]
@@ -402,16 +401,12 @@ class DeliveryWorker:
 
     def _card(self, article: Article, delivery: Delivery) -> Card:
         """Rendered once per article, language and time zone, not once per recipient."""
-        texts = self._texts(delivery)
+        texts = self.catalog.for_reader(delivery.language_code, delivery.timezone)
         key = (article.id, texts.language, delivery.timezone)
         if key not in self._cards:
             reply = render.broadcast_card(article, texts, self.bot.username)
             self._cards[key] = Card.of(reply)
         return self._cards[key]
-
-    def _texts(self, delivery: Delivery) -> Texts:
-        texts = self.catalog.for_language(delivery.language_code)
-        return texts.in_zone(zone(delivery.timezone)) if delivery.timezone else texts
 
     async def _article(self, article_id: int) -> Article | None:
         """Kept while its broadcast runs (forgotten when it ends)."""
