@@ -95,12 +95,6 @@ class ChatRepository:
         )
         return (row[0], row[1]) if row is not None else (None, None)
 
-    async def language_choice(self, chat_id: int) -> str | None:
-        value = await self._db.fetchval(
-            "SELECT language_choice FROM chats WHERE chat_id = ?", (chat_id,)
-        )
-        return value if isinstance(value, str) else None
-
     async def set_silent(self, chat: ChatInfo, silent: bool) -> None:
         """Cards to this chat come without a notification sound."""
         await self._set(chat, "silent", int(silent))

@@ -198,7 +198,7 @@ def fts_query(words: str) -> str | None:
     tokens = query_tokens(words)
     if not tokens:
         return None
-    quoted = ['"' + token.replace('"', '""') + '"' for token in tokens]
+    quoted = [_quoted(token) for token in tokens]
     if len(tokens[-1]) >= MIN_PREFIX:
         quoted[-1] += "*"
     return " ".join(quoted)
@@ -210,7 +210,12 @@ def title_query(words: str) -> str | None:
     tokens = query_tokens(words)
     if not tokens:
         return None
-    return "title : (" + " ".join('"' + token.replace('"', '""') + '"' for token in tokens) + ")"
+    return "title : (" + " ".join(_quoted(token) for token in tokens) + ")"
+
+
+def _quoted(token: str) -> str:
+    """A token as an FTS5 string: never an operator, whatever it spells."""
+    return '"' + token.replace('"', '""') + '"'
 
 
 def terms(text: str) -> set[str]:

@@ -59,5 +59,5 @@ async def language_command(update: Update, context: BotContext) -> None:
         if where.channel is None:  # this chat's replies too, from this one on
             context.chosen_language = choice
             t = context.texts(update)
-    choice = await context.storage.chats.language_choice(where.chat.chat_id)
+    choice, _ = await context.storage.chats.choices(where.chat.chat_id)
     await message.reply_text(render.language_state(t, choice, catalog.languages, where.channel))
