@@ -166,9 +166,7 @@ class ArticleRepository:
 
     async def delete(self, article_id: int) -> None:
         async with self._db.atomic() as conn:
-            cursor = await conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))
-            if cursor.rowcount == 0:
-                raise NotFound(N_("article {id} not found"), id=article_id)
+            await remove(conn, article_id)
 
     async def count(self) -> int:
         return int(await self._db.fetchval("SELECT count(*) FROM articles"))
@@ -391,12 +389,55 @@ async def _queue_deliveries(
 
 
 async def find_existing(conn: aiosqlite.Connection, article: NewArticle) -> int | None:
+    return await find_post(conn, article.source, article.guid, article.url)
+
+
+async def find_post(
+    conn: aiosqlite.Connection, source: str, guid: str | None, url: str | None
+) -> int | None:
+    """The stored article with this guid of `source`, or else this (normalised) URL."""
     found = await scalar(
         conn,
         """SELECT id FROM articles
-           WHERE url = ? OR (guid IS NOT NULL AND guid = ? AND source = ?) LIMIT 1""",
-        article.url,
-        article.guid,
-        article.source,
+           WHERE (guid IS NOT NULL AND guid = ? AND source = ?) OR url = ?
+           ORDER BY guid IS NOT NULL AND guid = ? AND source = ? DESC LIMIT 1""",
+        guid,
+        source,
+        url,
+        guid,
+        source,
     )
     return None if found is None else int(found)
+
+
+async def rewrite(conn: aiosqlite.Connection, article_id: int, article: NewArticle) -> bool:
+    """Replace what the publisher may change (title, summary, text, author, tags, link and,
+    unless another article has it, the URL); the publication time stays. Whether anything
+    changed."""
+    cursor = await conn.execute(
+        """UPDATE articles SET title = :title, summary = :summary, body = :body,
+                  author = :author, tags = :tags, link = :link,
+                  url = CASE WHEN EXISTS (SELECT 1 FROM articles
+                                          WHERE url = :url AND id != :id)
+                        THEN url ELSE :url END
+           WHERE id = :id AND (title, summary, body, author, tags, coalesce(link, url), url)
+                 IS NOT (:title, :summary, :body, :author, :tags, :link, :url)""",
+        {
+            "id": article_id,
+            "title": article.title,
+            "summary": article.summary,
+            "body": article.body,
+            "author": article.author,
+            "tags": join_tags(article.tags),
+            "link": article.link,
+            "url": article.url,
+        },
+    )
+    return cursor.rowcount > 0
+
+
+async def remove(conn: aiosqlite.Connection, article_id: int) -> None:
+    """Delete an article (its index entry, broadcast and deliveries with it)."""
+    cursor = await conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+    if cursor.rowcount == 0:
+        raise NotFound(N_("article {id} not found"), id=article_id)

@@ -53,3 +53,27 @@ class ChatType(StrEnum):
     GROUP = "group"
     SUPERGROUP = "supergroup"
     CHANNEL = "channel"
+
+
+class HookAction(StrEnum):
+    """What a CMS's hook asks for (storage.hooks)."""
+
+    PUBLISH = "publish"  # store and broadcast, or schedule when its time is ahead
+    REVISE = "revise"  # correct the stored copy
+    WITHDRAW = "withdraw"  # take it out of the archive and recall its cards
+    IGNORE = "ignore"  # nothing to do (a draft saved, Ghost's own scheduling)
+
+
+class HookOutcome(StrEnum):
+    PUBLISHED = "published"
+    SCHEDULED = "scheduled"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    ARCHIVED = "archived"  # an edit of a post the bot had not seen: stored, not broadcast
+    WITHDRAWN = "withdrawn"
+    UNSCHEDULED = "unscheduled"
+    NOT_FOUND = "not found"
+    IGNORED = "ignored"
+    REPEATED = "repeated"  # the same state of the post came before (a retry)
+    STALE = "stale"  # a newer state of the post came before
+    INVALID = "invalid"  # signed, but not a usable article

@@ -408,6 +408,29 @@ MIGRATIONS += (
     ),
 )
 
+MIGRATIONS += (
+    Migration(
+        16,
+        "what the CMS pushed: each hook once, with what it did (the admins' log)",
+        (
+            """CREATE TABLE hook_events (
+                id INTEGER PRIMARY KEY,
+                received_at TEXT NOT NULL,
+                endpoint TEXT NOT NULL,
+                event TEXT NOT NULL,
+                post TEXT NOT NULL,
+                version REAL NOT NULL,
+                title TEXT NOT NULL DEFAULT '',
+                outcome TEXT NOT NULL,
+                article_id INTEGER,
+                detail TEXT NOT NULL DEFAULT ''
+            )""",
+            "CREATE INDEX hook_events_by_post ON hook_events (endpoint, post, version)",
+            "CREATE INDEX hook_events_by_time ON hook_events (received_at)",
+        ),
+    ),
+)
+
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+import aiosqlite
+
 from storage import clock
 from storage.articles import find_existing, insert
 from storage.db import Database, scalar
@@ -58,26 +60,7 @@ class ScheduledRepository:
         if publish_at.timestamp() <= clock.time():
             raise InvalidInput(N_("that time has already passed"))
         async with self._db.atomic() as conn:
-            existing = await find_existing(conn, article)
-            if existing is not None:
-                raise DuplicateArticle(article.url, existing)
-            if await scalar(conn, "SELECT 1 FROM scheduled WHERE url = ?", article.url):
-                raise InvalidInput(N_("{url} is scheduled already"), url=article.url)
-            cursor = await conn.execute(
-                """INSERT INTO scheduled (url, article, publish_at, timezone, notify_chat_id,
-                                          created_at)
-                   VALUES (?, ?, ?, ?, ?, ?)""",
-                (
-                    article.url,
-                    _encode(article),
-                    publish_at.timestamp(),
-                    timezone,
-                    notify_chat_id,
-                    now_iso(),
-                ),
-            )
-            assert cursor.lastrowid is not None
-            scheduled_id = cursor.lastrowid
+            scheduled_id = await schedule(conn, article, publish_at, timezone, notify_chat_id)
         return Scheduled(scheduled_id, article.url, article.title, publish_at, timezone)
 
     async def all(self) -> list[Scheduled]:
@@ -130,6 +113,42 @@ class ScheduledRepository:
                 except DuplicateArticle as exc:
                     log.warning("scheduled article %s not published: %s", scheduled_id, exc)
         return published
+
+
+async def schedule(
+    conn: aiosqlite.Connection,
+    article: NewArticle,
+    publish_at: datetime,
+    timezone: str,
+    notify_chat_id: int | None = None,
+) -> int:
+    """Keep `article` until `publish_at`, inside the caller's transaction; its id."""
+    existing = await find_existing(conn, article)
+    if existing is not None:
+        raise DuplicateArticle(article.url, existing)
+    if await scalar(conn, "SELECT 1 FROM scheduled WHERE url = ?", article.url):
+        raise InvalidInput(N_("{url} is scheduled already"), url=article.url)
+    cursor = await conn.execute(
+        """INSERT INTO scheduled (url, article, publish_at, timezone, notify_chat_id,
+                                  created_at)
+           VALUES (?, ?, ?, ?, ?, ?)""",
+        (
+            article.url,
+            _encode(article),
+            publish_at.timestamp(),
+            timezone,
+            notify_chat_id,
+            now_iso(),
+        ),
+    )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+async def unschedule(conn: aiosqlite.Connection, url: str) -> bool:
+    """Drop the article scheduled at this (normalised) URL; whether one was waiting."""
+    cursor = await conn.execute("DELETE FROM scheduled WHERE url = ?", (url,))
+    return cursor.rowcount > 0
 
 
 def _encode(article: NewArticle) -> str:

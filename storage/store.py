@@ -18,6 +18,7 @@ from storage.deliveries import DeliveryRepository
 from storage.digests import DigestRepository
 from storage.errors import DatabaseUnavailable, StorageError
 from storage.feeds import FeedRepository
+from storage.hooks import HookRepository
 from storage.kinds import DeliveryStatus
 from storage.migrations import LATEST_VERSION, MIGRATIONS, Migration, apply, current_version
 from storage.quiet import QuietRepository
@@ -35,6 +36,7 @@ class Storage:
         self.scheduled = ScheduledRepository(db)
         self.digests = DigestRepository(db)
         self.quiet = QuietRepository(db)
+        self.hooks = HookRepository(db)
         self.migrated: list[Migration] = []  # what opening it applied ([] : up to date)
 
     @classmethod
@@ -166,6 +168,7 @@ class Storage:
                 for p in await self.broadcasts.running()
             ],
             "feeds": await db.fetchval("SELECT count(*) FROM feeds"),
+            "hooks_last_24h": await self.hooks.counts(days=1),
             "schema_version": await self.schema_version(),
             "database_bytes": await self.size(),
         }
