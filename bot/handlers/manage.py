@@ -6,13 +6,12 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from aiolimiter import AsyncLimiter
 from telegram import Update
-from telegram.error import TelegramError
 
 from bot import callbacks, render
 from bot.api import replies
 from bot.context import BotContext
+from bot.delivery.recall import recall_cards
 from bot.handlers.common import article_number, send, turn_page
 from bot.render import chart
 from storage import NotFound, clock
@@ -21,9 +20,6 @@ from storage.kinds import ChatType
 from storage.text import iso
 
 log = logging.getLogger(__name__)
-
-RECALL_RATE = 20  # deletions per second
-
 
 # -- /delete ------------------------------------------------------------------------------
 
@@ -65,7 +61,7 @@ async def delete_button(update: Update, context: BotContext) -> None:
         return
     await query.edit_message_text(t.gettext("Article {id} deleted.", id=article_id))
     if recall:
-        removed = await recall_messages(context, sent)
+        removed = await recall_cards(context.bot, sent)
         await context.bot.send_message(
             query.from_user.id,
             t.ngettext(
@@ -75,19 +71,6 @@ async def delete_button(update: Update, context: BotContext) -> None:
                 removed=removed,
             ),
         )
-
-
-async def recall_messages(context: BotContext, sent: list[tuple[int, int]]) -> int:
-    """Delete delivered cards at a safe pace; returns how many Telegram removed."""
-    limiter, removed = AsyncLimiter(1, 1 / RECALL_RATE), 0
-    for chat_id, message_id in sent:
-        await limiter.acquire()
-        try:
-            if await context.bot.delete_message(chat_id, message_id):
-                removed += 1
-        except TelegramError as exc:  # too old, already gone, or the chat is gone
-            log.info("could not delete chat_id=%s message_id=%s: %s", chat_id, message_id, exc)
-    return removed
 
 
 # -- /stats -------------------------------------------------------------------------------
