@@ -9,14 +9,11 @@ healthy while the bot runs and its delivery worker works.
 
 from __future__ import annotations
 
-import asyncio
 import hmac
-import json
 import logging
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -25,19 +22,21 @@ from telegram import Update
 from bot.api.updates import parsed
 from bot.app import ALLOWED_UPDATES
 from bot.context import BotApplication
+from bot.runtime.http import (
+    BODY_SECONDS,
+    IDLE_SECONDS,
+    MAX_BODY,
+    SlowBody,
+    json_object,
+    read_body,
+    too_slow,
+)
 from bot.runtime.running import started
 from config import Settings
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 REMEMBERED_UPDATES = 10_000
-# A connection that sends no complete request in this long is closed (aiohttp's keep-alive
-# timer also runs before the first request), and a body must arrive within BODY_SECONDS:
-# a stranger cannot hold connections open by sending nothing, or a byte a second.
-IDLE_SECONDS = 15.0
-BODY_SECONDS = 10.0
-MAX_BODY = 1024**2  # aiohttp's own limit, said here: an update is a few kilobytes
-MAX_DEPTH = 64  # JSON nesting; an update nests about ten deep
 
 
 class WebhookReceiver:
@@ -53,12 +52,9 @@ class WebhookReceiver:
             log.warning("webhook request refused: wrong or missing secret token")
             return web.Response(status=403, text="forbidden")
         try:
-            async with asyncio.timeout(BODY_SECONDS):
-                body = await request.read()
-        except TimeoutError:
-            slow = web.Response(status=408, text="the body came too slowly")
-            slow.force_close()  # the rest of that body is not waited for
-            return slow
+            body = await read_body(request, BODY_SECONDS)
+        except SlowBody:
+            return too_slow()
         data = json_object(body)
         try:
             update_id = int((data or {})["update_id"])
@@ -88,24 +84,6 @@ class WebhookReceiver:
             self._seen.discard(self._order.popleft())
 
 
-def json_object(body: bytes) -> dict[str, Any] | None:
-    """A JSON object nested at most MAX_DEPTH deep, or None (not JSON, or an attack)."""
-    try:
-        data = json.loads(body)
-    except (ValueError, RecursionError):  # 100,000 `[` exhaust the parser's stack
-        return None
-    if not isinstance(data, dict):
-        return None
-    levels: list[tuple[dict[str, Any] | list[Any], int]] = [(data, 1)]
-    while levels:
-        value, depth = levels.pop()
-        if depth > MAX_DEPTH:
-            return None
-        children = value.values() if isinstance(value, dict) else value
-        levels.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
-    return data
-
-
 @asynccontextmanager
 async def serving_webhook(application: BotApplication, settings: Settings) -> AsyncIterator[int]:
     """The bot started, its webhook registered and the server listening; yields the port."""
@@ -120,6 +98,8 @@ async def serving_webhook(application: BotApplication, settings: Settings) -> As
         server.router.add_get("/metrics", application.bot_data.metrics.handle)
     runner = web.AppRunner(server, access_log=None, keepalive_timeout=IDLE_SECONDS)
     async with started(application):
+        if application.bot_data.hooks is not None:
+            application.bot_data.hooks.add_routes(server)
         await runner.setup()
         try:
             site = web.TCPSite(runner, settings.webhook_listen, settings.webhook_port)
