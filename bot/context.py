@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # the services themselves are built by bot.runtime.lifecycle
     from bot.delivery.worker import DeliveryWorker
     from bot.i18n import Catalog, Texts
     from bot.runtime.health import Heartbeat
+    from bot.runtime.hooks import HookEndpoint
     from bot.runtime.metrics import Metrics
     from bot.sources.feeds import FeedService
     from config import Settings
@@ -41,6 +42,8 @@ class BotData:
         self.heartbeat: Heartbeat | None = None
         self.metrics: Metrics | None = None
         self.metrics_server: web.AppRunner | None = None  # polling mode, METRICS_PORT set
+        self.hooks: HookEndpoint | None = None  # a hook secret set
+        self.hooks_server: web.AppRunner | None = None  # HOOKS_PORT set
         self.circuit = Circuit()  # whether Telegram answers at all (bot.api.circuit)
         self.budgets = Budgets()  # each reader's share of the bot (bot.runtime.budgets)
         self.stop_requested = asyncio.Event()

@@ -11,11 +11,19 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import parse_qsl
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 TELEGRAM_API_URL = "https://api.telegram.org/bot"
 SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+HOOK_SECRET_SHAPE = re.compile(r"[!-~]{16,256}")  # printable ASCII, no spaces
 SECRET_HINT = 'generate one with: python -c "import secrets; print(secrets.token_urlsafe(32))"'
 
 
@@ -54,6 +62,10 @@ class Settings(BaseSettings):
     feed_interval: int = Field(default=600, ge=1)
     allow_private_urls: bool = False
     link_params: str = ""  # added to card links, e.g. utm_source=telegram&utm_medium=bot
+    ghost_webhook_secret: SecretStr | None = None
+    hooks_secret: SecretStr | None = None
+    hooks_listen: str = "127.0.0.1"
+    hooks_port: int | None = Field(default=None, ge=0, le=65535)  # after the secrets it needs
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["text", "json"] = "text"
 
@@ -97,6 +109,29 @@ class Settings(BaseSettings):
         if self.webhook_secret is None:
             raise ValueError("WEBHOOK_SECRET is required in webhook mode; " + SECRET_HINT)
         return self
+
+    @field_validator("ghost_webhook_secret", "hooks_secret")
+    @classmethod
+    def _check_hook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not HOOK_SECRET_SHAPE.fullmatch(value.get_secret_value()):
+            raise ValueError(
+                "use 16-256 characters without spaces (the same in the CMS); " + SECRET_HINT
+            )
+        return value
+
+    @field_validator("hooks_port")
+    @classmethod
+    def _hooks_need_a_secret(cls, value: int | None, info: ValidationInfo) -> int | None:
+        secrets = (info.data.get("ghost_webhook_secret"), info.data.get("hooks_secret"))
+        if value is not None and not any(secrets):
+            raise ValueError(
+                "set GHOST_WEBHOOK_SECRET or HOOKS_SECRET too, or no hook could be accepted"
+            )
+        return value
+
+    @property
+    def hooks_enabled(self) -> bool:
+        return self.ghost_webhook_secret is not None or self.hooks_secret is not None
 
     @field_validator("link_params")
     @classmethod

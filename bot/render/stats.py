@@ -81,6 +81,10 @@ def stats(t: Texts, figures: dict[str, Any]) -> str:
         ),
         _("Feeds: {count}", count=figures["feeds"]),
     ]
+    if figures["hooks_last_24h"]:  # outcomes named as `articlebot hooks log` names them
+        lines.append(
+            _("CMS hooks in the last 24 h: {counts}", counts=pairs(figures["hooks_last_24h"]))
+        )
     for running in figures["broadcasts_in_progress"]:
         lines.append(
             _(

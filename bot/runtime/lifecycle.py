@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from pydantic import SecretStr
 from telegram import (
     Bot,
     BotCommand,
@@ -26,8 +27,10 @@ from bot.delivery.sending import BroadcastBot
 from bot.delivery.worker import DeliveryWorker
 from bot.i18n import Texts
 from bot.runtime.health import Heartbeat
+from bot.runtime.hooks import HookEndpoint, serve_hooks
 from bot.runtime.metrics import serve_metrics
 from bot.sources.feeds import FeedService
+from bot.sources.hooks.desk import HookDesk
 from config import Settings
 from storage import Storage
 from storage.errors import Explained
@@ -86,10 +89,45 @@ async def post_init(application: BotApplication) -> None:
         on_poll=lambda result: metrics.feed_polls.labels(result).inc(),
     )
     data.feeds.start()
+    if settings.hooks_enabled:
+        await open_hooks(application, worker)
     if settings.bot_mode == "polling" and settings.metrics_port is not None:
         data.metrics_server = await serve_metrics(
             metrics, settings.metrics_listen, settings.metrics_port
         )
+
+
+async def open_hooks(application: BotApplication, worker: DeliveryWorker) -> None:
+    """The CMS hooks endpoint, and its own server when HOOKS_PORT is set (webhook mode also
+    mounts it on the webhook server: bot.runtime.webhook)."""
+    data = application.bot_data
+    settings, metrics, storage = data.settings, data.metrics, data.storage
+    assert settings is not None
+    assert metrics is not None
+    assert storage is not None
+    assert data.scheduler is not None
+    desk = HookDesk(
+        storage,
+        application.bot,
+        wake_worker=worker.wake,
+        wake_scheduler=data.scheduler.wake,
+        on_hook=lambda endpoint, event, outcome: metrics.hooks.labels(
+            endpoint, event, outcome
+        ).inc(),
+    )
+    data.hooks = HookEndpoint(
+        desk,
+        ghost_secret=reveal(settings.ghost_webhook_secret),
+        secret=reveal(settings.hooks_secret),
+    )
+    if settings.hooks_port is not None:
+        data.hooks_server = await serve_hooks(
+            data.hooks, settings.hooks_listen, settings.hooks_port
+        )
+
+
+def reveal(secret: SecretStr | None) -> str | None:
+    return None if secret is None else secret.get_secret_value()
 
 
 async def notify_admins(application: BotApplication, text: Callable[[Texts], str]) -> None:
@@ -115,6 +153,12 @@ async def post_shutdown(application: BotApplication) -> None:
         if data.metrics_server is not None:
             await data.metrics_server.cleanup()
             data.metrics_server = None
+        if data.hooks_server is not None:
+            await data.hooks_server.cleanup()
+            data.hooks_server = None
+        if data.hooks is not None:
+            await data.hooks.desk.stop()
+            data.hooks = None
         if data.heartbeat is not None:
             await data.heartbeat.stop()
             data.heartbeat = None

@@ -75,6 +75,12 @@ class Metrics:
             "1 while the Bot API is not answering and broadcasts are paused",
             registry=self.registry,
         )
+        self.hooks = Counter(
+            "articlebot_hooks",
+            "CMS hooks received, by endpoint, event and outcome (refused: not signed)",
+            ["endpoint", "event", "outcome"],
+            registry=self.registry,
+        )
         self.undelivered_broadcasts = Counter(
             "articlebot_broadcasts_with_undelivered",
             "Broadcasts that ended with cards that could not be delivered",

@@ -1,0 +1,1 @@
+"""CMS hooks: what Ghost, or any CMS that signs its JSON, pushes — read, verified, applied."""
