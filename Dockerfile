@@ -22,7 +22,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     DATABASE_PATH=/data/articlebot.db \
     WEBHOOK_LISTEN=0.0.0.0 \
-    METRICS_LISTEN=0.0.0.0
+    METRICS_LISTEN=0.0.0.0 \
+    HOOKS_LISTEN=0.0.0.0
 USER 10001
 WORKDIR /data
 VOLUME ["/data"]

@@ -74,6 +74,7 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/publish.py --sizes 10000 --days 10 --audience 2000
 	$(BIN)/python bench/digests.py --size 20000
 	$(BIN)/python bench/broadcast.py --rates 2,5,25,1000
+	$(BIN)/python bench/hooks.py
 	$(BIN)/python bench/flood.py --runs 3
 	$(BIN)/python bench/outage.py --seconds 20 --kinds 502
 
