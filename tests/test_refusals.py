@@ -143,7 +143,8 @@ async def test_group_subscriptions_stay_refused_when_the_refusal_fails(
     api.push_message("/unsubscribe", chat=group, user=member)
     await wait_until(lambda: len(api.calls_to("sendMessage", chat_id=group_id)) == 2)
     await asyncio.sleep(SETTLE)
-    assert [c.method for c in api.calls[mark:]] == [
+    # Each update checks membership, then refuses; two may interleave either way.
+    assert sorted(c.method for c in api.calls[mark:]) == [
         "getChatMember",
         "getChatMember",
         "sendMessage",
