@@ -23,7 +23,6 @@ from storage.kinds import HookOutcome
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-WAKES = {HookOutcome.PUBLISHED: "worker", HookOutcome.SCHEDULED: "scheduler"}
 
 
 class HookDesk:
@@ -38,7 +37,8 @@ class HookDesk:
     ) -> None:
         self.storage = storage
         self.bot = bot
-        self._wake = {"worker": wake_worker, "scheduler": wake_scheduler}
+        # A new broadcast starts at once, a scheduled article is counted in at once.
+        self._wakes = {HookOutcome.PUBLISHED: wake_worker, HookOutcome.SCHEDULED: wake_scheduler}
         self._on_hook = on_hook or (lambda endpoint, event, outcome: None)
         self._work: set[asyncio.Task[Any]] = set()
 
@@ -49,7 +49,7 @@ class HookDesk:
             "hook %s %s %s: %s%s", hook.endpoint, hook.event, hook.post, applied.outcome, about
         )
         self._on_hook(hook.endpoint, hook.event, applied.outcome)
-        wake = self._wake.get(WAKES.get(applied.outcome, ""))
+        wake = self._wakes.get(applied.outcome)
         if wake is not None:
             wake()
         if applied.recall:
@@ -59,7 +59,7 @@ class HookDesk:
     async def refuse(self, endpoint: str, event: str, reason: str) -> None:
         """A signed hook that is not a usable article: logged, kept in the hooks log."""
         log.warning("hook %s %s not used: %s", endpoint, event, reason)
-        self._on_hook(endpoint, event, HookOutcome.INVALID)
+        self._on_hook(endpoint, "unknown", HookOutcome.INVALID)  # `event` is the CMS's text
         try:
             await self.storage.hooks.refused(endpoint, event, "?", reason)
         except StorageError as exc:
