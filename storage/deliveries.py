@@ -36,6 +36,10 @@ from storage.walk import walk_next
 
 MAX_ATTEMPTS = 5  # sends of one card before its delivery fails
 RECALL_WINDOW = timedelta(hours=48)  # Telegram lets bots delete their messages this long
+# An article's cards that reached a chat at or after a moment: what a recall deletes.
+SENT_CARDS_SQL = """SELECT chat_id, message_id FROM deliveries
+                    WHERE article_id = ? AND status = 'sent' AND message_id IS NOT NULL
+                      AND updated_at >= ?"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,12 +155,7 @@ class DeliveryRepository:
 
     async def sent_messages(self, article_id: int, since: str) -> list[tuple[int, int]]:
         """(chat_id, message_id) of the article's cards sent at or after `since` (ISO)."""
-        rows = await self._db.fetchall(
-            """SELECT chat_id, message_id FROM deliveries
-               WHERE article_id = ? AND status = 'sent' AND message_id IS NOT NULL
-                 AND updated_at >= ?""",
-            (article_id, since),
-        )
+        rows = await self._db.fetchall(SENT_CARDS_SQL, (article_id, since))
         return [(row[0], row[1]) for row in rows]
 
     async def skip_chat(self, chat_id: int, reason: str) -> int:

@@ -20,7 +20,7 @@ import aiosqlite
 from storage import clock
 from storage.articles import find_post, insert, remove, rewrite
 from storage.db import Database, scalar
-from storage.deliveries import RECALL_WINDOW
+from storage.deliveries import RECALL_WINDOW, SENT_CARDS_SQL
 from storage.kinds import HookAction, HookOutcome
 from storage.models import NewArticle
 from storage.scheduled import schedule, unschedule
@@ -192,12 +192,7 @@ async def _withdraw(conn: aiosqlite.Connection, hook: Hook, existing: int | None
         gone = hook.url is not None and await unschedule(conn, hook.url)
         return Applied(HookOutcome.UNSCHEDULED if gone else HookOutcome.NOT_FOUND)
     since = iso(clock.now() - RECALL_WINDOW)
-    async with conn.execute(
-        """SELECT chat_id, message_id FROM deliveries
-           WHERE article_id = ? AND status = 'sent' AND message_id IS NOT NULL
-             AND updated_at >= ?""",
-        (existing, since),
-    ) as cursor:
+    async with conn.execute(SENT_CARDS_SQL, (existing, since)) as cursor:
         sent = [(row[0], row[1]) for row in await cursor.fetchall()]
     await remove(conn, existing)
     return Applied(HookOutcome.WITHDRAWN, existing, sent)
