@@ -44,7 +44,7 @@ class Hook:
     version: float  # unix time of this state of the post
     title: str = ""
     article: NewArticle | None = None  # PUBLISH and REVISE
-    publish_at: datetime | None = None  # PUBLISH: when, if later than now
+    publish_at: datetime | None = None  # PUBLISH: its time; scheduled when SCHEDULE_AHEAD off
     reason: str = ""  # IGNORE: why
 
     @property

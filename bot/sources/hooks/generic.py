@@ -17,7 +17,6 @@ from typing import Any
 from bot.sources.hooks.payload import (
     Unusable,
     article,
-    later,
     moment,
     post_id,
     text,
@@ -75,7 +74,7 @@ def signed_hook(data: dict[str, Any], signed_at: float) -> Hook:
         source=SOURCE,
         guid=guid,
     )
-    return replace(hook, url=new.url, title=new.title, article=new, publish_at=later(published_at))
+    return replace(hook, url=new.url, title=new.title, article=new, publish_at=published_at)
 
 
 def _tags(value: object) -> tuple[str, ...]:

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.sources.entries import html_text
-from storage import InvalidInput, NewArticle, clock
+from storage import InvalidInput, NewArticle
 from storage.text import normalize_url, parse_datetime
 
 MAX_ID = 200  # characters of a CMS's post id
@@ -56,15 +56,11 @@ def version(data: dict[str, Any], signed_at: float) -> float:
 
 
 def url_of(data: dict[str, Any]) -> str | None:
+    url = text(data, "url")
     try:
-        return normalize_url(text(data, "url")) if text(data, "url") else None
+        return normalize_url(url) if url else None
     except InvalidInput:
         return None
-
-
-def later(when: datetime | None) -> datetime | None:
-    """A publication time still to come, else None (published now)."""
-    return when if when is not None and when.timestamp() > clock.time() else None
 
 
 def article(
