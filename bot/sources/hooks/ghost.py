@@ -34,7 +34,7 @@ PUBLISHED = "published"
 def ghost_hook(data: dict[str, Any], signed_at: float) -> Hook:
     """The hook a Ghost webhook's JSON means, or `Unusable`."""
     if "page" in data and "post" not in data:
-        return _ignored(data["page"], signed_at, "page", "pages are not articles")
+        return _page(data["page"], signed_at)
     post = data.get("post")
     if not isinstance(post, dict):
         raise Unusable('not a Ghost post webhook (no "post")')
@@ -122,18 +122,19 @@ REASONS = {
 }
 
 
-def _ignored(page: object, signed_at: float, kind: str, reason: str) -> Hook:
+def _page(page: object, signed_at: float) -> Hook:
+    """A page's webhook, acknowledged: pages are not articles."""
     state: dict[str, Any] = {}
     if isinstance(page, dict):
         state = page.get("current") or page.get("previous") or {}
     return Hook(
         endpoint=ENDPOINT,
-        event=f"{kind}.*",
+        event="page.*",
         action=HookAction.IGNORE,
         source=SOURCE,
         guid=f"ghost:{text(state, 'id') or '?'}",
         url=None,
         version=signed_at,
         title=text(state, "title"),
-        reason=reason,
+        reason="pages are not articles",
     )
