@@ -177,6 +177,7 @@ def button_handlers() -> list[BaseHandler[Update, BotContext, object]]:
         CallbackQueryHandler(reader.latest_button, pattern=callbacks.LATEST_PATTERN),
         CallbackQueryHandler(reader.search_button, pattern=callbacks.SEARCH_PATTERN),
         CallbackQueryHandler(reader.article_button, pattern=callbacks.ARTICLE_PATTERN),
+        CallbackQueryHandler(reader.read_button, pattern=callbacks.READ_PATTERN),
         CallbackQueryHandler(
             subscriptions.subscription_button, pattern=callbacks.SUBSCRIPTION_PATTERN
         ),
@@ -198,6 +199,7 @@ COMMAND_CALLBACKS: dict[str, Callable[[Update, BotContext], Coroutine[Any, Any, 
     "scheduled": schedule.scheduled_command,
     "timezone": schedule.timezone_command,
     "silent": preferences.silent_command,
+    "cards": preferences.cards_command,
     "language": preferences.language_command,
     "digest": digests.digest_command,
     "quiet": digests.quiet_command,

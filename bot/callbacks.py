@@ -30,12 +30,13 @@ _QUERY_BYTES = MAX_CALLBACK_BYTES - len(f"S{MAX_OFFSET} ".encode())
 LATEST_PATTERN = r"^L\d{1,5}$"
 SEARCH_PATTERN = r"^S\d{1,5} \S.*$"
 ARTICLE_PATTERN = r"^A\d{1,12}$"
+READ_PATTERN = r"^R\d{1,12}$"
 SUBSCRIPTION_PATTERN = r"^U(s|a|d|w|i|t[0-9a-f]{12}|c-?\d{1,16})$"
 CANCEL_BROADCAST_PATTERN = r"^Bc\d{1,12}$"
-DRAFT_PATTERN = r"^D[ptsgxw]$"
+DRAFT_PATTERN = r"^D[ptsgixw]$"
 ADD_LINK_PATTERN = r"^Da$"
 UNSCHEDULE_PATTERN = r"^Zx\d{1,12}$"
-EDIT_PATTERN = r"^E[tsg]\d{1,12}$"
+EDIT_PATTERN = r"^E[tsgi]\d{1,12}$"
 DELETE_PATTERN = r"^X(c|[dr]\d{1,12})$"
 CHANNELS_PATTERN = r"^C(l\d{1,5}|r\d{1,5} -?\d{1,16})$"
 # Buttons only admins may press: drafts, edits, deletions, broadcasts, channels, schedule.
@@ -65,6 +66,16 @@ class OpenArticle:
 
     def encode(self) -> str:
         return f"A{self.article_id}"
+
+
+@dataclass(frozen=True)
+class ReadArticle:
+    """📖 Read here: the whole article, as a rich message, in this chat."""
+
+    article_id: int
+
+    def encode(self) -> str:
+        return f"R{self.article_id}"
 
 
 @dataclass(frozen=True)
@@ -127,10 +138,11 @@ class ArticleField(StrEnum):
     TITLE = "t"
     SUMMARY = "s"
     TAGS = "g"
+    IMAGE = "i"
 
     @property
     def attribute(self) -> str:
-        """The article's attribute: "title", "summary" or "tags"."""
+        """The article's attribute: "title", "summary", "tags" or "image"."""
         return self.name.lower()
 
 
@@ -193,6 +205,7 @@ Callback = (
     LatestPage
     | SearchResults
     | OpenArticle
+    | ReadArticle
     | SubscriptionAction
     | SubscribeChannel
     | CancelBroadcast
@@ -218,6 +231,8 @@ def parse(data: str | None) -> Callback | None:
         return SearchResults(offset, query) if offset <= MAX_OFFSET else None
     if re.match(ARTICLE_PATTERN, data):
         return OpenArticle(int(data[1:]))
+    if re.match(READ_PATTERN, data):
+        return ReadArticle(int(data[1:]))
     if re.match(SUBSCRIPTION_PATTERN, data):
         if data[1] == "c":
             return SubscribeChannel(int(data[2:]))

@@ -34,6 +34,7 @@ COMMANDS = (
     Command("quiet", N_("Hours without cards")),
     Command("timezone", N_("This chat's time zone")),
     Command("silent", N_("Cards without a sound")),
+    Command("cards", N_("Photo, preview or text cards")),
     Command("language", N_("This chat's language")),
     Command("help", N_("What this bot can do")),
     Command("start", None),

@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # the services themselves are built by bot.runtime.lifecycle
     from aiohttp import web
 
     from bot.api.updates import UpdatesRequest
+    from bot.delivery.corrections import CorrectionWorker
     from bot.delivery.scheduler import Scheduler
     from bot.delivery.worker import DeliveryWorker
     from bot.i18n import Catalog, Texts
@@ -36,6 +37,7 @@ class BotData:
         self.catalog: Catalog | None = None
         self.owns_storage = False
         self.worker: DeliveryWorker | None = None
+        self.corrections: CorrectionWorker | None = None  # edits cards already sent
         self.feeds: FeedService | None = None
         self.scheduler: Scheduler | None = None
         self.updates: UpdatesRequest | None = None  # the polling connection
@@ -44,6 +46,7 @@ class BotData:
         self.metrics_server: web.AppRunner | None = None  # polling mode, METRICS_PORT set
         self.hooks: HookEndpoint | None = None  # a hook secret set
         self.hooks_server: web.AppRunner | None = None  # HOOKS_PORT set
+        self.rich_messages = True  # until the Bot API says it has no sendRichMessage
         self.circuit = Circuit()  # whether Telegram answers at all (bot.api.circuit)
         self.budgets = Budgets()  # each reader's share of the bot (bot.runtime.budgets)
         self.stop_requested = asyncio.Event()

@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     broadcast_rate: float = Field(default=25.0, gt=0, le=1000)
     broadcast_paid: bool = False
+    card_style: Literal["photo", "preview", "text"] = "photo"
     broadcast_concurrency: int = Field(default=32, ge=1, le=256)
     broadcast_progress_interval: float = Field(default=3.0, gt=0, le=600)
     delivery_retention_days: float = Field(default=30, ge=1, le=3650)

@@ -1,4 +1,5 @@
-"""The article archive: add, read, delete, list the latest, and full-text search."""
+"""The article archive: add, read, edit, delete, list the latest, and full-text search.
+How an article enters, changes and leaves the store is in storage.publishing."""
 
 from __future__ import annotations
 
@@ -9,11 +10,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
-import aiosqlite
-
-from storage import clock
+from storage import clock, corrections
+from storage.corrections import Correction
 from storage.db import Database, scalar
-from storage.errors import N_, DuplicateArticle, NotFound
+from storage.errors import N_, NotFound
 from storage.kinds import SearchOrder
 from storage.models import (
     Article,
@@ -23,17 +23,30 @@ from storage.models import (
     join_tags,
     published_or_now,
 )
+from storage.publishing import insert, remove
 from storage.text import (
     fts_query,
     iso,
     now_iso,
     parse_datetime,
     query_tokens,
-    terms,
     title_query,
 )
 
-COLUMNS = "id, url, title, summary, author, tags, published_at, created_at, source, guid, link"
+COLUMN_NAMES = (
+    "id, url, title, summary, author, tags, published_at, created_at, source, guid, link, "
+    "image, image_refused, revision"
+).split(", ")
+READABLE = "({a}body != '' OR {a}body_html != '') AS readable"  # 📖: a text to read
+
+
+def columns(alias: str = "") -> str:
+    """What an Article is read from, of `articles` (or its alias)."""
+    prefix = f"{alias}." if alias else ""
+    return ", ".join([*(prefix + name for name in COLUMN_NAMES), READABLE.format(a=prefix)])
+
+
+COLUMNS = columns()
 
 # Search ranks by bm25 only while that is cheap. bm25 costs time in proportion to how many
 # articles contain each query word (its IDF is counted over the whole index) and how many
@@ -46,6 +59,13 @@ BM25_WEIGHTS = "10.0, 4.0, 1.0, 6.0"  # title, summary, body, tags
 SNIPPET_TOKENS = 16
 ESTIMATE_DAYS = 28.0  # the weeks a subscription's "about N a week" is measured over
 _OPEN, _CLOSE = "\x02", "\x03"  # never stored: clean_text strips control characters
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    article: Article
+    changed: bool
+    correction: Correction | None  # of its cards already sent, when it opened one
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +105,8 @@ class ArticleRepository:
                 "source": a.source,
                 "guid": a.guid,
                 "link": a.link,
+                "image": a.image,
+                "body_html": a.body_html,
             }
             for a in articles
         ]
@@ -95,9 +117,9 @@ class ArticleRepository:
             await conn.executemany(
                 """INSERT INTO articles
                    (url, title, summary, body, author, tags, published_at, created_at,
-                    source, guid, link)
+                    source, guid, link, image, body_html)
                    SELECT :url, :title, :summary, :body, :author, :tags, :published_at,
-                          :created_at, :source, :guid, :link
+                          :created_at, :source, :guid, :link, :image, :body_html
                    WHERE NOT EXISTS (SELECT 1 FROM articles WHERE url = :url)
                      AND NOT EXISTS (SELECT 1 FROM articles
                                      WHERE source = :source AND guid = :guid)
@@ -127,10 +149,8 @@ class ArticleRepository:
         return found_urls, found_guids
 
     async def get(self, article_id: int, *, with_body: bool = True) -> Article:
-        columns = COLUMNS + (", body" if with_body else "")
-        row = await self._db.fetchone(
-            f"SELECT {columns} FROM articles WHERE id = ?", (article_id,)
-        )
+        wanted = COLUMNS + (", body, body_html" if with_body else "")
+        row = await self._db.fetchone(f"SELECT {wanted} FROM articles WHERE id = ?", (article_id,))
         if row is None:
             raise NotFound(N_("article {id} not found"), id=article_id)
         return Article.from_row(row)
@@ -146,23 +166,45 @@ class ArticleRepository:
         title: str | None = None,
         summary: str | None = None,
         tags: tuple[str, ...] | None = None,
-    ) -> Article:
-        """Change the editable fields; the FTS triggers re-index the row in the same step."""
+        image: str | None = None,
+        correct: bool = True,
+        notify_chat_id: int | None = None,
+    ) -> Edit:
+        """Change what a card shows; the FTS triggers re-index the row in the same step.
+        With `correct`, a change opens the correction of its cards already sent
+        (storage.corrections), in the same transaction."""
         current = await self.get(article_id)
         edited = NewArticle(
             url=current.url,
             title=current.title if title is None else title,
             summary=current.summary if summary is None else summary,
             tags=current.tags if tags is None else tags,
+            image=current.image if image is None else image,
         )
+        correction = None
         async with self._db.atomic() as conn:
             cursor = await conn.execute(
-                "UPDATE articles SET title = ?, summary = ?, tags = ? WHERE id = ?",
-                (edited.title, edited.summary, join_tags(edited.tags), article_id),
+                """UPDATE articles SET title = ?, summary = ?, tags = ?,
+                          image_refused = image_refused AND image = ?, image = ?
+                   WHERE id = ? AND (title, summary, tags, image) IS NOT (?, ?, ?, ?)""",
+                (
+                    *(edited.title, edited.summary, join_tags(edited.tags)),
+                    *(edited.image, edited.image, article_id),
+                    *(edited.title, edited.summary, join_tags(edited.tags), edited.image),
+                ),
             )
-            if cursor.rowcount == 0:
-                raise NotFound(N_("article {id} not found"), id=article_id)
-        return await self.get(article_id, with_body=False)
+            if cursor.rowcount and correct:
+                media = edited.image != current.image
+                correction = await corrections.begin(conn, article_id, notify_chat_id, media=media)
+        return Edit(await self.get(article_id, with_body=False), bool(cursor.rowcount), correction)
+
+    async def refuse_image(self, article_id: int, image: str) -> None:
+        """Telegram would not show this picture: the article's cards go out as text."""
+        async with self._db.atomic() as conn:
+            await conn.execute(
+                "UPDATE articles SET image_refused = 1 WHERE id = ? AND image = ?",
+                (article_id, image),
+            )
 
     async def delete(self, article_id: int) -> None:
         async with self._db.atomic() as conn:
@@ -285,7 +327,7 @@ class ArticleRepository:
         # One point lookup per ranked id (CROSS JOIN fixes the loop order): with `rowid IN
         # (...)` instead, FTS5 would walk every match of the query to find these few.
         rows = await self._db.fetchall(
-            f"""SELECT {", ".join("a." + c for c in COLUMNS.split(", "))},
+            f"""SELECT {columns("a")},
                        snippet(articles_fts, 1, char(2), char(3), '…', {SNIPPET_TOKENS})
                        AS in_summary,
                        snippet(articles_fts, 2, char(2), char(3), '…', {SNIPPET_TOKENS})
@@ -319,125 +361,3 @@ def best_snippet(row: sqlite3.Row) -> str:
 def highlight(snippet: str) -> str:
     """Escape the article text, then turn the match markers into the only tags."""
     return html.escape(snippet, quote=False).replace(_OPEN, "<b>").replace(_CLOSE, "</b>")
-
-
-async def insert(
-    conn: aiosqlite.Connection,
-    article: NewArticle,
-    announce: bool = True,
-    notify_chat_id: int | None = None,
-) -> int:
-    """Add an article (and with `announce`, its broadcast) inside the caller's transaction;
-    returns its id. `DuplicateArticle` if its URL or feed guid is stored already."""
-    now = now_iso()
-    existing = await find_existing(conn, article)
-    if existing is not None:
-        raise DuplicateArticle(article.url, existing)
-    cursor = await conn.execute(
-        """INSERT INTO articles
-           (url, title, summary, body, author, tags, published_at, created_at, source, guid,
-            link)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-        (
-            article.url,
-            article.title,
-            article.summary,
-            article.body,
-            article.author,
-            join_tags(article.tags),
-            published_or_now(article, now),
-            now,
-            article.source,
-            article.guid,
-            article.link,
-        ),
-    )
-    article_id = cursor.lastrowid
-    assert article_id is not None
-    if announce:
-        await _queue_deliveries(conn, article_id, article, notify_chat_id, now)
-    return article_id
-
-
-async def _queue_deliveries(
-    conn: aiosqlite.Connection,
-    article_id: int,
-    article: NewArticle,
-    notify_chat_id: int | None,
-    now: str,
-) -> None:
-    """Record the broadcast in O(1): the moment (the subscription counter's value) and the
-    article's terms that are subscribed topics; the delivery worker walks the recipients
-    wave by wave (storage.deliveries)."""
-    words = terms(" ".join((article.title, article.summary, *article.tags)))
-    horizon = await scalar(conn, "SELECT value FROM counters WHERE name = 'subscriptions'")
-    async with conn.execute(
-        """SELECT value FROM json_each(?) AS term
-           WHERE EXISTS (SELECT 1 FROM subscription_topics WHERE topic = term.value)""",
-        (json.dumps(sorted(words)),),
-    ) as cursor:
-        topics = [row[0] for row in await cursor.fetchall()]
-    seq = await scalar(
-        conn, "UPDATE counters SET value = value + 1 WHERE name = 'broadcasts' RETURNING value"
-    )
-    await conn.execute(
-        """INSERT INTO broadcasts (article_id, total, notify_chat_id, started_at, horizon,
-                                   topics, walked, counted, seq)
-           VALUES (?, 0, ?, ?, ?, ?, 0, 0, ?)""",
-        (article_id, notify_chat_id, now, horizon, json.dumps(topics), seq),
-    )
-
-
-async def find_existing(conn: aiosqlite.Connection, article: NewArticle) -> int | None:
-    return await find_post(conn, article.source, article.guid, article.url)
-
-
-async def find_post(
-    conn: aiosqlite.Connection, source: str, guid: str | None, url: str | None
-) -> int | None:
-    """The stored article with this guid of `source`, or else this (normalised) URL."""
-    found = await scalar(
-        conn,
-        """SELECT id FROM articles
-           WHERE (guid IS NOT NULL AND guid = ? AND source = ?) OR url = ?
-           ORDER BY guid IS NOT NULL AND guid = ? AND source = ? DESC LIMIT 1""",
-        guid,
-        source,
-        url,
-        guid,
-        source,
-    )
-    return None if found is None else int(found)
-
-
-async def rewrite(conn: aiosqlite.Connection, article_id: int, article: NewArticle) -> bool:
-    """Replace what the publisher may change (title, summary, text, author, tags, link and,
-    unless another article has it, the URL); the publication time stays. Whether anything
-    changed."""
-    cursor = await conn.execute(
-        """UPDATE articles SET title = :title, summary = :summary, body = :body,
-                  author = :author, tags = :tags, link = :link,
-                  url = CASE WHEN EXISTS (SELECT 1 FROM articles
-                                          WHERE url = :url AND id != :id)
-                        THEN url ELSE :url END
-           WHERE id = :id AND (title, summary, body, author, tags, coalesce(link, url), url)
-                 IS NOT (:title, :summary, :body, :author, :tags, :link, :url)""",
-        {
-            "id": article_id,
-            "title": article.title,
-            "summary": article.summary,
-            "body": article.body,
-            "author": article.author,
-            "tags": join_tags(article.tags),
-            "link": article.link,
-            "url": article.url,
-        },
-    )
-    return cursor.rowcount > 0
-
-
-async def remove(conn: aiosqlite.Connection, article_id: int) -> None:
-    """Delete an article (its index entry, broadcast and deliveries with it)."""
-    cursor = await conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))
-    if cursor.rowcount == 0:
-        raise NotFound(N_("article {id} not found"), id=article_id)

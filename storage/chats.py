@@ -12,7 +12,7 @@ import aiosqlite
 from storage import days
 from storage.db import Database, scalar
 from storage.errors import N_, InvalidInput, NotFound
-from storage.kinds import ChatType
+from storage.kinds import CardStyle, ChatType
 from storage.text import MAX_TOPICS, now_iso
 from storage.timing import DEFAULT_ZONE
 
@@ -103,6 +103,17 @@ class ChatRepository:
         value = await self._db.fetchval("SELECT silent FROM chats WHERE chat_id = ?", (chat_id,))
         return bool(value)
 
+    async def set_card_style(self, chat: ChatInfo, style: CardStyle) -> None:
+        """How this chat's cards look, over the CARD_STYLE default."""
+        await self._set(chat, "card_style", str(style))
+
+    async def card_style(self, chat_id: int) -> CardStyle | None:
+        """The chat's choice, if it made one."""
+        value = await self._db.fetchval(
+            "SELECT card_style FROM chats WHERE chat_id = ?", (chat_id,)
+        )
+        return CardStyle(value) if value else None
+
     async def timezone(self, chat_id: int) -> str:
         """The chat's time zone (storage.timing); UTC until one is set."""
         value = await self._db.fetchval("SELECT timezone FROM chats WHERE chat_id = ?", (chat_id,))
@@ -114,7 +125,7 @@ class ChatRepository:
 
     async def _set(self, chat: ChatInfo, setting: str, value: object) -> None:
         """One of the chat's settings (a column name of ours, never a user's word)."""
-        assert setting in ("timezone", "silent", "language_choice")
+        assert setting in ("timezone", "silent", "language_choice", "card_style")
         async with self._db.atomic() as conn:
             await _upsert_chat(conn, chat)
             await conn.execute(

@@ -29,7 +29,7 @@ import aiosqlite
 
 from storage import clock, days
 from storage.db import Database, scalar
-from storage.kinds import TERMINAL, ChatType, DeliveryStatus, DigestKind
+from storage.kinds import TERMINAL, CardStyle, ChatType, DeliveryStatus, DigestKind
 from storage.quiet import gather_held
 from storage.text import iso, now_iso, parse_datetime
 from storage.walk import walk_next
@@ -64,6 +64,8 @@ class Delivery:
     digest: Digest | None = None
     quiet: tuple[str, int, int] | None = None  # the chat's zone and quiet hours, if any
     queued_at: float = 0.0  # unix time its broadcast (or digest) was queued
+    card_style: CardStyle | None = None  # the chat's choice (/cards), else the default
+    revision: int = 0  # of its article when claimed: the card shows that one
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,8 @@ class Outcome:
     attempted: bool = True  # False when it was never sent (paused, chat not ready)
     digest: bool = False  # the outcome of a digest (its id is in the digests' outbox)
     held: bool = False  # put back until the chat's quiet hours end
+    card: str = "preview"  # what went out: CardStyle (photo, preview or text)
+    revision: int = 0  # of the article the card shows
 
     @classmethod
     def of(cls, delivery: Delivery, status: DeliveryStatus, **fields: Any) -> Outcome:
@@ -87,7 +91,7 @@ class Outcome:
 # What a claimed row needs of its chat, in one lookup per row rather than one per setting
 # (this runs for every card sent): type, language, /silent, time zone and quiet hours.
 CHAT_OF = """(SELECT json_array(type, coalesce(language_choice, language_code), silent,
-                                timezone, quiet_start, quiet_end)
+                                timezone, quiet_start, quiet_end, card_style)
               FROM chats WHERE chats.chat_id = {outbox}.chat_id)"""
 
 CLAIM_SQL = f"""
@@ -98,7 +102,8 @@ CLAIM_SQL = f"""
     RETURNING id, article_id, chat_id, thread_id, attempts,
               {CHAT_OF.format(outbox="deliveries")},
               coalesce((SELECT started_at FROM broadcasts
-                        WHERE broadcasts.article_id = deliveries.article_id), created_at)
+                        WHERE broadcasts.article_id = deliveries.article_id), created_at),
+              (SELECT revision FROM articles WHERE articles.id = deliveries.article_id)
 """
 
 
@@ -260,6 +265,9 @@ class DeliveryRepository:
         return row[0] + row[1], parse_datetime(min(oldest)) if oldest else None
 
 
+CARD_SET = ", held = held | ?, card = ?, revision = ?"  # a card's, not a digest's
+
+
 async def _settle(conn: aiosqlite.Connection, outcomes: list[Outcome]) -> None:
     if not outcomes:
         return
@@ -268,7 +276,7 @@ async def _settle(conn: aiosqlite.Connection, outcomes: list[Outcome]) -> None:
         await conn.executemany(
             f"""UPDATE {table} SET status = ?, message_id = coalesce(?, message_id),
                     last_error = coalesce(?, last_error), next_attempt_at = ?,
-                    attempts = attempts + ?, updated_at = ?{", held = held | ?" * (not digest)}
+                    attempts = attempts + ?, updated_at = ?{CARD_SET * (not digest)}
                 WHERE id = ?""",
             [
                 (
@@ -278,7 +286,7 @@ async def _settle(conn: aiosqlite.Connection, outcomes: list[Outcome]) -> None:
                     o.retry_at,
                     int(o.attempted),
                     now,
-                    *((int(o.held),) * (not digest)),
+                    *((int(o.held), o.card, o.revision) * (not digest)),
                     o.delivery_id,
                 )
                 for o in outcomes
@@ -290,8 +298,8 @@ async def _settle(conn: aiosqlite.Connection, outcomes: list[Outcome]) -> None:
 
 
 def _card_delivery(row: Any) -> Delivery:
-    delivery_id, article_id, chat_id, thread_id, attempts, chat, queued = row
-    chat_type, language, silent, timezone, quiet_start, quiet_end = json.loads(chat)
+    delivery_id, article_id, chat_id, thread_id, attempts, chat, queued, revision = row
+    chat_type, language, silent, timezone, quiet_start, quiet_end, style = json.loads(chat)
     hours = (timezone, quiet_start, quiet_end) if quiet_start is not None else None
     return Delivery(
         delivery_id,
@@ -305,12 +313,14 @@ def _card_delivery(row: Any) -> Delivery:
         timezone,
         quiet=hours,
         queued_at=parse_datetime(queued).timestamp(),
+        card_style=CardStyle(style) if style else None,
+        revision=revision or 0,
     )
 
 
 def _digest_delivery(row: Any) -> Delivery:
     delivery_id, _, chat_id, thread_id, attempts, chat, kind, articles, queued = row
-    chat_type, language, silent, timezone, _, _ = json.loads(chat)  # quiet hours: not here
+    chat_type, language, silent, timezone, *_ = json.loads(chat)  # quiet hours: not here
     digest = Digest(DigestKind(kind), tuple(json.loads(articles)))
     return Delivery(
         delivery_id,

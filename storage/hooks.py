@@ -17,12 +17,12 @@ from typing import Any
 
 import aiosqlite
 
-from storage import clock
-from storage.articles import find_post, insert, remove, rewrite
+from storage import clock, corrections
 from storage.db import Database, scalar
 from storage.deliveries import RECALL_WINDOW, SENT_CARDS_SQL
 from storage.kinds import HookAction, HookOutcome
 from storage.models import NewArticle
+from storage.publishing import Change, find_post, insert, remove, rewrite
 from storage.scheduled import schedule, unschedule
 from storage.text import iso, now_iso, parse_datetime
 
@@ -57,6 +57,7 @@ class Applied:
     outcome: HookOutcome
     article_id: int | None = None
     recall: list[tuple[int, int]] = field(default_factory=list)  # (chat, message) sent
+    correcting: bool = False  # an edit of what its cards show: they are being corrected
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,8 +170,13 @@ async def _act(conn: aiosqlite.Connection, hook: Hook) -> Applied:
     article = hook.article
     assert article is not None
     if existing is not None:
-        changed = await rewrite(conn, existing, article)
-        return Applied(HookOutcome.UPDATED if changed else HookOutcome.UNCHANGED, existing)
+        change = await rewrite(conn, existing, article)
+        if change is Change.NOTHING:
+            return Applied(HookOutcome.UNCHANGED, existing)
+        correcting = change in (Change.CARDS, Change.PICTURE)
+        if correcting:  # the cards already sent are corrected
+            await corrections.begin(conn, existing, media=change is Change.PICTURE)
+        return Applied(HookOutcome.UPDATED, existing, correcting=correcting)
     if await unschedule(conn, article.url):  # a scheduled post changed: this version counts
         return await _publish(conn, article, hook.publish_at)
     if hook.action is HookAction.REVISE:  # an edit of a post from before the bot knew the CMS

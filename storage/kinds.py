@@ -77,3 +77,11 @@ class HookOutcome(StrEnum):
     REPEATED = "repeated"  # the same state of the post came before (a retry)
     STALE = "stale"  # a newer state of the post came before
     INVALID = "invalid"  # signed, but not a usable article
+
+
+class CardStyle(StrEnum):
+    """How a chat's cards look (/cards, CARD_STYLE)."""
+
+    PHOTO = "photo"  # the article's picture with the card as its caption, when it has one
+    PREVIEW = "preview"  # text with the page's link preview
+    TEXT = "text"  # text only

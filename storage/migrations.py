@@ -431,6 +431,39 @@ MIGRATIONS += (
     ),
 )
 
+MIGRATIONS += (
+    Migration(
+        17,
+        "articles with a picture and their HTML; cards as sent, and their corrections",
+        (
+            "ALTER TABLE articles ADD COLUMN image TEXT NOT NULL DEFAULT ''",
+            # Telegram would not show the picture: the cards still to go out are text.
+            "ALTER TABLE articles ADD COLUMN image_refused INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE articles ADD COLUMN body_html TEXT NOT NULL DEFAULT ''",
+            # Counts the corrections: a card shows the revision it was sent or edited at.
+            "ALTER TABLE articles ADD COLUMN revision INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE chats ADD COLUMN card_style TEXT",
+            "ALTER TABLE deliveries ADD COLUMN revision INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE deliveries ADD COLUMN card TEXT NOT NULL DEFAULT 'preview'",
+            """CREATE TABLE corrections (
+                article_id INTEGER PRIMARY KEY REFERENCES articles (id) ON DELETE CASCADE,
+                revision INTEGER NOT NULL,
+                cursor INTEGER NOT NULL DEFAULT 0,
+                total INTEGER NOT NULL,
+                edited INTEGER NOT NULL DEFAULT 0,
+                failed INTEGER NOT NULL DEFAULT 0,
+                expired INTEGER NOT NULL DEFAULT 0,
+                media INTEGER NOT NULL DEFAULT 0,
+                notify_chat_id INTEGER,
+                notify_message_id INTEGER,
+                started_at TEXT NOT NULL,
+                finished_at TEXT
+            )""",
+            "CREATE INDEX corrections_open ON corrections (started_at) WHERE finished_at IS NULL",
+        ),
+    ),
+)
+
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

@@ -11,7 +11,9 @@ from storage import clock
 from storage.errors import N_, InvalidInput
 from storage.kinds import SearchOrder
 from storage.text import (
+    clean_html,
     clean_text,
+    image_url,
     iso,
     normalize_url,
     parse_datetime,
@@ -23,11 +25,13 @@ MAX_TITLE = 256
 MAX_SUMMARY = 2000
 MAX_AUTHOR = 256
 MAX_BODY = 1_000_000
+MAX_BODY_HTML = 2_000_000
 TOO_LONG = {
     "title": N_("the title is longer than {limit} characters ({length})"),
     "summary": N_("the summary is longer than {limit} characters ({length})"),
     "author": N_("the author is longer than {limit} characters ({length})"),
     "body": N_("the text is longer than {limit} characters ({length})"),
+    "body_html": N_("the text is longer than {limit} characters ({length})"),
 }
 
 
@@ -45,6 +49,8 @@ class NewArticle:
     source: str = "manual"
     guid: str | None = None
     link: str = ""  # as the publisher gave it (`url` without it); `url` is the duplicate key
+    image: str = ""  # the picture of a photo card, an http(s) address
+    body_html: str = ""  # the text with its structure, for the 📖 rich message
 
     def __post_init__(self) -> None:
         title = clean_text(self.title, single_line=True)
@@ -53,6 +59,10 @@ class NewArticle:
         body = clean_text(self.body)
         if not title:
             raise InvalidInput(N_("the title is empty"))
+        if len(self.body_html) > MAX_BODY_HTML:
+            raise InvalidInput(
+                TOO_LONG["body_html"], limit=MAX_BODY_HTML, length=len(self.body_html)
+            )
         for name, value, limit in (
             ("title", title, MAX_TITLE),
             ("summary", summary, MAX_SUMMARY),
@@ -70,6 +80,8 @@ class NewArticle:
         set_(self, "summary", summary)
         set_(self, "author", author)
         set_(self, "body", body)
+        set_(self, "image", image_url(self.image))
+        set_(self, "body_html", clean_html(self.body_html))
         set_(self, "tags", parse_tags(self.tags))
         set_(self, "published_at", sane_published(self.published_at, clock.now()))
 
@@ -88,6 +100,11 @@ class Article:
     guid: str | None = None
     body: str | None = None  # loaded only when one article is opened
     link: str = ""  # the address as the publisher gave it, shown and linked; `url` if none
+    image: str = ""
+    image_refused: bool = False  # Telegram would not show the picture: cards go as text
+    revision: int = 0  # how many corrections its cards have had
+    readable: bool = False  # it has a text to read in Telegram (📖)
+    body_html: str | None = None  # loaded with the body
 
     def __post_init__(self) -> None:
         if not self.link:
@@ -109,6 +126,11 @@ class Article:
             guid=row["guid"],
             body=row["body"] if "body" in keys else None,
             link=row["link"] or row["url"],
+            image=row["image"],
+            image_refused=bool(row["image_refused"]),
+            revision=row["revision"],
+            readable=bool(row["readable"]),
+            body_html=row["body_html"] if "body_html" in keys else None,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -116,8 +138,9 @@ class Article:
         data["tags"] = list(self.tags)
         data["published_at"] = iso(self.published_at)
         data["created_at"] = iso(self.created_at)
-        if self.body is None:
-            del data["body"]
+        for loaded_with_body in ("body", "body_html"):
+            if data[loaded_with_body] is None:
+                del data[loaded_with_body]
         return data
 
 

@@ -16,10 +16,10 @@ from typing import Any
 import aiosqlite
 
 from storage import clock
-from storage.articles import find_existing, insert
 from storage.db import Database, scalar
 from storage.errors import N_, DuplicateArticle, InvalidInput, NotFound
 from storage.models import NewArticle
+from storage.publishing import find_existing, insert
 from storage.text import iso, now_iso, parse_datetime
 
 log = logging.getLogger(__name__)

@@ -13,6 +13,7 @@ from storage import clock
 from storage.articles import ArticleRepository
 from storage.broadcasts import BroadcastRepository
 from storage.chats import ChatRepository
+from storage.corrections import CorrectionRepository
 from storage.db import Database
 from storage.deliveries import DeliveryRepository
 from storage.digests import DigestRepository
@@ -37,6 +38,7 @@ class Storage:
         self.digests = DigestRepository(db)
         self.quiet = QuietRepository(db)
         self.hooks = HookRepository(db)
+        self.corrections = CorrectionRepository(db)
         self.migrated: list[Migration] = []  # what opening it applied ([] : up to date)
 
     @classmethod

@@ -9,6 +9,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import nh3
+
 from storage import clock
 from storage.errors import N_, InvalidInput
 
@@ -66,6 +68,47 @@ def clean_text(value: str, *, single_line: bool = False) -> str:
     if single_line:
         return _SPACES.sub(" ", value).strip()
     return "\n".join(line.rstrip() for line in value.strip().splitlines())
+
+
+# What an article's HTML may keep: its structure (what a rich message can show) and links;
+# every attribute but a link's target and a picture's address and text goes, and so does
+# every address that is not http(s).
+HTML_KEPT = frozenset(
+    {"p", "br", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote", "cite"}
+    | {"figure", "figcaption", "img", "a", "b", "strong", "i", "em", "u", "s", "del", "code"}
+    | {"pre", "hr", "sub", "sup", "mark", "aside", "table", "thead", "tbody", "tr", "th", "td"}
+)
+HTML_ATTRIBUTES = {"a": {"href"}, "img": {"src", "alt"}}
+
+
+def clean_html(markup: str) -> str:
+    """An article's HTML sanitised (nh3, the Ammonia sanitiser): only HTML_KEPT's tags, no
+    scripts or styles, links and pictures only to http(s)."""
+    if not markup.strip():
+        return ""
+    cleaned = nh3.clean(
+        clean_text(markup),
+        tags=set(HTML_KEPT),
+        attributes=HTML_ATTRIBUTES,
+        url_schemes={"http", "https"},
+        link_rel=None,
+        strip_comments=True,
+    )
+    return cleaned.strip()
+
+
+def image_url(raw: str) -> str:
+    """A picture's address as given, if it is one Telegram could fetch: http(s), a host, no
+    spaces, at most MAX_URL characters; else InvalidInput."""
+    url = clean_text(raw, single_line=True)
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or " " in url:
+        raise InvalidInput(N_("the image is not a web address: {url}"), url=url[:100])
+    if len(url) > MAX_URL:
+        raise InvalidInput(N_("the URL is longer than {limit} characters"), limit=MAX_URL)
+    return url
 
 
 def fold(value: str) -> str:

@@ -11,6 +11,7 @@ import pytest
 from bot import app as app_module
 from bot.context import BotApplication
 from bot.sandbox import BotApiStandIn, Call, Fault
+from bot.sandbox.standin import MESSAGES
 from bot.sources import extract
 from storage import ChatInfo, Storage
 from tests.conftest import article
@@ -43,7 +44,7 @@ async def admin_bot(api: BotApiStandIn, storage: Storage) -> AsyncIterator[BotAp
 async def say(api: BotApiStandIn, text: str, user: int = ADMIN) -> Call:
     mark = api.mark()
     api.push_message(text, user=api.user(user))
-    return await api.wait_for("sendMessage", after=mark, chat_id=user)
+    return await api.wait_for(MESSAGES, after=mark, chat_id=user)
 
 
 async def press(api: BotApiStandIn, data: str, message: Call, user: int = ADMIN) -> int:
@@ -58,16 +59,18 @@ async def test_guided_add_with_an_edit_then_publish_once(
 ) -> None:
     assert "Send me the link" in (await say(api, "/add"))["text"]
     preview = await say(api, pages.url("page/article"))
-    assert preview["text"].startswith("<b>La reforma &amp; el Congreso</b>")
-    assert "El Congreso aprobó la reforma electoral ayer." in preview["text"]
-    assert "#política #perú" in preview["text"]
-    assert preview.button_data() == ["Dp", "Dw", "Dt", "Ds", "Dg", "Dx"]
+    assert preview.text.startswith("<b>La reforma &amp; el Congreso</b>")
+    assert "El Congreso aprobó la reforma electoral ayer." in preview.text
+    assert "#política #perú" in preview.text
+    assert preview.method == "sendPhoto"  # the page's picture (og:image)
+    assert preview["photo"] == "https://pages.example/lead.jpg"
+    assert preview.button_data() == ["Dp", "Dw", "Dt", "Ds", "Dg", "Di", "Dx"]
 
     mark = await press(api, "Dt", preview)
     ask = await api.wait_for("sendMessage", after=mark, chat_id=ADMIN)
     assert "new title" in ask["text"]
     preview = await say(api, "Reforma aprobada")
-    assert preview["text"].startswith("<b>Reforma aprobada</b>")
+    assert preview.text.startswith("<b>Reforma aprobada</b>")
 
     mark = await press(api, "Dp", preview)
     done = await api.wait_for(
@@ -77,8 +80,8 @@ async def test_guided_add_with_an_edit_then_publish_once(
     mark2 = await press(api, "Dp", preview)  # a second tap
     again = await api.wait_for("answerCallbackQuery", after=mark2)
     assert again.get("text") == "Already published as No. 1."
-    card = await api.wait_for("sendMessage", chat_id=READER, timeout=10)
-    assert card["text"].startswith("<b>Reforma aprobada</b>")
+    card = await api.wait_for(MESSAGES, chat_id=READER, timeout=10)
+    assert card.text.startswith("<b>Reforma aprobada</b>")
     await api.wait_for("sendMessage", chat_id=ADMIN, where=lambda c: "Broadcast" in c["text"])
     assert await storage.articles.count() == 1
     stored = (await storage.articles.latest(1))[0]
@@ -95,7 +98,7 @@ async def test_one_shot_add_asks_one_confirmation(
     preview = await say(
         api, "/add https://news.example/x | Título <b>1</b> | Resumen | lima, cusco"
     )
-    assert preview["text"].startswith("<b>Título &lt;b&gt;1&lt;/b&gt;</b>")
+    assert preview.text.startswith("<b>Título &lt;b&gt;1&lt;/b&gt;</b>")
     assert await storage.articles.count() == 0
     mark = await press(api, "Dp", preview)
     await api.wait_for(
@@ -133,7 +136,7 @@ async def test_unreadable_pages_fall_back_to_asking(
     assert reason in fallback["text"]
     assert "Now send the summary" in (await say(api, "A title by hand"))["text"]
     preview = await say(api, "And a summary.")
-    assert preview["text"].startswith("<b>A title by hand</b>")
+    assert preview.text.startswith("<b>A title by hand</b>")
     assert preview.button_data()[0] == "Dp"
 
 
@@ -143,8 +146,8 @@ async def test_pages_in_any_encoding_read_right(
 ) -> None:
     await say(api, "/add")
     preview = await say(api, pages.url(f"page/encoded/{form}"))
-    assert preview["text"].startswith("<b>Perú: la reforma electoral avanza en el Congreso</b>")
-    assert "Es «el año electoral», dice el ministro." in preview["text"]
+    assert preview.text.startswith("<b>Perú: la reforma electoral avanza en el Congreso</b>")
+    assert "Es «el año electoral», dice el ministro." in preview.text
 
 
 @pytest.mark.parametrize(
@@ -190,7 +193,8 @@ async def test_edit_changes_what_search_finds(
 ) -> None:
     stored = await storage.articles.add(article(1, title="Old", summary="before"), announce=False)
     menu = await say(api, f"/edit {stored.id}")
-    assert menu.button_data() == [f"Et{stored.id}", f"Es{stored.id}", f"Eg{stored.id}", "Dx"]
+    fields = [f"E{field}{stored.id}" for field in "tsgi"]  # title, summary, tags, picture
+    assert menu.button_data() == [*fields, "Dx"]
     mark = await press(api, f"Es{stored.id}", menu)
     await api.wait_for("sendMessage", after=mark, chat_id=ADMIN)
     await say(api, "after the edit about quinoa")
@@ -234,7 +238,7 @@ async def test_stats_is_a_chart_with_the_figures_as_caption(
 ) -> None:
     await storage.chats.subscribe(ChatInfo(3, "private"), topics=("peru",))
     await storage.articles.add(article(1))
-    await api.wait_for("sendMessage", chat_id=READER, timeout=10)
+    await api.wait_for(MESSAGES, chat_id=READER, timeout=10)
     today = datetime.now(UTC).date().isoformat()
     await wait_until(lambda: sent_on(storage, today))
     mark = api.mark()
@@ -336,7 +340,7 @@ async def test_a_command_ends_an_open_dialogue_says_so_and_is_answered(
     stopped = await say(api, f"/article {stored.id}")
     assert stopped["text"] == f"Stopped editing article {stored.id}; nothing changed."
     card = await api.wait_for("sendMessage", after=mark, where=lambda c: c is not stopped)
-    assert card["text"].startswith("<b>Kept title</b>")
+    assert card.text.startswith("<b>Kept title</b>")
     offered = await say(api, "https://news.example/pasted-later")
     assert offered["text"] == "Add this article?"
     assert (await storage.articles.get(stored.id)).title == "Kept title"
@@ -385,8 +389,8 @@ async def test_every_question_can_be_cancelled_by_its_button(
     mark = await press(api, "Dt", preview)
     title_question = await api.wait_for("sendMessage", after=mark, chat_id=ADMIN)
     mark = await press(api, "Dx", title_question)  # a field of the draft: back to the preview
-    again = await api.wait_for("sendMessage", after=mark, chat_id=ADMIN)
-    assert again["text"] == preview["text"]
+    again = await api.wait_for(MESSAGES, after=mark, chat_id=ADMIN)
+    assert again.text == preview.text
     await press(api, "Dx", again)  # the preview's own ✖ throws the draft away
     await storage.articles.add(article(1), announce=False)
     await cancel_by_button(api, await say(api, "/edit 1"))  # what to edit
@@ -403,7 +407,7 @@ async def test_add_with_a_link_reads_that_page(
     api: BotApiStandIn, admin_bot: BotApplication, pages: FeedServer
 ) -> None:
     preview = await say(api, f"/add {pages.url('page/article')}")
-    assert preview["text"].startswith("<b>La reforma &amp; el Congreso</b>")
+    assert preview.text.startswith("<b>La reforma &amp; el Congreso</b>")
     mark = await press(api, "Dp", preview)
     await api.wait_for(
         "sendMessage", after=mark, chat_id=ADMIN, where=lambda c: "Published" in c["text"]
@@ -437,7 +441,7 @@ async def test_too_many_tags_asks_again_and_keeps_the_draft(
         "sendMessage", chat_id=ADMIN, where=lambda c: "tags" in c["text"] and "Send" in c["text"]
     )
     preview = await say(api, "lima, cusco")
-    assert preview["text"].startswith("<b>Title</b>") and "#lima #cusco" in preview["text"]
+    assert preview.text.startswith("<b>Title</b>") and "#lima #cusco" in preview.text
 
 
 async def test_an_idle_edit_times_out_as_an_edit(
@@ -511,8 +515,8 @@ async def test_cancel_under_a_field_or_the_time_returns_to_the_preview(
         mark = await press(api, button, preview)
         question = await api.wait_for("sendMessage", after=mark, chat_id=ADMIN)
         mark = await press(api, "Dx", question)
-        preview = await api.wait_for("sendMessage", after=mark, chat_id=ADMIN)
-        assert preview["text"].startswith("<b>La reforma &amp; el Congreso</b>")
+        preview = await api.wait_for(MESSAGES, after=mark, chat_id=ADMIN)
+        assert preview.text.startswith("<b>La reforma &amp; el Congreso</b>")
     mark = await press(api, "Dp", preview)
     await api.wait_for("sendMessage", after=mark, where=lambda c: "Published" in c["text"])
     assert await storage.articles.count() == 1
@@ -567,8 +571,8 @@ async def test_a_link_an_admin_pastes_is_offered_for_adding(
     assert offer["text"] == "Add this article?"
     assert offer.button_data() == ["Da"]
     mark = await press(api, "Da", offer)
-    preview = await api.wait_for("sendMessage", after=mark, chat_id=ADMIN)
-    assert preview["text"].startswith("<b>La reforma &amp; el Congreso</b>")
+    preview = await api.wait_for(MESSAGES, after=mark, chat_id=ADMIN)
+    assert preview.text.startswith("<b>La reforma &amp; el Congreso</b>")
     mark = await press(api, "Da", offer)  # pressed again: already taken
     assert api.calls_to("answerCallbackQuery")[-1]["text"] == "Already done."
     assert not api.calls_to("sendMessage", chat_id=ADMIN)[mark:]

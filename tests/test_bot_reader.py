@@ -300,6 +300,7 @@ async def test_command_menu_is_registered_in_each_language(
         "quiet",
         "timezone",
         "silent",
+        "cards",
         "language",
         "help",
     ]

@@ -51,6 +51,27 @@ def chat_is_gone(exc: TelegramError) -> bool:
     )
 
 
+# 400s that say Telegram could not take a picture by its URL (sendPhoto, editMessageMedia):
+# not reachable, not an image, too big or of a size it refuses.
+PHOTO_REFUSED_MARKERS = (
+    "wrong file identifier/http url specified",
+    "failed to get http url content",
+    "wrong type of the web page content",
+    "photo_invalid_dimensions",
+    "photo_save_file_invalid",
+    "image_process_failed",
+    "file is too big",
+    "webpage_media_empty",
+)
+
+
+def photo_refused(exc: TelegramError) -> bool:
+    """Telegram would not show the picture: the card goes out as text instead."""
+    return isinstance(exc, BadRequest) and any(
+        marker in exc.message.lower() for marker in PHOTO_REFUSED_MARKERS
+    )
+
+
 def not_modified(exc: TelegramError) -> bool:
     """An edit that would change nothing (the same page pressed twice): not a failure."""
     return isinstance(exc, BadRequest) and "not modified" in exc.message.lower()

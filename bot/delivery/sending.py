@@ -7,11 +7,11 @@ import json
 from collections import deque
 from dataclasses import dataclass, field
 
-from telegram import Bot
+from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
 
 from bot import render
-from storage.kinds import ChatType
+from storage.kinds import CardStyle, ChatType
 
 PER_CHAT_GAP = 1.0  # seconds between two messages to one chat
 GROUP_PER_MINUTE = 20  # messages a minute to one group or channel
@@ -48,23 +48,41 @@ class Pacer:
 class Card:
     """A broadcast card as sent: its buttons and link preview are JSON-encoded once, here,
     and passed through `api_kwargs` (PTB sends strings as they are), because encoding them
-    again for each of a hundred thousand recipients is a tenth of a delivery's CPU."""
+    again for each of a hundred thousand recipients is a tenth of a delivery's CPU. A photo
+    card is the picture with the text as its caption."""
 
     text: str
     parse_mode: str | None
     encoded: dict[str, str]
+    style: CardStyle = CardStyle.PREVIEW
+    photo: str | None = None  # the picture's URL, for a photo card
 
     @classmethod
-    def of(cls, reply: render.Reply) -> Card:
-        encoded = {"link_preview_options": json.dumps(reply.link_preview.to_dict())}
+    def of(cls, reply: render.Reply, style: CardStyle = CardStyle.PREVIEW) -> Card:
+        """A text card, or a photo card when `style` is photo and the reply has a picture."""
+        encoded = {}
         if reply.markup is not None:
             encoded["reply_markup"] = json.dumps(reply.markup.to_dict())
-        return cls(reply.text, ParseMode.HTML, encoded)
+        if style is CardStyle.PHOTO and reply.photo:
+            return cls(render.caption(reply.text), ParseMode.HTML, encoded, style, reply.photo)
+        preview = reply.link_preview if style is CardStyle.PREVIEW else NO_PREVIEW
+        encoded["link_preview_options"] = json.dumps(preview.to_dict())
+        return cls(reply.text, ParseMode.HTML, encoded, CardStyle(style))
+
+    @classmethod
+    def caption_of(cls, reply: render.Reply) -> Card:
+        """A photo card's caption and buttons without a picture: what correcting a photo
+        card whose article has lost its picture edits."""
+        encoded = {"reply_markup": json.dumps(reply.markup.to_dict())} if reply.markup else {}
+        return cls(render.caption(reply.text), ParseMode.HTML, encoded, CardStyle.PHOTO)
 
     def plain(self) -> Card:
         """The text without its HTML, buttons or preview: what still goes out when Telegram
         refuses the markup."""
-        return Card(render.plain_text(self.text), None, {})
+        return Card(render.plain_text(self.text), None, {}, self.style, self.photo)
+
+
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 class BroadcastBot(Bot):
@@ -77,14 +95,38 @@ class BroadcastBot(Bot):
         self, chat_id: int, card: Card, *, thread_id: int | None, paid: bool, silent: bool = False
     ) -> int | None:
         """Send a card; returns its message id, when the answer has one."""
-        data = {
+        data: dict[str, object] = {
             "chat_id": chat_id,
-            "text": card.text,
             "parse_mode": card.parse_mode,
             "message_thread_id": thread_id,
             "allow_paid_broadcast": paid or None,
             "disable_notification": silent or None,
         }
-        result = await self._post("sendMessage", data, api_kwargs=card.encoded)
+        if card.photo is not None:
+            data |= {"photo": card.photo, "caption": card.text}
+            result = await self._post("sendPhoto", data, api_kwargs=card.encoded)
+        else:
+            data["text"] = card.text
+            result = await self._post("sendMessage", data, api_kwargs=card.encoded)
         message_id = result.get("message_id") if isinstance(result, dict) else None
         return message_id if isinstance(message_id, int) else None
+
+    async def edit_card(
+        self, chat_id: int, message_id: int, card: Card, *, media: bool = False
+    ) -> None:
+        """Show `card` in a card already sent, as what it was sent as: a text card's text,
+        a photo card's caption, or with `media` its picture too."""
+        where: dict[str, object] = {"chat_id": chat_id, "message_id": message_id}
+        styled = {**where, "parse_mode": card.parse_mode}
+        if card.style is not CardStyle.PHOTO:
+            text = {**styled, "text": card.text}
+            await self._post("editMessageText", text, api_kwargs=card.encoded)
+        elif media and card.photo is not None:
+            photo = {"type": "photo", "media": card.photo, "caption": card.text}
+            if card.parse_mode:
+                photo["parse_mode"] = card.parse_mode
+            encoded = {**card.encoded, "media": json.dumps(photo)}
+            await self._post("editMessageMedia", where, api_kwargs=encoded)
+        else:
+            caption = {**styled, "caption": card.text}
+            await self._post("editMessageCaption", caption, api_kwargs=card.encoded)

@@ -45,17 +45,17 @@ from telegram.error import (
     TelegramError,
 )
 
-from bot import render
 from bot.api.circuit import Circuit, unavailable
-from bot.api.replies import chat_is_gone, retry_after_seconds
+from bot.api.replies import chat_is_gone, photo_refused, retry_after_seconds
+from bot.delivery.cards import CardBook
 from bot.delivery.progress import GAVE_UP, ProgressReporter
 from bot.delivery.sending import PER_CHAT_GAP, BroadcastBot, Card, Pacer
 from bot.i18n import Catalog
 from bot.runtime.metrics import Metrics
 from bot.runtime.supervisor import Supervised, describe
-from storage import Article, NotFound, Storage, StorageError, clock
-from storage.deliveries import MAX_ATTEMPTS, Delivery, Digest, Outcome
-from storage.kinds import TERMINAL, DeliveryStatus
+from storage import Storage, StorageError, clock
+from storage.deliveries import MAX_ATTEMPTS, Delivery, Outcome
+from storage.kinds import TERMINAL, CardStyle, DeliveryStatus
 from storage.quiet import quiet_until
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,6 @@ PRUNE_EVERY = 2.0  # seconds between sweeps of the pacer's memory of recent send
 PRUNE_BATCH = 500  # delivery rows deleted per transaction (a few milliseconds)
 PRUNE_PAUSE = 0.05  # seconds between two batches, so other writers get their turn
 PRUNE_IDLE = 60.0  # seconds before looking for prunable rows again
-DIGESTS_CACHED = 256  # rendered digests kept: all the chats due at 08:00 share a few
 
 
 class FatalBotError(Exception):
@@ -90,6 +89,7 @@ class DeliveryWorker:
         retention_days: float = 30,
         give_up_hours: float = 24,
         circuit: Circuit | None = None,
+        card_style: CardStyle = CardStyle.PHOTO,
         clock: Callable[[], float] = clock.time,
         on_fatal: Callable[[str], None] | None = None,
         metrics: Metrics | None = None,
@@ -108,7 +108,7 @@ class DeliveryWorker:
         # in its first second), and big enough that late wake-ups do not lose throughput.
         # Below 10/s a bucket holds one message and drains in 1/rate seconds.
         bucket = max(1.0, rate * BUCKET_SECONDS)
-        self._limiter = AsyncLimiter(bucket, bucket / rate)
+        self.limiter = AsyncLimiter(bucket, bucket / rate)  # corrections share it
         self.give_up_seconds = give_up_hours * 3600
         self.circuit = circuit or Circuit()
         self.circuit.on_recovery.append(self.wake)  # polling may see Telegram back first
@@ -116,9 +116,7 @@ class DeliveryWorker:
         self._outages: list[TelegramError] = []  # met by the wave being sent
         self._pacer = Pacer()
         self._paused_until = 0.0
-        self._articles: dict[int, Article | None] = {}
-        self._cards: dict[tuple[int, str, str | None], Card] = {}
-        self._digests: dict[tuple[Digest, str, str | None], list[Card]] = {}
+        self.cards = CardBook(storage, catalog, bot, card_style)
         self._pruned_at = 0.0
         # Outcomes of the last wave not yet recorded: kept until a transaction takes them,
         # so a database that is busy for a while delays them but loses none.
@@ -132,7 +130,7 @@ class DeliveryWorker:
             catalog,
             interval=progress_interval,
             metrics=metrics,
-            on_finished=self._forget,
+            on_finished=self.cards.forget,
             circuit=self.circuit,
         )
         self._reporting = Supervised("broadcast progress", self.progress.step)
@@ -297,7 +295,7 @@ class DeliveryWorker:
                 attempted=False,
                 error=f"{GAVE_UP}: not sent within {hours:g} h",
             )
-        cards = await self._cards_of(delivery)
+        cards = await self.cards.of(delivery)
         if not cards:  # its article (a digest's every article) was deleted meanwhile
             return Outcome.of(
                 delivery, DeliveryStatus.CANCELLED, error="article deleted", attempted=False
@@ -305,29 +303,44 @@ class DeliveryWorker:
         if self.fatal is not None:
             return Outcome.of(delivery, DeliveryStatus.PENDING, attempted=False)
         first: int | None = None
-        for card in cards:  # a digest longer than a message is sent in parts, in order
-            outcome, message_id = await self._send_one(delivery, card)
+        sent_as = CardStyle.TEXT  # a digest's parts
+        for index, card in enumerate(cards):  # a long digest is sent in parts, in order
+            outcome, message_id, sent = await self._send_one(delivery, card)
             if outcome is not None:
                 return outcome
-            first = first if first is not None else message_id
+            if index == 0:
+                first, sent_as = message_id, sent.style
         self._pacer.record(delivery.chat_id, delivery.chat_type, clock.time())
-        return Outcome.of(delivery, DeliveryStatus.SENT, message_id=first)
+        return Outcome.of(
+            delivery,
+            DeliveryStatus.SENT,
+            message_id=first,
+            card=str(sent_as if delivery.digest is None else CardStyle.TEXT),
+            revision=self.cards.revision(delivery),
+        )
 
-    async def _send_one(self, delivery: Delivery, card: Card) -> tuple[Outcome | None, int | None]:
-        """Send one message; (None, its id) when it went, else (the outcome, None)."""
-        await self._limiter.acquire()
+    async def _send_one(
+        self, delivery: Delivery, card: Card
+    ) -> tuple[Outcome | None, int | None, Card]:
+        """Send one message; (None, its id, the card as sent) when it went, else (the
+        outcome, None, the card)."""
+        await self.limiter.acquire()
         try:
             message_id = await self._send(delivery, card)
         except BadRequest as exc:
+            if card.photo is not None and photo_refused(exc):
+                log.warning("article %s: picture refused (%s)", delivery.article_id, exc)
+                return await self._send_one(delivery, await self.cards.refuse_picture(delivery))
             if "can't parse entities" not in exc.message.lower():
-                return await self._failed(delivery, exc), None
+                return await self._failed(delivery, exc), None, card
+            card = card.plain()
             try:  # our HTML was refused: the text still goes out, without formatting
-                message_id = await self._send(delivery, card.plain())
+                message_id = await self._send(delivery, card)
             except TelegramError as again:
-                return await self._failed(delivery, again), None
+                return await self._failed(delivery, again), None, card
         except TelegramError as exc:
-            return await self._failed(delivery, exc), None
-        return None, message_id
+            return await self._failed(delivery, exc), None, card
+        return None, message_id, card
 
     async def _send(self, delivery: Delivery, card: Card) -> int | None:
         return await self.bot.send_card(
@@ -382,48 +395,6 @@ class DeliveryWorker:
                 retry_at=clock.time() + backoff(delivery.attempts),
             )
         return Outcome.of(delivery, DeliveryStatus.FAILED, error=error)
-
-    async def _cards_of(self, delivery: Delivery) -> list[Card]:
-        """What a delivery sends: an article's card, or a digest's messages."""
-        if delivery.digest is None:
-            article = await self._article(delivery.article_id)
-            return [] if article is None else [self._card(article, delivery)]
-        texts = self.catalog.for_reader(delivery.language_code, delivery.timezone)
-        key = (delivery.digest, texts.language, delivery.timezone)
-        if key not in self._digests:
-            found = [await self._read(article_id) for article_id in delivery.digest.articles]
-            articles = [article for article in found if article is not None]
-            parts = render.digest(texts, delivery.digest.kind, articles, self.bot.username)
-            self._digests[key] = [Card.of(part) for part in parts]
-            if len(self._digests) > DIGESTS_CACHED:  # many chats share few digests: keep some
-                self._digests.pop(next(iter(self._digests)))
-        return self._digests[key]
-
-    def _card(self, article: Article, delivery: Delivery) -> Card:
-        """Rendered once per article, language and time zone, not once per recipient."""
-        texts = self.catalog.for_reader(delivery.language_code, delivery.timezone)
-        key = (article.id, texts.language, delivery.timezone)
-        if key not in self._cards:
-            reply = render.broadcast_card(article, texts, self.bot.username)
-            self._cards[key] = Card.of(reply)
-        return self._cards[key]
-
-    async def _article(self, article_id: int) -> Article | None:
-        """Kept while its broadcast runs (forgotten when it ends)."""
-        if article_id not in self._articles:
-            self._articles[article_id] = await self._read(article_id)
-        return self._articles[article_id]
-
-    async def _read(self, article_id: int) -> Article | None:
-        try:
-            return await self.storage.articles.get(article_id, with_body=False)
-        except NotFound:
-            return None
-
-    def _forget(self, article_id: int) -> None:
-        """A broadcast ended: its article and cards are not needed any more."""
-        self._articles.pop(article_id, None)
-        self._cards = {k: v for k, v in self._cards.items() if k[0] != article_id}
 
     async def _prune(self) -> float:
         """Delete delivery rows nothing needs any more, a small batch at a time (each a

@@ -17,6 +17,7 @@ from bot.context import BotContext
 from bot.handlers.common import (
     FIELD,
     LINK,
+    NO_IMAGE,
     REVIEW,
     SUMMARY,
     TITLE,
@@ -32,7 +33,7 @@ from bot.handlers.common import (
 from bot.sources.errors import FetchError
 from bot.sources.extract import Draft, read_page
 from storage import DuplicateArticle, InvalidInput, NewArticle, clock
-from storage.text import normalize_url, parse_tags
+from storage.text import image_url, normalize_url, parse_tags
 from storage.timing import parse_when
 
 log = logging.getLogger(__name__)
@@ -201,6 +202,8 @@ async def got_field(update: Update, context: BotContext) -> int:
     try:
         if field is ArticleField.TAGS:
             draft.tags = parse_tags(value)
+        elif field is ArticleField.IMAGE:
+            draft.image = "" if value == NO_IMAGE else image_url(value)
         else:
             setattr(draft, field.attribute, value)
     except InvalidInput as exc:
@@ -309,6 +312,7 @@ def new_article(draft: Draft) -> NewArticle:
         tags=draft.tags,
         published_at=draft.published_at,
         source="manual",
+        image=draft.image or "",
     )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from telegram import CallbackQuery, Chat, ChatFullInfo, Message, Update
 from telegram.constants import ChatType as TelegramChatType
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 
 from bot import permissions, render
 from bot.api import replies
@@ -135,7 +135,17 @@ def article_number(args: list[str] | None) -> int | None:
 
 
 async def send(message: Message, reply: render.Reply) -> Message:
-    """The reply, in the chat of `message`."""
+    """The reply, in the chat of `message`; a card with a picture as a photo with its
+    caption, or as text when Telegram would not show the picture."""
+    if reply.photo is not None:
+        try:
+            return await message.reply_photo(
+                reply.photo, caption=render.caption(reply.text), reply_markup=reply.markup
+            )
+        except BadRequest as exc:
+            if not replies.photo_refused(exc):
+                raise
+            log.info("a picture was refused, the card goes as text: %s", exc)
     return await message.reply_text(
         reply.text, reply_markup=reply.markup, link_preview_options=reply.link_preview
     )
@@ -193,6 +203,7 @@ async def drop_buttons(query: CallbackQuery) -> None:
 # conversation, and what both do with the admin's session (context.session).
 
 LINK, TITLE, SUMMARY, REVIEW, FIELD, WHEN, EDIT_CHOICE, EDIT_FIELD = range(8)
+NO_IMAGE = "-"  # the answer to "send the picture's address" that means none
 SHOWN_KEPT = 20  # the dialogue's own messages whose buttons still count
 
 

@@ -12,13 +12,16 @@ from bot.context import BotContext
 from bot.handlers.common import (
     EDIT_CHOICE,
     EDIT_FIELD,
+    NO_IMAGE,
     article_number,
     ask_field,
     begin,
     send,
     show,
 )
+from bot.i18n import Texts
 from storage import InvalidInput, NotFound
+from storage.corrections import Correction
 from storage.text import parse_tags
 
 
@@ -64,11 +67,13 @@ async def got_edit(update: Update, context: BotContext) -> int:
         return ConversationHandler.END
     value = (message.text or "").strip()
     try:
-        article = await context.storage.articles.update(
+        edit = await context.storage.articles.update(
             article_id,
             title=value if field is ArticleField.TITLE else None,
             summary=value if field is ArticleField.SUMMARY else None,
             tags=parse_tags(value) if field is ArticleField.TAGS else None,
+            image=("" if value == NO_IMAGE else value) if field is ArticleField.IMAGE else None,
+            notify_chat_id=message.chat_id,
         )
     except InvalidInput as exc:
         await message.reply_text(render.not_accepted(t, exc))
@@ -78,5 +83,20 @@ async def got_edit(update: Update, context: BotContext) -> int:
         return ConversationHandler.END
     begin(context)
     await message.reply_text(t.gettext("Updated:"))
-    await send(message, render.article_card(article, t, context.bot.username))
+    await send(message, render.article_card(edit.article, t, context.bot.username))
+    if edit.correction is not None:
+        await start_correction(message, context, edit.correction, edit.article.title, t)
     return ConversationHandler.END
+
+
+async def start_correction(
+    message: Message, context: BotContext, correction: Correction, title: str, t: Texts
+) -> None:
+    """Tell the admin how many cards already sent are being corrected; the correction
+    worker edits this message as it goes."""
+    progress = await send(message, render.correction_progress(t, correction, title))
+    await context.storage.corrections.noted(
+        correction.article_id, correction.revision, progress.message_id
+    )
+    if context.bot_data.corrections is not None:
+        context.bot_data.corrections.wake()

@@ -1,6 +1,6 @@
-"""What a chat sets for itself: /silent (cards without a sound) and /language (its cards
-and replies in one language, whoever reads them). In groups only admins change them;
-`/silent @channel on` is for a channel's administrators."""
+"""What a chat sets for itself: /silent (cards without a sound), /cards (photo, preview or
+text cards) and /language (its cards and replies in one language, whoever reads them). In
+groups only admins change them; `/silent @channel on` is for a channel's administrators."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from telegram import Update
 from bot import render
 from bot.context import BotContext
 from bot.handlers.common import target
+from storage.kinds import CardStyle
 
 ON, OFF = ("on",), ("off",)
 
@@ -37,6 +38,27 @@ async def silent_command(update: Update, context: BotContext) -> None:
         await context.storage.chats.set_silent(where.chat, words == ON)
     silent = await context.storage.chats.silent(where.chat.chat_id)
     await message.reply_text(render.silent_state(t, silent, where.channel))
+
+
+async def cards_command(update: Update, context: BotContext) -> None:
+    """`/cards photo|preview|text`, `/cards` to see which (a group's or channel's: its
+    administrators)."""
+    message = update.effective_message
+    assert message is not None
+    t = context.texts(update)
+    where = await target(update, context)
+    if where is None:
+        return
+    words = [word.lower() for word in where.words]
+    styles = {str(style): style for style in CardStyle}
+    if len(words) > 1 or (words and words[0] not in styles):
+        await message.reply_text(render.usage(t, "cards"))
+        return
+    if words:
+        await context.storage.chats.set_card_style(where.chat, styles[words[0]])
+    chosen = await context.storage.chats.card_style(where.chat.chat_id)
+    style = chosen or CardStyle(context.settings.card_style)
+    await message.reply_text(render.card_style_state(t, style, chosen is not None))
 
 
 async def language_command(update: Update, context: BotContext) -> None:

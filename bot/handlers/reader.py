@@ -4,26 +4,31 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Message, Update
+from telegram import LinkPreviewOptions, Message, Update
 from telegram.constants import ChatType
+from telegram.error import BadRequest
 
 from bot import callbacks, permissions, render
 from bot.api import replies
+from bot.api.rich import RichMessagesUnknown, send_rich_message
 from bot.context import BotContext
 from bot.handlers.common import article_number, chat_info, pressed_on, send, turn_page
 from bot.render import PAGE_SIZE, Reply
 from storage import NotFound
 
 log = logging.getLogger(__name__)
-DEEP_LINK_PREFIX = "a"
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 async def start(update: Update, context: BotContext) -> None:
     message = update.effective_message
     assert message is not None
     payload = context.args[0] if context.args else ""
-    if payload.startswith(DEEP_LINK_PREFIX) and payload[1:].isdigit():
+    if payload[:1] == render.OPEN_LINK and payload[1:].isdigit():
         await show_article(message, context, int(payload[1:]), update)
+        return
+    if payload[:1] == render.READ_LINK and payload[1:].isdigit():
+        await read_article(message, context, int(payload[1:]), update)
         return
     if message.chat.type == ChatType.PRIVATE:  # a user who unblocked us writes /start
         await context.storage.chats.reactivate(chat_info(message.chat, update))
@@ -110,6 +115,20 @@ async def article_button(update: Update, context: BotContext) -> None:
     await show_article(message, context, target.article_id, update)
 
 
+async def read_button(update: Update, context: BotContext) -> None:
+    """📖 Read here, under an article's card in a private chat."""
+    query = update.callback_query
+    assert query is not None
+    target = callbacks.parse(query.data)
+    assert isinstance(target, callbacks.ReadArticle)
+    message = pressed_on(query)
+    if message is None:
+        await replies.answer(query, render.expired_button(context.texts(update)), alert=True)
+        return
+    await replies.answer(query)
+    await read_article(message, context, target.article_id, update)
+
+
 async def unknown_button(update: Update, context: BotContext) -> None:
     """Data we never produced (forged, or from an older version): say so, change nothing."""
     assert update.callback_query is not None
@@ -145,4 +164,36 @@ async def show_article(
     except NotFound:
         await message.reply_text(render.not_found(t, article_id))
         return
-    await send(message, render.article_card(found, t, context.bot.username))
+    private = message.chat.type == ChatType.PRIVATE
+    await send(message, render.article_card(found, t, context.bot.username, in_private=private))
+
+
+async def read_article(
+    message: Message, context: BotContext, article_id: int, update: Update
+) -> None:
+    """The whole article in this chat: a rich message, or where the Bot API has none (or
+    refuses ours), a few HTML messages."""
+    t = context.texts(update)
+    try:
+        found = await context.storage.articles.get(article_id)
+    except NotFound:
+        await message.reply_text(render.not_found(t, article_id))
+        return
+    if not found.readable:
+        await message.reply_text(t.gettext("This article has no text to read here."))
+        await send(message, render.article_card(found, t, context.bot.username))
+        return
+    copy = render.reading_copy(found, t)
+    if context.bot_data.rich_messages:
+        try:
+            await send_rich_message(
+                context.bot, message.chat_id, copy.rich, thread_id=message.message_thread_id
+            )
+            return
+        except RichMessagesUnknown:
+            log.warning("this Bot API has no rich messages: articles go as HTML messages")
+            context.bot_data.rich_messages = False
+        except BadRequest as exc:
+            log.warning("a rich message was refused, article %s as HTML: %s", article_id, exc)
+    for part in copy.parts:
+        await message.reply_text(part, link_preview_options=NO_PREVIEW)

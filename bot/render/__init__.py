@@ -28,6 +28,8 @@ from bot.render.broadcasts import (
 from bot.render.common import (
     MAX_CAPTION,
     MAX_MESSAGE,
+    OPEN_LINK,
+    READ_LINK,
     SUBSCRIBE_DATA,
     Reply,
     article_button,
@@ -43,6 +45,7 @@ from bot.render.common import (
     trim_summary,
     truncate,
 )
+from bot.render.corrections import card_style_state, correction_progress
 from bot.render.digests import (
     DIGEST_ITEMS,
     ITEM_SUMMARY,
@@ -73,6 +76,7 @@ from bot.render.reader import (
     usage,
     welcome,
 )
+from bot.render.rich import ReadingCopy, reading_copy
 from bot.render.schedule import (
     ask_when,
     scheduled_done,
@@ -119,8 +123,11 @@ __all__ = [
     "LIST_SUMMARY",
     "MAX_CAPTION",
     "MAX_MESSAGE",
+    "OPEN_LINK",
     "PAGE_SIZE",
+    "READ_LINK",
     "SUBSCRIBE_DATA",
+    "ReadingCopy",
     "Reply",
     "add_usage",
     "admins_only",
@@ -140,6 +147,7 @@ __all__ = [
     "cadence_text",
     "cannot_post",
     "caption",
+    "card_style_state",
     "channel_handle",
     "channel_label",
     "channel_list",
@@ -149,6 +157,7 @@ __all__ = [
     "chart_labels",
     "chat_counts",
     "confirm_channel",
+    "correction_progress",
     "delete_confirmation",
     "delivery_counts",
     "digest",
@@ -181,6 +190,7 @@ __all__ = [
     "plain_text",
     "prompt",
     "quiet_state",
+    "reading_copy",
     "safe_url",
     "scheduled_done",
     "scheduled_list",

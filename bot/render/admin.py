@@ -148,6 +148,9 @@ def ask_field(t: Texts, field: ArticleField) -> Reply:
         ArticleField.TITLE: t.gettext("Send the new title (at most 256 characters)."),
         ArticleField.SUMMARY: t.gettext("Send the new summary (at most 2,000 characters)."),
         ArticleField.TAGS: t.gettext("Send the tags, separated by commas."),
+        ArticleField.IMAGE: t.gettext(
+            "Send the address of the picture (https://…), or - for none."
+        ),
     }
     return prompt(t, asks[field])
 
@@ -167,6 +170,7 @@ def draft_preview(t: Texts, article: NewArticle, bot_username: str) -> Reply:
         published_at=article.published_at or now,
         created_at=now,
         source=article.source,
+        image=article.image,
     )
     card = broadcast_card(shown, t, bot_username)
     rows = [
@@ -184,10 +188,13 @@ def draft_preview(t: Texts, article: NewArticle, bot_username: str) -> Reply:
             InlineKeyboardButton(
                 _("✏️ Tags"), callback_data=DraftAction(ArticleField.TAGS).encode()
             ),
+            InlineKeyboardButton(
+                _("✏️ Picture"), callback_data=DraftAction(ArticleField.IMAGE).encode()
+            ),
         ],
         [InlineKeyboardButton(_("✖ Cancel"), callback_data=CANCEL_DIALOGUE)],
     ]
-    return Reply(card.text, InlineKeyboardMarkup(rows), card.preview_url)
+    return Reply(card.text, InlineKeyboardMarkup(rows), card.preview_url, photo=card.photo)
 
 
 def edit_menu(t: Texts, article: Article, bot_username: str) -> Reply:
@@ -202,6 +209,9 @@ def edit_menu(t: Texts, article: Article, bot_username: str) -> Reply:
         ),
         InlineKeyboardButton(
             _("✏️ Tags"), callback_data=EditField(ArticleField.TAGS, article.id).encode()
+        ),
+        InlineKeyboardButton(
+            _("✏️ Picture"), callback_data=EditField(ArticleField.IMAGE, article.id).encode()
         ),
     ]
     cancel = [InlineKeyboardButton(_("✖ Cancel"), callback_data=CANCEL_DIALOGUE)]

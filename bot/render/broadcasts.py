@@ -8,6 +8,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.callbacks import CancelBroadcast
 from bot.i18n import N_, Texts
 from bot.render.common import (
+    OPEN_LINK,
+    READ_LINK,
     Reply,
     article_number,
     escape,
@@ -45,10 +47,15 @@ def broadcast_card(article: Article, t: Texts, bot_username: str) -> Reply:
     url = safe_url(t.link(article.link))
     if url:
         buttons.append(InlineKeyboardButton(_("🔗 Read"), url=url))
-    if bot_username:
-        deep_link = f"https://t.me/{bot_username}?start=a{article.id}"
+    if bot_username and article.readable:  # the whole text, in the reader's private chat
+        deep_link = f"https://t.me/{bot_username}?start={READ_LINK}{article.id}"
+        buttons.append(InlineKeyboardButton(_("📖 Read here"), url=deep_link))
+    elif bot_username:
+        deep_link = f"https://t.me/{bot_username}?start={OPEN_LINK}{article.id}"
         buttons.append(InlineKeyboardButton(_("📖 Open in the bot"), url=deep_link))
-    return Reply("\n".join(lines), InlineKeyboardMarkup([buttons]) if buttons else None, url)
+    markup = InlineKeyboardMarkup([buttons]) if buttons else None
+    photo = article.image if article.image and not article.image_refused else None
+    return Reply("\n".join(lines), markup, url, photo=photo)
 
 
 def broadcast_progress(

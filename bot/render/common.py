@@ -16,6 +16,7 @@ from storage import Article
 
 MAX_MESSAGE = 4096
 MAX_CAPTION = 1024  # Telegram's limit for a photo's caption
+OPEN_LINK, READ_LINK = "a", "r"  # deep links: /start a12 opens article 12, r12 reads it
 SUBSCRIBE_DATA = SubscriptionAction(SubscriptionAction.SUBSCRIBE).encode()
 _SENTENCE_END = re.compile(r"[.!?…](?=\s)")
 _HASHTAG_JUNK = re.compile(r"[^\w]+")
@@ -28,6 +29,7 @@ class Reply:
     text: str
     markup: InlineKeyboardMarkup | None = None
     preview_url: str | None = None  # show a link preview of this URL
+    photo: str | None = None  # a card's picture: sent as a photo with the text as caption
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "text", fit(self.text, MAX_MESSAGE))

@@ -9,9 +9,10 @@ from telegram import (
     InputTextMessageContent,
 )
 
-from bot.callbacks import LatestPage, SearchResults
+from bot.callbacks import LatestPage, ReadArticle, SearchResults
 from bot.i18n import Texts
 from bot.render.common import (
+    READ_LINK,
     SUBSCRIBE_DATA,
     Reply,
     article_button,
@@ -105,8 +106,11 @@ def help_text(t: Texts, bot_username: str, *, admin: bool = False) -> Reply:
     return Reply("\n".join(lines))
 
 
-def article_card(article: Article, t: Texts, bot_username: str) -> Reply:
-    """The full card: bold title, byline, hashtags, summary, and a link to read it."""
+def article_card(
+    article: Article, t: Texts, bot_username: str, *, in_private: bool = False
+) -> Reply:
+    """The full card: bold title, byline, hashtags, summary, and a link to read it; with a
+    text, 📖 Read here (in a private chat a button, elsewhere a link to the bot's chat)."""
     _ = t.gettext
     url = safe_url(t.link(article.link))
     lines = [f"<b>{escape(article.title)}</b>", byline(article, t)]
@@ -120,6 +124,12 @@ def article_card(article: Article, t: Texts, bot_username: str) -> Reply:
     buttons = []
     if url:
         buttons.append(InlineKeyboardButton(_("🔗 Read"), url=url))
+    if article.readable and article.id and in_private:
+        read = ReadArticle(article.id).encode()
+        buttons.append(InlineKeyboardButton(_("📖 Read here"), callback_data=read))
+    elif article.readable and article.id and bot_username:
+        link = f"https://t.me/{bot_username}?start={READ_LINK}{article.id}"
+        buttons.append(InlineKeyboardButton(_("📖 Read here"), url=link))
     buttons.append(
         InlineKeyboardButton(_("↗ Share"), switch_inline_query=truncate(article.title, 60))
     )
@@ -209,6 +219,7 @@ def usage(t: Texts, command: str) -> str:
         "search": _("Usage: /search <i>words</i> — for example <code>/search peru</code>"),
         "article": _("Usage: /article <i>number</i> — for example <code>/article 12</code>"),
         "silent": _("Usage: /silent on, or /silent off — cards with or without a sound"),
+        "cards": _("Usage: /cards photo, /cards preview or /cards text"),
     }
     return usages[command]
 

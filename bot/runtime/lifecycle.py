@@ -22,6 +22,7 @@ from bot import render
 from bot.api.transport import AiohttpRequest
 from bot.commands import menu
 from bot.context import BotApplication
+from bot.delivery.corrections import CorrectionWorker
 from bot.delivery.scheduler import Scheduler
 from bot.delivery.sending import BroadcastBot
 from bot.delivery.worker import DeliveryWorker
@@ -35,6 +36,7 @@ from config import Settings
 from storage import Storage
 from storage.errors import Explained
 from storage.feeds import Feed
+from storage.kinds import CardStyle
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,7 @@ async def post_init(application: BotApplication) -> None:
         data.catalog,
         rate=settings.broadcast_rate,
         paid=settings.broadcast_paid,
+        card_style=CardStyle(settings.card_style),
         concurrency=settings.broadcast_concurrency,
         progress_interval=settings.broadcast_progress_interval,
         retention_days=settings.delivery_retention_days,
@@ -70,6 +73,15 @@ async def post_init(application: BotApplication) -> None:
     )
     await data.worker.start()
     worker = data.worker
+    data.corrections = CorrectionWorker(
+        worker.bot,
+        data.storage,
+        data.catalog,
+        limiter=worker.limiter,
+        circuit=data.circuit,
+        wave_size=worker.wave_size,
+    )
+    data.corrections.start()
     updates = data.updates if settings.bot_mode == "polling" else None
     data.heartbeat = Heartbeat(data.storage, worker, updates)
     data.heartbeat.start()
@@ -111,6 +123,7 @@ async def open_hooks(application: BotApplication, worker: DeliveryWorker) -> Non
         application.bot,
         wake_worker=worker.wake,
         wake_scheduler=data.scheduler.wake,
+        wake_corrections=data.corrections.wake if data.corrections else None,
         on_hook=lambda endpoint, event, outcome: metrics.hooks.labels(
             endpoint, event, outcome
         ).inc(),
@@ -168,6 +181,9 @@ async def post_shutdown(application: BotApplication) -> None:
         if data.scheduler is not None:
             await data.scheduler.stop()
             data.scheduler = None
+        if data.corrections is not None:
+            await data.corrections.stop()
+            data.corrections = None
         if data.worker is not None:
             try:
                 await data.worker.stop()

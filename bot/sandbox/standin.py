@@ -28,6 +28,7 @@ from typing import Any
 
 from aiohttp import ClientSession, web
 
+from bot.sandbox.rich import check_rich_message
 from bot.sandbox.rules import ApiError, check_text, command_entities
 
 TOKEN = "123456:TEST-standin-token-not-secret"
@@ -52,6 +53,8 @@ JSON_FIELDS = frozenset(
         "allowed_updates",
         "button",
         "reply_parameters",
+        "rich_message",
+        "media",
     }
 )
 INT_FIELDS = frozenset(
@@ -87,6 +90,7 @@ BOOL_FIELDS = frozenset(
 
 
 OUTAGES = frozenset({"502", "reset", "hang"})
+MESSAGES = ("sendMessage", "sendPhoto")  # a message sent: text, or a picture and caption
 SHOWN_KEPT = 10_000  # messages whose content the stand-in remembers
 BAD_GATEWAY_PAGE = (
     "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad "
@@ -108,6 +112,11 @@ class Call:
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.params.get(key, default)
+
+    @property
+    def text(self) -> str:
+        """What the message shows: its text, or a photo's caption."""
+        return str(self.params.get("text", self.params.get("caption", "")))
 
     @property
     def buttons(self) -> list[list[dict[str, Any]]]:
@@ -154,6 +163,10 @@ class BotApiStandIn:
         # without their optional fields and with dates as floats.
         self.imperfect = False
         self.messages_sent = 0  # successful sendMessage calls, counted cheaply
+        # Picture URLs Telegram cannot fetch: sendPhoto and editMessageMedia answer as it
+        # does. Without rich_messages, sendRichMessage is a method this Bot API lacks.
+        self.unreachable_photos: set[str] = set()
+        self.rich_messages = True
         self.polls = 0  # getUpdates requests (not kept in `calls`), answered or refused
         self.throttled = 0
         self._recent_sends: deque[float] = deque()
@@ -165,7 +178,7 @@ class BotApiStandIn:
         self._answered: set[object] = set()  # callback queries answered
         # What each message the bot sent shows now (text as read, markup), so that an edit
         # that changes nothing is refused as Telegram refuses it. The oldest are forgotten.
-        self._shown: OrderedDict[tuple[Any, Any], tuple[str, Any]] = OrderedDict()
+        self._shown: OrderedDict[tuple[Any, Any], tuple[str, Any, Any]] = OrderedDict()
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
@@ -363,18 +376,20 @@ class BotApiStandIn:
 
     async def wait_for(
         self,
-        method: str,
+        method: str | tuple[str, ...],
         *,
         timeout: float = 5.0,
         after: int = 0,
         where: Callable[[Call], bool] | None = None,
         **match: Any,
     ) -> Call:
-        """The first call to `method` (from index `after` on) whose params match."""
+        """The first call to `method` (or one of them) from index `after` on whose params
+        match."""
+        methods = (method,) if isinstance(method, str) else method
 
         def found() -> Call | None:
             for call in self.calls[after:]:
-                if call.method == method and _matches(call, match) and (not where or where(call)):
+                if call.method in methods and _matches(call, match) and (not where or where(call)):
                     return call
             return None
 
@@ -492,7 +507,7 @@ class BotApiStandIn:
                 extra["migrate_to_chat_id"] = fault.migrate_to_chat_id
             return _error(fault.error_code, fault.description, extra)
         handler = getattr(self, "_api_" + method, None)
-        if handler is None:
+        if handler is None or (method == "sendRichMessage" and not self.rich_messages):
             return _error(404, "Not Found: method not found")
         try:
             result = await handler(params)
@@ -530,11 +545,11 @@ class BotApiStandIn:
         return False
 
     def delivered(self, chat_id: int | None = None) -> list[Call]:
-        """Successful sendMessage calls (to `chat_id`)."""
+        """Successful sendMessage and sendPhoto calls (to `chat_id`)."""
         return [
             c
             for c in self.calls
-            if c.method == "sendMessage"
+            if c.method in ("sendMessage", "sendPhoto")
             and "_result" in c.params
             and (chat_id is None or c.get("chat_id") == chat_id)
         ]
@@ -594,6 +609,9 @@ class BotApiStandIn:
 
     async def _api_sendPhoto(self, params: dict[str, Any]) -> Any:
         check_text(params, "caption", limit=1024)
+        photo = params.get("photo")
+        if isinstance(photo, str):
+            self._fetch_photo(photo)
         message = self._message({**params, "text": ""})
         del message["text"]
         message["photo"] = [
@@ -601,30 +619,95 @@ class BotApiStandIn:
         ]
         if params.get("caption"):
             message["caption"] = params["caption"]
+        shown = {"text": params.get("caption", ""), "reply_markup": params.get("reply_markup")}
+        self._show(params["chat_id"], message["message_id"], shown, photo=str(photo))
+        return message
+
+    def _fetch_photo(self, photo: str) -> None:
+        """sendPhoto's `photo` is a file_id or an HTTP URL Telegram fetches (Bot API,
+        "Sending files")."""
+        if not photo.startswith(("http://", "https://")) and not photo.startswith("photo"):
+            raise ApiError("Bad Request: wrong file identifier/HTTP URL specified")
+        if photo in self.unreachable_photos:
+            raise ApiError("Bad Request: failed to get HTTP URL content")
+
+    async def _api_sendRichMessage(self, params: dict[str, Any]) -> Any:
+        """Bot API 10.1: the message, its rich content checked (bot.sandbox.rich)."""
+        rich = check_rich_message(params.get("rich_message"))
+        message = self._message({**params, "text": ""})
+        del message["text"]
+        message["rich_message"] = rich
         return message
 
     async def _api_editMessageText(self, params: dict[str, Any]) -> Any:
         check_text(params)
         if "inline_message_id" in params:
             return True
-        self._show(params.get("chat_id"), params.get("message_id"), params, edit=True)
+        key = self._editable(params)
+        if key in self._shown and self._shown[key][2] is not None:
+            raise ApiError("Bad Request: there is no text in the message to edit")
+        self._show(*key, params, edit=True)
+        return self._message(params, message_id=params.get("message_id"))
+
+    async def _api_editMessageCaption(self, params: dict[str, Any]) -> Any:
+        check_text(params, "caption", limit=1024)
+        key = self._editable(params)
+        photo = self._shown[key][2] if key in self._shown else None
+        if key in self._shown and photo is None:
+            raise ApiError("Bad Request: there is no caption in the message to edit")
+        shown = {"text": params.get("caption", ""), "reply_markup": params.get("reply_markup")}
+        self._show(*key, shown, edit=True, photo=photo)
+        return self._message(params, message_id=params.get("message_id"))
+
+    async def _api_editMessageMedia(self, params: dict[str, Any]) -> Any:
+        media = params.get("media")
+        if not isinstance(media, dict) or media.get("type") != "photo":
+            raise ApiError("Bad Request: can't parse InputMedia: media type is not photo")
+        check_text(media, "caption", limit=1024)
+        self._fetch_photo(str(media.get("media", "")))
+        key = self._editable(params)
+        shown = {"text": media.get("caption", ""), "reply_markup": params.get("reply_markup")}
+        self._show(*key, shown, edit=True, photo=str(media["media"]))
         return self._message(params, message_id=params.get("message_id"))
 
     async def _api_editMessageReplyMarkup(self, params: dict[str, Any]) -> Any:
         key = (params.get("chat_id"), params.get("message_id"))
         if key in self._shown:
-            text = self._shown[key][0]
-            self._show(*key, {"text": text, "reply_markup": params.get("reply_markup")}, edit=True)
+            text, _, photo = self._shown[key]
+            markup = {"text": text, "reply_markup": params.get("reply_markup")}
+            self._show(*key, markup, edit=True, photo=photo)
         return self._message(params, message_id=params.get("message_id"))
 
+    def _editable(self, params: dict[str, Any]) -> tuple[Any, Any]:
+        """The message an edit names; one never sent is "not found", as Telegram says."""
+        message_id = params.get("message_id")
+        if not isinstance(message_id, int) or message_id >= self._next_message_id():
+            raise ApiError("Bad Request: message to edit not found")
+        return (params.get("chat_id"), message_id)
+
+    def _next_message_id(self) -> int:
+        issued = next(self._message_ids)
+        self._message_ids = itertools.count(issued)
+        return issued
+
+    def shown(self, chat_id: Any, message_id: Any) -> tuple[str, Any, Any] | None:
+        """What a message shows now: (text or caption, markup, picture or None)."""
+        return self._shown.get((chat_id, message_id))
+
     def _show(
-        self, chat_id: Any, message_id: Any, params: dict[str, Any], *, edit: bool = False
+        self,
+        chat_id: Any,
+        message_id: Any,
+        params: dict[str, Any],
+        *,
+        edit: bool = False,
+        photo: str | None = None,
     ) -> None:
         """Remember what a message shows. An edit to exactly what it shows already is refused
         with the Bot API's own description (editMessageText, editMessageReplyMarkup). The
         text is compared as sent: the same markup is surely the same message (Telegram
         compares text and entities, which differently written HTML may still match)."""
-        shown = (params.get("text", ""), params.get("reply_markup") or None)
+        shown = (params.get("text", ""), params.get("reply_markup") or None, photo)
         key = (chat_id, message_id)
         if edit and self._shown.get(key) == shown:
             raise ApiError(

@@ -33,12 +33,14 @@ class HookDesk:
         *,
         wake_worker: Callable[[], None] | None = None,
         wake_scheduler: Callable[[], None] | None = None,
+        wake_corrections: Callable[[], None] | None = None,
         on_hook: Callable[[str, str, str], None] | None = None,
     ) -> None:
         self.storage = storage
         self.bot = bot
         # A new broadcast starts at once, a scheduled article is counted in at once.
         self._wakes = {HookOutcome.PUBLISHED: wake_worker, HookOutcome.SCHEDULED: wake_scheduler}
+        self._wake_corrections = wake_corrections
         self._on_hook = on_hook or (lambda endpoint, event, outcome: None)
         self._work: set[asyncio.Task[Any]] = set()
 
@@ -52,6 +54,8 @@ class HookDesk:
         wake = self._wakes.get(applied.outcome)
         if wake is not None:
             wake()
+        if applied.correcting and self._wake_corrections is not None:  # its cards sent
+            self._wake_corrections()
         if applied.recall:
             self.in_background(self._recall(applied))
         return applied
