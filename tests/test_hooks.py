@@ -17,6 +17,7 @@ from bot.app import build_application
 from bot.context import BotApplication
 from bot.runtime.webhook import serving_webhook
 from bot.sandbox import BotApiStandIn
+from bot.sandbox.standin import MESSAGES
 from bot.sources.hooks.signing import GHOST_HEADER, sign_ghost
 from storage import ChatInfo, Storage
 from tests.e2e import running_bot, settings_for, wait_until
@@ -36,6 +37,7 @@ from tests.test_broadcast import settled
 from tests.test_webhook import free_port
 
 ADMIN = 7
+GHOST_IMAGE = "https://news.example/content/images/2026/12/congreso.jpg"  # the fixture's
 HOOKS = {"ghost_webhook_secret": GHOST_SECRET, "hooks_secret": HOOKS_SECRET, "hooks_port": 0}
 
 
@@ -71,8 +73,11 @@ async def test_ghost_publish_edit_and_unpublish_act_as_the_bot_s_own_commands(
 
     status, answer = await client.ghost(published(post))
     assert (status, answer["outcome"]) == (200, "published")
-    cards = [await api.wait_for("sendMessage", chat_id=chat) for chat in (101, 102)]
-    assert all("Perú: el Congreso aprueba la reforma" in card["text"] for card in cards)
+    cards = [await api.wait_for(MESSAGES, chat_id=chat) for chat in (101, 102)]
+    assert all("Perú: el Congreso aprueba la reforma" in card.text for card in cards)
+    # Ghost's feature_image: a photo card, with 📖 for the post's HTML.
+    assert all(card["photo"] == GHOST_IMAGE for card in cards)
+    assert "📖 Read here" in cards[0].button_texts()
     article = await storage.articles.get(answer["article_id"])
     assert (article.source, article.guid) == ("ghost", f"ghost:{post['id']}")
     assert (article.author, article.tags) == ("Ana Quispe", ("Perú", "Política"))
@@ -114,9 +119,9 @@ async def test_ghost_retrying_a_delivery_stores_one_article_and_sends_one_card(
     again = await client.post("/hooks/ghost", body, header)
     assert first[1]["outcome"] == "published"
     assert again == (200, {"outcome": "repeated", "article_id": None})
-    await api.wait_for("sendMessage", chat_id=101)
+    await api.wait_for(MESSAGES, chat_id=101)
     await wait_until(lambda: settled(storage, first[1]["article_id"]))
-    assert len(api.calls_to("sendMessage", chat_id=101)) == 1
+    assert len(api.delivered(101)) == 1
     assert await storage.articles.count() == 1
 
 
@@ -162,7 +167,7 @@ async def test_an_edit_of_a_post_from_before_the_bot_is_archived_without_a_card(
     assert (status, answer["outcome"]) == (200, "archived")
     assert await storage.articles.count() == 1
     assert await storage.broadcasts.running() == []
-    assert not api.calls_to("sendMessage", chat_id=101)
+    assert not api.delivered(101)
 
 
 BAD_REQUESTS = {
@@ -281,7 +286,7 @@ async def test_signed_hooks_schedule_update_and_delete(
 
     later = int(time.time())
     await client.signed({"event": "published", "article": signed_article(2)}, at=later - 2)
-    await api.wait_for("sendMessage", chat_id=101)
+    await api.wait_for(MESSAGES, chat_id=101)
     updated = {"event": "updated", "article": signed_article(2, title="Nota 2, corregida")}
     assert (await client.signed(updated, at=later - 1))[1]["outcome"] == "updated"
     same = await client.signed(updated, at=later)

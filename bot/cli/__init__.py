@@ -11,12 +11,29 @@ import sys
 
 import click
 
-from bot.cli import archive, feeds, hooks, schedule, service  # each registers its verbs on `cli`
+from bot.cli import (  # each registers its verbs on `cli`
+    archive,
+    edit,
+    feeds,
+    hooks,
+    schedule,
+    service,
+)
 from bot.cli.base import cli
 from bot.cli.service import tune_runtime
 from bot.runtime import logs
 
-__all__ = ["archive", "cli", "feeds", "hooks", "main", "schedule", "service", "tune_runtime"]
+__all__ = [
+    "archive",
+    "cli",
+    "edit",
+    "feeds",
+    "hooks",
+    "main",
+    "schedule",
+    "service",
+    "tune_runtime",
+]
 
 
 def main() -> None:

@@ -35,6 +35,12 @@ if TYPE_CHECKING:
 @click.option(
     "--body-file", type=click.File("r", encoding="utf-8"), help="Body text; - for stdin."
 )
+@click.option(
+    "--html-file",
+    type=click.File("r", encoding="utf-8"),
+    help="The text as HTML (headings, lists, quotes, pictures): what 📖 shows; - for stdin.",
+)
+@click.option("--image", default="", help="The picture of its photo cards (http or https).")
 @click.option("--tags", default="", help="Comma-separated, e.g. 'peru, economy'.")
 @click.option("--author", default="")
 @click.option("--published", help="ISO-8601 date or time; default now.")
@@ -52,6 +58,8 @@ async def add(
     title: str,
     summary: str,
     body_file: Any,
+    html_file: Any,
+    image: str,
     tags: str,
     author: str,
     published: str | None,
@@ -63,11 +71,16 @@ async def add(
 ) -> None:
     """Add an article and announce it to its subscribers; prints its id. With --at, keep
     it unseen until then (prints the scheduled number; `articlebot scheduled` lists them)."""
+    from bot.sources.entries import html_text
+
+    markup = html_file.read() if html_file else ""
     new = NewArticle(
         url=url,
         title=title,
         summary=summary,
-        body=body_file.read() if body_file else "",
+        body=body_file.read() if body_file else html_text(markup),
+        body_html=markup,
+        image=image,
         tags=parse_tags(tags),
         author=author,
         published_at=parse_datetime(published) if published else None,

@@ -313,6 +313,8 @@ def new_article(draft: Draft) -> NewArticle:
         published_at=draft.published_at,
         source="manual",
         image=draft.image or "",
+        body=draft.body,
+        body_html=draft.body_html,
     )
 
 

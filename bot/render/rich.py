@@ -15,7 +15,7 @@ from html.parser import HTMLParser
 
 from bot.i18n import Texts
 from bot.render.common import MAX_MESSAGE, byline, escape, safe_url
-from bot.render.fit import fit, visible_length
+from bot.render.fit import fit, plain_text, visible_length
 from storage import Article
 
 RICH_TEXT = 30_000  # of the 32,768 characters a rich message may have: room for the end
@@ -51,6 +51,8 @@ class ReadingCopy:
 
 def reading_copy(article: Article, t: Texts) -> ReadingCopy:
     blocks = read_blocks(article.body_html or "") or text_blocks(article.body or "")
+    if blocks and blocks[0].kind.startswith("h") and plain_text(blocks[0].html) == article.title:
+        blocks = blocks[1:]  # the page's own headline: the title is said already
     url = safe_url(t.link(article.link))
     return ReadingCopy(rich_html(article, blocks, url, t), messages(article, blocks, url, t))
 

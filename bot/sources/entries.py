@@ -12,8 +12,8 @@ from urllib.parse import quote, urljoin, urlsplit
 
 from storage import InvalidInput, NewArticle
 from storage.errors import N_
-from storage.models import MAX_AUTHOR, MAX_SUMMARY, MAX_TITLE
-from storage.text import ITEM_FRAGMENT, MAX_TAG, MAX_TAGS, parse_datetime
+from storage.models import MAX_AUTHOR, MAX_BODY, MAX_BODY_HTML, MAX_SUMMARY, MAX_TITLE
+from storage.text import ITEM_FRAGMENT, MAX_TAG, MAX_TAGS, image_url, parse_datetime
 
 TITLE_FROM_TEXT = 100  # characters of the text that name an item without a title
 _MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(\s[^<>]*)?/?>")
@@ -30,6 +30,8 @@ class Entry:
     author: str = ""
     tags: list[str] = field(default_factory=list)
     published: datetime | None = None
+    image: str | None = None  # as written: maybe relative
+    html: str = ""  # the full content, as HTML, when the feed has it
 
 
 @dataclass
@@ -49,6 +51,7 @@ def article_of(entry: Entry, source: str, base: str, site: str) -> NewArticle:
     if not title:
         raise InvalidInput(N_("an item without a title or text"))
     tags = [tag[:MAX_TAG] for tag in entry.tags if tag.strip(" ,#")]
+    html = entry.html if len(entry.html) <= MAX_BODY_HTML else ""
     return NewArticle(
         url=url,
         title=shorten(title, MAX_TITLE),
@@ -58,6 +61,9 @@ def article_of(entry: Entry, source: str, base: str, site: str) -> NewArticle:
         published_at=entry.published,
         source=source,
         guid=entry.guid,
+        image=picture(absolute(entry.image or first_image(entry.html), base)),
+        body=shorten(html_text(html), MAX_BODY) if html else "",
+        body_html=html,
     )
 
 
@@ -81,6 +87,34 @@ def absolute(link: str | None, base: str) -> str | None:
     url = urljoin(base, link.strip()) if base else link.strip()
     parts = urlsplit(url)
     return url if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+class _FirstImage(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.src: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "img" and self.src is None:
+            self.src = dict(attrs).get("src") or None
+
+
+def first_image(markup: str) -> str | None:
+    """The address of the first <img> of some HTML, if any."""
+    if "<img" not in markup.lower():
+        return None
+    parser = _FirstImage()
+    parser.feed(markup)
+    parser.close()
+    return parser.src
+
+
+def picture(url: str | None) -> str:
+    """A picture's address the store takes, or "": a bad picture never costs the article."""
+    try:
+        return image_url(url or "")
+    except InvalidInput:
+        return ""
 
 
 def first_words(text: str, limit: int) -> str:

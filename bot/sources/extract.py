@@ -1,5 +1,7 @@
-"""Reading an article page: title, lead, author, date, tags and image, with trafilatura
-(OpenGraph, JSON-LD and HTML metadata), never with hand-written regexes."""
+"""Reading an article page: title, lead, author, date, tags and picture, with trafilatura
+(OpenGraph, JSON-LD and HTML metadata), and its text with its structure (trafilatura's
+HTML output: headings, paragraphs, lists, quotes, pictures, links), never with
+hand-written regexes."""
 
 from __future__ import annotations
 
@@ -8,13 +10,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import charset_normalizer
+from trafilatura import extract
 from trafilatura.metadata import Document, extract_metadata
 from w3lib.encoding import html_to_unicode
 
+from bot.sources.entries import absolute, html_text
 from bot.sources.errors import FetchError
 from bot.sources.fetch import Fetched, Fetcher
 from storage.errors import N_
-from storage.models import MAX_SUMMARY, MAX_TITLE
+from storage.models import MAX_BODY, MAX_BODY_HTML, MAX_SUMMARY, MAX_TITLE
 from storage.text import MAX_TAG, MAX_TAGS, parse_datetime
 
 MAX_PAGE_BYTES = 5 * 2**20
@@ -32,6 +36,8 @@ class Draft:
     tags: tuple[str, ...] = ()
     published_at: datetime | None = None
     image: str | None = None
+    body: str = ""  # plain, for search
+    body_html: str = ""  # for the 📖 rich message
 
 
 PAGE_TIMEOUT = 15.0
@@ -45,7 +51,7 @@ async def read_page(url: str, *, allow_private: bool, timeout: float | None = No
     page = await fetcher.get(url)
     if page.content_type not in HTML_TYPES:
         raise FetchError(N_("it is not a web page"), detail=page.content_type)
-    meta = await asyncio.to_thread(read_metadata, page)
+    meta, body_html = await asyncio.to_thread(read_article, page)
     if meta is None or not meta.title:
         raise FetchError(N_("the page has no title I can read"))
     tags = [
@@ -67,12 +73,25 @@ async def read_page(url: str, *, allow_private: bool, timeout: float | None = No
         author=(meta.author or "")[:256],
         tags=tuple(dict.fromkeys(t[:MAX_TAG] for t in tags))[:MAX_TAGS],
         published_at=published,
-        image=meta.image,
+        image=absolute(meta.image, page.url),
+        body=html_text(body_html)[:MAX_BODY],
+        body_html=body_html[:MAX_BODY_HTML] if len(body_html) <= MAX_BODY_HTML else "",
     )
 
 
-def read_metadata(page: Fetched) -> Document | None:
-    return extract_metadata(decoded(page), default_url=page.url)
+def read_article(page: Fetched) -> tuple[Document | None, str]:
+    """The page's metadata and its main text as HTML ("" when trafilatura finds none)."""
+    text = decoded(page)
+    body = extract(
+        text,
+        url=page.url,
+        output_format="html",
+        include_images=True,
+        include_links=True,
+        include_formatting=True,
+        include_comments=False,
+    )
+    return extract_metadata(text, default_url=page.url), body or ""
 
 
 def decoded(page: Fetched) -> str:

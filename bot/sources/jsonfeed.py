@@ -56,6 +56,8 @@ def _entry(item: dict[str, Any]) -> Entry:
         author=", ".join(name for name in names if name),
         tags=[_text(tag) for tag in item.get("tags") or [] if isinstance(tag, str)],
         published=moment(_text(item.get("date_published")) or _text(item.get("date_modified"))),
+        image=_text(item.get("image")) or _text(item.get("banner_image")) or None,
+        html=_text(item.get("content_html")),
     )
 
 

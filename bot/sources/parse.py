@@ -12,7 +12,7 @@ from urllib.parse import urljoin
 
 import feedparser
 
-from bot.sources.entries import Entry, FeedDocument, article_of, html_text
+from bot.sources.entries import Entry, FeedDocument, article_of, first_image, html_text
 from bot.sources.errors import FeedError
 from bot.sources.jsonfeed import looks_like_json_feed, read_json_feed
 from storage import InvalidInput, NewArticle
@@ -100,7 +100,8 @@ def read_rss_atom(content: bytes, headers: dict[str, str]) -> FeedDocument:
 
 
 def _entry(entry: Any, version: str) -> Entry:
-    content = entry.get("summary") or (entry.get("content") or [{}])[0].get("value", "")
+    full = (entry.get("content") or [{}])[0].get("value", "")
+    content = entry.get("summary") or full
     stamp = entry.get("published_parsed") or entry.get("updated_parsed")
     enclosures = [e.get("href") for e in entry.get("enclosures") or [] if e.get("href")]
     guid, link = entry.get("id") or None, entry.get("link") or None
@@ -117,7 +118,26 @@ def _entry(entry: Any, version: str) -> Entry:
         author=html_text(entry.get("author", "")),
         tags=[html_text(tag.get("term") or "") for tag in entry.get("tags") or []],
         published=_utc(stamp),
+        image=_image(entry),
+        html=full if full != entry.get("summary") else "",
     )
+
+
+def _image(entry: Any) -> str | None:
+    """An item's picture: Media RSS `media:content` (an image) or `media:thumbnail`, an
+    image enclosure, else the first <img> of its content or summary."""
+    for media in entry.get("media_content") or []:
+        kind = media.get("medium") or media.get("type") or ""
+        if media.get("url") and (kind == "image" or str(kind).startswith("image/")):
+            return str(media["url"])
+    for thumbnail in entry.get("media_thumbnail") or []:
+        if thumbnail.get("url"):
+            return str(thumbnail["url"])
+    for enclosure in entry.get("enclosures") or []:
+        if enclosure.get("href") and str(enclosure.get("type", "")).startswith("image/"):
+            return str(enclosure["href"])
+    content = (entry.get("content") or [{}])[0].get("value", "")
+    return first_image(content) or first_image(entry.get("summary") or "")
 
 
 def _utc(stamp: Any) -> datetime | None:

@@ -73,6 +73,7 @@ def signed_hook(data: dict[str, Any], signed_at: float) -> Hook:
         published_at=published_at,
         source=SOURCE,
         guid=guid,
+        image=text(post, "image"),
     )
     return replace(hook, url=new.url, title=new.title, article=new, publish_at=published_at)
 

@@ -90,6 +90,7 @@ def _article(post: dict[str, Any], guid: str) -> NewArticle:
         published_at=moment(post, "published_at"),
         source=SOURCE,
         guid=guid,
+        image=text(post, "feature_image"),
     )
 
 

@@ -75,9 +75,10 @@ def article(
     published_at: datetime | None,
     source: str,
     guid: str | None,
+    image: str = "",
 ) -> NewArticle:
-    """The article a hook describes (`html` is read as text where `body` is empty), or
-    `Unusable` saying what is wrong with it."""
+    """The article a hook describes (`html` is kept for the 📖 rich message and read as
+    text where `body` is empty), or `Unusable` saying what is wrong with it."""
     if not url:
         raise Unusable('the post has no "url"')
     try:
@@ -91,6 +92,8 @@ def article(
             published_at=published_at,
             source=source,
             guid=guid,
+            image=image,
+            body_html=html if "<" in html else "",
         )
     except InvalidInput as exc:
         raise Unusable(str(exc)) from None
