@@ -23,7 +23,7 @@ from storage.models import (
     join_tags,
     published_or_now,
 )
-from storage.publishing import insert, remove
+from storage.publishing import Change, card_fields, insert, remove, rewrite
 from storage.text import (
     fts_query,
     iso,
@@ -197,6 +197,33 @@ class ArticleRepository:
                 media = edited.image != current.image
                 correction = await corrections.begin(conn, article_id, notify_chat_id, media=media)
         return Edit(await self.get(article_id, with_body=False), bool(cursor.rowcount), correction)
+
+    async def revise(self, source: str, items: list[NewArticle]) -> list[int]:
+        """Of a source's items (a feed's), those stored already whose title, summary, tags
+        or picture changed: rewritten, and their cards already sent corrected. Returns
+        their ids."""
+        changed: list[tuple[int, NewArticle]] = []
+        for start in range(0, len(items), 400):
+            part = items[start : start + 400]
+            stored = await self._db.fetchall(
+                f"""SELECT id, guid, url, json_array(title, summary, tags, image) FROM articles
+                    WHERE source = ? AND (guid IN ({", ".join("?" * len(part))})
+                                          OR url IN ({", ".join("?" * len(part))}))""",
+                (source, *(i.guid for i in part), *(i.url for i in part)),
+            )
+            by_key = {key: row for row in stored for key in (row[1], row[2]) if key}
+            for item in part:
+                row = by_key.get(item.guid or "") or by_key.get(item.url)
+                if row is not None and json.loads(row[3]) != card_fields(item):
+                    changed.append((row[0], item))
+        if not changed:
+            return []
+        async with self._db.atomic() as conn:
+            for article_id, item in changed:
+                change = await rewrite(conn, article_id, item)
+                if change in (Change.CARDS, Change.PICTURE):
+                    await corrections.begin(conn, article_id, media=change is Change.PICTURE)
+        return [article_id for article_id, _ in changed]
 
     async def refuse_image(self, article_id: int, image: str) -> None:
         """Telegram would not show this picture: the article's cards go out as text."""

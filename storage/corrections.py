@@ -16,7 +16,7 @@ expired. A later edit of the same article restarts its correction at the new rev
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiosqlite
@@ -27,6 +27,8 @@ from storage.deliveries import RECALL_WINDOW
 from storage.errors import N_, NotFound
 from storage.kinds import ChatType
 from storage.text import iso, now_iso, parse_datetime
+
+NOTE_GRACE = timedelta(seconds=10)  # for the admin's progress message to be sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,10 +123,15 @@ class CorrectionRepository:
         self._db = db
 
     async def next_open(self) -> Correction | None:
-        """The oldest correction still running."""
+        """The oldest correction still running. One an admin watches waits, for up to
+        NOTE_GRACE, until the message that shows its progress is noted."""
         row = await self._db.fetchone(
-            f"SELECT {_COLUMNS} FROM corrections WHERE finished_at IS NULL "
-            "ORDER BY started_at, article_id LIMIT 1"
+            f"""SELECT {_COLUMNS} FROM corrections
+                WHERE finished_at IS NULL
+                  AND (notify_chat_id IS NULL OR notify_message_id IS NOT NULL
+                       OR started_at < ?)
+                ORDER BY started_at, article_id LIMIT 1""",
+            (iso(clock.now() - NOTE_GRACE),),
         )
         return None if row is None else _correction(row)
 

@@ -117,6 +117,11 @@ class Change(Enum):
 CARD_SQL = "SELECT json_array(title, summary, tags, image) FROM articles WHERE id = ?"
 
 
+def card_fields(article: NewArticle) -> list[str]:
+    """What a card shows of an article, as CARD_SQL reads it from the store."""
+    return [article.title, article.summary, join_tags(article.tags), article.image]
+
+
 async def rewrite(conn: aiosqlite.Connection, article_id: int, article: NewArticle) -> Change:
     """Replace what the publisher may change (title, summary, text, author, tags, link,
     picture and, unless another article has it, the URL); the publication time stays."""

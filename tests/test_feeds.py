@@ -384,3 +384,50 @@ async def test_opml_folders_become_tags_and_names_are_kept_both_ways(
     assert exported.endswith("</opml>\n")  # a text file ends its last line
     again = feed_outlines(exported.encode())
     assert [(o.name, o.folders) for o in again] == [("My diario", ("Perú",)), ("Atom news", ())]
+
+
+async def test_a_feed_item_whose_title_changes_corrects_its_cards(
+    api: BotApiStandIn, storage: Storage, server: FeedServer
+) -> None:
+    await storage.chats.subscribe(ChatInfo(1, "private"))
+    async with running_bot(
+        api, storage, admin_ids=str(ADMIN), feed_interval=1, allow_private_urls=True
+    ):
+        api.push_command(f"/feeds add {server.url('changing')}", user=api.user(ADMIN))
+        await api.wait_for("sendMessage", chat_id=ADMIN)
+        server.items.append(("Fresh from the feed", "https://changing.example/fresh"))
+        card = await api.wait_for("sendMessage", chat_id=1, timeout=10)
+        mark = api.mark()
+        server.items[-1] = ("Fresh, and corrected", "https://changing.example/fresh")
+        edit = await api.wait_for("editMessageText", after=mark, chat_id=1, timeout=10)
+    assert edit["message_id"] == card["_result"]["message_id"]
+    assert edit.text.startswith("<b>Fresh, and corrected</b>")
+    assert len(api.delivered(1)) == 1  # a correction, not a new card
+    assert [a.title for a in await storage.articles.latest()][0] == "Fresh, and corrected"
+
+
+def test_feed_items_bring_their_picture_and_html() -> None:
+    media = """<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"
+        xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>M</title>
+        <item><title>Thumb</title><link>https://m.example/1</link>
+          <media:thumbnail url="https://m.example/t.jpg"/></item>
+        <item><title>Enclosure</title><link>https://m.example/2</link>
+          <enclosure url="/e.png" type="image/png" length="1"/></item>
+        <item><title>Inline</title><link>https://m.example/3</link>
+          <description>Short.</description>
+          <content:encoded><![CDATA[<h2>Sub</h2><p>Text <img src="https://m.example/i.jpg"></p>
+          <script>x()</script>]]></content:encoded></item>
+        <item><title>Bad picture</title><link>https://m.example/4</link>
+          <media:content url="javascript:alert(1)" medium="image"/></item>
+        </channel></rss>"""
+    items = parse_feed(media.encode(), "feed:1", url="https://m.example/feed").items
+    assert [item.image for item in items] == [
+        "https://m.example/t.jpg",
+        "https://m.example/e.png",  # read against the feed's address
+        "https://m.example/i.jpg",
+        "",  # not a web address: no picture, the item is still there
+    ]
+    inline = items[2]
+    assert inline.summary == "Short."
+    assert "<h2>Sub</h2>" in inline.body_html and "script" not in inline.body_html
+    assert "Text" in inline.body

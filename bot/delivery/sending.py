@@ -7,7 +7,7 @@ import json
 from collections import deque
 from dataclasses import dataclass, field
 
-from telegram import Bot, LinkPreviewOptions
+from telegram import Bot, InputMediaPhoto, LinkPreviewOptions
 from telegram.constants import ParseMode
 
 from bot import render
@@ -122,11 +122,11 @@ class BroadcastBot(Bot):
             text = {**styled, "text": card.text}
             await self._post("editMessageText", text, api_kwargs=card.encoded)
         elif media and card.photo is not None:
-            photo = {"type": "photo", "media": card.photo, "caption": card.text}
-            if card.parse_mode:
-                photo["parse_mode"] = card.parse_mode
-            encoded = {**card.encoded, "media": json.dumps(photo)}
-            await self._post("editMessageMedia", where, api_kwargs=encoded)
+            # PTB fills in an InputMedia's defaults itself: a JSON string would not do.
+            photo = InputMediaPhoto(card.photo, caption=card.text, parse_mode=card.parse_mode)
+            await self._post(
+                "editMessageMedia", {**where, "media": photo}, api_kwargs=card.encoded
+            )
         else:
             caption = {**styled, "caption": card.text}
             await self._post("editMessageCaption", caption, api_kwargs=card.encoded)

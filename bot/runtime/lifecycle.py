@@ -97,6 +97,7 @@ async def post_init(application: BotApplication) -> None:
         interval=settings.feed_interval,
         allow_private=settings.allow_private_urls,
         wake=worker.wake,
+        wake_corrections=data.corrections.wake,
         notify=tell_admins,
         on_poll=lambda result: metrics.feed_polls.labels(result).inc(),
     )

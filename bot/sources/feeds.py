@@ -60,6 +60,7 @@ class FeedService:
         interval: float,
         allow_private: bool,
         wake: Callable[[], None] | None = None,
+        wake_corrections: Callable[[], None] | None = None,
         notify: Callable[[Feed, Explained], Awaitable[None]] | None = None,
         timeout: float = 15.0,
         on_poll: Callable[[str], None] | None = None,
@@ -70,6 +71,7 @@ class FeedService:
             allow_private=allow_private, max_bytes=MAX_FEED_BYTES, timeout=timeout
         )
         self._wake = wake
+        self._wake_corrections = wake_corrections  # an item changed: its cards are corrected
         self._notify = notify
         self._on_poll = on_poll or (lambda result: None)  # new, unchanged, not_modified, failed
         self._poller: Supervised | None = None
@@ -146,8 +148,19 @@ class FeedService:
             await self._failed(feed, exc)
             self._on_poll("failed")
             return 0
-        new = await self._new_items(f"feed:{feed.id}", [_of_feed(i, feed) for i in parsed.items])
+        items = [_of_feed(i, feed) for i in parsed.items]
+        new = await self._new_items(f"feed:{feed.id}", items)
         announced = await self._announce(new)
+        fresh = {id(item) for item in new}
+        revised = await self.storage.articles.revise(
+            f"feed:{feed.id}", [item for item in items if id(item) not in fresh]
+        )
+        if revised:
+            log.info(
+                "feed_id=%s: %d items changed, their cards are corrected", feed.id, len(revised)
+            )
+            if self._wake_corrections is not None:
+                self._wake_corrections()
         await self.storage.feeds.checked(
             feed.id,
             next_check_at=clock.time() + self._interval(parsed, fetched.headers),
