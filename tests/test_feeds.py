@@ -403,7 +403,7 @@ async def test_a_feed_item_whose_title_changes_corrects_its_cards(
     assert edit["message_id"] == card["_result"]["message_id"]
     assert edit.text.startswith("<b>Fresh, and corrected</b>")
     assert len(api.delivered(1)) == 1  # a correction, not a new card
-    assert [a.title for a in await storage.articles.latest()][0] == "Fresh, and corrected"
+    assert (await storage.articles.latest())[0].title == "Fresh, and corrected"
 
 
 def test_feed_items_bring_their_picture_and_html() -> None:
