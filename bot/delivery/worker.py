@@ -54,7 +54,7 @@ from bot.i18n import Catalog
 from bot.runtime.metrics import Metrics
 from bot.runtime.supervisor import Supervised, describe
 from storage import Storage, StorageError, clock
-from storage.deliveries import MAX_ATTEMPTS, Delivery, Outcome
+from storage.deliveries import MAX_ATTEMPTS, RECALL_WINDOW, Delivery, Outcome
 from storage.kinds import TERMINAL, CardStyle, DeliveryStatus
 from storage.quiet import quiet_until
 
@@ -402,7 +402,11 @@ class DeliveryWorker:
         deleted = await self.storage.deliveries.prune(
             retention_days=self.retention_days, batch=PRUNE_BATCH
         )
-        return PRUNE_PAUSE if deleted == PRUNE_BATCH else PRUNE_IDLE
+        if deleted == PRUNE_BATCH:
+            return PRUNE_PAUSE
+        # A correction finished before the recall window has no card left to edit.
+        await self.storage.corrections.prune(clock.now() - RECALL_WINDOW)
+        return PRUNE_IDLE
 
 
 def backoff(attempts: int) -> float:
