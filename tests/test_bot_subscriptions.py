@@ -10,7 +10,7 @@ import pytest
 
 from bot.context import BotApplication
 from bot.sandbox import BotApiStandIn
-from bot.sandbox.standin import BOT_USER
+from bot.sandbox.messages import BOT_USER
 from storage import ChatInfo, Storage
 from tests.conftest import article
 from tests.e2e import running_bot, wait_until

@@ -15,7 +15,7 @@ from urllib.parse import quote
 import pytest
 from aiohttp import web
 
-from bot.sandbox.standin import BOT_USER
+from bot.sandbox.messages import BOT_USER
 
 # Neither is shaped like a real token: only the registered secret can be redacted.
 TOKEN = "42:short-token"

@@ -1,5 +1,6 @@
 """A Bot API stand-in on loopback, for the end-to-end tests and the offline sandbox."""
 
-from bot.sandbox.standin import BotApiStandIn, Call, Fault
+from bot.sandbox.messages import Call
+from bot.sandbox.standin import BotApiStandIn, Fault
 
 __all__ = ["BotApiStandIn", "Call", "Fault"]

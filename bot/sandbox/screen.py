@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from bot.sandbox.standin import Call
+from bot.sandbox.messages import Call
 
 _LINK = re.compile(r'<a href="([^"]*)">(.*?)</a>', re.S)
 _BOLD = re.compile(r"<b>(.*?)</b>", re.S)
@@ -27,6 +27,34 @@ def to_terminal(html_text: str) -> str:
         else html.unescape(_TAG.sub("", part))
         for index, part in enumerate(parts)
     )
+
+
+_RICH_BLOCK = re.compile(r"<(h[1-6]|p|li|blockquote|footer|hr|img)\b([^>]*)>", re.S)
+_SOURCE = re.compile(r'src="([^"]*)"')
+
+
+def rich_to_terminal(rich_html: str) -> str:
+    """A rich message's HTML as terminal text: a line per block, headings bold, list
+    items bulleted, quotations barred, pictures named."""
+
+    def block(match: re.Match[str]) -> str:
+        tag, attributes = match[1], match[2]
+        if tag.startswith("h"):
+            return "\n\n<b>"
+        if tag == "li":
+            return "\n  • "
+        if tag == "blockquote":
+            return "\n  │ "
+        if tag == "hr":
+            return "\n────────"
+        if tag == "img":
+            found = _SOURCE.search(attributes)
+            return f"\n[🖼 {found[1] if found else ''}]"
+        return "\n"
+
+    text = _RICH_BLOCK.sub(block, rich_html)
+    text = re.sub(r"</h[1-6]>", "</b>", text)
+    return to_terminal(text).strip()
 
 
 @dataclass(frozen=True)

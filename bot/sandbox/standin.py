@@ -17,30 +17,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import itertools
 import json
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
 from aiohttp import ClientSession, web
 
-from bot.sandbox.rich import check_rich_message
-from bot.sandbox.rules import ApiError, check_text, command_entities
+from bot.sandbox.messages import BOT_USER, Call
+from bot.sandbox.rules import ApiError
+from bot.sandbox.users import Users
 
 TOKEN = "123456:TEST-standin-token-not-secret"
-BOT_USER = {
-    "id": 123456,
-    "is_bot": True,
-    "first_name": "Articlebot",
-    "username": "articlebot_test_bot",
-    "can_join_groups": True,
-    "can_read_all_group_messages": False,
-    "supports_inline_queries": True,
-}
 # Form fields that PTB sends JSON-encoded; everything else is a plain string.
 JSON_FIELDS = frozenset(
     {
@@ -91,44 +82,11 @@ BOOL_FIELDS = frozenset(
 
 OUTAGES = frozenset({"502", "reset", "hang"})
 MESSAGES = ("sendMessage", "sendPhoto")  # a message sent: text, or a picture and caption
-SHOWN_KEPT = 10_000  # messages whose content the stand-in remembers
 BAD_GATEWAY_PAGE = (
     "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad "
     "Gateway</h1></center><hr><center>nginx</center></body></html>"
 )
 GATEWAY_TIMEOUT_PAGE = BAD_GATEWAY_PAGE.replace("502 Bad Gateway", "504 Gateway Time-out")
-
-
-@dataclass
-class Call:
-    """One Bot API request the bot made."""
-
-    method: str
-    params: dict[str, Any]
-    at: float = field(default_factory=time.monotonic)
-
-    def __getitem__(self, key: str) -> Any:
-        return self.params[key]
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.params.get(key, default)
-
-    @property
-    def text(self) -> str:
-        """What the message shows: its text, or a photo's caption."""
-        return str(self.params.get("text", self.params.get("caption", "")))
-
-    @property
-    def buttons(self) -> list[list[dict[str, Any]]]:
-        markup = self.params.get("reply_markup") or {}
-        rows: list[list[dict[str, Any]]] = markup.get("inline_keyboard", [])
-        return rows
-
-    def button_texts(self) -> list[str]:
-        return [b["text"] for row in self.buttons for b in row]
-
-    def button_data(self) -> list[str]:
-        return [b["callback_data"] for row in self.buttons for b in row if "callback_data" in b]
 
 
 @dataclass
@@ -148,11 +106,11 @@ class Fault:
     body: dict[str, Any] | None = None
 
 
-class BotApiStandIn:
+class BotApiStandIn(Users):
     def __init__(self, token: str = TOKEN) -> None:
+        super().__init__()
         self.token = token
         self.calls: list[Call] = []
-        self.chat_members: dict[tuple[int, int], dict[str, Any]] = {}
         self.chats: dict[int | str, dict[str, Any]] = {}
         self.delay = 0.0
         # With enforce_limits, sendMessage answers 429 as Telegram would past 30 messages/s
@@ -162,11 +120,6 @@ class BotApiStandIn:
         # of IMPERFECT answer 404 or a bare `{"ok": false}` (with HTTP 200), and messages come
         # without their optional fields and with dates as floats.
         self.imperfect = False
-        self.messages_sent = 0  # successful sendMessage calls, counted cheaply
-        # Picture URLs Telegram cannot fetch: sendPhoto and editMessageMedia answer as it
-        # does. Without rich_messages, sendRichMessage is a method this Bot API lacks.
-        self.unreachable_photos: set[str] = set()
-        self.rich_messages = True
         self.polls = 0  # getUpdates requests (not kept in `calls`), answered or refused
         self.throttled = 0
         self._recent_sends: deque[float] = deque()
@@ -176,13 +129,6 @@ class BotApiStandIn:
         self._outage: tuple[str, float] | None = None  # (kind, monotonic end)
         self._outage_ended = asyncio.Event()
         self._answered: set[object] = set()  # callback queries answered
-        # What each message the bot sent shows now (text as read, markup), so that an edit
-        # that changes nothing is refused as Telegram refuses it. The oldest are forgotten.
-        self._shown: OrderedDict[tuple[Any, Any], tuple[str, Any, Any]] = OrderedDict()
-        self._updates: list[dict[str, Any]] = []
-        self._update_ids = itertools.count(1)
-        self._message_ids = itertools.count(1000)
-        self._new_update = asyncio.Event()
         self._new_call = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -219,141 +165,6 @@ class BotApiStandIn:
     def base_url(self) -> str:
         """The value for TELEGRAM_API_URL."""
         return f"http://127.0.0.1:{self.port}/bot"
-
-    # -- what a user does ------------------------------------------------------------
-
-    @staticmethod
-    def user(user_id: int = 42, language_code: str = "en", **extra: Any) -> dict[str, Any]:
-        return {
-            "id": user_id,
-            "is_bot": False,
-            "first_name": f"User{user_id}",
-            "language_code": language_code,
-            **extra,
-        }
-
-    @staticmethod
-    def private_chat(chat_id: int = 42) -> dict[str, Any]:
-        return {"id": chat_id, "type": "private", "first_name": f"User{chat_id}"}
-
-    @staticmethod
-    def group_chat(chat_id: int = -100_123, title: str = "Group", **extra: Any) -> dict[str, Any]:
-        return {"id": chat_id, "type": "supergroup", "title": title, **extra}
-
-    @staticmethod
-    def channel(chat_id: int = -100_777, username: str = "news") -> dict[str, Any]:
-        return {"id": chat_id, "type": "channel", "title": username.title(), "username": username}
-
-    @staticmethod
-    def member(user: dict[str, Any], status: str = "member") -> dict[str, Any]:
-        """A ChatMember of `status` (member, left, kicked, creator)."""
-        extra: dict[str, Any] = {"is_anonymous": False} if status == "creator" else {}
-        if status == "kicked":
-            extra["until_date"] = 0
-        return {"status": status, "user": user, **extra}
-
-    @staticmethod
-    def administrator(user: dict[str, Any], can_post_messages: bool = True) -> dict[str, Any]:
-        rights = (
-            "can_be_edited can_manage_chat can_delete_messages can_manage_video_chats "
-            "can_restrict_members can_promote_members can_change_info can_invite_users "
-            "can_post_stories can_edit_stories can_delete_stories"
-        ).split()
-        return {
-            "status": "administrator",
-            "user": user,
-            "is_anonymous": False,
-            **dict.fromkeys(rights, False),
-            "can_post_messages": can_post_messages,
-        }
-
-    def set_member(self, chat_id: int, member: dict[str, Any]) -> None:
-        """What getChatMember answers for this chat and member["user"]."""
-        self.chat_members[(chat_id, member["user"]["id"])] = member
-
-    def push_membership(
-        self, chat: dict[str, Any], old: str, new: str, by: dict[str, Any] | None = None
-    ) -> int:
-        """The bot's own membership in `chat` changed (blocked, kicked, added back)."""
-        payload = {
-            "chat": chat,
-            "from": by or self.user(),
-            "date": int(time.time()),
-            "old_chat_member": self.member(BOT_USER, old),
-            "new_chat_member": self.member(BOT_USER, new),
-        }
-        return self.push("my_chat_member", payload)
-
-    def push(self, kind: str, payload: dict[str, Any]) -> int:
-        """Queue a raw update of `kind` (message, callback_query, ...); returns its id."""
-        update_id = next(self._update_ids)
-        self._updates.append({"update_id": update_id, kind: payload})
-        self._new_update.set()
-        return update_id
-
-    def push_message(
-        self,
-        text: str,
-        *,
-        chat: dict[str, Any] | None = None,
-        user: dict[str, Any] | None = None,
-        **extra: Any,
-    ) -> int:
-        user = user or self.user()
-        chat = chat or self.private_chat(user["id"])
-        message: dict[str, Any] = {
-            "message_id": next(self._message_ids),
-            "date": int(time.time()),
-            "chat": chat,
-            "from": user,
-            "text": text,
-            **extra,
-        }
-        entities = command_entities(text)
-        if entities:
-            message["entities"] = entities
-        return self.push("message", message)
-
-    push_command = push_message
-
-    def push_callback(
-        self,
-        data: str,
-        *,
-        message: Call | dict[str, Any] | None = None,
-        user: dict[str, Any] | None = None,
-    ) -> int:
-        """Press a button: `message` is the recorded call (or message) that carried it."""
-        user = user or self.user()
-        if isinstance(message, Call):
-            message = self.message_from_call(message)
-        payload: dict[str, Any] = {
-            "id": str(next(self._message_ids)),
-            "from": user,
-            "chat_instance": "1",
-            "data": data,
-        }
-        if message is not None:
-            payload["message"] = message
-        return self.push("callback_query", payload)
-
-    def push_inline_query(
-        self, query: str, *, offset: str = "", user: dict[str, Any] | None = None
-    ) -> int:
-        payload = {
-            "id": str(next(self._message_ids)),
-            "from": user or self.user(),
-            "query": query,
-            "offset": offset,
-        }
-        return self.push("inline_query", payload)
-
-    def message_from_call(self, call: Call) -> dict[str, Any]:
-        """The message a sendMessage/editMessageText call produced, as Telegram shows it."""
-        result = call.get("_result")
-        if not isinstance(result, dict):
-            raise ValueError(f"{call.method} produced no message")
-        return result
 
     # -- faults ----------------------------------------------------------------------
 
@@ -600,129 +411,6 @@ class BotApiStandIn:
             raise ApiError("Bad Request: RESULTS_TOO_MUCH")
         return True
 
-    async def _api_sendMessage(self, params: dict[str, Any]) -> Any:
-        check_text(params)
-        self.messages_sent += 1
-        message = self._message(params)
-        self._show(params["chat_id"], message["message_id"], params)
-        return message
-
-    async def _api_sendPhoto(self, params: dict[str, Any]) -> Any:
-        check_text(params, "caption", limit=1024)
-        photo = params.get("photo")
-        if isinstance(photo, str):
-            self._fetch_photo(photo)
-        message = self._message({**params, "text": ""})
-        del message["text"]
-        message["photo"] = [
-            {"file_id": "photo1", "file_unique_id": "p1", "width": 1200, "height": 800}
-        ]
-        if params.get("caption"):
-            message["caption"] = params["caption"]
-        shown = {"text": params.get("caption", ""), "reply_markup": params.get("reply_markup")}
-        self._show(params["chat_id"], message["message_id"], shown, photo=str(photo))
-        return message
-
-    def _fetch_photo(self, photo: str) -> None:
-        """sendPhoto's `photo` is a file_id or an HTTP URL Telegram fetches (Bot API,
-        "Sending files")."""
-        if not photo.startswith(("http://", "https://")) and not photo.startswith("photo"):
-            raise ApiError("Bad Request: wrong file identifier/HTTP URL specified")
-        if photo in self.unreachable_photos:
-            raise ApiError("Bad Request: failed to get HTTP URL content")
-
-    async def _api_sendRichMessage(self, params: dict[str, Any]) -> Any:
-        """Bot API 10.1: the message, its rich content checked (bot.sandbox.rich)."""
-        rich = check_rich_message(params.get("rich_message"))
-        message = self._message({**params, "text": ""})
-        del message["text"]
-        message["rich_message"] = rich
-        return message
-
-    async def _api_editMessageText(self, params: dict[str, Any]) -> Any:
-        check_text(params)
-        if "inline_message_id" in params:
-            return True
-        key = self._editable(params)
-        if key in self._shown and self._shown[key][2] is not None:
-            raise ApiError("Bad Request: there is no text in the message to edit")
-        self._show(*key, params, edit=True)
-        return self._message(params, message_id=params.get("message_id"))
-
-    async def _api_editMessageCaption(self, params: dict[str, Any]) -> Any:
-        check_text(params, "caption", limit=1024)
-        key = self._editable(params)
-        photo = self._shown[key][2] if key in self._shown else None
-        if key in self._shown and photo is None:
-            raise ApiError("Bad Request: there is no caption in the message to edit")
-        shown = {"text": params.get("caption", ""), "reply_markup": params.get("reply_markup")}
-        self._show(*key, shown, edit=True, photo=photo)
-        return self._message(params, message_id=params.get("message_id"))
-
-    async def _api_editMessageMedia(self, params: dict[str, Any]) -> Any:
-        media = params.get("media")
-        if not isinstance(media, dict) or media.get("type") != "photo":
-            raise ApiError("Bad Request: can't parse InputMedia: media type is not photo")
-        check_text(media, "caption", limit=1024)
-        self._fetch_photo(str(media.get("media", "")))
-        key = self._editable(params)
-        shown = {"text": media.get("caption", ""), "reply_markup": params.get("reply_markup")}
-        self._show(*key, shown, edit=True, photo=str(media["media"]))
-        return self._message(params, message_id=params.get("message_id"))
-
-    async def _api_editMessageReplyMarkup(self, params: dict[str, Any]) -> Any:
-        key = (params.get("chat_id"), params.get("message_id"))
-        if key in self._shown:
-            text, _, photo = self._shown[key]
-            markup = {"text": text, "reply_markup": params.get("reply_markup")}
-            self._show(*key, markup, edit=True, photo=photo)
-        return self._message(params, message_id=params.get("message_id"))
-
-    def _editable(self, params: dict[str, Any]) -> tuple[Any, Any]:
-        """The message an edit names; one never sent is "not found", as Telegram says."""
-        message_id = params.get("message_id")
-        if not isinstance(message_id, int) or message_id >= self._next_message_id():
-            raise ApiError("Bad Request: message to edit not found")
-        return (params.get("chat_id"), message_id)
-
-    def _next_message_id(self) -> int:
-        issued = next(self._message_ids)
-        self._message_ids = itertools.count(issued)
-        return issued
-
-    def shown(self, chat_id: Any, message_id: Any) -> tuple[str, Any, Any] | None:
-        """What a message shows now: (text or caption, markup, picture or None)."""
-        return self._shown.get((chat_id, message_id))
-
-    def _show(
-        self,
-        chat_id: Any,
-        message_id: Any,
-        params: dict[str, Any],
-        *,
-        edit: bool = False,
-        photo: str | None = None,
-    ) -> None:
-        """Remember what a message shows. An edit to exactly what it shows already is refused
-        with the Bot API's own description (editMessageText, editMessageReplyMarkup). The
-        text is compared as sent: the same markup is surely the same message (Telegram
-        compares text and entities, which differently written HTML may still match)."""
-        shown = (params.get("text", ""), params.get("reply_markup") or None, photo)
-        key = (chat_id, message_id)
-        if edit and self._shown.get(key) == shown:
-            raise ApiError(
-                "Bad Request: message is not modified: specified new message content and "
-                "reply markup are exactly the same as a current content and reply markup of "
-                "the message"
-            )
-        self._shown[key] = shown
-        self._shown.move_to_end(key)
-        while len(self._shown) > SHOWN_KEPT:
-            self._shown.popitem(last=False)
-
-    async def _api_deleteMessage(self, params: dict[str, Any]) -> Any:
-        return True
-
     async def _api_getChat(self, params: dict[str, Any]) -> Any:
         chat = self.chats.get(params["chat_id"])
         if chat is None:
@@ -736,29 +424,6 @@ class BotApiStandIn:
                 raise ApiError("Bad Request: chat not found")
             return self.member(self.user(params["user_id"]))
         return member
-
-    def _message(self, params: dict[str, Any], message_id: int | None = None) -> dict[str, Any]:
-        chat_id = params.get("chat_id")
-        chat = self.chats.get(chat_id or 0) or (
-            self.private_chat(chat_id)
-            if isinstance(chat_id, int) and chat_id > 0
-            else {"id": chat_id, "type": "supergroup", "title": "Group"}
-        )
-        message: dict[str, Any] = {
-            "message_id": message_id or next(self._message_ids),
-            "date": int(time.time()),
-            "chat": chat,
-            "from": BOT_USER,
-            "text": params.get("text", ""),
-        }
-        if params.get("reply_markup"):
-            message["reply_markup"] = params["reply_markup"]
-        if params.get("message_thread_id"):
-            message["message_thread_id"] = params["message_thread_id"]
-        if self.imperfect:
-            message["date"] = time.time()  # a float
-            del message["from"]  # optional
-        return message
 
 
 def _error(code: int, description: str, parameters: dict[str, Any] | None = None) -> web.Response:

@@ -23,8 +23,9 @@ from bot.context import BotApplication
 from bot.i18n import Catalog
 from bot.runtime.running import polling
 from bot.sandbox.demo import demo_articles
-from bot.sandbox.screen import Buttons, to_terminal
-from bot.sandbox.standin import BOT_USER, BotApiStandIn, Call
+from bot.sandbox.messages import BOT_USER, Call
+from bot.sandbox.screen import Buttons, rich_to_terminal, to_terminal
+from bot.sandbox.standin import BotApiStandIn
 from config import Settings
 from storage import ChatInfo, NewArticle, Storage, clock
 from storage.errors import N_
@@ -281,6 +282,10 @@ class TerminalChat:
                 self.buttons.retire((call.get("chat_id"), call.get("message_id")), keep=rows)
             elif call.method == "sendPhoto" and place:
                 await self.show_photo(call, place)
+            elif call.method in ("editMessageCaption", "editMessageMedia") and place:
+                self.show_caption(call, place)
+            elif call.method == "sendRichMessage" and place and "_result" in call.params:
+                self.show_rich(call, place)
             elif call.method == "answerCallbackQuery" and call.get("text"):
                 click.echo(f"ⓘ {call['text']}")
             elif call.method == "answerInlineQuery":
@@ -298,14 +303,40 @@ class TerminalChat:
             self.buttons.retire(key)
 
     async def show_photo(self, call: Call, place: str) -> None:
-        """A picture cannot be shown here: it is saved in the sandbox's folder (gone when
-        the sandbox ends), and its caption shown."""
+        """A picture cannot be shown here: an uploaded one is saved in the sandbox's folder
+        (gone when the sandbox ends), one by URL named; then its caption and buttons."""
         photo = call.get("photo", b"")
-        path = self.storage.db.path.parent / f"picture-{call['_result']['message_id']}.png"
-        await asyncio.to_thread(path.write_bytes, photo if isinstance(photo, bytes) else b"")
-        saved = self.t.gettext("[a picture, saved to {path}]", path=path)
-        click.echo(click.style(f"\n— @{BOT_USER['username']} → {place}: {saved}", dim=True))
-        click.echo(to_terminal(call.get("caption", "")))
+        if isinstance(photo, str):
+            shown = self.t.gettext("[a picture: {url}]", url=photo)
+        else:
+            path = self.storage.db.path.parent / f"picture-{call['_result']['message_id']}.png"
+            await asyncio.to_thread(path.write_bytes, photo)
+            shown = self.t.gettext("[a picture, saved to {path}]", path=path)
+        click.echo(click.style(f"\n— @{BOT_USER['username']} → {place}: {shown}", dim=True))
+        self._caption_and_buttons(call)
+
+    def show_caption(self, call: Call, place: str) -> None:
+        """A photo card corrected: its new caption (and picture)."""
+        edited = self.t.gettext(" (edited)")
+        click.echo(click.style(f"\n— @{BOT_USER['username']} → {place}{edited}:", dim=True))
+        media = call.get("media") or {}
+        if media.get("media"):
+            click.echo(self.t.gettext("[a picture: {url}]", url=media["media"]))
+        self._caption_and_buttons(call, media.get("caption"))
+
+    def _caption_and_buttons(self, call: Call, caption: str | None = None) -> None:
+        click.echo(to_terminal(caption if caption is not None else call.get("caption", "")))
+        message_id = call.get("message_id") or (call.get("_result") or {}).get("message_id")
+        if call.buttons:
+            key = (call.get("chat_id"), message_id)
+            click.echo(self.buttons.labels(call.buttons, call, key, call.get("chat_id")))
+
+    def show_rich(self, call: Call, place: str) -> None:
+        """A rich message, as its blocks would read: headings bold, lists with bullets,
+        quotations with a bar."""
+        heading = self.t.gettext("a rich message")
+        click.echo(click.style(f"\n— @{BOT_USER['username']} → {place} ({heading}):", dim=True))
+        click.echo(rich_to_terminal(call["rich_message"].get("html", "")))
 
     def show_inline(self, call: Call) -> None:
         """Inline results, as Telegram lists them above the keyboard: a number picks one."""
