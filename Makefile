@@ -70,6 +70,7 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/recipients.py --sizes 10000,100000
 	$(BIN)/python bench/commands.py
 	$(BIN)/python bench/broadcast.py --sizes 10000
+	$(BIN)/python bench/corrections.py --sizes 10000
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/publish.py --sizes 10000 --days 10 --audience 2000
 	$(BIN)/python bench/digests.py --size 20000

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -109,8 +110,8 @@ async def test_sandbox_roles_places_a_channel_inline_mode_and_steady_numbers(
         tmp_path,
     )
     assert "Hola" in output
-    assert "→ @sandboxnews:\nOtra noticia" in output  # the channel's card
-    assert "→ Grupo de prueba:\nOtra noticia" in output
+    for place in ("@sandboxnews", "Grupo de prueba"):  # the channel's and the group's cards
+        assert re.search(rf"→ {place}: \[una imagen: https://\S+\]\nOtra noticia", output)
     assert "Envío terminado: Otra noticia" in output
     assert "cancelado" not in output.lower()
 
@@ -137,3 +138,27 @@ async def test_after_later_the_whole_bot_reads_the_moved_clock(tmp_path: Path) -
         tmp_path,
     )
     assert f"on {tomorrow} there" in output
+
+
+async def test_sandbox_shows_a_photo_card_its_correction_and_a_rich_message(
+    tmp_path: Path,
+) -> None:
+    output = await converse(
+        ["sandbox", "--subscribers", "3"],
+        [
+            ("/subscribe", "Subscribed"),
+            (":publish Lima elige alcalde", "✅ Broadcast finished: Lima elige alcalde"),
+            ("/edit 9", "✏️ Title"),
+            ("5", "Send the new title"),
+            ("Lima elige alcaldesa", "✅ Corrected 4 cards in place."),
+            ("/start r1", "Read on the site ↗"),
+        ],
+        tmp_path,
+    )
+    card = output.index("you: [a picture: https://demo.articlebot.invalid/img/")
+    assert "Lima elige alcalde\n" in output[card:] and "📖 Read here" in output[card:]
+    corrected = output.index("you (edited):\nLima elige alcaldesa")
+    assert "📖 Read here" in output[corrected:]
+    rich = output[output.index("(a rich message):") :]
+    assert "  • Un Senado de 60 miembros." in rich
+    assert "  │ «Es la reforma más importante" in rich  # the quote's text on its bar

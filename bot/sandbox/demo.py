@@ -91,6 +91,27 @@ _IN_SPANISH = {
 }
 
 
+# Two have a picture (a photo card), one a structured text (📖 Read here).
+_PICTURES = {
+    0: "https://demo.articlebot.invalid/img/congreso.jpg",
+    1: "https://demo.articlebot.invalid/img/rimac.jpg",
+}
+_TEXTS = {
+    0: (
+        "<p>El pleno retoma este martes el debate sobre la reforma electoral, que devolvería "
+        "al país un Congreso de dos cámaras.</p>"
+        "<h2>Qué se vota</h2>"
+        "<ul><li>Un Senado de 60 miembros.</li><li>Elecciones primarias abiertas.</li>"
+        "<li>Nuevas reglas para las candidaturas regionales.</li></ul>"
+        "<blockquote><p>«Es la reforma más importante en veinte años», dijo la presidenta "
+        "de la comisión.</p></blockquote>"
+        "<h2>Los plazos</h2>"
+        "<p>Si el pleno la aprueba, la reforma necesita una segunda votación en la próxima "
+        "legislatura o un referéndum.</p>"
+    ),
+}
+
+
 def demo_articles(now: datetime | None = None, language: str = "en") -> list[NewArticle]:
     """The demo articles, one a day back from `now`, newest first; in Spanish only under
     `language="es"` (in English the archive is mixed, as a Peruvian desk's might be)."""
@@ -108,6 +129,8 @@ def demo_articles(now: datetime | None = None, language: str = "en") -> list[New
                 author=author,
                 published_at=now - timedelta(days=n),
                 source="sandbox",
+                image=_PICTURES.get(n, ""),
+                body_html=_TEXTS.get(n, ""),
             )
         )
     return articles

@@ -31,6 +31,7 @@ def to_terminal(html_text: str) -> str:
 
 _RICH_BLOCK = re.compile(r"<(h[1-6]|p|li|blockquote|footer|hr|img)\b([^>]*)>", re.S)
 _SOURCE = re.compile(r'src="([^"]*)"')
+_OPENING_PARAGRAPH = re.compile(r"<(blockquote|li)\b[^>]*>\s*<p\b[^>]*>", re.S)
 
 
 def rich_to_terminal(rich_html: str) -> str:
@@ -52,7 +53,8 @@ def rich_to_terminal(rich_html: str) -> str:
             return f"\n[🖼 {found[1] if found else ''}]"
         return "\n"
 
-    text = _RICH_BLOCK.sub(block, rich_html)
+    text = _OPENING_PARAGRAPH.sub(r"<\1>", rich_html)  # a quote's text stays on its bar
+    text = _RICH_BLOCK.sub(block, text)
     text = re.sub(r"</h[1-6]>", "</b>", text)
     return to_terminal(text).strip()
 

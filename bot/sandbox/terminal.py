@@ -9,6 +9,7 @@ links, numbered buttons); type a button's number to press it.
 from __future__ import annotations
 
 import asyncio
+import html
 import sys
 import tempfile
 import uuid
@@ -248,11 +249,16 @@ class TerminalChat:
         return True
 
     async def publish(self, title: str) -> None:
+        """A new article with a picture and a text: its cards are photo cards with 📖."""
+        slug = uuid.uuid4().hex[:8]
+        summary = self.t.gettext("Published from the sandbox.")
         article = NewArticle(
-            url=f"https://demo.articlebot.invalid/new/{uuid.uuid4().hex[:8]}",
+            url=f"https://demo.articlebot.invalid/new/{slug}",
             title=title,
-            summary=self.t.gettext("Published from the sandbox."),
+            summary=summary,
             source="sandbox",
+            image=f"https://demo.articlebot.invalid/img/{slug}.jpg",
+            body_html=f"<p>{html.escape(summary)}</p>",
         )
         stored = await self.storage.articles.add(article, notify_chat_id=YOU)
         worker = self.application.bot_data.worker
