@@ -63,6 +63,7 @@ class Messages:
     imperfect: bool
 
     def __init__(self) -> None:
+        super().__init__()  # the stand-in's other parts (bot.sandbox.faults)
         self.messages_sent = 0  # successful sendMessage calls, counted cheaply
         # Picture URLs Telegram cannot fetch: sendPhoto and editMessageMedia answer as it
         # does. Without rich_messages, sendRichMessage is a method this Bot API lacks.

@@ -266,7 +266,7 @@ class TerminalChat:
             worker.wake()
         click.echo(self.t.gettext("(published #{id}; its broadcast starts now)", id=stored.id))
 
-    # -- what the bot does ------------------------------------------------------------
+    # -- what the bot does -----------------------------------------------------------
 
     def place_name(self, chat_id: object) -> str | None:
         _ = self.t.gettext

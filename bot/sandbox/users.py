@@ -10,13 +10,15 @@ import time
 from typing import Any
 
 from bot.sandbox.messages import BOT_USER, Call, Messages
-from bot.sandbox.rules import command_entities
+from bot.sandbox.rules import ApiError, command_entities
 
 
 class Users(Messages):
     def __init__(self) -> None:
         super().__init__()
+        self.chats: dict[int | str, dict[str, Any]] = {}
         self.chat_members: dict[tuple[int, int], dict[str, Any]] = {}
+        self._answered: set[object] = set()  # callback queries answered
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._new_update = asyncio.Event()
@@ -149,3 +151,35 @@ class Users(Messages):
         if not isinstance(result, dict):
             raise ValueError(f"{call.method} produced no message")
         return result
+
+    # -- Bot API methods about users and chats ---------------------------------------
+
+    async def _api_answerCallbackQuery(self, params: dict[str, Any]) -> Any:
+        """A press is answered once (answerCallbackQuery's `callback_query_id` is spent)."""
+        query_id = params.get("callback_query_id")
+        if query_id in self._answered:
+            raise ApiError(
+                "Bad Request: query is too old and response timeout expired or query ID is invalid"
+            )
+        self._answered.add(query_id)
+        return True
+
+    async def _api_answerInlineQuery(self, params: dict[str, Any]) -> Any:
+        results = params.get("results") or []
+        if len(results) > 50:
+            raise ApiError("Bad Request: RESULTS_TOO_MUCH")
+        return True
+
+    async def _api_getChat(self, params: dict[str, Any]) -> Any:
+        chat = self.chats.get(params["chat_id"])
+        if chat is None:
+            raise ApiError("Bad Request: chat not found")
+        return {"accent_color_id": 0, "max_reaction_count": 11, **chat}  # ChatFullInfo
+
+    async def _api_getChatMember(self, params: dict[str, Any]) -> Any:
+        member = self.chat_members.get((params["chat_id"], params["user_id"]))
+        if member is None:
+            if params["chat_id"] not in {key[0] for key in self.chat_members}:
+                raise ApiError("Bad Request: chat not found")
+            return self.member(self.user(params["user_id"]))
+        return member
