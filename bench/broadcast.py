@@ -68,22 +68,29 @@ def peak_mib(pid: int) -> float:
     return float("nan")
 
 
+async def start_engine(
+    api: BotApiStandIn, path: Path, rate: float, concurrency: int
+) -> asyncio.subprocess.Process:
+    """The real `articlebot run` on the store at `path`, sending to the stand-in."""
+    env = {
+        **os.environ,
+        "BOT_TOKEN": api.token,
+        "TELEGRAM_API_URL": api.base_url,
+        "DATABASE_PATH": str(path),
+        "BROADCAST_RATE": str(rate),
+        "LOG_LEVEL": "WARNING",
+        "BROADCAST_CONCURRENCY": str(concurrency),
+    }
+    return await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).with_name("articlebot")), "run", env=env, cwd=ROOT
+    )
+
+
 async def engine(size: int, concurrency: int, rate: float = 1000) -> dict[str, float]:
     path = CACHE / f"broadcast-{size}.db"
     await prepare(path, size)
     async with BotApiStandIn() as api:
-        env = {
-            **os.environ,
-            "BOT_TOKEN": api.token,
-            "TELEGRAM_API_URL": api.base_url,
-            "DATABASE_PATH": str(path),
-            "BROADCAST_RATE": str(rate),
-            "LOG_LEVEL": "WARNING",
-            "BROADCAST_CONCURRENCY": str(concurrency),
-        }
-        process = await asyncio.create_subprocess_exec(
-            str(Path(sys.executable).with_name("articlebot")), "run", env=env, cwd=ROOT
-        )
+        process = await start_engine(api, path, rate, concurrency)
         try:
             await api.wait_for("deleteWebhook", timeout=30)
             await asyncio.sleep(1.0)

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import os
 import statistics
 import sys
 import time
@@ -30,8 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.broadcast import CACHE, peak_mib, prepare
-from bench.commands import ROOT, cpu_seconds
+from bench.broadcast import CACHE, peak_mib, prepare, start_engine
+from bench.commands import cpu_seconds
 from bench.common import TextGenerator, percentile, table, vocabulary
 from bot.i18n import Catalog
 from bot.render import reading_copy
@@ -44,18 +43,7 @@ async def corrections(size: int, concurrency: int) -> dict[str, float]:
     path = CACHE / f"corrections-{size}.db"
     await prepare(path, size)
     async with BotApiStandIn() as api:
-        env = {
-            **os.environ,
-            "BOT_TOKEN": api.token,
-            "TELEGRAM_API_URL": api.base_url,
-            "DATABASE_PATH": str(path),
-            "BROADCAST_RATE": "1000",
-            "BROADCAST_CONCURRENCY": str(concurrency),
-            "LOG_LEVEL": "WARNING",
-        }
-        process = await asyncio.create_subprocess_exec(
-            str(Path(sys.executable).with_name("articlebot")), "run", env=env, cwd=ROOT
-        )
+        process = await start_engine(api, path, 1000, concurrency)
         store = await Storage.open(path)
         try:
             await api.wait_for("deleteWebhook", timeout=30)
