@@ -71,6 +71,7 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/commands.py
 	$(BIN)/python bench/broadcast.py --sizes 10000
 	$(BIN)/python bench/corrections.py --sizes 10000
+	$(BIN)/python bench/failover.py --kills 5 --pauses 1
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/publish.py --sizes 10000 --days 10 --audience 2000
 	$(BIN)/python bench/digests.py --size 20000

@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # the services themselves are built by bot.runtime.lifecycle
     from bot.i18n import Catalog, Texts
     from bot.runtime.health import Heartbeat
     from bot.runtime.hooks import HookEndpoint
+    from bot.runtime.leadership import Leadership
     from bot.runtime.metrics import Metrics
     from bot.sources.feeds import FeedService
     from config import Settings
@@ -42,6 +43,8 @@ class BotData:
         self.scheduler: Scheduler | None = None
         self.updates: UpdatesRequest | None = None  # the polling connection
         self.heartbeat: Heartbeat | None = None
+        self.leadership: Leadership | None = None  # which replica runs what runs once
+        self.poll_timeout: int | None = None  # set when polling (not webhook)
         self.metrics: Metrics | None = None
         self.metrics_server: web.AppRunner | None = None  # polling mode, METRICS_PORT set
         self.hooks: HookEndpoint | None = None  # a hook secret set

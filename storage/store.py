@@ -23,6 +23,7 @@ from storage.hooks import HookRepository
 from storage.kinds import DeliveryStatus
 from storage.migrations import LATEST_VERSION, MIGRATIONS, Migration, apply, current_version
 from storage.quiet import QuietRepository
+from storage.replicas import ReplicaRepository
 from storage.scheduled import ScheduledRepository
 
 
@@ -39,6 +40,7 @@ class Storage:
         self.quiet = QuietRepository(db)
         self.hooks = HookRepository(db)
         self.corrections = CorrectionRepository(db)
+        self.replicas = ReplicaRepository(db)
         self.migrated: list[Migration] = []  # what opening it applied ([] : up to date)
 
     @classmethod

@@ -107,7 +107,7 @@ async def test_health_and_garbage(webhook: str) -> None:
     async with aiohttp.ClientSession() as session:
         async with session.get(f"{webhook}/healthz") as response:
             assert response.status == 200
-            assert await response.json() == {"ok": True}
+            assert await response.json() == {"ok": True, "role": "leader"}
         async with session.get(f"{webhook}/metrics") as response:
             assert response.status == 200
             assert "articlebot_updates_total" in await response.text()

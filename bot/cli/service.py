@@ -143,15 +143,17 @@ def health(ctx: Context) -> None:
             ):
                 if response.status != 200:
                     raise click.ClickException(f"unhealthy: {url} answered {response.status}")
-            return f"ok: {url}"
-        from bot.runtime.health import problems
+                answer = await response.json(content_type=None)
+            return f"ok: {url} ({answer.get('role', 'leader')})"
+        from bot.runtime.health import problems, replicas
 
         storage = await ctx.open_storage(migrate=False)
         async with storage:
             found = problems(await storage.heartbeats(), clock.time())
+            running = replicas(await storage.replicas.seen(), clock.time())
         if found:
             raise click.ClickException(f"unhealthy: {'; '.join(found)}")
-        return "ok: receiving updates and sending"
+        return f"ok: receiving updates and sending; {running}"
 
     try:
         click.echo(asyncio.run(check()))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 
 from aiolimiter import AsyncLimiter
 from telegram.constants import ParseMode
@@ -48,6 +49,7 @@ class CorrectionWorker:
         limiter: AsyncLimiter,
         circuit: Circuit,
         wave_size: int = 32,
+        may_work: Callable[[], bool] = lambda: True,
     ) -> None:
         self.bot = bot
         self.storage = storage
@@ -55,6 +57,7 @@ class CorrectionWorker:
         self.limiter = limiter
         self.circuit = circuit
         self.wave_size = wave_size
+        self.may_work = may_work  # False on a replica whose lease ran out
         self._paused_until = 0.0
         self._reported_at: dict[int, float] = {}
         self._loop = Supervised("card corrections", self._step)
@@ -77,6 +80,8 @@ class CorrectionWorker:
         pause = max(self._paused_until - time.monotonic(), self.circuit.wait())
         if pause > 0:
             return pause
+        if not self.may_work():
+            return IDLE_SECONDS
         correction = await self.storage.corrections.next_open()
         if correction is None:
             return IDLE_SECONDS

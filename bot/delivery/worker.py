@@ -93,6 +93,7 @@ class DeliveryWorker:
         clock: Callable[[], float] = clock.time,
         on_fatal: Callable[[str], None] | None = None,
         metrics: Metrics | None = None,
+        may_work: Callable[[], bool] = lambda: True,
     ) -> None:
         self.bot = bot
         self.storage = storage
@@ -138,6 +139,8 @@ class DeliveryWorker:
         self.fatal: FatalBotError | None = None
         self._on_fatal = on_fatal
         self.metrics = metrics
+        # False on a replica whose lease ran out (bot.runtime.leadership): claim nothing.
+        self.may_work = may_work
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -151,7 +154,8 @@ class DeliveryWorker:
         self._sending.wake()
 
     async def stop(self) -> None:
-        """Let the current wave finish and settle, then stop; nothing stays `sending`."""
+        """Let the current wave finish and settle, then stop; nothing stays `sending`
+        (unless the lease went to another replica: its worker owns what is in flight)."""
         self._reporting.request_stop()
         self._pruning.request_stop()
         await self._sending.stop()
@@ -159,7 +163,8 @@ class DeliveryWorker:
         await self._pruning.stop()
         try:
             await self._settle()
-            await self.storage.deliveries.release_claimed()
+            if self.may_work():
+                await self.storage.deliveries.release_claimed()
         except StorageError as exc:  # the next start puts them back, counting an attempt
             log.error("could not record the last wave before stopping: %s", exc)
 
@@ -184,9 +189,9 @@ class DeliveryWorker:
                 log.warning("re-queued %d deliveries left in flight by the last run", released)
             self._leftovers_released = True
         pause = max(self._paused_until - time.monotonic(), self.circuit.wait())
-        if pause > 0:
+        if pause > 0 or not self.may_work():
             await self._settle()
-            return pause
+            return pause if pause > 0 else self.poll_interval
         sent_any = await self._wave()
         if self.fatal is not None:
             await self._settle()

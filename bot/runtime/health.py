@@ -3,7 +3,8 @@
 The bot writes a heartbeat for each part every few seconds: `sending` when the delivery
 worker last worked and, in polling mode, `updates` when getUpdates last answered.
 `articlebot health`, run in another process, reads them in polling mode (in webhook mode it
-asks `/healthz` instead), and `articlebot add --wait` tells whether a bot is sending.
+asks `/healthz` instead), and `articlebot add --wait` tells whether a bot is sending. Both
+say which replica leads (bot.runtime.leadership).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from bot.runtime.supervisor import Supervised
 from storage import Storage, StorageError, clock
+from storage.replicas import Seen
 
 if TYPE_CHECKING:
     from bot.api.updates import UpdatesRequest
@@ -68,3 +70,12 @@ def problems(beats: dict[str, float], now: float) -> list[str]:
         elif now - at > STALE_AFTER:
             found.append(f"{trouble} for {now - at:.0f} s")
     return found
+
+
+def replicas(seen: list[Seen], now: float) -> str:
+    """The replicas seen in the last minute: `leader host:pid, standby host:pid`."""
+    recent = [s for s in seen if now - s.seen_at <= STALE_AFTER]
+    recent.sort(key=lambda s: (s.role != "leader", s.replica.host, s.replica.pid))
+    if not recent:
+        return "no replica seen in the last minute"
+    return ", ".join(f"{s.role} {s.replica.host}:{s.replica.pid}" for s in recent)

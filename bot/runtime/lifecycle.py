@@ -1,5 +1,7 @@
 """The running bot's lifecycle: what `post_init` opens and starts (the database, the
-delivery worker, the scheduler, the feed poller, heartbeats, metrics, the command menu) and
+command menu, metrics, the CMS hooks, and the bid for the lead) and, once this replica
+leads (bot.runtime.leadership), what runs once: the delivery worker, corrections, the
+scheduler, the feed poller, heartbeats and, in polling mode, getUpdates; what
 `post_shutdown` stops and closes; and the checks and helpers they use."""
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from telegram import (
 from telegram.error import TelegramError
 
 from bot import render
+from bot.api.circuit import unavailable
 from bot.api.transport import AiohttpRequest
+from bot.app import ALLOWED_UPDATES
 from bot.commands import menu
 from bot.context import BotApplication
 from bot.delivery.corrections import CorrectionWorker
@@ -29,6 +33,7 @@ from bot.delivery.worker import DeliveryWorker
 from bot.i18n import Texts
 from bot.runtime.health import Heartbeat
 from bot.runtime.hooks import HookEndpoint, serve_hooks
+from bot.runtime.leadership import Leadership
 from bot.runtime.metrics import serve_metrics
 from bot.sources.feeds import FeedService
 from bot.sources.hooks.desk import HookDesk
@@ -56,6 +61,10 @@ async def post_init(application: BotApplication) -> None:
     if not settings.admin_ids:
         log.warning("ADMIN_IDS is empty: nobody can publish, manage feeds or cancel broadcasts")
     await register_commands(application)
+    leadership = Leadership(
+        data.storage, lead=lambda: lead(application), deposed=data.request_stop
+    )
+    data.leadership = leadership
     data.worker = DeliveryWorker(
         await broadcast_bot(settings),
         data.storage,
@@ -70,8 +79,8 @@ async def post_init(application: BotApplication) -> None:
         circuit=data.circuit,
         on_fatal=data.request_stop,
         metrics=data.metrics,
+        may_work=lambda: leadership.valid,
     )
-    await data.worker.start()
     worker = data.worker
     data.corrections = CorrectionWorker(
         worker.bot,
@@ -80,14 +89,11 @@ async def post_init(application: BotApplication) -> None:
         limiter=worker.limiter,
         circuit=data.circuit,
         wave_size=worker.wave_size,
+        may_work=lambda: leadership.valid,
     )
-    data.corrections.start()
     updates = data.updates if settings.bot_mode == "polling" else None
     data.heartbeat = Heartbeat(data.storage, worker, updates)
-    data.heartbeat.start()
-
     data.scheduler = Scheduler(data.storage, wake=worker.wake)
-    data.scheduler.start()
 
     async def tell_admins(feed: Feed, error: Explained) -> None:
         await notify_admins(application, lambda t: render.feed_paused(t, feed, error))
@@ -101,13 +107,51 @@ async def post_init(application: BotApplication) -> None:
         notify=tell_admins,
         on_poll=lambda result: metrics.feed_polls.labels(result).inc(),
     )
-    data.feeds.start()
     if settings.hooks_enabled:
         await open_hooks(application, worker)
     if settings.bot_mode == "polling" and settings.metrics_port is not None:
         data.metrics_server = await serve_metrics(
             metrics, settings.metrics_listen, settings.metrics_port
         )
+    await leadership.start()
+
+
+async def lead(application: BotApplication) -> None:
+    """This replica leads: start what must run once."""
+    data = application.bot_data
+    assert data.worker is not None
+    assert data.corrections is not None
+    assert data.heartbeat is not None
+    assert data.scheduler is not None
+    assert data.feeds is not None
+    assert data.settings is not None
+    await data.worker.start()
+    data.corrections.start()
+    data.heartbeat.start()
+    data.scheduler.start()
+    data.feeds.start()
+    if data.poll_timeout is not None:
+        await start_polling(application, data.poll_timeout)
+
+
+async def start_polling(application: BotApplication, timeout: int) -> None:
+    updater = application.updater
+    assert updater is not None
+    circuit = application.bot_data.circuit
+
+    def polling_failed(exc: TelegramError) -> None:
+        """An outage is two lines (bot.api.circuit), not one per poll; other errors one."""
+        if unavailable(exc):
+            circuit.failed(exc, "polling")
+        else:
+            log.warning("getUpdates failed, retrying: %s: %s", type(exc).__name__, exc)
+
+    await updater.start_polling(
+        poll_interval=0,
+        timeout=timeout,
+        allowed_updates=ALLOWED_UPDATES,
+        error_callback=polling_failed,
+    )
 
 
 async def open_hooks(application: BotApplication, worker: DeliveryWorker) -> None:
@@ -163,6 +207,7 @@ async def post_shutdown(application: BotApplication) -> None:
     the one before it raised: above all the database is closed, or its threads would keep
     the process alive."""
     data = application.bot_data
+    led = data.leadership is not None and data.leadership.led
     try:
         if data.metrics_server is not None:
             await data.metrics_server.cleanup()
@@ -173,28 +218,39 @@ async def post_shutdown(application: BotApplication) -> None:
         if data.hooks is not None:
             await data.hooks.desk.stop()
             data.hooks = None
-        if data.heartbeat is not None:
-            await data.heartbeat.stop()
-            data.heartbeat = None
-        if data.feeds is not None:
-            await data.feeds.stop()
-            data.feeds = None
-        if data.scheduler is not None:
-            await data.scheduler.stop()
-            data.scheduler = None
-        if data.corrections is not None:
-            await data.corrections.stop()
-            data.corrections = None
-        if data.worker is not None:
-            try:
-                await data.worker.stop()
-            finally:
+        try:
+            if led:
+                await stop_leading(application)
+        finally:
+            if data.worker is not None:
                 await data.worker.bot.shutdown()
                 data.worker = None
+            if data.leadership is not None:  # last: handed over once the wave is settled
+                await data.leadership.stop()
+                data.leadership = None
     finally:
         if data.owns_storage and data.storage is not None:
             await data.storage.close()
             data.storage = None
+
+
+async def stop_leading(application: BotApplication) -> None:
+    """Stop what `lead` started; the worker lets its wave finish and settle."""
+    data = application.bot_data
+    if data.heartbeat is not None:
+        await data.heartbeat.stop()
+        data.heartbeat = None
+    if data.feeds is not None:
+        await data.feeds.stop()
+        data.feeds = None
+    if data.scheduler is not None:
+        await data.scheduler.stop()
+        data.scheduler = None
+    if data.corrections is not None:
+        await data.corrections.stop()
+        data.corrections = None
+    if data.worker is not None:
+        await data.worker.stop()
 
 
 async def check_token(settings: Settings) -> User:

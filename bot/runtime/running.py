@@ -14,10 +14,6 @@ import signal
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 
-from telegram.error import TelegramError
-
-from bot.api.circuit import unavailable
-from bot.app import ALLOWED_UPDATES
 from bot.context import BotApplication
 from bot.runtime.lifecycle import post_init, post_shutdown
 
@@ -45,31 +41,16 @@ async def started(application: BotApplication) -> AsyncIterator[None]:
 async def polling(
     application: BotApplication, poll_timeout: int = POLL_TIMEOUT
 ) -> AsyncIterator[None]:
-    """The bot started and polling for updates."""
+    """The bot started; it polls for updates while it leads (bot.runtime.lifecycle.lead)."""
+    application.bot_data.poll_timeout = poll_timeout
     async with started(application):
-        updater = application.updater
-        assert updater is not None
-        circuit = application.bot_data.circuit
-
-        def polling_failed(exc: TelegramError) -> None:
-            """An outage is two lines (bot.api.circuit), not one per poll; other errors one."""
-            if unavailable(exc):
-                circuit.failed(exc, "polling")
-            else:
-                log.warning("getUpdates failed, retrying: %s: %s", type(exc).__name__, exc)
-
-        await updater.start_polling(
-            poll_interval=0,
-            timeout=poll_timeout,
-            allowed_updates=ALLOWED_UPDATES,
-            error_callback=polling_failed,
-        )
         try:
             yield
         finally:
             if application.bot_data.updates is not None:
                 application.bot_data.updates.closing()
-            if updater.running:
+            updater = application.updater
+            if updater is not None and updater.running:
                 await attempt("stopping polling", updater.stop())
 
 

@@ -36,8 +36,9 @@ class Supervised:
         self.failures = 0
         self.last_success = time.monotonic()
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name=self.name)
+    def start(self, delay: float = 0.0) -> None:
+        """Run the loop, its first step after `delay` seconds."""
+        self._task = asyncio.create_task(self._loop(delay), name=self.name)
 
     def request_stop(self) -> None:
         """Stop after the current step (also from inside a step)."""
@@ -72,7 +73,9 @@ class Supervised:
         recent = time.monotonic() - self.last_success < STALE_AFTER
         return self.running and self.failures == 0 and recent
 
-    async def _loop(self) -> None:
+    async def _loop(self, delay: float) -> None:
+        if delay > 0:
+            await self.sleep(delay)
         while not self.stopping:
             try:
                 wait = await self._step()

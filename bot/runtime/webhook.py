@@ -73,9 +73,14 @@ class WebhookReceiver:
         return web.Response(text="ok")
 
     async def health(self, request: web.Request) -> web.Response:
-        worker = self.application.bot_data.worker
-        healthy = self.application.running and (worker is None or worker.healthy)
-        return web.json_response({"ok": healthy}, status=200 if healthy else 503)
+        """Healthy while the bot runs and, on the leader, its delivery worker works; says
+        which this replica is (a standby serves updates too)."""
+        data = self.application.bot_data
+        leading = data.leadership is None or data.leadership.leading
+        worker_ok = not leading or data.worker is None or data.worker.healthy
+        healthy = self.application.running and worker_ok
+        role = "leader" if leading else "standby"
+        return web.json_response({"ok": healthy, "role": role}, status=200 if healthy else 503)
 
     def _remember(self, update_id: int) -> None:
         self._seen.add(update_id)

@@ -1,0 +1,170 @@
+"""Replicas: several `articlebot run` on one database, one leader at a time. The lease's
+rules in storage; then real processes against the stand-in: every card once, the leader
+killed mid-broadcast and taken over, a paused leader that lost its lease stops, one answer
+per update, and `articlebot health` saying who leads."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from bot.runtime.leadership import LEASE_SECONDS, RENEW_EVERY, STANDBY_EVERY
+from bot.sandbox import BotApiStandIn
+from storage import Storage, clock
+from storage.replicas import FORGET_AFTER, Replica
+from tests.conftest import article
+from tests.e2e import popen, wait_until
+from tests.test_broadcast import settled, subscribe_private
+
+A = Replica("host-a:1:aa", "host-a", 1)
+B = Replica("host-b:2:bb", "host-b", 2)
+CHATS = range(50_000, 50_060)
+
+
+async def test_one_holder_at_a_time_until_its_lease_runs_out(
+    storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert await storage.replicas.lead(A, 10)
+    assert not await storage.replicas.lead(B, 10)  # held, and not expired
+    assert await storage.replicas.lead(A, 10)  # renewed
+    monkeypatch.setattr(clock, "_ahead", 11.0)
+    assert await storage.replicas.lead(B, 10)  # A's lease ran out
+    assert not await storage.replicas.lead(A, 10)  # A finds it taken
+    lease = await storage.replicas.lease()
+    assert lease is not None and lease.replica == B and not lease.expired
+    roles = {seen.replica.holder: seen.role for seen in await storage.replicas.seen()}
+    assert roles == {A.holder: "standby", B.holder: "leader"}
+
+
+async def test_a_gone_holder_is_taken_over_at_once_and_leaving_frees_the_lease(
+    storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert await storage.replicas.lead(A, 10)
+    assert not await storage.replicas.lead(B, 10, take_from="someone-else")
+    assert await storage.replicas.lead(B, 10, take_from=A.holder)  # A's process is gone
+    await storage.replicas.leave(B)
+    assert await storage.replicas.lead(A, 10)  # free at once, not in 10 s
+    monkeypatch.setattr(clock, "_ahead", FORGET_AFTER + 1)
+    assert await storage.replicas.lead(A, 10)
+    assert [seen.replica for seen in await storage.replicas.seen()] == [A]  # B forgotten
+
+
+# -- real replicas -----------------------------------------------------------------------
+
+
+def replica_env(api: BotApiStandIn, db_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "BOT_TOKEN": api.token,
+        "TELEGRAM_API_URL": api.base_url,
+        "DATABASE_PATH": str(db_path),
+        "BROADCAST_RATE": "20",  # 60 cards in about 3 s: time to stop the leader mid-way
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+ARTICLEBOT = str(Path(sys.executable).with_name("articlebot"))
+COMMAND = [ARTICLEBOT, "run"]
+HOST = os.uname().nodename
+
+
+async def health(env: dict[str, str]) -> str:
+    done = await asyncio.to_thread(
+        subprocess.run, [ARTICLEBOT, "health"], env=env, capture_output=True, text=True
+    )
+    return done.stdout + done.stderr
+
+
+async def leader_pid(storage: Storage) -> int | None:
+    lease = await storage.replicas.lease()
+    return None if lease is None or lease.expired else lease.replica.pid
+
+
+async def leads(storage: Storage, pid: int) -> bool:
+    return await leader_pid(storage) == pid
+
+
+def per_chat(api: BotApiStandIn) -> Counter[int]:
+    return Counter(call["chat_id"] for call in api.delivered() if call["chat_id"] in CHATS)
+
+
+async def test_the_leader_killed_mid_broadcast_is_taken_over_and_each_card_goes_once(
+    api: BotApiStandIn, storage: Storage, db_path: Path
+) -> None:
+    await subscribe_private(storage, *CHATS)
+    env = replica_env(api, db_path)
+    with popen(COMMAND, env=env) as first, popen(COMMAND, env=env) as second:
+        await wait_until(lambda: leader_pid(storage), timeout=20)
+        leader = first if await leader_pid(storage) == first.pid else second
+        standby = second if leader is first else first
+        roles = f"leader {HOST}:{leader.pid}, standby {HOST}:{standby.pid}"
+
+        async def both_seen() -> bool:
+            return roles in await health(env)
+
+        await wait_until(both_seen, timeout=10)  # `articlebot health` says who leads
+
+        mark = api.mark()
+        api.push_command("/start", chat=api.private_chat(77))  # one consumer: one answer
+        await api.wait_for("sendMessage", after=mark, chat_id=77, timeout=10)
+
+        stored = await storage.articles.add(article(1))
+        await wait_until(lambda: len(per_chat(api)) >= 15, timeout=20)
+        leader.kill()
+        await asyncio.to_thread(leader.wait, 10)
+        killed_at = time.monotonic()
+        await wait_until(lambda: leads(storage, standby.pid), timeout=LEASE_SECONDS + 5)
+        taken_over = time.monotonic() - killed_at
+        await wait_until(lambda: settled(storage, stored.id), timeout=30)
+
+        mark = api.mark()
+        api.push_command("/start", chat=api.private_chat(78))
+        await api.wait_for("sendMessage", after=mark, chat_id=78, timeout=10)
+        await asyncio.sleep(0.5)  # a second answer would be here by now
+        standby.terminate()
+        await asyncio.to_thread(standby.wait, 20)
+    counts = per_chat(api)
+    assert set(counts) == set(CHATS)  # every card, the rest sent by the new leader
+    assert sum(n - 1 for n in counts.values()) <= 10  # at most the wave in flight (rate 20)
+    assert len([c for c in api.calls_to("sendMessage") if c["chat_id"] == 77]) == 1
+    assert len([c for c in api.calls_to("sendMessage") if c["chat_id"] == 78]) == 1
+    assert taken_over < 5  # a process of this machine that is gone: at once, not in 10 s
+
+
+async def test_a_paused_leader_loses_its_lease_and_stops_when_it_wakes(
+    api: BotApiStandIn, storage: Storage, db_path: Path
+) -> None:
+    """SIGSTOP stands for a machine cut off: its process lives on, its lease runs out, a
+    standby takes over; woken, the old leader claims nothing more and stops."""
+    await subscribe_private(storage, *CHATS)
+    env = replica_env(api, db_path)
+    with popen(COMMAND, env=env) as first, popen(COMMAND, env=env) as second:
+        await wait_until(lambda: leader_pid(storage), timeout=20)
+        leader = first if await leader_pid(storage) == first.pid else second
+        standby = second if leader is first else first
+        stored = await storage.articles.add(article(1))
+        await wait_until(lambda: len(per_chat(api)) >= 15, timeout=20)
+        leader.send_signal(signal.SIGSTOP)
+        paused_at = time.monotonic()
+        try:
+            await wait_until(lambda: leads(storage, standby.pid), timeout=LEASE_SECONDS + 5)
+            taken_over = time.monotonic() - paused_at
+        finally:
+            leader.send_signal(signal.SIGCONT)
+        assert await asyncio.to_thread(leader.wait, 20) != 0  # deposed: it stops, saying so
+        await wait_until(lambda: settled(storage, stored.id), timeout=30)
+        standby.terminate()
+        await asyncio.to_thread(standby.wait, 20)
+    counts = per_chat(api)
+    assert set(counts) == set(CHATS)
+    assert sum(n - 1 for n in counts.values()) <= 10  # at most the wave in flight
+    # The lease's rest (renewed up to RENEW_EVERY before the pause), then a standby's look.
+    assert LEASE_SECONDS - RENEW_EVERY - 1 < taken_over < LEASE_SECONDS + STANDBY_EVERY + 2
