@@ -467,7 +467,7 @@ MIGRATIONS += (
 MIGRATIONS += (
     Migration(
         18,
-        "replicas: the leader's lease, and which replicas run",
+        "replicas: the leader's lease, which replicas run, the updates they took",
         (
             """CREATE TABLE leases (
                 name TEXT PRIMARY KEY,
@@ -483,6 +483,9 @@ MIGRATIONS += (
                 role TEXT NOT NULL,
                 seen_at REAL NOT NULL
             )""",
+            # Webhook updates handed to the handlers, by any replica: each is taken once.
+            "CREATE TABLE updates_taken (update_id INTEGER PRIMARY KEY, at REAL NOT NULL)",
+            "CREATE INDEX updates_taken_at ON updates_taken (at)",
         ),
     ),
 )

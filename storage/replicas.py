@@ -4,7 +4,8 @@ The leader holds a lease, one row that it renews every few seconds; what must ru
 (the delivery worker, corrections, the scheduler, feed polling, getUpdates) runs only
 there. A replica may take the lease when it has expired, or when the caller knows its
 holder is gone (a process of the same machine that no longer exists). Each replica also
-says what it is, for `articlebot health`; replicas not seen for an hour are forgotten.
+says what it is, for `articlebot health`; replicas not seen for an hour are forgotten. In
+webhook mode every replica takes updates, and each update is taken by one (`take_update`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from storage.db import Database
 
 LEADER = "leader"  # the one lease
 FORGET_AFTER = 3600.0  # seconds after which a replica not seen is forgotten
+# Telegram gives up redelivering a webhook update well within a day.
+UPDATES_KEPT = 86_400.0
 
 
 @dataclass(frozen=True)
@@ -94,3 +97,16 @@ class ReplicaRepository:
             "SELECT holder, host, pid, role, seen_at FROM replicas ORDER BY seen_at DESC"
         )
         return [Seen(Replica(r[0], r[1], r[2]), r[3], float(r[4])) for r in rows]
+
+    async def take_update(self, update_id: int) -> bool:
+        """Claim a webhook update for this replica's handlers: False when one (this or
+        another, now or before a restart) took it already. Claims are kept a day."""
+        now = clock.time()
+        async with self._db.atomic() as conn:
+            cursor = await conn.execute(
+                "INSERT OR IGNORE INTO updates_taken (update_id, at) VALUES (?, ?)",
+                (update_id, now),
+            )
+            taken = cursor.rowcount == 1
+            await conn.execute("DELETE FROM updates_taken WHERE at < ?", (now - UPDATES_KEPT,))
+        return taken

@@ -6,6 +6,7 @@ per update, and `articlebot health` saying who leads."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -14,15 +15,19 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import aiohttp
 import pytest
 
+from bot.app import build_application
 from bot.runtime.leadership import LEASE_SECONDS, RENEW_EVERY, STANDBY_EVERY
+from bot.runtime.webhook import serving_webhook
 from bot.sandbox import BotApiStandIn
 from storage import Storage, clock
-from storage.replicas import FORGET_AFTER, Replica
+from storage.replicas import FORGET_AFTER, UPDATES_KEPT, Replica
 from tests.conftest import article
-from tests.e2e import popen, wait_until
+from tests.e2e import popen, settings_for, wait_until
 from tests.test_broadcast import settled, subscribe_private
+from tests.test_webhook import SECRET, SECRET_HEADER_NAME, free_port, latest_update
 
 A = Replica("host-a:1:aa", "host-a", 1)
 B = Replica("host-b:2:bb", "host-b", 2)
@@ -55,6 +60,16 @@ async def test_a_gone_holder_is_taken_over_at_once_and_leaving_frees_the_lease(
     monkeypatch.setattr(clock, "_ahead", FORGET_AFTER + 1)
     assert await storage.replicas.lead(A, 10)
     assert [seen.replica for seen in await storage.replicas.seen()] == [A]  # B forgotten
+
+
+async def test_an_update_is_taken_once_and_claims_are_kept_a_day(
+    storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert await storage.replicas.take_update(7)
+    assert not await storage.replicas.take_update(7)
+    monkeypatch.setattr(clock, "_ahead", UPDATES_KEPT + 1)
+    assert await storage.replicas.take_update(8)  # and the day-old claim of 7 is gone
+    assert await storage.db.fetchval("SELECT count(*) FROM updates_taken") == 1
 
 
 # -- real replicas -----------------------------------------------------------------------
@@ -168,3 +183,40 @@ async def test_a_paused_leader_loses_its_lease_and_stops_when_it_wakes(
     assert sum(n - 1 for n in counts.values()) <= 10  # at most the wave in flight
     # The lease's rest (renewed up to RENEW_EVERY before the pause), then a standby's look.
     assert LEASE_SECONDS - RENEW_EVERY - 1 < taken_over < LEASE_SECONDS + STANDBY_EVERY + 2
+
+
+async def test_an_update_sent_to_two_webhook_replicas_is_answered_once(
+    api: BotApiStandIn, storage: Storage, db_path: Path
+) -> None:
+    """Behind a load balancer, Telegram's retry of an update may reach another replica."""
+    ports = (free_port(), free_port())
+    roles = []
+    async with contextlib.AsyncExitStack() as stack:
+        for port in ports:
+            settings = settings_for(
+                api,
+                bot_mode="webhook",
+                webhook_url=f"http://127.0.0.1:{port}/telegram",
+                webhook_secret=SECRET,
+                webhook_listen="127.0.0.1",
+                webhook_port=port,
+            )
+            own = await stack.enter_async_context(await Storage.open(db_path))
+            await stack.enter_async_context(
+                serving_webhook(build_application(settings, own), settings)
+            )
+        update = latest_update(api)
+        headers = {SECRET_HEADER_NAME: SECRET}
+        async with aiohttp.ClientSession() as session:
+            for port in ports:  # the same update, to each replica
+                async with session.post(
+                    f"http://127.0.0.1:{port}/telegram", json=update, headers=headers
+                ) as response:
+                    assert response.status == 200
+            for port in ports:
+                async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
+                    roles.append((await response.json())["role"])
+        await api.wait_for("sendMessage", chat_id=42)
+        await asyncio.sleep(0.5)  # a second answer would be here by now
+    assert len(api.calls_to("sendMessage", chat_id=42)) == 1
+    assert sorted(roles) == ["leader", "standby"]

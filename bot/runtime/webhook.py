@@ -1,8 +1,10 @@
 """Webhook mode: Telegram POSTs updates to us; an aiohttp server takes them.
 
 Only requests carrying our `X-Telegram-Bot-Api-Secret-Token` are accepted (403 otherwise).
-Telegram may deliver an update again when an answer is slow; a repeated `update_id` is
-acknowledged and dropped. An update python-telegram-bot cannot parse is logged and
+Telegram may deliver an update again when an answer is slow, and behind a load balancer
+the repeat may reach another replica: an update is taken for the handlers by claiming its
+`update_id` in the database (storage.replicas), and a repeated one is acknowledged and
+dropped, whichever replica took it. An update python-telegram-bot cannot parse is logged and
 acknowledged (bot.api.updates), never retried forever. `GET /healthz` answers load balancers:
 healthy while the bot runs and its delivery worker works.
 """
@@ -11,7 +13,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
@@ -33,18 +34,16 @@ from bot.runtime.http import (
 )
 from bot.runtime.running import started
 from config import Settings
+from storage import StorageError
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-REMEMBERED_UPDATES = 10_000
 
 
 class WebhookReceiver:
     def __init__(self, application: BotApplication, secret: str) -> None:
         self.application = application
         self._secret = secret.encode()
-        self._seen: set[int] = set()
-        self._order: deque[int] = deque()
 
     async def receive(self, request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "").encode()
@@ -61,15 +60,21 @@ class WebhookReceiver:
         except (KeyError, TypeError, ValueError):
             return web.Response(status=400, text="not an update")
         assert data is not None
-        if update_id in self._seen:
+        # Parsed once: one that cannot be is reduced to its id (acknowledged, skipped).
+        # Claimed just before it is handed to the handlers: an update that failed before
+        # that is answered 500 and comes again, instead of being dropped as a repeat.
+        update = parsed(data, self.application.bot) or Update(update_id=update_id)
+        storage = self.application.bot_data.storage
+        assert storage is not None
+        try:
+            taken = await storage.replicas.take_update(update_id)
+        except StorageError as exc:  # Telegram sends it again
+            log.warning("update_id=%s not taken, the database did not answer: %s", update_id, exc)
+            return web.Response(status=503, text="busy")
+        if not taken:
             log.info("repeated update_id=%s ignored", update_id)
             return web.Response(text="ok")
-        # Seen only once handed to the handlers: an update that failed before that is
-        # answered 500 and comes again, instead of being dropped as a repeat.
-        # Parsed once: one that cannot be is reduced to its id (acknowledged, skipped).
-        update = parsed(data, self.application.bot) or Update(update_id=update_id)
         await self.application.update_queue.put(update)
-        self._remember(update_id)
         return web.Response(text="ok")
 
     async def health(self, request: web.Request) -> web.Response:
@@ -81,12 +86,6 @@ class WebhookReceiver:
         healthy = self.application.running and worker_ok
         role = "leader" if leading else "standby"
         return web.json_response({"ok": healthy, "role": role}, status=200 if healthy else 503)
-
-    def _remember(self, update_id: int) -> None:
-        self._seen.add(update_id)
-        self._order.append(update_id)
-        if len(self._order) > REMEMBERED_UPDATES:
-            self._seen.discard(self._order.popleft())
 
 
 @asynccontextmanager
