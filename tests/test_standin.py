@@ -3,11 +3,14 @@ assumes: a test that shares the bot's beliefs proves nothing."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from aiohttp import ClientSession
 
 from bot.sandbox import BotApiStandIn
 from bot.sandbox.rules import command_entities
+from tests.e2e import wait_until
 
 
 @pytest.mark.parametrize(
@@ -120,3 +123,23 @@ async def test_rich_messages_follow_the_documented_rules_and_can_be_unknown() ->
         api.rich_messages = False
         unknown = await rich(html="<p>x</p>")
         assert unknown["error_code"] == 404
+
+
+async def test_a_second_poller_ends_the_first_with_409_conflict() -> None:
+    """Telegram has one getUpdates consumer: a newer long poll ends the older one with
+    409 "Conflict: terminated by other getUpdates request" (what two instances see)."""
+    async with BotApiStandIn() as api, ClientSession() as http:
+
+        async def poll() -> dict[str, object]:
+            url = f"{api.base_url}{api.token}/getUpdates"
+            async with http.post(url, json={"timeout": 5}) as response:
+                return dict(await response.json())
+
+        older = asyncio.create_task(poll())
+        await wait_until(lambda: api.polls == 0 and api.polls_begun == 1)
+        newer = asyncio.create_task(poll())
+        ended = await older
+        assert ended["error_code"] == 409
+        assert str(ended["description"]).startswith("Conflict: terminated by other getUpdates")
+        api.push_command("/start")
+        assert (await newer)["ok"] is True

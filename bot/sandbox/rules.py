@@ -43,8 +43,11 @@ def utf16_len(text: str) -> int:
 
 
 class ApiError(Exception):
-    def __init__(self, description: str) -> None:
+    """A refusal as the Bot API words it; most are 400 Bad Request."""
+
+    def __init__(self, description: str, code: int = 400) -> None:
         self.description = description
+        self.code = code
 
 
 def check_text(params: dict[str, Any], field: str = "text", limit: int = 4096) -> None:

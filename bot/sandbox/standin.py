@@ -30,6 +30,10 @@ from bot.sandbox.rules import ApiError
 from bot.sandbox.users import Users
 
 TOKEN = "123456:TEST-standin-token-not-secret"
+POLL_CONFLICT = (
+    "Conflict: terminated by other getUpdates request; make sure that only one bot instance "
+    "is running"
+)
 # Form fields that PTB sends JSON-encoded; everything else is a plain string.
 JSON_FIELDS = frozenset(
     {
@@ -80,6 +84,7 @@ class BotApiStandIn(Users, Faults):
         self.calls: list[Call] = []
         self.delay = 0.0
         self.polls = 0  # getUpdates requests (not kept in `calls`), answered or refused
+        self.polls_begun = 0  # getUpdates requests that arrived, so far
         self._draining = False
         self._new_call = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -213,7 +218,7 @@ class BotApiStandIn(Users, Faults):
         try:
             result = await handler(params)
         except ApiError as exc:
-            return error_response(400, exc.description)
+            return error_response(exc.code, exc.description)
         if method != "getUpdates":
             params["_result"] = result
         return web.json_response({"ok": True, "result": result})
@@ -253,13 +258,20 @@ class BotApiStandIn(Users, Faults):
         return BOT_USER
 
     async def _api_getUpdates(self, params: dict[str, Any]) -> Any:
+        """Long polling, one consumer: a getUpdates made while another is waiting ends the
+        older one with 409 Conflict, as Telegram does when two instances poll."""
         offset = int(params.get("offset") or 0)
         timeout = float(params.get("timeout") or 0)
+        self.polls_begun += 1
+        mine = self.polls_begun
+        self._new_update.set()  # an older poll still waiting wakes, and finds itself ended
         self._updates = [u for u in self._updates if u["update_id"] >= offset]
         if not self._updates and timeout and not self._draining:
             self._new_update.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._new_update.wait(), min(timeout, 1.0))
+            if self.polls_begun != mine:
+                raise ApiError(POLL_CONFLICT, code=409)
         limit = int(params.get("limit") or 100)
         return self._updates[:limit]
 
