@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -25,9 +26,15 @@ from bot.sandbox import BotApiStandIn
 from storage import Storage, clock
 from storage.replicas import FORGET_AFTER, UPDATES_KEPT, Replica
 from tests.conftest import article
-from tests.e2e import popen, settings_for, wait_until
+from tests.e2e import popen, wait_until
 from tests.test_broadcast import settled, subscribe_private
-from tests.test_webhook import SECRET, SECRET_HEADER_NAME, free_port, latest_update
+from tests.test_webhook import (
+    SECRET,
+    SECRET_HEADER_NAME,
+    free_port,
+    latest_update,
+    webhook_settings,
+)
 
 A = Replica("host-a:1:aa", "host-a", 1)
 B = Replica("host-b:2:bb", "host-b", 2)
@@ -111,15 +118,33 @@ def per_chat(api: BotApiStandIn) -> Counter[int]:
     return Counter(call["chat_id"] for call in api.delivered() if call["chat_id"] in CHATS)
 
 
+@contextlib.asynccontextmanager
+async def two_replicas(
+    env: dict[str, str], storage: Storage
+) -> AsyncIterator[tuple[subprocess.Popen[str], subprocess.Popen[str]]]:
+    """Two `articlebot run` on one database, ended however the test leaves: (the one that
+    leads, the standby)."""
+    with popen(COMMAND, env=env) as first, popen(COMMAND, env=env) as second:
+        await wait_until(lambda: leader_pid(storage), timeout=20)
+        if await leader_pid(storage) == first.pid:
+            yield first, second
+        else:
+            yield second, first
+
+
+async def mid_broadcast(api: BotApiStandIn, storage: Storage) -> int:
+    """An article to CHATS, once a quarter of its cards are out; its id."""
+    stored = await storage.articles.add(article(1))
+    await wait_until(lambda: len(per_chat(api)) >= 15, timeout=20)
+    return stored.id
+
+
 async def test_the_leader_killed_mid_broadcast_is_taken_over_and_each_card_goes_once(
     api: BotApiStandIn, storage: Storage, db_path: Path
 ) -> None:
     await subscribe_private(storage, *CHATS)
     env = replica_env(api, db_path)
-    with popen(COMMAND, env=env) as first, popen(COMMAND, env=env) as second:
-        await wait_until(lambda: leader_pid(storage), timeout=20)
-        leader = first if await leader_pid(storage) == first.pid else second
-        standby = second if leader is first else first
+    async with two_replicas(env, storage) as (leader, standby):
         roles = f"leader {HOST}:{leader.pid}, standby {HOST}:{standby.pid}"
 
         async def both_seen() -> bool:
@@ -131,14 +156,13 @@ async def test_the_leader_killed_mid_broadcast_is_taken_over_and_each_card_goes_
         api.push_command("/start", chat=api.private_chat(77))  # one consumer: one answer
         await api.wait_for("sendMessage", after=mark, chat_id=77, timeout=10)
 
-        stored = await storage.articles.add(article(1))
-        await wait_until(lambda: len(per_chat(api)) >= 15, timeout=20)
+        article_id = await mid_broadcast(api, storage)
         leader.kill()
         await asyncio.to_thread(leader.wait, 10)
         killed_at = time.monotonic()
         await wait_until(lambda: leads(storage, standby.pid), timeout=LEASE_SECONDS + 5)
         taken_over = time.monotonic() - killed_at
-        await wait_until(lambda: settled(storage, stored.id), timeout=30)
+        await wait_until(lambda: settled(storage, article_id), timeout=30)
 
         mark = api.mark()
         api.push_command("/start", chat=api.private_chat(78))
@@ -161,12 +185,8 @@ async def test_a_paused_leader_loses_its_lease_and_stops_when_it_wakes(
     standby takes over; woken, the old leader claims nothing more and stops."""
     await subscribe_private(storage, *CHATS)
     env = replica_env(api, db_path)
-    with popen(COMMAND, env=env) as first, popen(COMMAND, env=env) as second:
-        await wait_until(lambda: leader_pid(storage), timeout=20)
-        leader = first if await leader_pid(storage) == first.pid else second
-        standby = second if leader is first else first
-        stored = await storage.articles.add(article(1))
-        await wait_until(lambda: len(per_chat(api)) >= 15, timeout=20)
+    async with two_replicas(env, storage) as (leader, standby):
+        article_id = await mid_broadcast(api, storage)
         leader.send_signal(signal.SIGSTOP)
         paused_at = time.monotonic()
         try:
@@ -175,7 +195,7 @@ async def test_a_paused_leader_loses_its_lease_and_stops_when_it_wakes(
         finally:
             leader.send_signal(signal.SIGCONT)
         assert await asyncio.to_thread(leader.wait, 20) != 0  # deposed: it stops, saying so
-        await wait_until(lambda: settled(storage, stored.id), timeout=30)
+        await wait_until(lambda: settled(storage, article_id), timeout=30)
         standby.terminate()
         await asyncio.to_thread(standby.wait, 20)
     counts = per_chat(api)
@@ -193,14 +213,7 @@ async def test_an_update_sent_to_two_webhook_replicas_is_answered_once(
     roles = []
     async with contextlib.AsyncExitStack() as stack:
         for port in ports:
-            settings = settings_for(
-                api,
-                bot_mode="webhook",
-                webhook_url=f"http://127.0.0.1:{port}/telegram",
-                webhook_secret=SECRET,
-                webhook_listen="127.0.0.1",
-                webhook_port=port,
-            )
+            settings = webhook_settings(api, port)
             own = await stack.enter_async_context(await Storage.open(db_path))
             await stack.enter_async_context(
                 serving_webhook(build_application(settings, own), settings)

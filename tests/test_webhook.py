@@ -18,7 +18,7 @@ import pytest
 from bot.app import build_application
 from bot.runtime.webhook import serving_webhook
 from bot.sandbox import BotApiStandIn
-from config import SettingsError, load_settings
+from config import Settings, SettingsError, load_settings
 from storage import Storage
 from tests.e2e import settings_for
 
@@ -32,10 +32,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-async def webhook(api: BotApiStandIn, storage: Storage) -> AsyncIterator[str]:
-    port = free_port()
-    settings = settings_for(
+def webhook_settings(api: BotApiStandIn, port: int) -> Settings:
+    return settings_for(
         api,
         bot_mode="webhook",
         webhook_url=f"http://127.0.0.1:{port}/telegram",
@@ -43,6 +41,12 @@ async def webhook(api: BotApiStandIn, storage: Storage) -> AsyncIterator[str]:
         webhook_listen="127.0.0.1",
         webhook_port=port,
     )
+
+
+@pytest.fixture
+async def webhook(api: BotApiStandIn, storage: Storage) -> AsyncIterator[str]:
+    port = free_port()
+    settings = webhook_settings(api, port)
     async with serving_webhook(build_application(settings, storage), settings):
         yield f"http://127.0.0.1:{port}"
 
