@@ -205,6 +205,21 @@ async def test_a_paused_leader_loses_its_lease_and_stops_when_it_wakes(
     assert LEASE_SECONDS - RENEW_EVERY - 1 < taken_over < LEASE_SECONDS + STANDBY_EVERY + 2
 
 
+async def test_a_leader_stopped_cleanly_hands_the_lease_over_at_once(
+    api: BotApiStandIn, storage: Storage, db_path: Path
+) -> None:
+    async with two_replicas(replica_env(api, db_path), storage) as (leader, standby):
+        leader.terminate()
+        assert await asyncio.to_thread(leader.wait, 20) == 0
+        stopped_at = time.monotonic()
+        await wait_until(lambda: leads(storage, standby.pid), timeout=LEASE_SECONDS + 5)
+        assert time.monotonic() - stopped_at < LEASE_SECONDS / 2  # not left to run out
+        # It left: its lease freed and its row gone (one that died would stay an hour).
+        assert leader.pid not in [seen.replica.pid for seen in await storage.replicas.seen()]
+        standby.terminate()
+        await asyncio.to_thread(standby.wait, 20)
+
+
 async def test_an_update_sent_to_two_webhook_replicas_is_answered_once(
     api: BotApiStandIn, storage: Storage, db_path: Path
 ) -> None:
