@@ -209,6 +209,9 @@ async def test_a_leader_stopped_cleanly_hands_the_lease_over_at_once(
     api: BotApiStandIn, storage: Storage, db_path: Path
 ) -> None:
     async with two_replicas(replica_env(api, db_path), storage) as (leader, standby):
+        mark = api.mark()
+        api.push_command("/start", chat=api.private_chat(79))  # answered: fully started
+        await api.wait_for("sendMessage", after=mark, chat_id=79, timeout=20)
         leader.terminate()
         assert await asyncio.to_thread(leader.wait, 20) == 0
         stopped_at = time.monotonic()
