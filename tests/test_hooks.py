@@ -315,7 +315,7 @@ async def test_admins_see_hooks_in_stats_and_metrics(
     await client.ghost(published(ghost_post()))
     await client.post("/hooks/ghost", b"{}", {})
     api.push_message("/stats", user=api.user(ADMIN), chat=api.private_chat(ADMIN))
-    chart = await api.wait_for("sendPhoto", chat_id=ADMIN)
+    chart = await api.wait_for("sendPhoto", chat_id=ADMIN, timeout=15)  # a chart is drawn
     assert "CMS hooks in the last 24 h: published 1" in chart["caption"]
     metrics = application.bot_data.metrics
     assert metrics is not None

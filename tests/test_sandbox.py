@@ -6,6 +6,7 @@ import asyncio
 import os
 import re
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,7 +15,15 @@ from babel.dates import format_date
 ARTICLEBOT = str(Path(sys.executable).with_name("articlebot"))
 
 
-async def converse(args: list[str], lines: list[str], tmp_path: Path) -> str:
+Line = str | Callable[[str], str]  # what to type, or how to find it in the output so far
+
+
+def button(label: str) -> Callable[[str], str]:
+    """The number last printed for the button `label` (numbers depend on what came first)."""
+    return lambda output: re.findall(rf"\[(\d+)\] {re.escape(label)}", output)[-1]
+
+
+async def converse(args: list[str], lines: list[tuple[Line, str]], tmp_path: Path) -> str:
     env = {k: v for k, v in os.environ.items() if k != "BOT_TOKEN"}
     proc = await asyncio.create_subprocess_exec(
         ARTICLEBOT,
@@ -42,7 +51,8 @@ async def converse(args: list[str], lines: list[str], tmp_path: Path) -> str:
     try:
         await read_until("admin@private> ")  # greeted, and asked
         for line, expected in lines:
-            proc.stdin.write(line.encode() + b"\n")
+            typed = line if isinstance(line, str) else line(output)
+            proc.stdin.write(typed.encode() + b"\n")
             await proc.stdin.drain()
             await read_until(expected)
         proc.stdin.write(b"quit\n")
@@ -149,7 +159,7 @@ async def test_sandbox_shows_a_photo_card_its_correction_and_a_rich_message(
             ("/subscribe", "Subscribed"),
             (":publish Lima elige alcalde", "✅ Broadcast finished: Lima elige alcalde"),
             ("/edit 9", "✏️ Title"),
-            ("5", "Send the new title"),
+            (button("✏️ Title"), "Send the new title"),
             ("Lima elige alcaldesa", "✅ Corrected 4 cards in place."),
             ("/start r1", "Read on the site ↗"),
         ],
