@@ -25,6 +25,13 @@ TERMINAL = (
 )
 
 
+class Role(StrEnum):
+    """What a running `articlebot run` is among the replicas on one database."""
+
+    LEADER = "leader"  # holds the lease: runs what must run once
+    STANDBY = "standby"
+
+
 class CadenceKind(StrEnum):
     """How a subscription receives its articles."""
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from storage import clock
 from storage.db import Database
+from storage.kinds import Role
 
 LEADER = "leader"  # the one lease
 FORGET_AFTER = 3600.0  # seconds after which a replica not seen is forgotten
@@ -43,7 +44,7 @@ class Lease:
 @dataclass(frozen=True)
 class Seen:
     replica: Replica
-    role: str  # leader or standby
+    role: Role
     seen_at: float
 
 
@@ -69,7 +70,7 @@ class ReplicaRepository:
                 """INSERT INTO replicas (holder, host, pid, role, seen_at) VALUES (?, ?, ?, ?, ?)
                    ON CONFLICT (holder) DO UPDATE SET role = excluded.role,
                        seen_at = excluded.seen_at""",
-                (me.holder, me.host, me.pid, "leader" if held else "standby", now),
+                (me.holder, me.host, me.pid, Role.LEADER if held else Role.STANDBY, now),
             )
             await conn.execute("DELETE FROM replicas WHERE seen_at < ?", (now - FORGET_AFTER,))
         return held
@@ -96,7 +97,7 @@ class ReplicaRepository:
         rows = await self._db.fetchall(
             "SELECT holder, host, pid, role, seen_at FROM replicas ORDER BY seen_at DESC"
         )
-        return [Seen(Replica(r[0], r[1], r[2]), r[3], float(r[4])) for r in rows]
+        return [Seen(Replica(r[0], r[1], r[2]), Role(r[3]), float(r[4])) for r in rows]
 
     async def take_update(self, update_id: int) -> bool:
         """Claim a webhook update for this replica's handlers: False when one (this or

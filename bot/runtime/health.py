@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from bot.runtime.supervisor import Supervised
 from storage import Storage, StorageError, clock
+from storage.kinds import Role
 from storage.replicas import Seen
 
 if TYPE_CHECKING:
@@ -75,7 +76,7 @@ def problems(beats: dict[str, float], now: float) -> list[str]:
 def replicas(seen: list[Seen], now: float) -> str:
     """The replicas seen in the last minute: `leader host:pid, standby host:pid`."""
     recent = [s for s in seen if now - s.seen_at <= STALE_AFTER]
-    recent.sort(key=lambda s: (s.role != "leader", s.replica.host, s.replica.pid))
+    recent.sort(key=lambda s: (s.role is not Role.LEADER, s.replica.host, s.replica.pid))
     if not recent:
         return "no replica seen in the last minute"
     return ", ".join(f"{s.role} {s.replica.host}:{s.replica.pid}" for s in recent)

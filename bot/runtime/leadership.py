@@ -24,6 +24,7 @@ from pathlib import Path
 
 from bot.runtime.supervisor import Supervised, describe
 from storage import Storage, StorageError
+from storage.kinds import Role
 from storage.replicas import Replica
 
 log = logging.getLogger(__name__)
@@ -43,11 +44,8 @@ class Leadership:
         deposed: Callable[[str], None],
     ) -> None:
         self.storage = storage
-        self.me = Replica(
-            f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}",
-            socket.gethostname(),
-            os.getpid(),
-        )
+        host, pid = socket.gethostname(), os.getpid()
+        self.me = Replica(f"{host}:{pid}:{secrets.token_hex(4)}", host, pid)
         self.leading = False
         self.led = False  # it has led: what runs once was started here
         self._lead = lead
@@ -56,8 +54,8 @@ class Leadership:
         self._loop = Supervised("leadership", self._step)
 
     @property
-    def role(self) -> str:
-        return "leader" if self.leading else "standby"
+    def role(self) -> Role:
+        return Role.LEADER if self.leading else Role.STANDBY
 
     @property
     def valid(self) -> bool:

@@ -124,7 +124,6 @@ async def lead(application: BotApplication) -> None:
     assert data.heartbeat is not None
     assert data.scheduler is not None
     assert data.feeds is not None
-    assert data.settings is not None
     await data.worker.start()
     data.corrections.start()
     data.heartbeat.start()

@@ -35,6 +35,7 @@ from bot.runtime.http import (
 from bot.runtime.running import started
 from config import Settings
 from storage import StorageError
+from storage.kinds import Role
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -81,10 +82,9 @@ class WebhookReceiver:
         """Healthy while the bot runs and, on the leader, its delivery worker works; says
         which this replica is (a standby serves updates too)."""
         data = self.application.bot_data
-        leading = data.leadership is None or data.leadership.leading
-        worker_ok = not leading or data.worker is None or data.worker.healthy
+        role = Role.LEADER if data.leadership is None else data.leadership.role
+        worker_ok = role is Role.STANDBY or data.worker is None or data.worker.healthy
         healthy = self.application.running and worker_ok
-        role = "leader" if leading else "standby"
         return web.json_response({"ok": healthy, "role": role}, status=200 if healthy else 503)
 
 
