@@ -68,19 +68,27 @@ def peak_mib(pid: int) -> float:
     return float("nan")
 
 
-async def start_engine(
-    api: BotApiStandIn, path: Path, rate: float, concurrency: int
-) -> asyncio.subprocess.Process:
-    """The real `articlebot run` on the store at `path`, sending to the stand-in."""
-    env = {
+def engine_env(
+    api: BotApiStandIn, path: Path, rate: float, concurrency: int = 32, log_level: str = "WARNING"
+) -> dict[str, str]:
+    """The environment of an `articlebot run` on the store at `path`, sending to the
+    stand-in."""
+    return {
         **os.environ,
         "BOT_TOKEN": api.token,
         "TELEGRAM_API_URL": api.base_url,
         "DATABASE_PATH": str(path),
         "BROADCAST_RATE": str(rate),
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": log_level,
         "BROADCAST_CONCURRENCY": str(concurrency),
     }
+
+
+async def start_engine(
+    api: BotApiStandIn, path: Path, rate: float, concurrency: int
+) -> asyncio.subprocess.Process:
+    """The real `articlebot run` on the store at `path`, sending to the stand-in."""
+    env = engine_env(api, path, rate, concurrency)
     return await asyncio.create_subprocess_exec(
         str(Path(sys.executable).with_name("articlebot")), "run", env=env, cwd=ROOT
     )

@@ -25,6 +25,7 @@ import gc
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -133,8 +134,7 @@ def article_html(words: int) -> str:
     return "".join(parts)
 
 
-def timed(work: object, runs: int) -> list[float]:
-    assert callable(work)
+def timed(work: Callable[[], object], runs: int) -> list[float]:
     samples = []
     for _ in range(runs):
         started = time.perf_counter()

@@ -16,17 +16,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import os
 import signal
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.broadcast import CACHE, prepare
+from bench.broadcast import CACHE, engine_env, prepare
 from bench.commands import ROOT
 from bench.common import table
 from bot.sandbox import BotApiStandIn
@@ -44,9 +44,8 @@ async def leader(store: Storage) -> int | None:
     return None if lease is None or lease.expired else lease.replica.pid
 
 
-async def until(check: object, timeout: float = 30.0) -> float:
+async def until(check: Callable[[], Awaitable[bool]], timeout: float = 30.0) -> float:
     """Seconds until the async `check` is true."""
-    assert callable(check)
     started = time.perf_counter()
     while not await check():
         if time.perf_counter() - started > timeout:
@@ -61,14 +60,7 @@ async def rounds(kills: int, pauses: int) -> dict[str, list[float]]:
     figures: dict[str, list[float]] = {"baseline": [], "kill": [], "kill card": []}
     figures |= {"pause": [], "pause card": []}
     async with BotApiStandIn() as api:
-        env = {
-            **os.environ,
-            "BOT_TOKEN": api.token,
-            "TELEGRAM_API_URL": api.base_url,
-            "DATABASE_PATH": str(path),
-            "BROADCAST_RATE": "1000",
-            "LOG_LEVEL": "ERROR",
-        }
+        env = engine_env(api, path, 1000, log_level="ERROR")
         store = await Storage.open(path)
         processes = [start(env), start(env)]
         number = 0
@@ -85,7 +77,7 @@ async def rounds(kills: int, pauses: int) -> dict[str, list[float]]:
 
         try:
             await until(lambda: leader(store))
-            for _ in range(3):
+            for _ in range(max(3, kills)):  # its phase against the 1 s look varies
                 mark = await publish()
                 figures["baseline"].append(await until(lambda m=mark: card_after(m)))
             for kind in ["kill"] * kills + ["pause"] * pauses:

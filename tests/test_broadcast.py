@@ -403,8 +403,9 @@ async def test_add_wait_without_a_running_bot_says_so_once(
     assert err.decode().count("no bot is sending") == 1
 
 
-def run_bot_process(api: BotApiStandIn, db_path: Path, **env: str) -> subprocess.Popen[bytes]:
-    environment = {
+def bot_env(api: BotApiStandIn, db_path: Path, **env: str) -> dict[str, str]:
+    """The environment of an `articlebot run` on `db_path` against the stand-in."""
+    return {
         **os.environ,
         "BOT_TOKEN": api.token,
         "TELEGRAM_API_URL": api.base_url,
@@ -413,8 +414,11 @@ def run_bot_process(api: BotApiStandIn, db_path: Path, **env: str) -> subprocess
         "LOG_LEVEL": "WARNING",
         **env,
     }
+
+
+def run_bot_process(api: BotApiStandIn, db_path: Path, **env: str) -> subprocess.Popen[bytes]:
     command = [str(Path(sys.executable).with_name("articlebot")), "run"]
-    return subprocess.Popen(command, env=environment)
+    return subprocess.Popen(command, env=bot_env(api, db_path, **env))
 
 
 async def test_sigkill_mid_broadcast_then_restart_delivers_each_card_once(

@@ -27,7 +27,7 @@ from storage import Storage, clock
 from storage.replicas import FORGET_AFTER, UPDATES_KEPT, Replica
 from tests.conftest import article
 from tests.e2e import popen, wait_until
-from tests.test_broadcast import settled, subscribe_private
+from tests.test_broadcast import bot_env, settled, subscribe_private
 from tests.test_webhook import (
     SECRET,
     SECRET_HEADER_NAME,
@@ -83,14 +83,8 @@ async def test_an_update_is_taken_once_and_claims_are_kept_a_day(
 
 
 def replica_env(api: BotApiStandIn, db_path: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "BOT_TOKEN": api.token,
-        "TELEGRAM_API_URL": api.base_url,
-        "DATABASE_PATH": str(db_path),
-        "BROADCAST_RATE": "20",  # 60 cards in about 3 s: time to stop the leader mid-way
-        "LOG_LEVEL": "WARNING",
-    }
+    # 60 cards in about 3 s: time to stop the leader mid-way.
+    return bot_env(api, db_path, BROADCAST_RATE="20")
 
 
 ARTICLEBOT = str(Path(sys.executable).with_name("articlebot"))
