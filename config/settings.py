@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Annotated, Literal
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import (
     Field,
@@ -25,6 +25,9 @@ TELEGRAM_API_URL = "https://api.telegram.org/bot"
 SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 HOOK_SECRET_SHAPE = re.compile(r"[!-~]{16,256}")  # printable ASCII, no spaces
 SECRET_HINT = 'generate one with: python -c "import secrets; print(secrets.token_urlsafe(32))"'
+
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 class SettingsError(Exception):
@@ -43,6 +46,8 @@ class Settings(BaseSettings):
 
     bot_token: SecretStr | None = None
     database_path: Path = Path("data/articlebot.db")
+    # postgresql://user:password@host:port/name selects PostgreSQL (it may hold a password).
+    database_url: SecretStr | None = None
     database_timeout: float = Field(default=5.0, gt=0, le=600)
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     telegram_api_url: str = TELEGRAM_API_URL
@@ -91,6 +96,29 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(POSTGRES_SCHEMES):
+            raise ValueError("must start with postgresql:// (unset it to use DATABASE_PATH)")
+        return value
+
+    @property
+    def database(self) -> Path | str:
+        """Where the store is: the PostgreSQL URL when set, else the SQLite file."""
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return self.database_path
+
+    @property
+    def secrets(self) -> list[str]:
+        """What logs must never show: the token, the secrets, the database's password."""
+        held = (self.bot_token, self.webhook_secret, self.ghost_webhook_secret)
+        found = [s.get_secret_value() for s in (*held, self.hooks_secret) if s is not None]
+        if self.database_url is not None:
+            found += [password_of(self.database_url.get_secret_value())]
+        return [secret for secret in found if secret]
 
     @field_validator("webhook_secret")
     @classmethod
@@ -165,3 +193,7 @@ def describe(exc: ValidationError) -> str:
         message = error["msg"].removeprefix("Value error, ")
         lines.append(f"invalid setting {name}: {message}")
     return "\n".join(lines)
+
+
+def password_of(url: str) -> str:
+    return urlsplit(url).password or ""

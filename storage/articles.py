@@ -3,9 +3,7 @@ How an article enters, changes and leaves the store is in storage.publishing."""
 
 from __future__ import annotations
 
-import html
 import json
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -14,51 +12,13 @@ from storage import clock, corrections
 from storage.corrections import Correction
 from storage.db import Database, scalar
 from storage.errors import N_, NotFound
-from storage.kinds import SearchOrder
-from storage.models import (
-    Article,
-    NewArticle,
-    SearchHit,
-    SearchPage,
-    join_tags,
-    published_or_now,
-)
+from storage.models import Article, NewArticle, SearchPage, columns, join_tags, published_or_now
 from storage.publishing import Change, card_fields, insert, remove, rewrite
-from storage.text import (
-    fts_query,
-    iso,
-    now_iso,
-    parse_datetime,
-    query_tokens,
-    title_query,
-)
-
-COLUMN_NAMES = (
-    "id, url, title, summary, author, tags, published_at, created_at, source, guid, link, "
-    "image, image_refused, revision"
-).split(", ")
-READABLE = "({a}body != '' OR {a}body_html != '') AS readable"  # 📖: a text to read
-
-
-def columns(alias: str = "") -> str:
-    """What an Article is read from, of `articles` (or its alias)."""
-    prefix = f"{alias}." if alias else ""
-    return ", ".join([*(prefix + name for name in COLUMN_NAMES), READABLE.format(a=prefix)])
-
+from storage.search import Search
+from storage.text import iso, now_iso, parse_datetime
 
 COLUMNS = columns()
-
-# Search ranks by bm25 only while that is cheap. bm25 costs time in proportion to how many
-# articles contain each query word (its IDF is counted over the whole index) and how many
-# match; past these bounds a query is served newest first, straight off the index's rowid
-# order, which costs the same at a million matches as at ten. Counting is bounded the same
-# way. See README "Search".
-RELEVANCE_MAX_MATCHES = 5_000
-RELEVANCE_MAX_TERM_ARTICLES = 20_000
-BM25_WEIGHTS = "10.0, 4.0, 1.0, 6.0"  # title, summary, body, tags
-SNIPPET_TOKENS = 16
 ESTIMATE_DAYS = 28.0  # the weeks a subscription's "about N a week" is measured over
-_OPEN, _CLOSE = "\x02", "\x03"  # never stored: clean_text strips control characters
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +37,7 @@ class Estimate:
 class ArticleRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._search = Search(db)
 
     async def add(
         self, article: NewArticle, *, announce: bool = True, notify_chat_id: int | None = None
@@ -185,8 +146,10 @@ class ArticleRepository:
         async with self._db.atomic() as conn:
             cursor = await conn.execute(
                 """UPDATE articles SET title = ?, summary = ?, tags = ?,
-                          image_refused = image_refused AND image = ?, image = ?
-                   WHERE id = ? AND (title, summary, tags, image) IS NOT (?, ?, ?, ?)""",
+                          image_refused = CASE WHEN image = ? THEN image_refused ELSE 0 END,
+                          image = ?
+                   WHERE id = ?
+                     AND (title, summary, tags, image) IS DISTINCT FROM (?, ?, ?, ?)""",
                 (
                     *(edited.title, edited.summary, join_tags(edited.tags)),
                     *(edited.image, edited.image, article_id),
@@ -266,15 +229,7 @@ class ArticleRepository:
         since = iso(clock.now() - timedelta(days=days))
         if not topics:
             return await self.count_since(days)
-        match = "{title summary tags} : (" + " OR ".join(f'"{t}"' for t in topics) + ")"
-        return int(
-            await self._db.fetchval(
-                """SELECT count(*) FROM articles_fts JOIN articles AS a
-                   ON a.id = articles_fts.rowid
-                   WHERE articles_fts MATCH ? AND a.published_at >= ?""",
-                (match, since),
-            )
-        )
+        return await self._search.index.count_about(topics, since)
 
     async def latest(self, limit: int = 10, offset: int = 0) -> list[Article]:
         rows = await self._db.fetchall(
@@ -285,106 +240,6 @@ class ArticleRepository:
         return [Article.from_row(row) for row in rows]
 
     async def search(self, words: str, limit: int = 10, offset: int = 0) -> SearchPage:
-        """Ranked, diacritics-insensitive search; never raises on what a user typed."""
-        tokens = query_tokens(words)
-        match = fts_query(words)
-        empty = SearchPage([], 0, True, SearchOrder.RELEVANCE, words, tokens)
-        if match is None or limit <= 0:
-            return empty
-        total = await self._bounded_total(match)
-        if total == 0:
-            return empty
-        exact = total is not None and total <= RELEVANCE_MAX_TERM_ARTICLES
-        by_relevance = exact and total is not None and total <= RELEVANCE_MAX_MATCHES
-        if by_relevance:
-            # Titles with the words whole first, then bm25; ties newest first.
-            order = f"bm25(articles_fts, {BM25_WEIGHTS})"
-            ranked = await self._db.fetchall(
-                f"""SELECT rowid, {order} AS score,
-                           rowid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)
-                           AS in_title
-                    FROM articles_fts WHERE articles_fts MATCH ?
-                    ORDER BY in_title DESC, score, rowid DESC LIMIT ? OFFSET ?""",
-                (title_query(words), match, limit + 1, offset),
-            )
-        else:
-            ranked = await self._db.fetchall(
-                """SELECT rowid, NULL AS score FROM articles_fts
-                   WHERE articles_fts MATCH ? ORDER BY rowid DESC LIMIT ? OFFSET ?""",
-                (match, limit + 1, offset),
-            )
-        hits = await self._hits(match, ranked[:limit], offset)
-        if total is None and not hits and offset == 0:
-            return empty
-        return SearchPage(
-            hits=hits,
-            total=total,
-            total_is_exact=exact,
-            ordered_by=SearchOrder.RELEVANCE if by_relevance else SearchOrder.RECENCY,
-            query=words,
-            tokens=tokens,
-            has_more=len(ranked) > limit,
-        )
-
-    async def _bounded_total(self, match: str) -> int | None:
-        """How many articles match, counting at most RELEVANCE_MAX_TERM_ARTICLES + 1; None
-        when a word is that common and other words narrow it: then counting the
-        intersection means walking the common word's whole index, so it is not done."""
-        cap = RELEVANCE_MAX_TERM_ARTICLES + 1
-        phrases = match.split(" ")
-        counts = [await self._count_matches(phrase, cap) for phrase in phrases]
-        if len(phrases) == 1:
-            return counts[0]
-        if max(counts) >= cap:
-            return None
-        return await self._count_matches(match, cap)
-
-    async def _count_matches(self, match: str, cap: int) -> int:
-        return int(
-            await self._db.fetchval(
-                """SELECT count(*) FROM
-                   (SELECT 1 FROM articles_fts WHERE articles_fts MATCH ? LIMIT ?)""",
-                (match, cap),
-            )
-        )
-
-    async def _hits(self, match: str, ranked: list[sqlite3.Row], offset: int) -> list[SearchHit]:
-        if not ranked:
-            return []
-        # One point lookup per ranked id (CROSS JOIN fixes the loop order): with `rowid IN
-        # (...)` instead, FTS5 would walk every match of the query to find these few.
-        rows = await self._db.fetchall(
-            f"""SELECT {columns("a")},
-                       snippet(articles_fts, 1, char(2), char(3), '…', {SNIPPET_TOKENS})
-                       AS in_summary,
-                       snippet(articles_fts, 2, char(2), char(3), '…', {SNIPPET_TOKENS})
-                       AS in_body
-                FROM json_each(?) AS wanted
-                     CROSS JOIN articles_fts
-                     CROSS JOIN articles AS a ON a.id = articles_fts.rowid
-                WHERE articles_fts MATCH ? AND articles_fts.rowid = wanted.value""",
-            (json.dumps([row["rowid"] for row in ranked]), match),
-        )
-        by_id = {row["id"]: row for row in rows}
-        return [
-            SearchHit(
-                article=Article.from_row(by_id[row["rowid"]]),
-                snippet=highlight(best_snippet(by_id[row["rowid"]])),
-                rank=offset + position,
-                score=row["score"],
-            )
-            for position, row in enumerate(ranked, start=1)
-            if row["rowid"] in by_id
-        ]
-
-
-def best_snippet(row: sqlite3.Row) -> str:
-    """The summary's passage, unless only the body has the words highlighted: the title is
-    shown anyway, so a snippet that repeats it says nothing."""
-    summary, body = row["in_summary"] or "", row["in_body"] or ""
-    return body if _OPEN not in summary and _OPEN in body else summary
-
-
-def highlight(snippet: str) -> str:
-    """Escape the article text, then turn the match markers into the only tags."""
-    return html.escape(snippet, quote=False).replace(_OPEN, "<b>").replace(_CLOSE, "</b>")
+        """Ranked, diacritics-insensitive search (storage.search); never raises on what a
+        user typed."""
+        return await self._search.search(words, limit, offset)

@@ -11,10 +11,8 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import aiosqlite
-
 from storage import days
-from storage.db import Database
+from storage.db import Connection, Database
 from storage.errors import DatabaseUnavailable
 from storage.kinds import TERMINAL, DeliveryStatus
 from storage.text import now_iso, parse_datetime
@@ -176,7 +174,7 @@ class BroadcastRepository:
             )
 
 
-async def _stoppable(conn: aiosqlite.Connection, article_id: int, unwalked: int) -> bool:
+async def _stoppable(conn: Connection, article_id: int, unwalked: int) -> bool:
     """A broadcast still running: not finished or cancelled, with someone left to reach."""
     async with conn.execute(
         """SELECT 1 FROM broadcasts WHERE article_id = ? AND finished_at IS NULL

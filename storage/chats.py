@@ -7,10 +7,8 @@ import json
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 
-import aiosqlite
-
 from storage import days
-from storage.db import Database, scalar
+from storage.db import Connection, Database, scalar
 from storage.errors import N_, InvalidInput, NotFound
 from storage.kinds import CardStyle, ChatType
 from storage.text import MAX_TOPICS, now_iso
@@ -171,35 +169,35 @@ class ChatRepository:
         async with self._db.atomic() as conn:
             if await _exists(conn, "SELECT 1 FROM chats WHERE chat_id = ?", new_id):
                 await conn.execute(
-                    """INSERT OR IGNORE INTO subscriptions
+                    """INSERT INTO subscriptions
                        (chat_id, thread_id, everything, active, since, created_at, updated_at,
                         instant, mode_since, digest_minute, digest_weekday, next_digest_at,
                         digest_from)
-                       SELECT ?1, thread_id, everything,
+                       SELECT CAST(?1 AS BIGINT), thread_id, everything,
                               (SELECT active FROM chats WHERE chat_id = ?1),
                               since, created_at, updated_at, instant, mode_since, digest_minute,
                               digest_weekday, next_digest_at, digest_from
-                       FROM subscriptions WHERE chat_id = ?2""",
+                       FROM subscriptions WHERE chat_id = ?2 ON CONFLICT DO NOTHING""",
                     (new_id, old_id),
                 )
                 await conn.execute(
-                    """INSERT OR IGNORE INTO subscription_topics
+                    """INSERT INTO subscription_topics
                        (chat_id, thread_id, topic, active, since, instant, mode_since)
-                       SELECT ?1, thread_id, topic,
+                       SELECT CAST(?1 AS BIGINT), thread_id, topic,
                               (SELECT active FROM chats WHERE chat_id = ?1), since, instant,
                               mode_since
-                       FROM subscription_topics WHERE chat_id = ?2""",
+                       FROM subscription_topics WHERE chat_id = ?2 ON CONFLICT DO NOTHING""",
                     (new_id, old_id),
                 )
                 await conn.execute(
-                    """INSERT OR IGNORE INTO deliveries
+                    """INSERT INTO deliveries
                        (article_id, chat_id, thread_id, status, attempts, next_attempt_at,
                         message_id, last_error, created_at, updated_at)
-                       SELECT article_id, ?, thread_id,
+                       SELECT article_id, CAST(? AS BIGINT), thread_id,
                               CASE status WHEN 'sending' THEN 'pending' ELSE status END,
                               attempts, next_attempt_at, message_id, last_error, created_at,
                               updated_at
-                       FROM deliveries WHERE chat_id = ?""",
+                       FROM deliveries WHERE chat_id = ? ON CONFLICT DO NOTHING""",
                     (new_id, old_id),
                 )
                 await conn.execute("DELETE FROM chats WHERE chat_id = ?", (old_id,))
@@ -280,10 +278,11 @@ class ChatRepository:
                 )
             else:
                 await conn.executemany(
-                    """INSERT OR IGNORE INTO subscription_topics
+                    """INSERT INTO subscription_topics
                        (chat_id, thread_id, topic, since, instant, mode_since)
-                       SELECT ?1, ?2, ?3, ?4, instant, mode_since FROM subscriptions
-                       WHERE chat_id = ?1 AND thread_id = ?2""",
+                       SELECT CAST(?1 AS BIGINT), CAST(?2 AS BIGINT), CAST(?3 AS TEXT),
+                              CAST(?4 AS BIGINT), instant, mode_since FROM subscriptions
+                       WHERE chat_id = ?1 AND thread_id = ?2 ON CONFLICT DO NOTHING""",
                     [(chat.chat_id, thread_id, topic, since) for topic in wanted],
                 )
         after = await self.subscription(chat.chat_id, thread_id)
@@ -331,13 +330,13 @@ class ChatRepository:
         rows = await self._db.fetchall(
             """SELECT c.chat_id, c.type, c.title, c.username, c.active, c.deactivated_reason,
                       s.thread_id,
-                      (SELECT json_group_array(topic) FROM (
+                      (SELECT coalesce(json_group_array(topic), '[]') FROM (
                            SELECT topic FROM subscription_topics t
                            WHERE t.chat_id = s.chat_id AND t.thread_id = s.thread_id
-                           ORDER BY topic))
+                           ORDER BY topic) AS topics)
                FROM chats c JOIN subscriptions s ON s.chat_id = c.chat_id
                WHERE c.type = 'channel'
-               ORDER BY c.title COLLATE NOCASE, c.chat_id LIMIT ? OFFSET ?""",
+               ORDER BY lower(c.title), c.chat_id LIMIT ? OFFSET ?""",
             (limit, offset),
         )
         return [
@@ -373,7 +372,7 @@ RECIPIENTS_SQL = """
 """
 
 
-async def _upsert_chat(conn: aiosqlite.Connection, chat: ChatInfo) -> None:
+async def _upsert_chat(conn: Connection, chat: ChatInfo) -> None:
     now = now_iso()
     await conn.execute(
         """INSERT INTO chats (chat_id, type, title, username, is_forum, language_code,
@@ -397,6 +396,6 @@ async def _upsert_chat(conn: aiosqlite.Connection, chat: ChatInfo) -> None:
     )
 
 
-async def _exists(conn: aiosqlite.Connection, sql: str, *params: object) -> bool:
+async def _exists(conn: Connection, sql: str, *params: object) -> bool:
     async with conn.execute(sql, params) as cursor:
         return await cursor.fetchone() is not None

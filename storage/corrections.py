@@ -19,10 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import aiosqlite
-
 from storage import clock
-from storage.db import Database, scalar
+from storage.db import Connection, Database, scalar
 from storage.deliveries import RECALL_WINDOW
 from storage.errors import N_, NotFound
 from storage.kinds import ChatType
@@ -83,7 +81,7 @@ CLAIM_SQL = """
 
 
 async def begin(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     article_id: int,
     notify_chat_id: int | None = None,
     *,
@@ -110,7 +108,7 @@ async def begin(
            VALUES (?, ?, ?, ?, ?, ?)
            ON CONFLICT (article_id) DO UPDATE SET revision = excluded.revision, cursor = 0,
                total = excluded.total, edited = 0, failed = 0, expired = 0,
-               media = media OR excluded.media,
+               media = corrections.media | excluded.media,
                notify_chat_id = excluded.notify_chat_id, notify_message_id = NULL,
                started_at = excluded.started_at, finished_at = NULL""",
         (article_id, revision, total, notify_chat_id, now, int(media)),
@@ -197,10 +195,11 @@ class CorrectionRepository:
             expired = sum(card.expired for card in cards)
             finished = exhausted and sending is None
             await conn.execute(
-                """UPDATE corrections SET cursor = max(cursor, :reached),
+                """UPDATE corrections
+                   SET cursor = CASE WHEN cursor > :reached THEN cursor ELSE :reached END,
                        edited = edited + :edited, failed = failed + :failed,
                        expired = expired + :expired,
-                       finished_at = CASE WHEN :finished THEN :now END
+                       finished_at = CASE WHEN :finished = 1 THEN :now END
                    WHERE article_id = :article""",
                 {
                     "reached": reached,

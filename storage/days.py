@@ -7,20 +7,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-import aiosqlite
-
-from storage.db import Database
+from storage.db import Connection, Database
 from storage.text import now_iso
 
 DAYS_KEPT = 400
 KEYS = {"delivery_days": "status", "subscription_days": "event"}  # table: what it counts by
 
 
-async def add_today(conn: aiosqlite.Connection, table: str, counts: Mapping[str, int]) -> None:
+async def add_today(conn: Connection, table: str, counts: Mapping[str, int]) -> None:
     """Add `counts` to today's (UTC) in `table`, inside the caller's transaction."""
     await conn.executemany(
         f"""INSERT INTO {table} (day, {KEYS[table]}, n) VALUES (?, ?, ?)
-            ON CONFLICT (day, {KEYS[table]}) DO UPDATE SET n = n + excluded.n""",
+            ON CONFLICT (day, {KEYS[table]}) DO UPDATE SET n = {table}.n + excluded.n""",
         [(now_iso()[:10], key, n) for key, n in counts.items() if n],
     )
 
@@ -35,6 +33,6 @@ async def read(db: Database, table: str, since: str) -> dict[str, dict[str, int]
     return found
 
 
-async def forget_before(conn: aiosqlite.Connection, day: date) -> None:
+async def forget_before(conn: Connection, day: date) -> None:
     for table in KEYS:
         await conn.execute(f"DELETE FROM {table} WHERE day < ?", (day.isoformat(),))

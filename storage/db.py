@@ -1,159 +1,99 @@
-"""Connections, pragmas, transactions.
+"""The seam between the repositories and a database engine.
 
-Two aiosqlite connections per process: a writer whose transactions are serialised by an
-asyncio lock and always `BEGIN IMMEDIATE` (so a writer never has to upgrade a read lock and
-deadlock), and a reader that never sees another coroutine's uncommitted rows. WAL lets the
-reader, other processes (the CLI) and the writer work side by side.
+Repositories write their SQL once, in the spelling both engines accept (`?` or `:name`
+parameters, `ON CONFLICT`, `RETURNING`, `IS [NOT] DISTINCT FROM`, row values), and run it
+through these protocols. What differs lives behind `Dialect`: the engines
+(storage.engines.sqlite, storage.engines.postgres), their schemas, and full-text search
+(storage.search). `open_database` picks the engine from where the data is.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import os
-import sqlite3
-import time
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+import enum
+from collections.abc import AsyncIterator, Generator, Sequence
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-import aiosqlite
-
-from storage.errors import DatabaseUnavailable, explain
+if TYPE_CHECKING:
+    from storage.migrations import Migration
 
 Params = Sequence[Any] | dict[str, Any]
-MIN_SQLITE = (3, 35, 0)  # UPDATE ... RETURNING (claiming deliveries)
 
 
-async def connect(path: Path, busy_timeout: float) -> aiosqlite.Connection:
-    """Open one connection with the pragmas every connection needs."""
-    if sqlite3.sqlite_version_info < MIN_SQLITE:
-        needed = ".".join(map(str, MIN_SQLITE))
-        raise DatabaseUnavailable(
-            f"articlebot needs SQLite {needed} or later; this Python has {sqlite3.sqlite_version}"
-        )
-    try:
-        await asyncio.to_thread(create_private, path)
-        conn = await aiosqlite.connect(path, timeout=busy_timeout, isolation_level=None)
-    except sqlite3.Error as exc:
-        raise explain(exc, path) from None
-    try:
-        conn.row_factory = sqlite3.Row
-        await conn.execute_fetchall(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-        await conn.execute_fetchall("PRAGMA foreign_keys = ON")
-        await conn.execute_fetchall("PRAGMA synchronous = NORMAL")
-        # Reading the schema here surfaces "not a database" before anything is written.
-        await conn.execute_fetchall("SELECT count(*) FROM sqlite_schema")
-    except sqlite3.Error as exc:
-        await conn.close()
-        raise explain(exc, path) from None
-    return conn
+class Dialect(enum.StrEnum):
+    SQLITE = "sqlite"
+    POSTGRESQL = "postgresql"
 
 
-def create_private(path: Path) -> None:
-    """Create the file readable by its owner only, unless it exists: it holds chat ids and
-    usernames. SQLite gives its -wal and -shm files the database file's permissions."""
-    # It exists; or no such folder, no permission: then SQLite's own error says so.
-    with contextlib.suppress(OSError):
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+class Row(Protocol):
+    """A result row: by position and by column name (sqlite3.Row, asyncpg.Record)."""
+
+    def __getitem__(self, key: int | str, /) -> Any: ...
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Any: ...
+    def keys(self) -> Any: ...
 
 
-class Database:
-    """The writer and the reader connection of one SQLite file."""
-
-    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection):
-        self.path = path
-        self._writer = writer
-        self._reader = reader
-        self._write_lock = asyncio.Lock()
-        # Told how long each write waited for the lock (in this process and in SQLite).
-        self.on_write_wait: Callable[[float], None] | None = None
-
-    @classmethod
-    async def open(cls, path: Path, busy_timeout: float = 5.0) -> Database:
-        writer = await connect(path, busy_timeout)
-        try:
-            async with _translated(path):
-                mode = list(await writer.execute_fetchall("PRAGMA journal_mode = WAL"))
-            if not mode or mode[0][0].lower() != "wal":
-                raise explain(
-                    sqlite3.OperationalError("attempt to write a readonly database"), path
-                )
-            reader = await connect(path, busy_timeout)
-        except BaseException:
-            await writer.close()
-            raise
-        return cls(path, writer, reader)
-
-    async def close(self) -> None:
-        await self._reader.close()
-        await self._writer.close()
-
-    @asynccontextmanager
-    async def atomic(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One write transaction: commit on success, roll back and re-raise on any error."""
-        started = time.perf_counter()
-        async with self._write_lock, _translated(self.path):
-            await self._writer.execute("BEGIN IMMEDIATE")
-            if self.on_write_wait is not None:
-                self.on_write_wait(time.perf_counter() - started)
-            try:
-                yield self._writer
-            except BaseException:
-                await self._writer.rollback()
-                raise
-            await self._writer.commit()
-
-    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        async with _translated(self.path):
-            return list(await self._reader.execute_fetchall(sql, params))
-
-    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        """The first row of a query that has at most a few. Run as one step on the reader's
-        thread: a statement left open between awaits would hold the reader's snapshot, and
-        another coroutine reading meanwhile would not see rows committed since."""
-        rows = await self.fetchall(sql, params)
-        return rows[0] if rows else None
-
-    async def fetchval(self, sql: str, params: Params = ()) -> Any:
-        row = await self.fetchone(sql, params)
-        return None if row is None else row[0]
-
-    async def stream(
-        self, sql: str, params: Params = (), batch: int = 1000
-    ) -> AsyncIterator[list[Any]]:
-        """Yield plain tuples in batches, so a large result never sits in memory at once."""
-        async with _translated(self.path), self._reader.execute(sql, params) as cursor:
-            cursor.row_factory = None  # tuples: the cheapest rows for bulk reads
-            while rows := list(await cursor.fetchmany(batch)):
-                yield rows
-
-    async def backup(self, target: Path) -> None:
-        """Copy with the online backup API, on a connection of its own: the copy holds a
-        read snapshot for its whole run, which the shared reader must not be stuck in."""
-        await asyncio.to_thread(create_private, target)
-        async with (
-            _translated(self.path),
-            aiosqlite.connect(self.path) as source,
-            aiosqlite.connect(target) as dest,
-        ):
-            await source.backup(dest)
+class Cursor(Protocol):
+    @property
+    def rowcount(self) -> int: ...
+    async def fetchone(self) -> Any: ...
+    async def fetchall(self) -> Any: ...
 
 
-async def scalar(conn: aiosqlite.Connection, sql: str, *params: object) -> Any:
+class Execution(Protocol):
+    """What `execute` returns: awaited, or used with `async with`, it gives the cursor."""
+
+    def __await__(self) -> Generator[Any, None, Cursor]: ...
+    async def __aenter__(self) -> Cursor: ...
+    async def __aexit__(self, *exc: Any) -> Any: ...
+
+
+class Connection(Protocol):
+    """The connection of one write transaction (`Database.atomic`)."""
+
+    def execute(self, sql: str, parameters: Params = ..., /) -> Execution: ...
+    async def executemany(self, sql: str, parameters: Any, /) -> Cursor: ...
+    async def execute_fetchall(self, sql: str, parameters: Params = ..., /) -> Any: ...
+
+
+class Database(Protocol):
+    dialect: Dialect
+    label: str  # what error messages and the CLI call it: a path, or a URL without password
+    migrations: tuple[Migration, ...]  # this dialect's, numbered as the other's
+    on_write_wait: Any  # Callable[[float], None] | None: told how long each write waited
+
+    def atomic(self) -> AbstractAsyncContextManager[Connection]:
+        """One write transaction: commit on success, roll back and re-raise on any error.
+        Writers queue one behind the other (in this process and across processes), so a
+        transaction's reads stay true until it commits, as with SQLite's one writer."""
+        ...
+
+    async def fetchall(self, sql: str, params: Params = ...) -> list[Any]: ...
+    async def fetchone(self, sql: str, params: Params = ...) -> Any: ...
+    async def fetchval(self, sql: str, params: Params = ...) -> Any: ...
+    def stream(self, sql: str, params: Params = ..., batch: int = ...) -> AsyncIterator[Any]: ...
+    async def schema_version(self) -> int: ...
+    async def current_version(self, conn: Any) -> int: ...
+    async def apply(self, conn: Any, migration: Migration) -> None: ...
+    async def size(self) -> int: ...
+    async def close(self) -> None: ...
+
+
+async def open_database(target: str | Path, busy_timeout: float = 5.0) -> Database:
+    """A Path is an SQLite file; a string is a PostgreSQL URL (config checks its scheme)."""
+    if isinstance(target, str):
+        from storage.engines.postgres import PostgresDatabase
+
+        return await PostgresDatabase.open(target, busy_timeout)
+    from storage.engines.sqlite import SQLiteDatabase
+
+    return await SQLiteDatabase.open(target, busy_timeout)
+
+
+async def scalar(conn: Connection, sql: str, *params: object) -> Any:
     """The first column of the first row, inside a transaction `conn` holds."""
     async with conn.execute(sql, params) as cursor:
         row = await cursor.fetchone()
     return None if row is None else row[0]
-
-
-@asynccontextmanager
-async def _translated(path: Path) -> AsyncIterator[None]:
-    try:
-        yield
-    except sqlite3.Error as exc:
-        translated = explain(exc, path)
-        if translated is exc:
-            raise
-        raise translated from None

@@ -25,10 +25,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import aiosqlite
-
 from storage import clock, days
-from storage.db import Database, scalar
+from storage.db import Connection, Database, scalar
 from storage.kinds import TERMINAL, CardStyle, ChatType, DeliveryStatus, DigestKind
 from storage.quiet import gather_held
 from storage.text import iso, now_iso, parse_datetime
@@ -108,7 +106,7 @@ CLAIM_SQL = f"""
 
 
 DUE_SQL = """SELECT count(*) FROM (SELECT 1 FROM deliveries
-             WHERE status = 'pending' AND next_attempt_at <= ? LIMIT ?)"""
+             WHERE status = 'pending' AND next_attempt_at <= ? LIMIT ?) AS due"""
 
 CLAIM_DIGESTS_SQL = f"""
     UPDATE digests SET status = 'sending', updated_at = :stamp
@@ -202,7 +200,7 @@ class DeliveryRepository:
             """SELECT min(next_attempt_at) FROM (
                    SELECT next_attempt_at FROM deliveries WHERE status = 'pending'
                    UNION ALL
-                   SELECT next_attempt_at FROM digests WHERE status = 'pending')"""
+                   SELECT next_attempt_at FROM digests WHERE status = 'pending') AS pending"""
         )
         return None if value is None else float(value)
 
@@ -255,7 +253,9 @@ class DeliveryRepository:
         row = await self._db.fetchone(
             """SELECT (SELECT count(*) FROM deliveries WHERE status = 'pending')
                       + (SELECT count(*) FROM digests WHERE status = 'pending'),
-                      (SELECT coalesce(sum(max(total - materialized, 0)), 0) FROM broadcasts
+                      (SELECT coalesce(sum(CASE WHEN total > materialized
+                                                THEN total - materialized ELSE 0 END), 0)
+                       FROM broadcasts
                        WHERE walked = 0),
                       (SELECT min(created_at) FROM deliveries WHERE status = 'pending'),
                       (SELECT min(started_at) FROM broadcasts WHERE walked = 0)"""
@@ -268,7 +268,7 @@ class DeliveryRepository:
 CARD_SET = ", held = held | ?, card = ?, revision = ?"  # a card's, not a digest's
 
 
-async def _settle(conn: aiosqlite.Connection, outcomes: list[Outcome]) -> None:
+async def _settle(conn: Connection, outcomes: list[Outcome]) -> None:
     if not outcomes:
         return
     now = now_iso()

@@ -18,10 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import aiosqlite
-
 from storage import clock
-from storage.db import Database, scalar
+from storage.db import Connection, Database, scalar
 from storage.errors import N_, InvalidInput, NotFound
 from storage.kinds import CadenceKind, DigestKind
 from storage.text import now_iso
@@ -187,7 +185,7 @@ class DigestRepository:
         return None if value is None else float(value)
 
 
-async def _schedule_batch(conn: aiosqlite.Connection, now: float, batch: int) -> tuple[int, int]:
+async def _schedule_batch(conn: Connection, now: float, batch: int) -> tuple[int, int]:
     """One batch of due subscriptions: their digests queued, their next times set."""
     async with conn.execute(
         """SELECT s.chat_id, s.thread_id, s.everything, s.active, s.digest_from,
@@ -239,15 +237,18 @@ async def _schedule_batch(conn: aiosqlite.Connection, now: float, batch: int) ->
     return len(digests), len(due)
 
 
+PAIR = "(CAST(? AS BIGINT), CAST(? AS BIGINT))"  # typed: PostgreSQL reads bare VALUES as text
+
+
 async def _topics_of(
-    conn: aiosqlite.Connection, subscriptions: list[tuple[int, int]]
+    conn: Connection, subscriptions: list[tuple[int, int]]
 ) -> dict[tuple[int, int], set[str]]:
     found: dict[tuple[int, int], set[str]] = {}
     for start in range(0, len(subscriptions), 300):
         part = subscriptions[start : start + 300]
         async with conn.execute(
             f"""SELECT chat_id, thread_id, topic FROM subscription_topics
-                WHERE (chat_id, thread_id) IN (VALUES {", ".join(["(?, ?)"] * len(part))})""",
+                WHERE (chat_id, thread_id) IN (VALUES {", ".join([PAIR] * len(part))})""",
             [value for pair in part for value in pair],
         ) as cursor:
             for chat, thread, topic in await cursor.fetchall():

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from storage.db import Database
+from storage.db import Database, scalar
 from storage.errors import N_, InvalidInput, NotFound
 from storage.models import join_tags, split_tags
 from storage.text import iso, normalize_url, now_iso, parse_datetime, parse_tags
@@ -78,13 +78,13 @@ class FeedRepository:
             async with conn.execute("SELECT id FROM feeds WHERE url = ?", (url,)) as cursor:
                 if await cursor.fetchone() is not None:
                     raise InvalidInput(N_("already following {url}"), url=url)
-            cursor = await conn.execute(
-                "INSERT INTO feeds (url, title, name, tags, created_at) VALUES (?, ?, ?, ?, ?)",
-                (url, title, name, join_tags(parse_tags(tags)), now_iso()),
+            feed_id = await scalar(
+                conn,
+                "INSERT INTO feeds (url, title, name, tags, created_at) VALUES (?, ?, ?, ?, ?) "
+                "RETURNING id",
+                *(url, title, name, join_tags(parse_tags(tags)), now_iso()),
             )
-            feed_id = cursor.lastrowid
-        assert feed_id is not None
-        return await self.get(feed_id)
+        return await self.get(int(feed_id))
 
     async def get(self, feed_id: int) -> Feed:
         row = await self._db.fetchone(f"{SELECT} WHERE f.id = ?", (feed_id,))
@@ -141,7 +141,7 @@ class FeedRepository:
             feed_id,
             """UPDATE feeds SET next_check_at = ?, last_checked_at = ?,
                    error_count = error_count + 1, last_error = ?,
-                   active = CASE WHEN ? THEN 0 ELSE active END
+                   active = CASE WHEN ? = 1 THEN 0 ELSE active END
                WHERE id = ?""",
             (next_check_at, now_iso(), error[:500], int(pause), feed_id),
         )

@@ -15,10 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import aiosqlite
-
 from storage import clock, corrections
-from storage.db import Database, scalar
+from storage.db import Connection, Database, scalar
 from storage.deliveries import RECALL_WINDOW, SENT_CARDS_SQL
 from storage.kinds import HookAction, HookOutcome
 from storage.models import NewArticle
@@ -137,7 +135,7 @@ class HookRepository:
         return {row[0]: row[1] for row in rows}
 
 
-async def _seen_before(conn: aiosqlite.Connection, hook: Hook) -> Applied | None:
+async def _seen_before(conn: Connection, hook: Hook) -> Applied | None:
     """REPEATED when this very state came before, STALE when a newer one did."""
     newest = await scalar(
         conn,
@@ -161,7 +159,7 @@ async def _seen_before(conn: aiosqlite.Connection, hook: Hook) -> Applied | None
     return Applied(HookOutcome.REPEATED) if repeated else None
 
 
-async def _act(conn: aiosqlite.Connection, hook: Hook) -> Applied:
+async def _act(conn: Connection, hook: Hook) -> Applied:
     if hook.action is HookAction.IGNORE:
         return Applied(HookOutcome.IGNORED)
     existing = await find_post(conn, hook.source, hook.guid, hook.url)
@@ -184,16 +182,14 @@ async def _act(conn: aiosqlite.Connection, hook: Hook) -> Applied:
     return await _publish(conn, article, hook.publish_at)
 
 
-async def _publish(
-    conn: aiosqlite.Connection, article: NewArticle, when: datetime | None
-) -> Applied:
+async def _publish(conn: Connection, article: NewArticle, when: datetime | None) -> Applied:
     if when is not None and when.timestamp() > clock.time() + SCHEDULE_AHEAD:
         await schedule(conn, article, when, "UTC")
         return Applied(HookOutcome.SCHEDULED)
     return Applied(HookOutcome.PUBLISHED, await insert(conn, article, announce=True))
 
 
-async def _withdraw(conn: aiosqlite.Connection, hook: Hook, existing: int | None) -> Applied:
+async def _withdraw(conn: Connection, hook: Hook, existing: int | None) -> Applied:
     if existing is None:
         gone = hook.url is not None and await unschedule(conn, hook.url)
         return Applied(HookOutcome.UNSCHEDULED if gone else HookOutcome.NOT_FOUND)
@@ -205,7 +201,7 @@ async def _withdraw(conn: aiosqlite.Connection, hook: Hook, existing: int | None
 
 
 async def _record(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     hook: Hook,
     outcome: HookOutcome,
     article_id: int | None,

@@ -1,4 +1,4 @@
-"""Numbered, append-only schema migrations tracked in `PRAGMA user_version`.
+"""SQLite's numbered, append-only schema migrations, tracked in `PRAGMA user_version`.
 
 Never edit a migration that has shipped: add the next one. Each migration and the bump of
 `user_version` are applied in one transaction, so a crash leaves the old or the new schema,
@@ -8,8 +8,6 @@ never half of one.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import aiosqlite
 
 
 @dataclass(frozen=True)
@@ -491,16 +489,3 @@ MIGRATIONS += (
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
-
-
-async def current_version(conn: aiosqlite.Connection) -> int:
-    async with conn.execute("PRAGMA user_version") as cursor:
-        row = await cursor.fetchone()
-    return int(row[0]) if row else 0
-
-
-async def apply(conn: aiosqlite.Connection, migration: Migration) -> None:
-    """Run one migration's statements; the caller holds the write transaction."""
-    for statement in migration.statements:
-        await conn.execute(statement)
-    await conn.execute(f"PRAGMA user_version = {migration.version}")

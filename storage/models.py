@@ -181,3 +181,16 @@ def split_tags(stored: str) -> tuple[str, ...]:
 
 def published_or_now(article: NewArticle, now: str) -> str:
     return iso(article.published_at) if article.published_at else now
+
+
+COLUMN_NAMES = (
+    "id, url, title, summary, author, tags, published_at, created_at, source, guid, link, "
+    "image, image_refused, revision"
+).split(", ")
+READABLE = "({a}body != '' OR {a}body_html != '') AS readable"  # 📖: a text to read
+
+
+def columns(alias: str = "") -> str:
+    """What an Article is read from, of `articles` (or its alias)."""
+    prefix = f"{alias}." if alias else ""
+    return ", ".join([*(prefix + name for name in COLUMN_NAMES), READABLE.format(a=prefix)])

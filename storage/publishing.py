@@ -6,16 +6,14 @@ from __future__ import annotations
 import json
 from enum import Enum
 
-import aiosqlite
-
-from storage.db import scalar
+from storage.db import Connection, scalar
 from storage.errors import N_, DuplicateArticle, NotFound
 from storage.models import NewArticle, join_tags, published_or_now
 from storage.text import now_iso, terms
 
 
 async def insert(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     article: NewArticle,
     announce: bool = True,
     notify_chat_id: int | None = None,
@@ -26,12 +24,13 @@ async def insert(
     existing = await find_existing(conn, article)
     if existing is not None:
         raise DuplicateArticle(article.url, existing)
-    cursor = await conn.execute(
+    article_id = await scalar(
+        conn,
         """INSERT INTO articles
            (url, title, summary, body, author, tags, published_at, created_at, source, guid,
             link, image, body_html)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-        (
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
+        *(
             article.url,
             article.title,
             article.summary,
@@ -47,15 +46,13 @@ async def insert(
             article.body_html,
         ),
     )
-    article_id = cursor.lastrowid
-    assert article_id is not None
     if announce:
         await _queue_deliveries(conn, article_id, article, notify_chat_id, now)
-    return article_id
+    return int(article_id)
 
 
 async def _queue_deliveries(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     article_id: int,
     article: NewArticle,
     notify_chat_id: int | None,
@@ -83,12 +80,12 @@ async def _queue_deliveries(
     )
 
 
-async def find_existing(conn: aiosqlite.Connection, article: NewArticle) -> int | None:
+async def find_existing(conn: Connection, article: NewArticle) -> int | None:
     return await find_post(conn, article.source, article.guid, article.url)
 
 
 async def find_post(
-    conn: aiosqlite.Connection, source: str, guid: str | None, url: str | None
+    conn: Connection, source: str, guid: str | None, url: str | None
 ) -> int | None:
     """The stored article with this guid of `source`, or else this (normalised) URL."""
     found = await scalar(
@@ -122,22 +119,23 @@ def card_fields(article: NewArticle) -> list[str]:
     return [article.title, article.summary, join_tags(article.tags), article.image]
 
 
-async def rewrite(conn: aiosqlite.Connection, article_id: int, article: NewArticle) -> Change:
+async def rewrite(conn: Connection, article_id: int, article: NewArticle) -> Change:
     """Replace what the publisher may change (title, summary, text, author, tags, link,
     picture and, unless another article has it, the URL); the publication time stays."""
     card = await scalar(conn, CARD_SQL, article_id)
     cursor = await conn.execute(
         """UPDATE articles SET title = :title, summary = :summary, body = :body,
                   author = :author, tags = :tags, link = :link, body_html = :body_html,
-                  image_refused = image_refused AND image = :image, image = :image,
+                  image_refused = CASE WHEN image = :image THEN image_refused ELSE 0 END,
+                  image = :image,
                   url = CASE WHEN EXISTS (SELECT 1 FROM articles
                                           WHERE url = :url AND id != :id)
                         THEN url ELSE :url END
            WHERE id = :id
              AND (title, summary, body, author, tags, coalesce(link, url), url, image,
                   body_html)
-                 IS NOT (:title, :summary, :body, :author, :tags, :link, :url, :image,
-                         :body_html)""",
+                 IS DISTINCT FROM (:title, :summary, :body, :author, :tags, :link, :url,
+                                   :image, :body_html)""",
         {
             "id": article_id,
             "title": article.title,
@@ -159,7 +157,7 @@ async def rewrite(conn: aiosqlite.Connection, article_id: int, article: NewArtic
     return Change.PICTURE if json.loads(now)[3] != json.loads(card)[3] else Change.CARDS
 
 
-async def remove(conn: aiosqlite.Connection, article_id: int) -> None:
+async def remove(conn: Connection, article_id: int) -> None:
     """Delete an article (its index entry, broadcast and deliveries with it)."""
     cursor = await conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))
     if cursor.rowcount == 0:

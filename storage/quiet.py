@@ -12,10 +12,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-import aiosqlite
-
 from storage import days
-from storage.db import Database
+from storage.db import Connection, Database
 from storage.errors import N_, InvalidInput
 from storage.text import now_iso
 from storage.timing import next_time, parse_clock, zone
@@ -66,7 +64,7 @@ class QuietRepository:
             )
 
 
-async def gather_held(conn: aiosqlite.Connection, now: float) -> int:
+async def gather_held(conn: Connection, now: float) -> int:
     """Turn what quiet hours held for a chat, now due, into one digest when there is more
     than GATHER_OVER of it; returns how many digests. Runs inside the claim's transaction."""
     async with conn.execute(

@@ -105,7 +105,7 @@ class ReplicaRepository:
         now = clock.time()
         async with self._db.atomic() as conn:
             cursor = await conn.execute(
-                "INSERT OR IGNORE INTO updates_taken (update_id, at) VALUES (?, ?)",
+                "INSERT INTO updates_taken (update_id, at) VALUES (?, ?) ON CONFLICT DO NOTHING",
                 (update_id, now),
             )
             taken = cursor.rowcount == 1

@@ -13,10 +13,8 @@ from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-import aiosqlite
-
 from storage import clock
-from storage.db import Database, scalar
+from storage.db import Connection, Database, scalar
 from storage.errors import N_, DuplicateArticle, InvalidInput, NotFound
 from storage.models import NewArticle
 from storage.publishing import find_existing, insert
@@ -116,7 +114,7 @@ class ScheduledRepository:
 
 
 async def schedule(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     article: NewArticle,
     publish_at: datetime,
     timezone: str,
@@ -128,24 +126,18 @@ async def schedule(
         raise DuplicateArticle(article.url, existing)
     if await scalar(conn, "SELECT 1 FROM scheduled WHERE url = ?", article.url):
         raise InvalidInput(N_("{url} is scheduled already"), url=article.url)
-    cursor = await conn.execute(
+    scheduled_id = await scalar(
+        conn,
         """INSERT INTO scheduled (url, article, publish_at, timezone, notify_chat_id,
                                   created_at)
-           VALUES (?, ?, ?, ?, ?, ?)""",
-        (
-            article.url,
-            _encode(article),
-            publish_at.timestamp(),
-            timezone,
-            notify_chat_id,
-            now_iso(),
-        ),
+           VALUES (?, ?, ?, ?, ?, ?) RETURNING id""",
+        *(article.url, _encode(article), publish_at.timestamp(), timezone),
+        *(notify_chat_id, now_iso()),
     )
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid
+    return int(scheduled_id)
 
 
-async def unschedule(conn: aiosqlite.Connection, url: str) -> bool:
+async def unschedule(conn: Connection, url: str) -> bool:
     """Drop the article scheduled at this (normalised) URL; whether one was waiting."""
     cursor = await conn.execute("DELETE FROM scheduled WHERE url = ?", (url,))
     return cursor.rowcount > 0

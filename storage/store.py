@@ -14,14 +14,15 @@ from storage.articles import ArticleRepository
 from storage.broadcasts import BroadcastRepository
 from storage.chats import ChatRepository
 from storage.corrections import CorrectionRepository
-from storage.db import Database
+from storage.db import Database, open_database
 from storage.deliveries import DeliveryRepository
 from storage.digests import DigestRepository
+from storage.engines.sqlite import SQLiteDatabase
 from storage.errors import DatabaseUnavailable, StorageError
 from storage.feeds import FeedRepository
 from storage.hooks import HookRepository
 from storage.kinds import DeliveryStatus
-from storage.migrations import LATEST_VERSION, MIGRATIONS, Migration, apply, current_version
+from storage.migrations import Migration
 from storage.quiet import QuietRepository
 from storage.replicas import ReplicaRepository
 from storage.scheduled import ScheduledRepository
@@ -44,11 +45,14 @@ class Storage:
         self.migrated: list[Migration] = []  # what opening it applied ([] : up to date)
 
     @classmethod
-    async def open(cls, path: Path, *, busy_timeout: float = 5.0, migrate: bool = True) -> Storage:
-        """Open (creating it and its folder if needed) and bring the schema up to date."""
-        path = Path(path)
-        await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
-        storage = cls(await Database.open(path, busy_timeout))
+    async def open(
+        cls, target: Path | str, *, busy_timeout: float = 5.0, migrate: bool = True
+    ) -> Storage:
+        """Open an SQLite file (a Path; created with its folder if needed) or a PostgreSQL
+        database (a `postgresql://…` string), and bring the schema up to date."""
+        if isinstance(target, Path):
+            await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
+        storage = cls(await open_database(target, busy_timeout))
         try:
             if migrate:
                 storage.migrated = await storage.migrate()
@@ -72,25 +76,30 @@ class Storage:
         await self.close()
 
     async def schema_version(self) -> int:
-        return int(await self.db.fetchval("PRAGMA user_version"))
+        return await self.db.schema_version()
 
-    async def migrate(self, target: int = LATEST_VERSION) -> list[Migration]:
+    @property
+    def latest_version(self) -> int:
+        return self.db.migrations[-1].version
+
+    async def migrate(self, target: int | None = None) -> list[Migration]:
         """Apply the pending migrations, each with its version bump in one transaction."""
+        latest = self.latest_version
         applied: list[Migration] = []
-        for migration in MIGRATIONS:
-            if migration.version > target:
+        for migration in self.db.migrations:
+            if target is not None and migration.version > target:
                 break
             async with self.db.atomic() as conn:
                 # Read inside the write lock: another process may have migrated meanwhile.
-                version = await current_version(conn)
-                if version > LATEST_VERSION:
+                version = await self.db.current_version(conn)
+                if version > latest:
                     raise DatabaseUnavailable(
-                        f"{self.db.path} was written by a newer articlebot "
-                        f"(schema {version}, this one knows {LATEST_VERSION}); upgrade first"
+                        f"{self.db.label} was written by a newer articlebot "
+                        f"(schema {version}, this one knows {latest}); upgrade first"
                     )
                 if version >= migration.version:
                     continue
-                await apply(conn, migration)
+                await self.db.apply(conn, migration)
             applied.append(migration)
         return applied
 
@@ -101,6 +110,11 @@ class Storage:
         `target` never sees half a backup.
         """
         target = Path(target)
+        if not isinstance(self.db, SQLiteDatabase):
+            raise StorageError(
+                "articlebot db backup copies SQLite files; back PostgreSQL up with pg_dump, "
+                "or copy it to a file with articlebot db copy --to PATH.db"
+            )
         if target.exists() and not overwrite:
             raise StorageError(f"{target} already exists (use --force to overwrite)")
         if target.resolve() == self.db.path.resolve():
@@ -118,8 +132,8 @@ class Storage:
         return (await asyncio.to_thread(target.stat)).st_size
 
     async def size(self) -> int:
-        """Bytes of the database file (without its write-ahead log)."""
-        return (await asyncio.to_thread(self.db.path.stat)).st_size
+        """Bytes the database takes (SQLite: its file, without the write-ahead log)."""
+        return await self.db.size()
 
     async def record_heartbeats(self, beats: dict[str, float]) -> None:
         """When each named part of the running bot last worked (unix time)."""

@@ -13,9 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-import aiosqlite
-
-from storage.db import scalar
+from storage.db import Connection, Row, scalar
 from storage.text import now_iso
 
 FIRST = -(2**63)  # before every (chat_id, thread_id)
@@ -47,7 +45,7 @@ COUNT_LEFT = """
                 WHERE +topic IN (SELECT value FROM json_each(:topics))
                   AND active = 1 AND (instant = 1) = (mode_since < :seq)
                   AND since <= :horizon AND (chat_id, thread_id) > (:chat, :thread)
-                GROUP BY chat_id, thread_id))
+                GROUP BY chat_id, thread_id) AS topical)
 """
 
 
@@ -73,7 +71,7 @@ class Walk:
         }
 
 
-async def walk_next(conn: aiosqlite.Connection, limit: int) -> None:
+async def walk_next(conn: Connection, limit: int) -> None:
     """Give the next `limit` recipients of the open broadcasts, oldest first, delivery
     rows, and move their cursors. A few index seeks and one insert: a short transaction."""
     async with conn.execute(
@@ -92,18 +90,20 @@ async def walk_next(conn: aiosqlite.Connection, limit: int) -> None:
                 found.update((row[0], row[1]) for row in await rows.fetchall())
         batch = sorted(found)[:limit]
         inserted = await conn.executemany(
-            """INSERT OR IGNORE INTO deliveries (article_id, chat_id, thread_id, status,
+            """INSERT INTO deliveries (article_id, chat_id, thread_id, status,
                                                  next_attempt_at, created_at, updated_at)
-               VALUES (?, ?, ?, 'pending', 0, ?, ?)""",
+               VALUES (?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT DO NOTHING""",
             [(walk.article_id, chat, thread, now, now) for chat, thread in batch],
         )
         chat, thread = batch[-1] if batch else (walk.chat, walk.thread)
         await conn.execute(
             """UPDATE broadcasts SET cursor_chat = :chat, cursor_thread = :thread,
                    materialized = materialized + :added, walked = :walked,
-                   total = CASE WHEN :walked THEN materialized + :added ELSE total END,
-                   counted = CASE WHEN :walked THEN 1 ELSE counted END,
-                   finished_at = CASE WHEN :walked AND materialized + :added = 0
+                   total = CASE WHEN CAST(:walked AS BIGINT) = 1
+                                THEN materialized + :added ELSE total END,
+                   counted = CASE WHEN CAST(:walked AS BIGINT) = 1 THEN 1 ELSE counted END,
+                   finished_at = CASE WHEN CAST(:walked AS BIGINT) = 1
+                                           AND materialized + :added = 0
                                       THEN :now ELSE finished_at END
                WHERE article_id = :article""",
             {
@@ -118,10 +118,11 @@ async def walk_next(conn: aiosqlite.Connection, limit: int) -> None:
         limit -= len(batch)
 
 
-async def walk_moved(conn: aiosqlite.Connection, walk: Walk) -> bool:
+async def walk_moved(conn: Connection, walk: Walk) -> bool:
     row = await scalar(
         conn,
-        "SELECT cursor_chat IS ? AND cursor_thread IS ? FROM broadcasts WHERE article_id = ?",
+        """SELECT cursor_chat IS NOT DISTINCT FROM ? AND cursor_thread IS NOT DISTINCT FROM ?
+           FROM broadcasts WHERE article_id = ?""",
         None if walk.chat == FIRST else walk.chat,
         None if walk.thread == FIRST else walk.thread,
         walk.article_id,
@@ -129,7 +130,7 @@ async def walk_moved(conn: aiosqlite.Connection, walk: Walk) -> bool:
     return not row
 
 
-def walk_of(row: aiosqlite.Row) -> Walk:
+def walk_of(row: Row) -> Walk:
     article_id, horizon, topics, chat, thread, seq = row
     return Walk(
         article_id,

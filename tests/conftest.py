@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -11,15 +12,58 @@ from bot.sandbox import BotApiStandIn
 from storage import NewArticle, Storage
 from tests.e2e import running_bot
 from tests.feedserver import FeedServer
+from tests.postgres import BACKEND, Cluster
+
+_databases = itertools.count(1)
 
 
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
+    """An SQLite file: for the tests about SQLite itself (backups, pragmas, the file)."""
     return tmp_path / "articlebot.db"
 
 
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[Cluster | None]:
+    """This worker's PostgreSQL cluster in the PostgreSQL pass; None in the SQLite one."""
+    if BACKEND != "postgresql":
+        yield None
+        return
+    running = Cluster()
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()
+
+
 @pytest.fixture
-async def storage(db_path: Path) -> AsyncIterator[Storage]:
+async def database(db_path: Path, cluster: Cluster | None) -> AsyncIterator[str | Path]:
+    """Where the test's store lives: an SQLite file, or (PostgreSQL pass) a fresh
+    PostgreSQL database's URL. What `Storage.open` and DATABASE_URL/PATH take."""
+    if cluster is None:
+        yield db_path
+        return
+    name = f"test_{next(_databases)}"
+    url = await cluster.fresh_database(name)
+    try:
+        yield url
+    finally:
+        await cluster.drop_database(name)
+
+
+@pytest.fixture
+async def storage(database: str | Path) -> AsyncIterator[Storage]:
+    store = await Storage.open(database)
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+@pytest.fixture
+async def sqlite_storage(db_path: Path) -> AsyncIterator[Storage]:
+    """A store on SQLite in either pass: for what only SQLite has (its file, pragmas, FTS5)."""
     store = await Storage.open(db_path)
     try:
         yield store
@@ -55,6 +99,14 @@ async def server() -> AsyncIterator[FeedServer]:
 async def bot(api: BotApiStandIn, storage: Storage) -> AsyncIterator[BotApplication]:
     async with running_bot(api, storage) as application:
         yield application
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if BACKEND == "postgresql":
+        skip = pytest.mark.skip(reason="about SQLite's file; this is the PostgreSQL pass")
+        for item in items:
+            if item.get_closest_marker("sqlite_only"):
+                item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True)

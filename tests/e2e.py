@@ -7,6 +7,7 @@ import inspect
 import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
 from typing import Any
 
 from bot.app import build_application
@@ -15,6 +16,14 @@ from bot.runtime.running import polling
 from bot.sandbox import BotApiStandIn
 from config import Settings
 from storage import Storage
+
+
+def database_env(database: str | Path) -> dict[str, str]:
+    """The variables that point an `articlebot` process at the test's store (the
+    `database` fixture: an SQLite file, or a PostgreSQL URL)."""
+    if isinstance(database, str):
+        return {"DATABASE_URL": database}
+    return {"DATABASE_PATH": str(database)}
 
 
 def settings_for(api: BotApiStandIn, **overrides: Any) -> Settings:

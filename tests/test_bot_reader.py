@@ -338,13 +338,14 @@ async def test_unexpected_errors_are_logged_and_the_user_told(
     assert api.token not in caplog.text
 
 
+@pytest.mark.sqlite_only
 async def test_db_backup_while_the_bot_runs(
-    api: BotApiStandIn, bot: BotApplication, storage: Storage, db_path: Path, tmp_path: Path
+    api: BotApiStandIn, bot: BotApplication, storage: Storage, database: str | Path, tmp_path: Path
 ) -> None:
     await storage.articles.add(article(1, title="Backed up"))
     api.push_command("/latest")  # the bot is busy reading while the copy is made
     result = await asyncio.to_thread(
-        CliRunner().invoke, cli, ["--db", str(db_path), "db", "backup", str(tmp_path / "b.db")]
+        CliRunner().invoke, cli, ["--db", str(database), "db", "backup", str(tmp_path / "b.db")]
     )
     assert result.exit_code == 0, result.output
     await api.wait_for("sendMessage", chat_id=USER)

@@ -17,7 +17,7 @@ from bot.delivery.sending import Pacer
 from bot.sandbox import BotApiStandIn, Fault
 from storage import ChatInfo, Storage
 from tests.conftest import article
-from tests.e2e import child, running_bot, wait_until
+from tests.e2e import child, database_env, running_bot, wait_until
 
 ADMIN = 7
 
@@ -351,7 +351,7 @@ async def test_a_second_broadcast_says_queued_and_cancel_after_the_end_changes_n
 
 
 async def test_an_article_added_by_another_process_goes_out_at_the_next_poll(
-    api: BotApiStandIn, storage: Storage, db_path: Path
+    api: BotApiStandIn, storage: Storage, database: str | Path
 ) -> None:
     """Nothing wakes the worker from another process: its poll of the outbox (every second)
     finds the article. Timed from the article being stored, with room for a loaded
@@ -361,7 +361,7 @@ async def test_an_article_added_by_another_process_goes_out_at_the_next_poll(
         async with child(
             str(Path(sys.executable).with_name("articlebot")),
             "--db",
-            str(db_path),
+            str(database),
             "add",
             "--url",
             "https://news.example/cli",
@@ -382,13 +382,13 @@ async def test_an_article_added_by_another_process_goes_out_at_the_next_poll(
 
 
 async def test_add_wait_without_a_running_bot_says_so_once(
-    storage: Storage, db_path: Path
+    storage: Storage, database: str | Path
 ) -> None:
     await subscribe_private(storage, 1)
     async with child(
         str(Path(sys.executable).with_name("articlebot")),
         "--db",
-        str(db_path),
+        str(database),
         "add",
         "--url",
         "https://news.example/nobody",
@@ -403,38 +403,40 @@ async def test_add_wait_without_a_running_bot_says_so_once(
     assert err.decode().count("no bot is sending") == 1
 
 
-def bot_env(api: BotApiStandIn, db_path: Path, **env: str) -> dict[str, str]:
-    """The environment of an `articlebot run` on `db_path` against the stand-in."""
+def bot_env(api: BotApiStandIn, database: str | Path, **env: str) -> dict[str, str]:
+    """The environment of an `articlebot run` on `database` against the stand-in."""
     return {
         **os.environ,
         "BOT_TOKEN": api.token,
         "TELEGRAM_API_URL": api.base_url,
-        "DATABASE_PATH": str(db_path),
+        **database_env(database),
         "BROADCAST_RATE": "1000",
         "LOG_LEVEL": "WARNING",
         **env,
     }
 
 
-def run_bot_process(api: BotApiStandIn, db_path: Path, **env: str) -> subprocess.Popen[bytes]:
+def run_bot_process(
+    api: BotApiStandIn, database: str | Path, **env: str
+) -> subprocess.Popen[bytes]:
     command = [str(Path(sys.executable).with_name("articlebot")), "run"]
-    return subprocess.Popen(command, env=bot_env(api, db_path, **env))
+    return subprocess.Popen(command, env=bot_env(api, database, **env))
 
 
 async def test_sigkill_mid_broadcast_then_restart_delivers_each_card_once(
-    api: BotApiStandIn, storage: Storage, db_path: Path
+    api: BotApiStandIn, storage: Storage, database: str | Path
 ) -> None:
     chats = range(10_000, 12_000)
     await subscribe_private(storage, *chats)
     stored = await storage.articles.add(article(1))
-    process = run_bot_process(api, db_path)
+    process = run_bot_process(api, database)
     try:
         await wait_until(lambda: len(api.delivered()) >= 400, timeout=30)
         process.kill()
         await asyncio.to_thread(process.wait, 10)
         sent_before = len(api.delivered())
         assert sent_before < 2000  # killed mid-broadcast
-        process = run_bot_process(api, db_path)
+        process = run_bot_process(api, database)
         await wait_until(lambda: settled(storage, stored.id), timeout=60)
     finally:
         process.terminate()
@@ -452,11 +454,11 @@ async def test_sigkill_mid_broadcast_then_restart_delivers_each_card_once(
 
 
 async def test_sigterm_stops_promptly_and_leaves_nothing_in_flight(
-    api: BotApiStandIn, storage: Storage, db_path: Path
+    api: BotApiStandIn, storage: Storage, database: str | Path
 ) -> None:
     await subscribe_private(storage, *range(20_000, 20_500))
     stored = await storage.articles.add(article(1))
-    process = run_bot_process(api, db_path, BROADCAST_RATE="100")
+    process = run_bot_process(api, database, BROADCAST_RATE="100")
     try:
         await wait_until(lambda: len(api.delivered()) >= 50, timeout=30)
         process.terminate()

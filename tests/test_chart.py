@@ -19,7 +19,8 @@ async def set_day(storage: Storage, table: str, day: date, key: str, n: int) -> 
     column = "event" if table == "subscription_days" else "status"
     async with storage.db.atomic() as conn:
         await conn.execute(
-            f"INSERT OR REPLACE INTO {table} (day, {column}, n) VALUES (?, ?, ?)",
+            f"INSERT INTO {table} (day, {column}, n) VALUES (?, ?, ?) "
+            f"ON CONFLICT (day, {column}) DO UPDATE SET n = excluded.n",
             (day.isoformat(), key, n),
         )
 

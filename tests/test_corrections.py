@@ -26,8 +26,8 @@ PICTURE = "https://news.example/pictures/a.jpg"
 EDITS = ("editMessageText", "editMessageCaption", "editMessageMedia")
 
 
-def articlebot(db_path: Path, *args: str) -> tuple[str, ...]:
-    return (str(Path(sys.executable).with_name("articlebot")), "--db", str(db_path), *args)
+def articlebot(database: str | Path, *args: str) -> tuple[str, ...]:
+    return (str(Path(sys.executable).with_name("articlebot")), "--db", str(database), *args)
 
 
 async def sent_cards(storage: Storage, article_id: int) -> dict[int, tuple[int, str]]:
@@ -96,7 +96,7 @@ async def test_edit_corrects_every_card_in_place_in_each_chats_language(
 
 
 async def test_articlebot_edit_corrects_the_cards_and_a_new_picture_replaces_the_old(
-    api: BotApiStandIn, storage: Storage, db_path: Path
+    api: BotApiStandIn, storage: Storage, database: str | Path
 ) -> None:
     await subscribe_private(storage, 1, 2)
     await storage.chats.set_card_style(ChatInfo(2, "private"), CardStyle.TEXT)
@@ -105,7 +105,7 @@ async def test_articlebot_edit_corrects_the_cards_and_a_new_picture_replaces_the
         await wait_until(lambda: settled(storage, stored.id))
         mark = api.mark()
         new_picture = "https://news.example/pictures/b.jpg"
-        command = articlebot(db_path, "edit", str(stored.id), "--image", new_picture)
+        command = articlebot(database, "edit", str(stored.id), "--image", new_picture)
         async with child(*command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
             out, err = await asyncio.wait_for(proc.communicate(), 30)
         assert proc.returncode == 0, err
@@ -118,12 +118,12 @@ async def test_articlebot_edit_corrects_the_cards_and_a_new_picture_replaces_the
     assert not [c for c in api.calls[mark:] if c.method in MESSAGES]
     # Nothing to change: nothing is corrected again.
     async with child(
-        *articlebot(db_path, "edit", str(stored.id), "--image", new_picture),
+        *articlebot(database, "edit", str(stored.id), "--image", new_picture),
         stdout=subprocess.PIPE,
     ) as proc:
         out, _ = await asyncio.wait_for(proc.communicate(), 30)
     assert "nothing changed" in out.decode()
-    async with child(*articlebot(db_path, "edit", str(stored.id)), stderr=subprocess.PIPE) as p:
+    async with child(*articlebot(database, "edit", str(stored.id)), stderr=subprocess.PIPE) as p:
         _, err = await asyncio.wait_for(p.communicate(), 30)
     assert p.returncode != 0 and b"say what to change" in err
 
@@ -147,12 +147,12 @@ async def test_cards_past_48_hours_stay_as_they_were(
 
 
 async def test_sigkill_mid_correction_then_restart_corrects_each_card_once(
-    api: BotApiStandIn, storage: Storage, db_path: Path
+    api: BotApiStandIn, storage: Storage, database: str | Path
 ) -> None:
     chats = range(30_000, 31_500)
     await subscribe_private(storage, *chats)
     stored = await storage.articles.add(article(1))
-    process = run_bot_process(api, db_path)
+    process = run_bot_process(api, database)
     try:
         await wait_until(lambda: settled(storage, stored.id), timeout=60)
         await storage.articles.update(stored.id, title="Corrected headline")
@@ -161,7 +161,7 @@ async def test_sigkill_mid_correction_then_restart_corrects_each_card_once(
         process.kill()
         await asyncio.to_thread(process.wait, 10)
         assert len(edits(api, mark)) < len(chats)  # killed mid-correction
-        process = run_bot_process(api, db_path)
+        process = run_bot_process(api, database)
         await wait_until(lambda: finished(storage, stored.id), timeout=60)
     finally:
         process.terminate()

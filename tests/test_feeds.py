@@ -325,7 +325,7 @@ async def test_the_admins_are_told_when_a_feed_is_paused(
 
 
 async def test_feeds_and_opml_refuse_loopback_spelled_in_unicode(
-    storage: Storage, server: FeedServer, tmp_path: Path, db_path: Path
+    storage: Storage, server: FeedServer, tmp_path: Path, database: str | Path
 ) -> None:
     """Through `follow` (the bot's /feeds add and the CLI) and an OPML import alike."""
     from tests.test_fetch import LOOPBACK_SPELLINGS
@@ -338,7 +338,7 @@ async def test_feeds_and_opml_refuse_loopback_spelled_in_unicode(
     outlines = "".join(f'<outline type="rss" xmlUrl="{url}"/>' for url in urls)
     opml = tmp_path / "feeds.opml"
     opml.write_text(f'<opml version="2.0"><body>{outlines}</body></opml>', encoding="utf-8")
-    arguments = ["--db", str(db_path), "feeds", "import-opml", str(opml)]
+    arguments = ["--db", str(database), "feeds", "import-opml", str(opml)]
     result = await asyncio.to_thread(CliRunner().invoke, cli, arguments)
     assert result.exit_code == 0, result.output
     assert result.output.count("private or local address") == len(urls)

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -19,20 +18,20 @@ from bot.runtime.health import STALE_AFTER, problems
 from bot.sandbox import BotApiStandIn, Fault
 from storage import ChatInfo, Storage
 from tests.conftest import article
-from tests.e2e import popen, wait_until
+from tests.e2e import database_env, popen, wait_until
 
 PROMPTLY = 20.0  # seconds a stop may take, whatever is failing, on a busy machine too
 
 
 def start_bot(
-    api: BotApiStandIn, db_path: Path, **env: str
+    api: BotApiStandIn, database: str | Path, **env: str
 ) -> contextlib.AbstractContextManager[Popen[str]]:
     """`articlebot run` against the stand-in, ended however the test leaves."""
     environment = {
         **os.environ,
         "BOT_TOKEN": api.token,
         "TELEGRAM_API_URL": api.base_url,
-        "DATABASE_PATH": str(db_path),
+        **database_env(database),
         "LOG_LEVEL": "WARNING",
         **env,
     }
@@ -72,7 +71,7 @@ async def test_a_rejected_get_updates_stops_the_process_saying_why(
 
 @pytest.mark.parametrize("failing", ["getUpdates", "sendMessage", "database"])
 async def test_sigterm_stops_promptly_whatever_is_failing(
-    api: BotApiStandIn, storage: Storage, db_path: Path, failing: str
+    api: BotApiStandIn, storage: Storage, database: str | Path, failing: str
 ) -> None:
     """Telegram answering 502 to every poll, hanging on every card, or the database locked
     by another process: SIGTERM still ends the process, and its database is closed."""
@@ -81,32 +80,30 @@ async def test_sigterm_stops_promptly_whatever_is_failing(
         api.inject(Fault("getUpdates", 502, "Bad Gateway", times=1_000))
     if failing == "sendMessage":
         api.inject(Fault("sendMessage", 504, "Gateway Timeout", delay=6, times=1_000))
-    with start_bot(api, db_path, DATABASE_TIMEOUT="1") as process, contextlib.ExitStack() as held:
+    with start_bot(api, database, DATABASE_TIMEOUT="1") as process:
         await wait_until(lambda: api.polls >= 2, timeout=PROMPTLY)
         if failing == "sendMessage":
             stored = await storage.articles.add(article(1))
             await wait_until(lambda: in_flight(storage, stored.id), timeout=PROMPTLY)
-        if failing == "database":
-            lock = held.enter_context(
-                contextlib.closing(sqlite3.connect(db_path, isolation_level=None))
-            )
-            lock.execute("BEGIN IMMEDIATE")
-        process.send_signal(signal.SIGTERM)
-        code, err = await exit_of(process)
+        async with contextlib.AsyncExitStack() as held:
+            if failing == "database":  # this process's write transaction holds the writer lock
+                await held.enter_async_context(storage.db.atomic())
+            process.send_signal(signal.SIGTERM)
+            code, err = await exit_of(process)
     assert code == 0, err
     assert "Traceback" not in err
 
 
 async def test_a_running_bot_is_healthy(
-    api: BotApiStandIn, storage: Storage, db_path: Path
+    api: BotApiStandIn, storage: Storage, database: str | Path
 ) -> None:
-    with start_bot(api, db_path) as process:
+    with start_bot(api, database) as process:
         await wait_until(lambda: heartbeats_written(storage), timeout=PROMPTLY)
         assert problems(await storage.heartbeats(), time.time()) == []
         health = await asyncio.create_subprocess_exec(
             str(Path(sys.executable).with_name("articlebot")),
             "health",
-            env={**os.environ, "DATABASE_PATH": str(db_path)},
+            env={**os.environ, **database_env(database)},
             stdout=asyncio.subprocess.PIPE,
         )
         out, _ = await health.communicate()
@@ -117,7 +114,7 @@ async def test_a_running_bot_is_healthy(
     health = await asyncio.create_subprocess_exec(  # right after a clean stop: not "ok"
         str(Path(sys.executable).with_name("articlebot")),
         "health",
-        env={**os.environ, "DATABASE_PATH": str(db_path)},
+        env={**os.environ, **database_env(database)},
         stderr=asyncio.subprocess.PIPE,
     )
     _, err = await health.communicate()

@@ -82,9 +82,9 @@ async def test_an_update_is_taken_once_and_claims_are_kept_a_day(
 # -- real replicas -----------------------------------------------------------------------
 
 
-def replica_env(api: BotApiStandIn, db_path: Path) -> dict[str, str]:
+def replica_env(api: BotApiStandIn, database: str | Path) -> dict[str, str]:
     # 60 cards in about 3 s: time to stop the leader mid-way.
-    return bot_env(api, db_path, BROADCAST_RATE="20")
+    return bot_env(api, database, BROADCAST_RATE="20")
 
 
 ARTICLEBOT = str(Path(sys.executable).with_name("articlebot"))
@@ -134,10 +134,10 @@ async def mid_broadcast(api: BotApiStandIn, storage: Storage) -> int:
 
 
 async def test_the_leader_killed_mid_broadcast_is_taken_over_and_each_card_goes_once(
-    api: BotApiStandIn, storage: Storage, db_path: Path
+    api: BotApiStandIn, storage: Storage, database: str | Path
 ) -> None:
     await subscribe_private(storage, *CHATS)
-    env = replica_env(api, db_path)
+    env = replica_env(api, database)
     async with two_replicas(env, storage) as (leader, standby):
         roles = f"leader {HOST}:{leader.pid}, standby {HOST}:{standby.pid}"
 
@@ -173,12 +173,12 @@ async def test_the_leader_killed_mid_broadcast_is_taken_over_and_each_card_goes_
 
 
 async def test_a_paused_leader_loses_its_lease_and_stops_when_it_wakes(
-    api: BotApiStandIn, storage: Storage, db_path: Path
+    api: BotApiStandIn, storage: Storage, database: str | Path
 ) -> None:
     """SIGSTOP stands for a machine cut off: its process lives on, its lease runs out, a
     standby takes over; woken, the old leader claims nothing more and stops."""
     await subscribe_private(storage, *CHATS)
-    env = replica_env(api, db_path)
+    env = replica_env(api, database)
     async with two_replicas(env, storage) as (leader, standby):
         article_id = await mid_broadcast(api, storage)
         leader.send_signal(signal.SIGSTOP)
@@ -200,9 +200,9 @@ async def test_a_paused_leader_loses_its_lease_and_stops_when_it_wakes(
 
 
 async def test_a_leader_stopped_cleanly_hands_the_lease_over_at_once(
-    api: BotApiStandIn, storage: Storage, db_path: Path
+    api: BotApiStandIn, storage: Storage, database: str | Path
 ) -> None:
-    async with two_replicas(replica_env(api, db_path), storage) as (leader, standby):
+    async with two_replicas(replica_env(api, database), storage) as (leader, standby):
         mark = api.mark()
         api.push_command("/start", chat=api.private_chat(79))  # answered: fully started
         await api.wait_for("sendMessage", after=mark, chat_id=79, timeout=20)
@@ -218,7 +218,7 @@ async def test_a_leader_stopped_cleanly_hands_the_lease_over_at_once(
 
 
 async def test_an_update_sent_to_two_webhook_replicas_is_answered_once(
-    api: BotApiStandIn, storage: Storage, db_path: Path
+    api: BotApiStandIn, storage: Storage, database: str | Path
 ) -> None:
     """Behind a load balancer, Telegram's retry of an update may reach another replica."""
     ports = (free_port(), free_port())
@@ -226,7 +226,7 @@ async def test_an_update_sent_to_two_webhook_replicas_is_answered_once(
     async with contextlib.AsyncExitStack() as stack:
         for port in ports:
             settings = webhook_settings(api, port)
-            own = await stack.enter_async_context(await Storage.open(db_path))
+            own = await stack.enter_async_context(await Storage.open(database))
             await stack.enter_async_context(
                 serving_webhook(build_application(settings, own), settings)
             )

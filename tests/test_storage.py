@@ -16,7 +16,7 @@ from storage import (
     NotFound,
     Storage,
 )
-from storage import articles as articles_module
+from storage import search as search_module
 from storage.migrations import LATEST_VERSION
 from storage.text import parse_datetime
 from tests.conftest import article
@@ -213,7 +213,7 @@ async def test_search_pages(storage: Storage) -> None:
 async def test_common_terms_are_served_newest_first(
     storage: Storage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(articles_module, "RELEVANCE_MAX_MATCHES", 3)
+    monkeypatch.setattr(search_module, "RELEVANCE_MAX_MATCHES", 3)
     for n in range(1, 6):
         await storage.articles.add(article(n, title=f"Lima {n}"))
     page = await storage.articles.search("lima", limit=3)
@@ -228,7 +228,7 @@ async def test_common_terms_are_served_newest_first(
 
 
 async def test_counting_is_bounded(storage: Storage, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(articles_module, "RELEVANCE_MAX_TERM_ARTICLES", 3)
+    monkeypatch.setattr(search_module, "RELEVANCE_MAX_TERM_ARTICLES", 3)
     for n in range(1, 6):
         await storage.articles.add(article(n, title=f"Lima {'cusco' if n == 5 else ''}"))
     common = await storage.articles.search("lima")
@@ -242,7 +242,7 @@ async def test_counting_is_bounded(storage: Storage, monkeypatch: pytest.MonkeyP
 async def test_a_common_word_in_a_rare_query_switches_to_recency(
     storage: Storage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(articles_module, "RELEVANCE_MAX_TERM_ARTICLES", 2)
+    monkeypatch.setattr(search_module, "RELEVANCE_MAX_TERM_ARTICLES", 2)
     for n in range(1, 5):
         await storage.articles.add(article(n, title=f"Lima {'castillo' if n < 3 else ''}"))
     page = await storage.articles.search("lima castillo")
@@ -258,7 +258,14 @@ async def test_index_follows_update_and_delete(storage: Storage) -> None:
     assert [h.article.id for h in (await storage.articles.search("cusco")).hits] == [1]
     await storage.articles.delete(stored.id)
     assert (await storage.articles.search("fresh")).hits == []
-    integrity = await storage.db.fetchall(
+
+
+async def test_fts5_index_stays_consistent(sqlite_storage: Storage) -> None:
+    stored = await sqlite_storage.articles.add(article(1, title="Old headline"))
+    await sqlite_storage.articles.update(stored.id, title="Fresh headline")
+    await sqlite_storage.articles.add(article(2))
+    await sqlite_storage.articles.delete(stored.id)
+    integrity = await sqlite_storage.db.fetchall(
         "INSERT INTO articles_fts(articles_fts) VALUES ('integrity-check')"
     )
     assert integrity == []
@@ -271,11 +278,11 @@ async def test_deleted_ids_are_never_reused(storage: Storage) -> None:
     assert second.id == first.id + 1
 
 
-async def test_pragmas(storage: Storage) -> None:
-    assert await storage.db.fetchval("PRAGMA journal_mode") == "wal"
-    assert await storage.db.fetchval("PRAGMA foreign_keys") == 1
-    assert await storage.db.fetchval("PRAGMA busy_timeout") == 5000
-    assert await storage.schema_version() == LATEST_VERSION
+async def test_pragmas(sqlite_storage: Storage) -> None:
+    assert await sqlite_storage.db.fetchval("PRAGMA journal_mode") == "wal"
+    assert await sqlite_storage.db.fetchval("PRAGMA foreign_keys") == 1
+    assert await sqlite_storage.db.fetchval("PRAGMA busy_timeout") == 5000
+    assert await sqlite_storage.schema_version() == LATEST_VERSION
 
 
 async def test_failed_transaction_rolls_back(storage: Storage) -> None:
@@ -336,7 +343,7 @@ async def test_refuses_a_database_from_a_newer_version(db_path: Path) -> None:
 async def test_too_old_sqlite_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 31, 1))
     monkeypatch.setattr(sqlite3, "sqlite_version", "3.31.1")
-    with pytest.raises(DatabaseUnavailable, match=r"needs SQLite 3\.35\.0 or later; .* 3\.31\.1"):
+    with pytest.raises(DatabaseUnavailable, match=r"needs SQLite 3\.39\.0 or later; .* 3\.31\.1"):
         await Storage.open(tmp_path / "x.db")
     assert not (tmp_path / "x.db").exists()
 
@@ -380,12 +387,12 @@ def test_read_only_errors_are_explained(db_path: Path) -> None:
     assert "is read-only" in str(explain(caught.value, db_path))
 
 
-async def test_backup_while_writing(storage: Storage, tmp_path: Path) -> None:
+async def test_backup_while_writing(sqlite_storage: Storage, tmp_path: Path) -> None:
     for n in range(20):
-        await storage.articles.add(article(n, body="words " * 500))
+        await sqlite_storage.articles.add(article(n, body="words " * 500))
     target = tmp_path / "backup.db"
-    writer = asyncio.gather(*(storage.articles.add(article(100 + n)) for n in range(20)))
-    await storage.backup(target)
+    writer = asyncio.gather(*(sqlite_storage.articles.add(article(100 + n)) for n in range(20)))
+    await sqlite_storage.backup(target)
     await writer
     copy = await Storage.open(target)
     try:
@@ -394,7 +401,7 @@ async def test_backup_while_writing(storage: Storage, tmp_path: Path) -> None:
     finally:
         await copy.close()
     with pytest.raises(Exception, match="already exists"):
-        await storage.backup(target)
+        await sqlite_storage.backup(target)
 
 
 async def test_new_article_normalises_fields() -> None:

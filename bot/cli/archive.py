@@ -277,10 +277,10 @@ async def migrate(storage: Storage) -> None:
     version = await storage.schema_version()
     applied = storage.migrated
     if applied and applied[0].version == 1:
-        click.echo(f"created a new database at {storage.db.path} (schema version {version})")
+        click.echo(f"created a new database at {storage.db.label} (schema version {version})")
     elif applied:
         first = applied[0].version - 1
-        click.echo(f"migrated {storage.db.path} from schema version {first} to {version}")
+        click.echo(f"migrated {storage.db.label} from schema version {first} to {version}")
     else:
         click.echo(f"schema is at version {version}, up to date")
 

@@ -46,14 +46,14 @@ class Context:
         from storage import Storage
         from storage.errors import DatabaseUnavailable
 
-        path = self.settings.database_path
-        if not create and not await asyncio.to_thread(path.exists):
+        where = self.settings.database
+        if isinstance(where, Path) and not create and not await asyncio.to_thread(where.exists):
             raise DatabaseUnavailable(
-                f"there is no database at {path} (a typo in --db or DATABASE_PATH?); "
+                f"there is no database at {where} (a typo in --db or DATABASE_PATH?); "
                 "`articlebot db migrate` creates one"
             )
         return await Storage.open(
-            self.settings.database_path,
+            where,
             busy_timeout=self.settings.database_timeout,
             migrate=migrate,
         )
@@ -88,22 +88,28 @@ def storage_verb(
 @click.option(
     "--db",
     "database",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="SQLite file (default: DATABASE_PATH, or data/articlebot.db).",
+    metavar="PATH|URL",
+    help="SQLite file or postgresql:// URL (default: DATABASE_URL, else DATABASE_PATH, "
+    "else data/articlebot.db).",
 )
 @click.version_option(package_name="articlebot")
 @click.pass_context
-def cli(click_ctx: click.Context, database: Path | None) -> None:
+def cli(click_ctx: click.Context, database: str | None) -> None:
     """articlebot: distribute a publication's articles on Telegram."""
-    overrides: dict[str, Any] = {"database_path": database} if database else {}
     from config import SettingsError, load_settings  # pydantic: only once a verb runs
+    from config.settings import POSTGRES_SCHEMES
+
+    overrides: dict[str, Any] = {}
+    if database and database.startswith(POSTGRES_SCHEMES):
+        overrides["database_url"] = database
+    elif database:
+        overrides["database_path"], overrides["database_url"] = Path(database), None
 
     try:
         settings = load_settings(**overrides)
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
-    secrets = (settings.bot_token, settings.webhook_secret)
-    logs.keep_secret(*(secret.get_secret_value() for secret in secrets if secret is not None))
+    logs.keep_secret(*settings.secrets)
     click_ctx.obj = Context(settings)
 
 

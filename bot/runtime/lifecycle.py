@@ -53,7 +53,7 @@ async def post_init(application: BotApplication) -> None:
     assert data.catalog is not None
     if data.storage is None:
         data.storage = await Storage.open(
-            settings.database_path, busy_timeout=settings.database_timeout
+            settings.database, busy_timeout=settings.database_timeout
         )
     metrics = data.metrics
     assert metrics is not None

@@ -315,7 +315,8 @@ class TerminalChat:
         if isinstance(photo, str):
             shown = self.t.gettext("[a picture: {url}]", url=photo)
         else:
-            path = self.storage.db.path.parent / f"picture-{call['_result']['message_id']}.png"
+            folder = Path(self.storage.db.label).parent  # the sandbox's store is a file there
+            path = folder / f"picture-{call['_result']['message_id']}.png"
             await asyncio.to_thread(path.write_bytes, photo)
             shown = self.t.gettext("[a picture, saved to {path}]", path=path)
         click.echo(click.style(f"\n— @{BOT_USER['username']} → {place}: {shown}", dim=True))

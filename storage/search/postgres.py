@@ -1,0 +1,105 @@
+"""PostgreSQL's index: the generated `articles.search` tsvector (GIN), weighted title A,
+tags B, summary C, body D, in the `articlebot` configuration that unaccents every word
+(storage.engines.pg_schema). Ranked by ts_rank; passages by ts_headline.
+
+Queries are built from the search's tokens, which are letters and digits only, so no word
+can be read as a tsquery operator.
+"""
+
+from __future__ import annotations
+
+from storage.db import Database
+from storage.models import columns
+from storage.search import CLOSE, OPEN, SNIPPET_TOKENS, Found, Query, prefixed
+from storage.text import fold
+
+# ts_rank's weights, in its order {D, C, B, A}: body, summary, tags, title (as bm25's).
+WEIGHTS = "{0.1, 0.4, 0.6, 1.0}"
+HEADLINE = (
+    f"StartSel={OPEN}, StopSel={CLOSE}, MaxWords={SNIPPET_TOKENS}, MinWords=6, "
+    "ShortWord=0, MaxFragments=1, FragmentDelimiter=…"
+)
+# ts_headline drops what reads as an HTML tag (`<script>` in a summary about scripts):
+# the text is given it with < and > as two control characters no article has
+# (storage.text.clean_text), and they are turned back after.
+UNTAGGED = "translate({}, '<>', chr(4) || chr(5))"
+
+
+def _tagged(passage: str) -> str:
+    return passage.replace("\x04", "<").replace("\x05", ">")
+
+
+class PostgresIndex:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def query(self, tokens: list[str]) -> Query:
+        words = [
+            fold(token) + (":*" if prefix else "")
+            for token, prefix in zip(tokens, prefixed(tokens), strict=True)
+        ]
+        return Query(
+            whole=" & ".join(words),
+            words=tuple(words),
+            title=" & ".join(f"{fold(token)}:A" for token in tokens),
+        )
+
+    async def count(self, match: str, cap: int) -> int:
+        return int(
+            await self._db.fetchval(
+                """SELECT count(*) FROM (SELECT 1 FROM articles
+                   WHERE search @@ to_tsquery('articlebot', ?) LIMIT ?) AS matching""",
+                (match, cap),
+            )
+        )
+
+    async def ranked(
+        self, query: Query, limit: int, offset: int, *, by_relevance: bool
+    ) -> list[tuple[int, float | None]]:
+        if by_relevance:
+            # Titles with the words whole first, then ts_rank (negated: lower is better, as
+            # bm25's); ties newest first.
+            rows = await self._db.fetchall(
+                f"""SELECT id, -ts_rank('{WEIGHTS}', search, q) AS score,
+                           search @@ to_tsquery('articlebot', ?) AS in_title
+                    FROM articles, to_tsquery('articlebot', ?) AS q
+                    WHERE search @@ q
+                    ORDER BY in_title DESC, score, id DESC LIMIT ? OFFSET ?""",
+                (query.title, query.whole, limit, offset),
+            )
+        else:
+            rows = await self._db.fetchall(
+                """SELECT id, NULL AS score FROM articles
+                   WHERE search @@ to_tsquery('articlebot', ?)
+                   ORDER BY id DESC LIMIT ? OFFSET ?""",
+                (query.whole, limit, offset),
+            )
+        return [(row[0], row[1]) for row in rows]
+
+    async def found(self, query: Query, ids: list[int]) -> dict[int, Found]:
+        rows = await self._db.fetchall(
+            f"""SELECT {columns()},
+                       ts_headline('articlebot', {UNTAGGED.format("summary")}, q, '{HEADLINE}')
+                       AS in_summary,
+                       ts_headline('articlebot', {UNTAGGED.format("body")}, q, '{HEADLINE}')
+                       AS in_body
+                FROM articles, to_tsquery('articlebot', ?) AS q
+                WHERE id = ANY(?::bigint[])""",
+            (query.whole, ids),
+        )
+        return {
+            row["id"]: Found(row, _tagged(row["in_summary"]), _tagged(row["in_body"]))
+            for row in rows
+        }
+
+    async def count_about(self, topics: tuple[str, ...], since: str) -> int:
+        """Articles published since `since` whose title, tags or summary (weights A, B, C)
+        have one of the (folded, single-word) topics."""
+        match = " | ".join(f"{topic}:ABC" for topic in topics)
+        return int(
+            await self._db.fetchval(
+                """SELECT count(*) FROM articles
+                   WHERE search @@ to_tsquery('articlebot', ?) AND published_at >= ?""",
+                (match, since),
+            )
+        )

@@ -1,0 +1,128 @@
+"""A throw-away PostgreSQL cluster for the tests' PostgreSQL pass.
+
+`ARTICLEBOT_TEST_DATABASE=postgresql pytest …` runs the tests that take the `database`
+fixture on PostgreSQL: each test worker starts its own cluster (initdb into a temporary
+folder, on a free loopback port, without fsync), migrates a template database once, and
+gives each test a fresh copy of it. The cluster is stopped and its folder removed when
+the worker ends. As root, the server runs as an unprivileged user, as PostgreSQL requires.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+import asyncpg
+
+BACKEND = os.environ.get("ARTICLEBOT_TEST_DATABASE", "sqlite")
+TEMPLATE = "articlebot_template"
+
+
+def binary(name: str) -> str:
+    found = shutil.which(name) or next(
+        iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)), None
+    )
+    if found is None:
+        raise RuntimeError(f"{name} not found: install PostgreSQL (15 or later) to run this pass")
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Cluster:
+    def __init__(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="articlebot-pg-"))
+        self.port = 0
+        self.user: list[str] = []
+        if os.geteuid() == 0:  # initdb refuses root: run the server as another user
+            owner = "postgres" if _user_exists("postgres") else "nobody"
+            shutil.chown(self.folder, owner)
+            self.user = ["runuser", "-u", owner, "--"]
+        self.template_ready = False
+
+    def start(self) -> None:
+        data = self.folder / "data"
+        self._run(
+            binary("initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
+            "--no-sync", "-E", "UTF8", "--locale=C.UTF-8", "--no-instructions",
+        )  # fmt: skip
+        for _ in range(5):  # another run may take the free port first
+            self.port = free_port()
+            options = (
+                f"-p {self.port} -c listen_addresses=127.0.0.1 "
+                f"-c unix_socket_directories={self.folder} -c fsync=off "
+                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
+            )
+            started = self._run(
+                binary("pg_ctl"), "-D", str(data), "-o", options, "-w", "-t", "30",
+                "-l", str(self.folder / "log"), "start", check=False,
+            )  # fmt: skip
+            if started.returncode == 0:
+                return
+        raise RuntimeError("the test cluster did not start: " + self.log())
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            self._run(
+                binary("pg_ctl"), "-D", str(self.folder / "data"), "-m", "immediate", "stop",
+                check=False,
+            )  # fmt: skip
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def url(self, database: str) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def log(self) -> str:
+        with contextlib.suppress(OSError):
+            return (self.folder / "log").read_text()[-2000:]
+        return ""
+
+    async def fresh_database(self, name: str) -> str:
+        """A new database with the latest schema (a copy of the migrated template)."""
+        if not self.template_ready:
+            await self._create(TEMPLATE)
+            from storage import Storage
+
+            await (await Storage.open(self.url(TEMPLATE))).close()
+            self.template_ready = True
+        await self._create(name, template=TEMPLATE)
+        return self.url(name)
+
+    async def drop_database(self, name: str) -> None:
+        conn = await asyncpg.connect(self.url("postgres"))
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    async def _create(self, name: str, template: str | None = None) -> None:
+        conn = await asyncpg.connect(self.url("postgres"))
+        try:
+            suffix = f' TEMPLATE "{template}"' if template else ""
+            await conn.execute(f'CREATE DATABASE "{name}"{suffix}')
+        finally:
+            await conn.close()
+
+    def _run(self, *command: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*self.user, *command], capture_output=True, text=True, check=check, timeout=60
+        )
+
+
+def _user_exists(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
