@@ -7,7 +7,8 @@ RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 EXPORT := $(BIN)/uv export --frozen --no-emit-project --no-header --format requirements-txt --quiet
 
-.PHONY: run sandbox announce test lint lock lock-check install-check bench messages clean
+.PHONY: run sandbox announce test test-postgres lint lock lock-check install-check bench \
+	messages clean
 
 # What running needs: the locked dependencies and the bot.
 $(RUN_STAMP): requirements.txt pyproject.toml
@@ -43,6 +44,20 @@ lint: $(DEV_STAMP) lock-check
 
 test: lint
 	$(BIN)/pytest
+	$(MAKE) --no-print-directory test-postgres
+
+# The tests that touch SQL again on PostgreSQL: each worker starts a throw-away cluster
+# (tests/postgres.py). Without PostgreSQL installed it says so and passes, unless
+# POSTGRES_REQUIRED is set (as .ci/run does).
+POSTGRES_TESTS := tests/test_storage.py tests/test_subscriptions_storage.py \
+	tests/test_deliveries_storage.py tests/test_corrections_storage.py tests/test_digests.py \
+	tests/test_quiet.py tests/test_scheduled.py tests/test_hooks.py tests/test_replicas.py \
+	--deselect tests/test_replicas.py::test_a_paused_leader_loses_its_lease_and_stops_when_it_wakes
+test-postgres: $(DEV_STAMP)
+	@if $(BIN)/python -m tests.postgres; then \
+		ARTICLEBOT_TEST_DATABASE=postgresql $(BIN)/pytest $(POSTGRES_TESTS); \
+	elif [ -n "$$POSTGRES_REQUIRED" ]; then exit 1; \
+	else echo "(the PostgreSQL pass is skipped: install PostgreSQL 15+ to run it)"; fi
 
 # Re-resolve the lock after changing pyproject.toml; `make lock UPGRADE=aiohttp` moves one
 # dependency to its newest allowed version (UPGRADE=all: every one).

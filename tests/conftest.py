@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import itertools
 import logging
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -13,8 +12,6 @@ from storage import NewArticle, Storage
 from tests.e2e import running_bot
 from tests.feedserver import FeedServer
 from tests.postgres import BACKEND, Cluster
-
-_databases = itertools.count(1)
 
 
 @pytest.fixture
@@ -44,12 +41,7 @@ async def database(db_path: Path, cluster: Cluster | None) -> AsyncIterator[str 
     if cluster is None:
         yield db_path
         return
-    name = f"test_{next(_databases)}"
-    url = await cluster.fresh_database(name)
-    try:
-        yield url
-    finally:
-        await cluster.drop_database(name)
+    yield await cluster.fresh_database()
 
 
 @pytest.fixture

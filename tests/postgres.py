@@ -2,9 +2,11 @@
 
 `ARTICLEBOT_TEST_DATABASE=postgresql pytest …` runs the tests that take the `database`
 fixture on PostgreSQL: each test worker starts its own cluster (initdb into a temporary
-folder, on a free loopback port, without fsync), migrates a template database once, and
-gives each test a fresh copy of it. The cluster is stopped and its folder removed when
-the worker ends. As root, the server runs as an unprivileged user, as PostgreSQL requires.
+folder, on a free loopback port, without fsync) with one migrated database, which each
+test gets as new: every table emptied, identities restarted, the rows the migrations seed
+put back (in milliseconds, where copying a template database takes a third of a second).
+The cluster is stopped and its folder removed when the worker ends. As root, the server
+runs as an unprivileged user, as PostgreSQL requires.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pathlib import Path
 import asyncpg
 
 BACKEND = os.environ.get("ARTICLEBOT_TEST_DATABASE", "sqlite")
-TEMPLATE = "articlebot_template"
+DATABASE = "articlebot_test"
 
 
 def binary(name: str) -> str:
@@ -49,7 +51,7 @@ class Cluster:
             owner = "postgres" if _user_exists("postgres") else "nobody"
             shutil.chown(self.folder, owner)
             self.user = ["runuser", "-u", owner, "--"]
-        self.template_ready = False
+        self.seeded: dict[str, list[asyncpg.Record]] | None = None  # table: rows migrated
 
     def start(self) -> None:
         data = self.folder / "data"
@@ -88,29 +90,41 @@ class Cluster:
             return (self.folder / "log").read_text()[-2000:]
         return ""
 
-    async def fresh_database(self, name: str) -> str:
-        """A new database with the latest schema (a copy of the migrated template)."""
-        if not self.template_ready:
-            await self._create(TEMPLATE)
-            from storage import Storage
-
-            await (await Storage.open(self.url(TEMPLATE))).close()
-            self.template_ready = True
-        await self._create(name, template=TEMPLATE)
-        return self.url(name)
-
-    async def drop_database(self, name: str) -> None:
-        conn = await asyncpg.connect(self.url("postgres"))
+    async def fresh_database(self) -> str:
+        """The URL of the worker's database, as a newly migrated one is."""
+        if self.seeded is None:
+            await self._create_and_migrate()
+        conn = await asyncpg.connect(self.url(DATABASE))
         try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            assert self.seeded is not None
+            async with conn.transaction():
+                tables = ", ".join(f'"{table}"' for table in self.seeded)
+                await conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+                for table, rows in self.seeded.items():
+                    if rows:
+                        await conn.copy_records_to_table(table, records=rows)
         finally:
             await conn.close()
+        return self.url(DATABASE)
 
-    async def _create(self, name: str, template: str | None = None) -> None:
-        conn = await asyncpg.connect(self.url("postgres"))
+    async def _create_and_migrate(self) -> None:
+        from storage import Storage
+
+        admin = await asyncpg.connect(self.url("postgres"))
         try:
-            suffix = f' TEMPLATE "{template}"' if template else ""
-            await conn.execute(f'CREATE DATABASE "{name}"{suffix}')
+            await admin.execute(f'CREATE DATABASE "{DATABASE}"')
+        finally:
+            await admin.close()
+        await (await Storage.open(self.url(DATABASE))).close()
+        conn = await asyncpg.connect(self.url(DATABASE))
+        try:
+            tables = await conn.fetch(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                "AND tablename != 'schema_version'"
+            )
+            self.seeded = {
+                row[0]: list(await conn.fetch(f'SELECT * FROM "{row[0]}"')) for row in tables
+            }
         finally:
             await conn.close()
 
@@ -126,3 +140,10 @@ def _user_exists(name: str) -> bool:
     except KeyError:
         return False
     return True
+
+
+if __name__ == "__main__":  # `python -m tests.postgres`: is there a PostgreSQL to test on?
+    try:
+        print("PostgreSQL pass on", binary("initdb"))
+    except RuntimeError as missing:
+        raise SystemExit(str(missing)) from None
