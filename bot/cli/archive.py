@@ -295,6 +295,44 @@ async def backup(storage: Storage, target: Path, force: bool) -> None:
     click.echo(f"backed up to {target} ({size:,} bytes)")
 
 
+@db.command()
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    metavar="URL|PATH",
+    help="An empty PostgreSQL database (postgresql://…) or a new SQLite file.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@with_storage
+async def copy(storage: Storage, target: str, as_json: bool) -> None:
+    """Copy the whole store (stop the bot first) into another database, and check it."""
+    from config.settings import POSTGRES_SCHEMES
+    from storage import Storage as Store  # at run time, not only for the types
+    from storage.transfer import copy_store
+
+    where: str | Path = target if target.startswith(POSTGRES_SCHEMES) else Path(target)
+    new_file = isinstance(where, Path) and not await asyncio.to_thread(where.exists)
+    try:
+        async with await Store.open(where) as destination:
+            copied = await copy_store(storage, destination)
+            label = destination.db.label
+    except BaseException:
+        if new_file:  # a file this verb made holds nothing worth keeping
+            for suffix in ("", "-wal", "-shm"):
+                await asyncio.to_thread(Path(f"{where}{suffix}").unlink, missing_ok=True)
+        raise
+    if as_json:
+        tables = {c.table: c.rows for c in copied}
+        print_json({"source": storage.db.label, "target": label, "tables": tables})
+        return
+    click.echo(f"copied {storage.db.label} to {label}")
+    width = max(len(c.table) for c in copied)
+    for c in copied:
+        click.echo(f"  {c.table:<{width}}  {c.rows:>12,}")
+    click.echo("every table's rows counted on both sides: they agree")
+
+
 def article_line(article: Article, id_width: int) -> str:
     """`#  7  2026-11-28  Title  [tags]`, ids aligned, cut to the terminal's width."""
     tags = f"  [{', '.join(article.tags)}]" if article.tags else ""

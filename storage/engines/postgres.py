@@ -117,6 +117,31 @@ class PostgresDatabase:
     async def apply(self, conn: PostgresConnection, migration: Migration) -> None:
         await pg_schema.apply(conn.raw, migration)
 
+    async def columns(self, table: str) -> list[str]:
+        """The columns a row is written with (not the generated ones), in order."""
+        rows = await self.fetchall(
+            """SELECT column_name FROM information_schema.columns
+               WHERE table_schema = current_schema() AND table_name = ?
+                 AND is_generated = 'NEVER'
+               ORDER BY ordinal_position""",
+            (table,),
+        )
+        return [row[0] for row in rows]
+
+    async def continue_ids(self, conn: PostgresConnection, table: str) -> None:
+        sequence = await conn.raw.fetchval(
+            """SELECT pg_get_serial_sequence(table_name, column_name)
+               FROM information_schema.columns
+               WHERE table_schema = current_schema() AND table_name = $1
+                 AND column_name = 'id'""",
+            table,
+        )
+        if sequence is not None:
+            await conn.raw.execute(
+                f"SELECT setval($1, coalesce((SELECT max(id) FROM {table}), 0) + 1, false)",
+                sequence,
+            )
+
     async def size(self) -> int:
         return int(await self.fetchval("SELECT pg_database_size(current_database())"))
 

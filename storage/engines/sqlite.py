@@ -150,6 +150,13 @@ class SQLiteDatabase:
             await conn.execute(statement)
         await conn.execute(f"PRAGMA user_version = {migration.version}")
 
+    async def columns(self, table: str) -> list[str]:
+        return [row["name"] for row in await self.fetchall(f"PRAGMA table_info({table})")]
+
+    async def continue_ids(self, conn: aiosqlite.Connection, table: str) -> None:
+        """Nothing to do: SQLite gives max(id) + 1, and AUTOINCREMENT's record follows
+        inserted ids."""
+
     async def size(self) -> int:
         """Bytes of the database file (without its write-ahead log)."""
         return (await asyncio.to_thread(self.path.stat)).st_size
