@@ -46,3 +46,24 @@ def test_the_container_keeps_its_database_on_the_volume_and_serves_metrics(
 def test_the_image_needs_no_frontend_image() -> None:
     """`# syntax=` makes BuildKit pull a frontend image the build does not need."""
     assert not (ROOT / "Dockerfile").read_text().startswith("# syntax=")
+
+
+def test_the_postgresql_compose_gives_both_replicas_the_database_and_webhooks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """compose.postgres.yaml's replicas: the image's ENV, then .env, then `environment`."""
+    compose = (ROOT / "compose.postgres.yaml").read_text()
+    block = re.search(r"^x-articlebot:.*?^\S", compose, re.M | re.S)
+    assert block is not None
+    given = dict(re.findall(r"^    (\w+): \"?(.+?)\"?$", block.group(0), re.M))
+    url = re.sub(r"\$\{POSTGRES_PASSWORD:\?[^}]*\}", "s3cret", given["DATABASE_URL"])
+    environment = {**image_environment(), **env_file(ROOT / ".env.example")}
+    environment |= {"BOT_TOKEN": "123:abc", "WEBHOOK_URL": "https://bot.example/tg"}
+    environment |= {"WEBHOOK_SECRET": "abc", "BOT_MODE": given["BOT_MODE"], "DATABASE_URL": url}
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.database == "postgresql://articlebot:s3cret@postgres:5432/articlebot"
+    assert settings.bot_mode == "webhook"
+    assert (settings.webhook_listen, settings.webhook_port) == ("0.0.0.0", 8443)
+    assert "articlebot-1:8443 --to articlebot-2:8443" in compose
