@@ -42,9 +42,12 @@ from storage.text import now_iso
 CACHE = Path(__file__).resolve().parent / ".cache"
 
 
-async def prepare(path: Path, size: int) -> None:
-    for old in path.parent.glob(path.name + "*"):
-        old.unlink()
+async def prepare(path: Path | str, size: int) -> None:
+    """A store (an SQLite file made anew, or an empty PostgreSQL database) with `size`
+    private chats subscribed to everything."""
+    if isinstance(path, Path):
+        for old in path.parent.glob(path.name + "*"):
+            old.unlink()
     store = await Storage.open(path)
     now = now_iso()
     try:
@@ -69,15 +72,20 @@ def peak_mib(pid: int) -> float:
 
 
 def engine_env(
-    api: BotApiStandIn, path: Path, rate: float, concurrency: int = 32, log_level: str = "WARNING"
+    api: BotApiStandIn,
+    path: Path | str,
+    rate: float,
+    concurrency: int = 32,
+    log_level: str = "WARNING",
 ) -> dict[str, str]:
-    """The environment of an `articlebot run` on the store at `path`, sending to the
-    stand-in."""
+    """The environment of an `articlebot run` on the store at `path` (an SQLite file or a
+    PostgreSQL URL), sending to the stand-in."""
+    where = {"DATABASE_URL": path} if isinstance(path, str) else {"DATABASE_PATH": str(path)}
     return {
         **os.environ,
         "BOT_TOKEN": api.token,
         "TELEGRAM_API_URL": api.base_url,
-        "DATABASE_PATH": str(path),
+        **where,
         "BROADCAST_RATE": str(rate),
         "LOG_LEVEL": log_level,
         "BROADCAST_CONCURRENCY": str(concurrency),
@@ -85,7 +93,7 @@ def engine_env(
 
 
 async def start_engine(
-    api: BotApiStandIn, path: Path, rate: float, concurrency: int
+    api: BotApiStandIn, path: Path | str, rate: float, concurrency: int
 ) -> asyncio.subprocess.Process:
     """The real `articlebot run` on the store at `path`, sending to the stand-in."""
     env = engine_env(api, path, rate, concurrency)
@@ -94,8 +102,12 @@ async def start_engine(
     )
 
 
-async def engine(size: int, concurrency: int, rate: float = 1000) -> dict[str, float]:
-    path = CACHE / f"broadcast-{size}.db"
+async def engine(
+    size: int, concurrency: int, rate: float = 1000, database: Path | str | None = None
+) -> dict[str, float]:
+    """The real engine draining one article to `size` subscribers (on SQLite in the cache,
+    unless `database` is given)."""
+    path = CACHE / f"broadcast-{size}.db" if database is None else database
     await prepare(path, size)
     async with BotApiStandIn() as api:
         process = await start_engine(api, path, rate, concurrency)

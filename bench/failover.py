@@ -54,8 +54,12 @@ async def until(check: Callable[[], Awaitable[bool]], timeout: float = 30.0) -> 
     return time.perf_counter() - started
 
 
-async def rounds(kills: int, pauses: int) -> dict[str, list[float]]:
-    path = CACHE / "failover.db"
+async def rounds(
+    kills: int, pauses: int, database: Path | str | None = None
+) -> dict[str, list[float]]:
+    """Kill (and pause) the leader of two replicas on `database` (by default an SQLite
+    file in the cache)."""
+    path = CACHE / "failover.db" if database is None else database
     await prepare(path, 20)
     figures: dict[str, list[float]] = {"baseline": [], "kill": [], "kill card": []}
     figures |= {"pause": [], "pause card": []}

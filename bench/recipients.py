@@ -35,8 +35,10 @@ CACHE = Path(__file__).resolve().parent / ".cache"
 TOPICS = 5_000
 
 
-async def build(path: Path, size: int) -> None:
-    if path.exists():
+async def build(path: Path | str, size: int) -> None:
+    """`size` chats and their subscriptions, in a new SQLite file (kept: built once) or an
+    empty PostgreSQL database."""
+    if isinstance(path, Path) and path.exists():
         return
     rng = random.Random(size)
     gen = TextGenerator([fold(w) for w in vocabulary(TOPICS)], seed=size)

@@ -107,15 +107,33 @@ class Cluster:
             await conn.close()
         return self.url(DATABASE)
 
+    async def create(self, name: str) -> str:
+        """A new, empty database (the store's schema comes with its first Storage.open)."""
+        admin = await asyncpg.connect(self.url("postgres"))
+        try:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await admin.close()
+        return self.url(name)
+
+    def server_cpu(self) -> float:
+        """CPU seconds the cluster's processes have used so far: the server's own, its
+        live backends', and those of the backends it has reaped (their connections gone)."""
+        postmaster = int((self.folder / "data" / "postmaster.pid").read_text().split()[0])
+        ticks = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                if int(stat.parent.name) == postmaster:
+                    ticks += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+                elif int(fields[1]) == postmaster:
+                    ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     async def _create_and_migrate(self) -> None:
         from storage import Storage
 
-        admin = await asyncpg.connect(self.url("postgres"))
-        try:
-            await admin.execute(f'CREATE DATABASE "{DATABASE}"')
-        finally:
-            await admin.close()
-        await (await Storage.open(self.url(DATABASE))).close()
+        await (await Storage.open(await self.create(DATABASE))).close()
         conn = await asyncpg.connect(self.url(DATABASE))
         try:
             tables = await conn.fetch(

@@ -77,18 +77,29 @@ class PostgresIndex:
         return [(row[0], row[1]) for row in rows]
 
     async def found(self, query: Query, ids: list[int]) -> dict[int, Found]:
+        """The articles with their summary's passage; the body's only for those whose
+        summary lacks the words (ts_headline reads the whole text it is given)."""
         rows = await self._db.fetchall(
             f"""SELECT {columns()},
                        ts_headline('articlebot', {UNTAGGED.format("summary")}, q, '{HEADLINE}')
-                       AS in_summary,
-                       ts_headline('articlebot', {UNTAGGED.format("body")}, q, '{HEADLINE}')
-                       AS in_body
+                       AS in_summary
                 FROM articles, to_tsquery('articlebot', ?) AS q
                 WHERE id = ANY(?::bigint[])""",
             (query.whole, ids),
         )
+        bare = [row["id"] for row in rows if OPEN not in row["in_summary"]]
+        in_body = {}
+        if bare:
+            passages = await self._db.fetchall(
+                f"""SELECT id,
+                           ts_headline('articlebot', {UNTAGGED.format("body")}, q, '{HEADLINE}')
+                    FROM articles, to_tsquery('articlebot', ?) AS q
+                    WHERE id = ANY(?::bigint[])""",
+                (query.whole, bare),
+            )
+            in_body = {row[0]: _tagged(row[1]) for row in passages}
         return {
-            row["id"]: Found(row, _tagged(row["in_summary"]), _tagged(row["in_body"]))
+            row["id"]: Found(row, _tagged(row["in_summary"]), in_body.get(row["id"], ""))
             for row in rows
         }
 
