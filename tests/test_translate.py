@@ -55,3 +55,24 @@ def test_a_database_url_must_be_postgresql() -> None:
 def test_messages_name_the_database_without_its_password() -> None:
     assert redacted("postgresql://bot:hunter2@db:5433/news") == "postgresql://bot:***@db:5433/news"
     assert redacted("postgresql://db/news") == "postgresql://db/news"
+
+
+def test_both_engines_know_the_same_schema_version() -> None:
+    """A migration is added to both lists under one number (storage.engines.pg_schema)."""
+    from storage.engines import pg_schema
+    from storage.migrations import MIGRATIONS
+
+    assert pg_schema.MIGRATIONS[-1].version == MIGRATIONS[-1].version
+
+
+def test_an_unreachable_postgresql_is_one_line_without_its_password() -> None:
+    from click.testing import CliRunner
+
+    from bot.cli import cli
+
+    url = "postgresql://bot:hunter2@127.0.0.1:1/news"
+    result = CliRunner().invoke(cli, ["--db", url, "latest"])
+    assert result.exit_code == 1
+    assert "cannot open postgresql://bot:***@127.0.0.1:1/news" in result.output
+    assert "hunter2" not in result.output
+    assert "Traceback" not in result.output
