@@ -210,15 +210,25 @@ async def main() -> None:
     parser.add_argument("--subscribers", default="10000,100000")
     parser.add_argument("--broadcast", type=int, default=10_000)
     parser.add_argument("--kills", type=int, default=10)
+    parser.add_argument("--parts", default="publish,search,broadcast,failover")
     args = parser.parse_args()
+    parts = args.parts.split(",")
     CACHE.mkdir(exist_ok=True)
     cluster = Cluster()
+    published: list[list[object]] = []
+    searched: list[list[object]] = []
+    sent: list[list[object]] = []
+    taken: list[list[object]] = []
     try:
         cluster.start()
-        published = await publish(cluster, [int(s) for s in args.subscribers.split(",")])
-        searched = await search(cluster, [int(s) for s in args.articles.split(",")])
-        sent = await sends(cluster, args.broadcast)
-        taken = await takeovers(cluster, args.kills)
+        if "publish" in parts:
+            published = await publish(cluster, [int(s) for s in args.subscribers.split(",")])
+        if "search" in parts:
+            searched = await search(cluster, [int(s) for s in args.articles.split(",")])
+        if "broadcast" in parts:
+            sent = await sends(cluster, args.broadcast)
+        if "failover" in parts:
+            taken = await takeovers(cluster, args.kills)
     finally:
         cluster.stop()
     print()

@@ -61,7 +61,7 @@ async def copy_store(source: Storage, target: Storage) -> list[Copied]:
     copied: list[Copied] = []
     async with target.db.atomic() as conn:
         for table in TABLES:
-            columns = [c for c in await target.db.columns(table) if c != "search"]
+            columns = await target.db.columns(table)
             listed = ", ".join(columns)
             insert = f"INSERT INTO {table} ({listed}) VALUES ({', '.join('?' * len(columns))})"
             await conn.execute(f"DELETE FROM {table}")  # what migrating seeded (counters)

@@ -213,7 +213,7 @@ async def test_search_pages(storage: Storage) -> None:
 async def test_common_terms_are_served_newest_first(
     storage: Storage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(search_module, "RELEVANCE_MAX_MATCHES", 3)
+    monkeypatch.setitem(search_module.RELEVANCE_MAX_MATCHES, storage.db.dialect, 3)
     for n in range(1, 6):
         await storage.articles.add(article(n, title=f"Lima {n}"))
     page = await storage.articles.search("lima", limit=3)
@@ -228,7 +228,7 @@ async def test_common_terms_are_served_newest_first(
 
 
 async def test_counting_is_bounded(storage: Storage, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(search_module, "RELEVANCE_MAX_TERM_ARTICLES", 3)
+    monkeypatch.setitem(search_module.RELEVANCE_MAX_TERM_ARTICLES, storage.db.dialect, 3)
     for n in range(1, 6):
         await storage.articles.add(article(n, title=f"Lima {'cusco' if n == 5 else ''}"))
     common = await storage.articles.search("lima")
@@ -242,7 +242,7 @@ async def test_counting_is_bounded(storage: Storage, monkeypatch: pytest.MonkeyP
 async def test_a_common_word_in_a_rare_query_switches_to_recency(
     storage: Storage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(search_module, "RELEVANCE_MAX_TERM_ARTICLES", 2)
+    monkeypatch.setitem(search_module.RELEVANCE_MAX_TERM_ARTICLES, storage.db.dialect, 2)
     for n in range(1, 5):
         await storage.articles.add(article(n, title=f"Lima {'castillo' if n < 3 else ''}"))
     page = await storage.articles.search("lima castillo")

@@ -6,9 +6,10 @@ columns on both, so `articlebot db copy` can move a store either way. PostgreSQL
 unix times, identities for ids. A later migration is added to both lists under one number.
 
 What is PostgreSQL's own: full-text search is a generated, weighted `tsvector` column
-with a GIN index, in a text search configuration that folds diacritics (`unaccent`), so
-`peru` finds "Perú" as SQLite's `remove_diacritics` does (storage.search); `json_each` is
-a function of the same name and use as SQLite's.
+with a GIN index (and a second, of what a card shows, that ranking reads), in a text
+search configuration that folds diacritics (`unaccent`), so `peru` finds "Perú" as
+SQLite's `remove_diacritics` does (storage.search); `json_each` is a function of the same
+name and use as SQLite's.
 """
 
 from __future__ import annotations
@@ -53,6 +54,12 @@ SCHEMA_18 = (
             || setweight(to_tsvector('articlebot', tags), 'B')
             || setweight(to_tsvector('articlebot', summary), 'C')
             || setweight(to_tsvector('articlebot', left(body, 500000)), 'D')
+        ) STORED,
+        -- What a card shows, as `search` has it: ranking reads this small one.
+        heading tsvector GENERATED ALWAYS AS (
+            setweight(to_tsvector('articlebot', title), 'A')
+            || setweight(to_tsvector('articlebot', tags), 'B')
+            || setweight(to_tsvector('articlebot', summary), 'C')
         ) STORED
     )""",
     "CREATE INDEX articles_by_published ON articles (published_at DESC, id DESC)",

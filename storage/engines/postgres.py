@@ -56,6 +56,9 @@ class PostgresDatabase:
                 server_settings={
                     "lock_timeout": str(int(busy_timeout * 1000)),
                     "application_name": "articlebot",
+                    # A generic plan does not know which words a search asks for and
+                    # scans every article's vector (116 ms against 0.6 ms at 10,000).
+                    "plan_cache_mode": "force_custom_plan",
                 },
             )
         except (TimeoutError, OSError, ValueError, asyncpg.PostgresError) as exc:

@@ -5,7 +5,9 @@ the words whole first, then by relevance, with the passage that matched.
 Relevance ranks only while that is cheap. Ranking costs time in proportion to how many
 articles contain each query word and how many match; past these bounds a query is served
 newest first, straight off the index, which costs the same at a million matches as at ten.
-Counting is bounded the same way. See README "Search". Each engine's index (SQLite's FTS5,
+Counting is bounded the same way. The bounds are each engine's: PostgreSQL visits a table
+row per match it counts, where FTS5 reads its index alone, so its bounds are lower for the
+same latency (bench/engines.py). See README "Search". Each engine's index (SQLite's FTS5,
 PostgreSQL's tsvector) is behind `Index`: storage.search.fts5 and storage.search.postgres.
 """
 
@@ -20,8 +22,9 @@ from storage.kinds import SearchOrder
 from storage.models import Article, SearchHit, SearchPage
 from storage.text import MIN_PREFIX, query_tokens
 
-RELEVANCE_MAX_MATCHES = 5_000
-RELEVANCE_MAX_TERM_ARTICLES = 20_000
+# Ranked by relevance up to this many matches; each word's articles counted up to this many.
+RELEVANCE_MAX_MATCHES = {Dialect.SQLITE: 5_000, Dialect.POSTGRESQL: 1_000}
+RELEVANCE_MAX_TERM_ARTICLES = {Dialect.SQLITE: 20_000, Dialect.POSTGRESQL: 2_000}
 SNIPPET_TOKENS = 16
 OPEN, CLOSE = "\x02", "\x03"  # never stored: clean_text strips control characters
 
@@ -72,6 +75,7 @@ def prefixed(tokens: list[str]) -> list[bool]:
 class Search:
     def __init__(self, db: Database) -> None:
         self.index = index_of(db)
+        self.dialect = db.dialect
 
     async def search(self, words: str, limit: int = 10, offset: int = 0) -> SearchPage:
         """Ranked, diacritics-insensitive search; never raises on what a user typed."""
@@ -83,8 +87,9 @@ class Search:
         total = await self._bounded_total(query)
         if total == 0:
             return empty
-        exact = total is not None and total <= RELEVANCE_MAX_TERM_ARTICLES
-        by_relevance = exact and total is not None and total <= RELEVANCE_MAX_MATCHES
+        counted = total if total is not None else RELEVANCE_MAX_TERM_ARTICLES[self.dialect] + 1
+        exact = counted <= RELEVANCE_MAX_TERM_ARTICLES[self.dialect]
+        by_relevance = exact and counted <= RELEVANCE_MAX_MATCHES[self.dialect]
         ranked = await self.index.ranked(query, limit + 1, offset, by_relevance=by_relevance)
         hits = await self._hits(query, ranked[:limit], offset)
         if total is None and not hits and offset == 0:
@@ -103,7 +108,7 @@ class Search:
         """How many articles match, counting at most RELEVANCE_MAX_TERM_ARTICLES + 1; None
         when a word is that common and other words narrow it: then counting the
         intersection means walking the common word's whole index, so it is not done."""
-        cap = RELEVANCE_MAX_TERM_ARTICLES + 1
+        cap = RELEVANCE_MAX_TERM_ARTICLES[self.dialect] + 1
         counts = [await self.index.count(word, cap) for word in query.words]
         if len(query.words) == 1:
             return counts[0]
