@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import broadcast, failover, recipients
 from bench.common import TextGenerator, median, percentile, table, vocabulary
-from bench.search import VOCAB_SIZE, query_classes
+from bench.search import VOCAB_SIZE, generated, query_classes
 from storage import NewArticle, Storage
 from storage.deliveries import Outcome
 from storage.kinds import DeliveryStatus
@@ -55,17 +55,7 @@ async def fill(target: Path | str, size: int, vocab: list[str]) -> float:
     started = time.perf_counter()
     async with await Storage.open(target) as store:
         for first in range(0, size, BATCH):
-            await store.articles.add_many(
-                NewArticle(
-                    url=f"https://news.example/{n}",
-                    title=gen.sentence(10),
-                    summary=gen.sentence(60),
-                    body=gen.sentence(800),
-                    tags=tuple(gen.words(3)),
-                    source="bench",
-                )
-                for n in range(first, min(size, first + BATCH))
-            )
+            await store.articles.add_many(generated(gen, range(first, min(size, first + BATCH))))
     return time.perf_counter() - started
 
 

@@ -32,6 +32,21 @@ VOCAB_SIZE = 60_000
 BATCH = 2_000
 
 
+def generated(gen: TextGenerator, numbers: range) -> list[NewArticle]:
+    """Articles of ~10-word titles, ~60-word summaries and ~800-word bodies."""
+    return [
+        NewArticle(
+            url=f"https://news.example/{n}",
+            title=gen.sentence(10),
+            summary=gen.sentence(60),
+            body=gen.sentence(800),
+            tags=tuple(gen.words(3)),
+            source="bench",
+        )
+        for n in numbers
+    ]
+
+
 async def build(path: Path, size: int, vocab: list[str]) -> dict[str, float]:
     info_path = path.with_suffix(".json")
     if path.exists() and info_path.exists():
@@ -45,17 +60,7 @@ async def build(path: Path, size: int, vocab: list[str]) -> dict[str, float]:
         # Generate the next batch while SQLite (in aiosqlite's thread) stores this one.
         pending: asyncio.Task[int] | None = None
         for first in range(0, size, BATCH):
-            batch = [
-                NewArticle(
-                    url=f"https://news.example/{n}",
-                    title=gen.sentence(10),
-                    summary=gen.sentence(60),
-                    body=gen.sentence(800),
-                    tags=tuple(gen.words(3)),
-                    source="bench",
-                )
-                for n in range(first, min(size, first + BATCH))
-            ]
+            batch = generated(gen, range(first, min(size, first + BATCH)))
             if pending is not None:
                 await pending
             pending = asyncio.create_task(store.articles.add_many(batch))

@@ -86,6 +86,24 @@ class Database(Protocol):
     async def close(self) -> None: ...
 
 
+class Reads:
+    """What both engines derive from `fetchall`."""
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Any]:
+        raise NotImplementedError
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Any:
+        """The first row of a query that has at most a few. Read whole, in one step: a
+        statement left open between awaits would hold a snapshot (SQLite's reader), and
+        another coroutine reading meanwhile would not see rows committed since."""
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+
 async def open_database(target: str | Path, busy_timeout: float = 5.0) -> Database:
     """A Path is an SQLite file; a string is a PostgreSQL URL (config checks its scheme)."""
     if isinstance(target, str):

@@ -126,6 +126,18 @@ async def two_replicas(
             yield second, first
 
 
+@contextlib.asynccontextmanager
+async def replicas(
+    env: dict[str, str], storage: Storage, count: int
+) -> AsyncIterator[list[subprocess.Popen[str]]]:
+    """`count` replicas on one database, ended however the test leaves; the leader first."""
+    async with contextlib.AsyncExitStack() as stack:
+        started = [stack.enter_context(popen(COMMAND, env=env)) for _ in range(count)]
+        await wait_until(lambda: leader_pid(storage), timeout=20)
+        pid = await leader_pid(storage)
+        yield sorted(started, key=lambda process: process.pid != pid)
+
+
 async def mid_broadcast(api: BotApiStandIn, storage: Storage) -> int:
     """An article to CHATS, once a quarter of its cards are out; its id."""
     stored = await storage.articles.add(article(1))
@@ -170,6 +182,37 @@ async def test_the_leader_killed_mid_broadcast_is_taken_over_and_each_card_goes_
     assert len([c for c in api.calls_to("sendMessage") if c["chat_id"] == 77]) == 1
     assert len([c for c in api.calls_to("sendMessage") if c["chat_id"] == 78]) == 1
     assert taken_over < 5  # a process of this machine that is gone: at once, not in 10 s
+
+
+async def test_three_replicas_lose_two_leaders_mid_broadcast_and_each_card_goes_once(
+    api: BotApiStandIn, storage: Storage, database: str | Path
+) -> None:
+    """The leader killed, then the one that took over killed too: the third finishes."""
+    await subscribe_private(storage, *CHATS)
+    async with replicas(replica_env(api, database), storage, 3) as running:
+        article_id = await mid_broadcast(api, storage)
+        for _ in range(2):
+            leader, *standbys = running
+            leader.kill()
+            await asyncio.to_thread(leader.wait, 10)
+
+            async def taken(left: list[subprocess.Popen[str]] = standbys) -> bool:
+                return await leader_pid(storage) in {p.pid for p in left}
+
+            await wait_until(taken, timeout=LEASE_SECONDS)
+            new = await leader_pid(storage)
+            running = sorted(standbys, key=lambda p, new=new: p.pid != new)
+            reached = len(per_chat(api))
+            await wait_until(lambda r=reached: len(per_chat(api)) >= min(r + 5, 60), timeout=20)
+        await wait_until(lambda: settled(storage, article_id), timeout=30)
+        mark = api.mark()
+        api.push_command("/start", chat=api.private_chat(79))
+        await api.wait_for("sendMessage", after=mark, chat_id=79, timeout=10)
+        await asyncio.sleep(0.5)  # a second answer would be here by now
+    counts = per_chat(api)
+    assert set(counts) == set(CHATS)
+    assert sum(n - 1 for n in counts.values()) <= 20  # at most one wave (rate 20) per kill
+    assert len([c for c in api.calls_to("sendMessage") if c["chat_id"] == 79]) == 1
 
 
 async def test_a_paused_leader_loses_its_lease_and_stops_when_it_wakes(

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from storage.db import Dialect, Params
+from storage.db import Dialect, Params, Reads
 from storage.engines import pg_schema
 from storage.engines.translate import Translated, arguments, translate
 from storage.errors import DatabaseUnavailable
@@ -33,7 +33,7 @@ _RETURNS_ROWS = re.compile(r"^\s*(SELECT|WITH|VALUES)\b|\bRETURNING\b", re.IGNOR
 _AFFECTED = re.compile(r"(\d+)$")
 
 
-class PostgresDatabase:
+class PostgresDatabase(Reads):
     dialect = Dialect.POSTGRESQL
     migrations: tuple[Migration, ...] = pg_schema.MIGRATIONS
 
@@ -86,14 +86,6 @@ class PostgresDatabase:
         translated = translate(sql)
         async with self._translated():
             return list(await self._pool.fetch(translated.sql, *arguments(translated, params)))
-
-    async def fetchone(self, sql: str, params: Params = ()) -> asyncpg.Record | None:
-        rows = await self.fetchall(sql, params)
-        return rows[0] if rows else None
-
-    async def fetchval(self, sql: str, params: Params = ()) -> Any:
-        row = await self.fetchone(sql, params)
-        return None if row is None else row[0]
 
     async def stream(
         self, sql: str, params: Params = (), batch: int = 1000

@@ -21,7 +21,7 @@ from typing import Any
 import aiosqlite
 
 from storage import migrations
-from storage.db import Dialect, Params
+from storage.db import Dialect, Params, Reads
 from storage.errors import DatabaseUnavailable, explain
 from storage.migrations import Migration
 
@@ -61,7 +61,7 @@ def create_private(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
-class SQLiteDatabase:
+class SQLiteDatabase(Reads):
     """The writer and the reader connection of one SQLite file."""
 
     dialect = Dialect.SQLITE
@@ -114,17 +114,6 @@ class SQLiteDatabase:
     async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         async with _translated(self.path):
             return list(await self._reader.execute_fetchall(sql, params))
-
-    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        """The first row of a query that has at most a few. Run as one step on the reader's
-        thread: a statement left open between awaits would hold the reader's snapshot, and
-        another coroutine reading meanwhile would not see rows committed since."""
-        rows = await self.fetchall(sql, params)
-        return rows[0] if rows else None
-
-    async def fetchval(self, sql: str, params: Params = ()) -> Any:
-        row = await self.fetchone(sql, params)
-        return None if row is None else row[0]
 
     async def stream(
         self, sql: str, params: Params = (), batch: int = 1000
