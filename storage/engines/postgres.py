@@ -23,7 +23,7 @@ from asyncpg.pool import PoolConnectionProxy
 
 from storage.db import Dialect, Params, Reads
 from storage.engines import pg_schema
-from storage.engines.translate import Translated, arguments, translate
+from storage.engines.translate import arguments, translate
 from storage.errors import DatabaseUnavailable
 from storage.migrations import Migration
 
@@ -250,5 +250,3 @@ def redacted(url: str) -> str:
 def _reason(exc: BaseException) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
-
-__all__ = ["PostgresDatabase", "Translated"]
