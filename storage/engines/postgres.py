@@ -249,4 +249,3 @@ def redacted(url: str) -> str:
 
 def _reason(exc: BaseException) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-
