@@ -78,13 +78,9 @@ class Storage:
     async def schema_version(self) -> int:
         return await self.db.schema_version()
 
-    @property
-    def latest_version(self) -> int:
-        return self.db.migrations[-1].version
-
     async def migrate(self, target: int | None = None) -> list[Migration]:
         """Apply the pending migrations, each with its version bump in one transaction."""
-        latest = self.latest_version
+        latest = self.db.migrations[-1].version
         applied: list[Migration] = []
         for migration in self.db.migrations:
             if target is not None and migration.version > target:

@@ -29,7 +29,6 @@ from storage.migrations import Migration
 
 WRITER_LOCK = 0x61727469  # "arti": the advisory lock every write transaction holds
 POOL_SIZE = 10
-_RETURNS_ROWS = re.compile(r"^\s*(SELECT|WITH|VALUES)\b|\bRETURNING\b", re.IGNORECASE)
 _AFFECTED = re.compile(r"(\d+)$")
 
 
@@ -178,7 +177,7 @@ class PostgresConnection:
         rows = [arguments(translated, params) for params in parameters]
         if not rows:
             return PostgresCursor([], 0)
-        if _RETURNS_ROWS.search(translated.sql):
+        if translated.returns_rows:
             await self.raw.executemany(translated.sql, rows)
             return PostgresCursor([], -1)
         # One row back per row changed: how many changed, as sqlite3's rowcount says.
@@ -188,7 +187,7 @@ class PostgresConnection:
     async def _run(self, sql: str, parameters: Params) -> PostgresCursor:
         translated = translate(sql)
         args = arguments(translated, parameters)
-        if _RETURNS_ROWS.search(translated.sql):
+        if translated.returns_rows:
             rows = await self.raw.fetch(translated.sql, *args)
             return PostgresCursor(rows, len(rows))
         status = await self.raw.execute(translated.sql, *args)
@@ -226,8 +225,8 @@ class _Execution:
 
 
 async def _prepare_connection(conn: asyncpg.Connection) -> None:
-    """NUMERIC (what sum() of integers gives) read as int when whole, as SQLite gives it;
-    JSON as its text, as SQLite gives it."""
+    """NUMERIC (what sum() of integers gives) read as int when whole, as SQLite gives it.
+    (JSON already comes as its text, asyncpg's default, as SQLite gives it.)"""
     await conn.set_type_codec(
         "numeric", encoder=str, decoder=_number, schema="pg_catalog", format="text"
     )

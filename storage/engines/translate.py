@@ -34,10 +34,14 @@ _TOKENS = re.compile(
 FUNCTIONS = {"json_array": "json_build_array", "json_group_array": "json_agg"}
 
 
+_RETURNS_ROWS = re.compile(r"^\s*(SELECT|WITH|VALUES)\b|\bRETURNING\b", re.IGNORECASE)
+
+
 @dataclass(frozen=True, slots=True)
 class Translated:
     sql: str
     names: tuple[str, ...]  # of `:name` parameters, in their $N order; () when positional
+    returns_rows: bool  # a query, or a change with RETURNING: fetched, not executed
 
 
 @functools.lru_cache(maxsize=2048)
@@ -64,7 +68,8 @@ def translate(sql: str) -> Translated:
             return FUNCTIONS[match.group("function")]
         return ""  # the unary plus
 
-    return Translated(_TOKENS.sub(replace, sql), tuple(names))
+    translated = _TOKENS.sub(replace, sql)
+    return Translated(translated, tuple(names), bool(_RETURNS_ROWS.search(translated)))
 
 
 def arguments(translated: Translated, params: object) -> tuple[object, ...]:
