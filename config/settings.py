@@ -30,6 +30,11 @@ SECRET_HINT = 'generate one with: python -c "import secrets; print(secrets.token
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
+def store_location(value: str) -> Path | str:
+    """A store named on the command line: a postgresql:// URL as given, else an SQLite file."""
+    return value if value.startswith(POSTGRES_SCHEMES) else Path(value)
+
+
 class SettingsError(Exception):
     """The configuration is invalid; `str()` is one line per problem."""
 

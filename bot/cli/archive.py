@@ -307,11 +307,11 @@ async def backup(storage: Storage, target: Path, force: bool) -> None:
 @with_storage
 async def copy(storage: Storage, target: str, as_json: bool) -> None:
     """Copy the whole store (stop the bot first) into another database, and check it."""
-    from config.settings import POSTGRES_SCHEMES
+    from config.settings import store_location
     from storage import Storage as Store  # at run time, not only for the types
     from storage.transfer import copy_store
 
-    where: str | Path = target if target.startswith(POSTGRES_SCHEMES) else Path(target)
+    where = store_location(target)
     new_file = isinstance(where, Path) and not await asyncio.to_thread(where.exists)
     try:
         async with await Store.open(where) as destination:

@@ -97,13 +97,14 @@ def storage_verb(
 def cli(click_ctx: click.Context, database: str | None) -> None:
     """articlebot: distribute a publication's articles on Telegram."""
     from config import SettingsError, load_settings  # pydantic: only once a verb runs
-    from config.settings import POSTGRES_SCHEMES
+    from config.settings import store_location
 
     overrides: dict[str, Any] = {}
-    if database and database.startswith(POSTGRES_SCHEMES):
-        overrides["database_url"] = database
-    elif database:
-        overrides["database_path"], overrides["database_url"] = Path(database), None
+    where = store_location(database) if database else None
+    if isinstance(where, str):
+        overrides["database_url"] = where
+    elif where is not None:
+        overrides["database_path"], overrides["database_url"] = where, None
 
     try:
         settings = load_settings(**overrides)
