@@ -52,7 +52,7 @@ test: lint
 POSTGRES_TESTS := tests/test_storage.py tests/test_subscriptions_storage.py \
 	tests/test_deliveries_storage.py tests/test_corrections_storage.py tests/test_digests.py \
 	tests/test_quiet.py tests/test_scheduled.py tests/test_hooks.py tests/test_replicas.py \
-	tests/test_copy.py \
+	tests/test_copy.py tests/test_sessions_storage.py \
 	--deselect tests/test_replicas.py::test_a_paused_leader_loses_its_lease_and_stops_when_it_wakes
 test-postgres: $(DEV_STAMP)
 	@if $(BIN)/python -m tests.postgres; then \

@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import logging
 import os
-import warnings
 from collections.abc import Callable, Coroutine
 from typing import Any, cast
 
@@ -23,7 +22,6 @@ from telegram.ext import (
     ChatMemberHandler,
     CommandHandler,
     ContextTypes,
-    ConversationHandler,
     Defaults,
     InlineQueryHandler,
     MessageHandler,
@@ -67,7 +65,7 @@ NEW_MESSAGES = filters.UpdateType.MESSAGE
 PRIVATE_TEXT = NEW_MESSAGES & filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
 CANCEL = f"^{callbacks.CANCEL_DIALOGUE}$"
 LINK = filters.Regex(r"^\s*https?://\S+\s*$")  # a message that is one link, nothing else
-CONVERSATION_TIMEOUT = 600
+CONVERSATION_TIMEOUT = 600.0  # seconds an admin's dialogue waits for the next step
 REQUEST_TIMEOUT = 5.0  # seconds for one Bot API call (connect, write, and read each)
 ALLOWED_UPDATES = [
     Update.MESSAGE,
@@ -139,11 +137,11 @@ def add_handlers(application: BotApplication, admin_ids: frozenset[int]) -> None
     admins = filters.User(user_id=admin_ids)
     # The /add and /edit dialogue has a group of its own, before everything else: an update
     # it takes goes no further; a command it does not know ends it and goes on.
-    application.add_handler(admin_conversation(admins), group=0)
+    application.add_handler(TypeHandler(Update, admin_dialogue(admins, admin_ids).route), group=0)
     application.add_handlers(
         [
             *command_handlers(admins),
-            *update_handlers(admins),
+            *update_handlers(),
             *button_handlers(),
             InlineQueryHandler(inline.inline_query),
         ],
@@ -152,10 +150,10 @@ def add_handlers(application: BotApplication, admin_ids: frozenset[int]) -> None
     application.add_error_handler(errors.on_error)
 
 
-def update_handlers(admins: filters.BaseFilter) -> list[BaseHandler[Update, BotContext, object]]:
+def update_handlers() -> list[BaseHandler[Update, BotContext, object]]:
     """What is not a command: service messages, forwarded posts, the bot's membership, and
-    a private chat's plain text (a search; an admin's link: an offer to add it) or unknown
-    command."""
+    a private chat's plain text (a search) or unknown command. An admin's link, an offer
+    to add it, is the dialogue's (`admin_dialogue`)."""
     return [
         MessageHandler(NEW_MESSAGES & filters.StatusUpdate.MIGRATE, subscriptions.chat_migrated),
         MessageHandler(
@@ -163,7 +161,6 @@ def update_handlers(admins: filters.BaseFilter) -> list[BaseHandler[Update, BotC
             subscriptions.forwarded_channel_post,
         ),
         ChatMemberHandler(subscriptions.membership_changed, ChatMemberHandler.MY_CHAT_MEMBER),
-        MessageHandler(PRIVATE_TEXT & admins & LINK, add.offer_link),
         MessageHandler(PRIVATE_TEXT, reader.search_text),
         MessageHandler(
             NEW_MESSAGES & filters.ChatType.PRIVATE & filters.COMMAND, reader.unknown_command
@@ -186,7 +183,6 @@ def button_handlers() -> list[BaseHandler[Update, BotContext, object]]:
         CallbackQueryHandler(manage.channels_button, pattern=callbacks.CHANNELS_PATTERN),
         CallbackQueryHandler(schedule.unschedule_button, pattern=callbacks.UNSCHEDULE_PATTERN),
         CallbackQueryHandler(dialogue.nothing_to_cancel, pattern=f"^{callbacks.CANCEL_DIALOGUE}$"),
-        CallbackQueryHandler(add.already_published, pattern=f"^{callbacks.PUBLISH_DRAFT}$"),
         CallbackQueryHandler(reader.unknown_button),
     ]
 
@@ -230,7 +226,7 @@ def command_handlers(admins: filters.BaseFilter) -> list[CommandHandler[BotConte
     ]
 
 
-def admin_conversation(admins: filters.BaseFilter) -> ConversationHandler[BotContext]:
+def admin_dialogue(admins: filters.BaseFilter, admin_ids: frozenset[int]) -> dialogue.Dialogue:
     """/add and /edit: a few questions in a private chat, then Publish or the change. Each
     step keeps its update from the handlers after it (the search of a private chat's text,
     the answer to unknown commands and buttons)."""
@@ -245,43 +241,42 @@ def admin_conversation(admins: filters.BaseFilter) -> ConversationHandler[BotCon
     back_to_preview: BaseHandler[Update, BotContext, object] = CallbackQueryHandler(
         step(ours(add.back_to_preview)), pattern=CANCEL
     )
-    with warnings.catch_warnings():
-        # Buttons are tracked per chat and user, not per message: intended here.
-        warnings.filterwarnings("ignore", message=".*per_message=False.*")
-        return ConversationHandler(
-            entry_points=entries,
-            states={
-                common.LINK: [MessageHandler(text, step(add.got_link))],
-                common.TITLE: [MessageHandler(text, step(add.got_title))],
-                common.SUMMARY: [MessageHandler(text, step(add.got_summary))],
-                common.REVIEW: [
-                    CallbackQueryHandler(
-                        step(ours(add.when_button)), pattern=f"^{callbacks.SCHEDULE_DRAFT}$"
-                    ),
-                    CallbackQueryHandler(
-                        step(ours(add.review_button)), pattern=callbacks.DRAFT_PATTERN
-                    ),
-                ],
-                # ✖ under a question about the draft goes back to its preview
-                common.FIELD: [MessageHandler(text, step(add.got_field)), back_to_preview],
-                common.WHEN: [MessageHandler(text, step(add.got_when)), back_to_preview],
-                common.EDIT_CHOICE: [
-                    CallbackQueryHandler(
-                        step(ours(edit.edit_button)), pattern=callbacks.EDIT_PATTERN
-                    )
-                ],
-                common.EDIT_FIELD: [MessageHandler(text, step(edit.got_edit))],
-                ConversationHandler.TIMEOUT: [TypeHandler(Update, dialogue.timed_out)],
-            },
-            fallbacks=[
-                CommandHandler("cancel", step(dialogue.cancel)),
-                CallbackQueryHandler(step(ours(dialogue.cancel_button)), pattern=CANCEL),
-                MessageHandler(NEW_MESSAGES & filters.COMMAND, dialogue.interrupted),
+    return dialogue.Dialogue(
+        admin_ids=admin_ids,
+        entry_points=entries,  # also in a dialogue: /add or /edit starts a new one
+        states={
+            common.LINK: [MessageHandler(text, step(add.got_link))],
+            common.TITLE: [MessageHandler(text, step(add.got_title))],
+            common.SUMMARY: [MessageHandler(text, step(add.got_summary))],
+            common.REVIEW: [
+                CallbackQueryHandler(
+                    step(ours(add.when_button)), pattern=f"^{callbacks.SCHEDULE_DRAFT}$"
+                ),
+                CallbackQueryHandler(
+                    step(ours(add.review_button)), pattern=callbacks.DRAFT_PATTERN
+                ),
             ],
-            allow_reentry=True,  # /add or /edit during a dialogue starts a new one
-            conversation_timeout=CONVERSATION_TIMEOUT,
-            name="admin",
-        )
+            # ✖ under a question about the draft goes back to its preview
+            common.FIELD: [MessageHandler(text, step(add.got_field)), back_to_preview],
+            common.WHEN: [MessageHandler(text, step(add.got_when)), back_to_preview],
+            common.EDIT_CHOICE: [
+                CallbackQueryHandler(step(ours(edit.edit_button)), pattern=callbacks.EDIT_PATTERN)
+            ],
+            common.EDIT_FIELD: [MessageHandler(text, step(edit.got_edit))],
+        },
+        fallbacks=[
+            CommandHandler("cancel", step(dialogue.cancel)),
+            CallbackQueryHandler(step(ours(dialogue.cancel_button)), pattern=CANCEL),
+            MessageHandler(NEW_MESSAGES & filters.COMMAND, dialogue.interrupted),
+        ],
+        outside=[  # in any state: what the session remembers beyond a dialogue
+            MessageHandler(text & admins & LINK & ~filters.FORWARDED, step(add.offer_link)),
+            CallbackQueryHandler(
+                step(add.already_published), pattern=f"^{callbacks.PUBLISH_DRAFT}$"
+            ),
+        ],
+        timeout=CONVERSATION_TIMEOUT,
+    )
 
 
 ours = common.from_this_dialogue  # a button of the open dialogue, not of an earlier one

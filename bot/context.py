@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # the services themselves are built by bot.runtime.lifecycle
     from bot.delivery.corrections import CorrectionWorker
     from bot.delivery.scheduler import Scheduler
     from bot.delivery.worker import DeliveryWorker
+    from bot.handlers.dialogue import Session
     from bot.i18n import Catalog, Texts
     from bot.runtime.health import Heartbeat
     from bot.runtime.hooks import HookEndpoint
@@ -79,20 +80,29 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
         assert self.bot_data.settings is not None
         return self.bot_data.settings
 
+    _session: Session | None = None
+
     @property
-    def session(self) -> dict[Any, Any]:
-        """This user's conversation state (`user_data`; every admin update has a user)."""
-        if self.user_data is None:
-            raise RuntimeError("no user behind this update")
-        return self.user_data
+    def session(self) -> Session:
+        """The admin's session, held while a step of their dialogue runs
+        (bot.handlers.dialogue)."""
+        if self._session is None:
+            raise RuntimeError("no dialogue step is running for this update")
+        return self._session
+
+    @session.setter
+    def session(self, session: Session) -> None:
+        self._session = session
+
+    def language(self, update: object) -> str | None:
+        """The language the chat chose (/language), else that of the user behind `update`."""
+        user = update.effective_user if isinstance(update, Update) else None
+        return self.chosen_language or (user.language_code if user else None)
 
     def texts(self, update: object) -> Texts:
-        """The bot's words in the language the chat chose (/language), else in that of the
-        user behind `update`; dates in the chat's time zone."""
+        """The bot's words in `language(update)`; dates in the chat's time zone."""
         assert self.bot_data.catalog is not None
-        user = update.effective_user if isinstance(update, Update) else None
-        language = self.chosen_language or (user.language_code if user else None)
-        return self.bot_data.catalog.for_reader(language, self.chosen_zone)
+        return self.bot_data.catalog.for_reader(self.language(update), self.chosen_zone)
 
 
 class BotApplication(

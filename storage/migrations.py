@@ -488,4 +488,23 @@ MIGRATIONS += (
     ),
 )
 
+MIGRATIONS += (
+    Migration(
+        19,
+        "admins' sessions: the open dialogue, its state and draft, for any replica",
+        (
+            """CREATE TABLE sessions (
+                user_id INTEGER PRIMARY KEY,
+                state INTEGER,
+                data TEXT NOT NULL,
+                expires_at REAL,
+                updated_at REAL NOT NULL,
+                held_until REAL NOT NULL DEFAULT 0,
+                holder TEXT
+            )""",
+            "CREATE INDEX sessions_open ON sessions (expires_at) WHERE state IS NOT NULL",
+        ),
+    ),
+)
+
 LATEST_VERSION = MIGRATIONS[-1].version

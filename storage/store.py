@@ -26,6 +26,7 @@ from storage.migrations import Migration
 from storage.quiet import QuietRepository
 from storage.replicas import ReplicaRepository
 from storage.scheduled import ScheduledRepository
+from storage.sessions import SessionRepository
 
 
 class Storage:
@@ -42,6 +43,7 @@ class Storage:
         self.hooks = HookRepository(db)
         self.corrections = CorrectionRepository(db)
         self.replicas = ReplicaRepository(db)
+        self.sessions = SessionRepository(db)
         self.migrated: list[Migration] = []  # what opening it applied ([] : up to date)
 
     @classmethod

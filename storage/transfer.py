@@ -32,6 +32,7 @@ TABLES = (
     "subscription_days",
     "counters",
     "heartbeats",
+    "sessions",
 )
 NOT_COPIED = ("leases", "replicas", "updates_taken")
 MUST_BE_EMPTY = ("articles", "chats", "feeds", "scheduled")

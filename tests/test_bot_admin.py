@@ -10,10 +10,11 @@ import pytest
 
 from bot import app as app_module
 from bot.context import BotApplication
+from bot.handlers import dialogue
 from bot.sandbox import BotApiStandIn, Call, Fault
 from bot.sandbox.standin import MESSAGES
 from bot.sources import extract
-from storage import ChatInfo, Storage
+from storage import ChatInfo, Storage, clock
 from tests.conftest import article
 from tests.e2e import running_bot, wait_until
 from tests.feedserver import FeedServer
@@ -138,6 +139,41 @@ async def test_unreadable_pages_fall_back_to_asking(
     preview = await say(api, "And a summary.")
     assert preview.text.startswith("<b>A title by hand</b>")
     assert preview.button_data()[0] == "Dp"
+
+
+async def test_an_admins_next_message_waits_for_the_step_before(
+    api: BotApiStandIn,
+    admin_bot: BotApplication,
+    pages: FeedServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Sent while the link is still being read, the title is taken as the title."""
+    monkeypatch.setattr(extract, "PAGE_TIMEOUT", 1.0)
+    await say(api, "/add")
+    mark = api.mark()
+    api.push_message(pages.url("slow"), user=api.user(ADMIN))
+    api.push_message("A title by hand", user=api.user(ADMIN))
+    asked = await api.wait_for("sendMessage", after=mark, where=lambda c: "Now send" in c["text"])
+    fallback = await api.wait_for("sendMessage", after=mark, chat_id=ADMIN)
+    assert "I couldn't read that page" in fallback["text"]
+    assert api.calls.index(fallback) < api.calls.index(asked)
+
+
+async def test_a_message_that_waited_too_long_is_answered_not_dropped(
+    api: BotApiStandIn,
+    admin_bot: BotApplication,
+    pages: FeedServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(extract, "PAGE_TIMEOUT", 1.0)
+    monkeypatch.setattr(dialogue, "WAIT_FOR_HOLD", 0.2)
+    await say(api, "/add")
+    mark = api.mark()
+    api.push_message(pages.url("slow"), user=api.user(ADMIN))
+    api.push_message("A title by hand", user=api.user(ADMIN))
+    wait = await api.wait_for("sendMessage", after=mark, chat_id=ADMIN)
+    assert wait["text"] == "One moment: I am still on your last step."
+    await api.wait_for("sendMessage", after=mark, where=lambda c: "couldn't read" in c["text"])
 
 
 @pytest.mark.parametrize("form", ["latin-1", "windows-1252", "utf-8-bom"])
@@ -442,6 +478,33 @@ async def test_too_many_tags_asks_again_and_keeps_the_draft(
     )
     preview = await say(api, "lima, cusco")
     assert preview.text.startswith("<b>Title</b>") and "#lima #cusco" in preview.text
+
+
+async def test_a_dialogue_goes_on_after_the_bot_restarts(
+    api: BotApiStandIn, storage: Storage, pages: FeedServer
+) -> None:
+    """Its state and draft are in the store, not in the process."""
+    async with running_bot(api, storage, admin_ids=str(ADMIN), allow_private_urls=True):
+        await say(api, "/add")
+        assert "title" in (await say(api, pages.url("page/bare")))["text"]
+    async with running_bot(api, storage, admin_ids=str(ADMIN), allow_private_urls=True):
+        assert "summary" in (await say(api, "Reforma aprobada"))["text"]
+        preview = await say(api, "El Congreso la aprobó.")
+        assert preview.text.startswith("<b>Reforma aprobada</b>")
+
+
+async def test_an_idle_dialogue_ends_once_when_its_time_has_passed(
+    api: BotApiStandIn, admin_bot: BotApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The next update and the scheduler may both find it over: it is said once."""
+    await say(api, "/add")
+    monkeypatch.setattr(clock, "_ahead", app_module.CONVERSATION_TIMEOUT + 1)
+    mark = api.mark()
+    api.push_message("https://news.example/late-link", user=api.user(ADMIN))
+    await api.wait_for("sendMessage", after=mark, where=lambda c: "Add this" in c["text"])
+    assert (await say(api, "/cancel"))["text"] == "There is nothing to cancel."
+    notices = [c for c in api.calls_to("sendMessage") if "took a while" in c["text"]]
+    assert len(notices) == 1 and "dropped the draft" in notices[0]["text"]
 
 
 async def test_an_idle_edit_times_out_as_an_edit(

@@ -23,10 +23,13 @@ from bot.app import build_application
 from bot.runtime.leadership import LEASE_SECONDS, RENEW_EVERY, STANDBY_EVERY
 from bot.runtime.webhook import serving_webhook
 from bot.sandbox import BotApiStandIn
-from storage import Storage, clock
+from bot.sandbox.standin import MESSAGES
+from storage import ChatInfo, Storage, clock
+from storage.kinds import ChatType
 from storage.replicas import FORGET_AFTER, UPDATES_KEPT, Replica
 from tests.conftest import article
 from tests.e2e import popen, wait_until
+from tests.feedserver import FeedServer
 from tests.test_broadcast import bot_env, settled, subscribe_private
 from tests.test_webhook import (
     SECRET,
@@ -39,6 +42,7 @@ from tests.test_webhook import (
 A = Replica("host-a:1:aa", "host-a", 1)
 B = Replica("host-b:2:bb", "host-b", 2)
 CHATS = range(50_000, 50_060)
+ADMIN, READER = 7, 1
 
 
 async def test_one_holder_at_a_time_until_its_lease_runs_out(
@@ -288,3 +292,60 @@ async def test_an_update_sent_to_two_webhook_replicas_is_answered_once(
         await asyncio.sleep(0.5)  # a second answer would be here by now
     assert len(api.calls_to("sendMessage", chat_id=42)) == 1
     assert sorted(roles) == ["leader", "standby"]
+
+
+async def test_an_add_whose_steps_land_on_different_replicas_publishes_once(
+    api: BotApiStandIn, storage: Storage, database: str | Path
+) -> None:
+    """Behind a load balancer each step of /add may reach another replica; Publish tapped
+    twice at once, on both, publishes once and says so to the second tap."""
+    await storage.chats.subscribe(ChatInfo(READER, ChatType.PRIVATE))
+    admin = api.user(ADMIN)
+    urls = []
+    async with contextlib.AsyncExitStack() as stack:
+        pages = await stack.enter_async_context(FeedServer())
+        for port in (free_port(), free_port()):
+            settings = webhook_settings(api, port, admin_ids=str(ADMIN), allow_private_urls=True)
+            own = await stack.enter_async_context(await Storage.open(database))
+            await stack.enter_async_context(
+                serving_webhook(build_application(settings, own), settings)
+            )
+            urls.append(f"http://127.0.0.1:{port}/telegram")
+        http = await stack.enter_async_context(
+            aiohttp.ClientSession(headers={SECRET_HEADER_NAME: SECRET})
+        )
+
+        async def to(replica: int, kind: str, payload: dict[str, object]) -> None:
+            async with http.post(urls[replica], json=api.update(kind, payload)) as response:
+                assert response.status == 200
+
+        async def step(replica: int, text: str) -> str:
+            mark = api.mark()
+            await to(replica, "message", api.message(text, user=admin))
+            return (await api.wait_for(MESSAGES, after=mark, chat_id=ADMIN)).text
+
+        assert "Send me the link" in await step(0, "/add")
+        assert "title" in await step(1, pages.url("page/bare"))  # it has none to read
+        assert "summary" in await step(0, "Reforma aprobada")
+        mark = api.mark()
+        await to(1, "message", api.message("El Congreso la aprobó.", user=admin))
+        preview = await api.wait_for(MESSAGES, after=mark, chat_id=ADMIN)
+        assert preview.text.startswith("<b>Reforma aprobada</b>")
+
+        mark = api.mark()
+        tap = [api.callback_query("Dp", message=preview, user=admin) for _ in range(2)]
+        await asyncio.gather(*(to(replica, "callback_query", tap[replica]) for replica in (0, 1)))
+
+        def answers() -> list[str]:
+            calls = api.calls[mark:]
+            return [c.get("text", "") for c in calls if c.method == "answerCallbackQuery"]
+
+        await wait_until(lambda: len(answers()) == 2)
+        card = await api.wait_for(MESSAGES, chat_id=READER, timeout=10)
+    assert sorted(answers()) == ["", "Already published as No. 1."]
+    said = [c["text"] for c in api.calls[mark:] if c.method == "sendMessage"]
+    assert [text for text in said if "Published" in text] == [
+        "Published as article 1; the broadcast starts now."
+    ]
+    assert card.text.startswith("<b>Reforma aprobada</b>")
+    assert await storage.articles.count() == 1

@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -32,7 +33,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def webhook_settings(api: BotApiStandIn, port: int) -> Settings:
+def webhook_settings(api: BotApiStandIn, port: int, **overrides: Any) -> Settings:
     return settings_for(
         api,
         bot_mode="webhook",
@@ -40,6 +41,7 @@ def webhook_settings(api: BotApiStandIn, port: int) -> Settings:
         webhook_secret=SECRET,
         webhook_listen="127.0.0.1",
         webhook_port=port,
+        **overrides,
     )
 
 

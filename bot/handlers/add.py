@@ -23,7 +23,6 @@ from bot.handlers.common import (
     TITLE,
     WHEN,
     ask_field,
-    begin,
     chat_info,
     drop_buttons,
     pressed_on,
@@ -46,10 +45,11 @@ async def add_start(update: Update, context: BotContext) -> int:
     message = update.effective_message
     assert message is not None
     t = context.texts(update)
-    aside = context.session.pop("aside", None)
-    begin(context)  # a new /add (or /edit) replaces an open one, and one put aside
+    # A new /add (or /edit) replaces an open one, and takes up one put aside.
+    aside, context.session.aside = context.session.aside, None
+    context.session.start_over()
     text = (message.text or "").partition(" ")[2].strip()
-    if not text and isinstance(aside, Draft):
+    if not text and aside is not None:
         await message.reply_text(t.gettext("Back to the draft you put aside:"))
         return await review(message, context, update, aside)
     if not text:
@@ -75,7 +75,7 @@ async def add_start(update: Update, context: BotContext) -> int:
     try:
         draft.tags = parse_tags(tags)
     except InvalidInput as exc:  # keep the draft; ask for the tags again
-        context.session["draft"] = draft
+        context.session.draft = draft
         await message.reply_text(render.not_accepted(t, exc))
         await ask_field(message, t, ArticleField.TAGS, context)
         return FIELD
@@ -102,7 +102,7 @@ async def take_link(message: Message, context: BotContext, update: Update, raw: 
     try:
         draft = await read_page(url, allow_private=context.settings.allow_private_urls)
     except FetchError as exc:
-        context.session["draft"] = Draft(url=url)
+        context.session.draft = Draft(url=url)
         log.info("could not read %s: %s", url, exc)
         await show(message, render.page_unreadable(t, exc), context)
         return TITLE
@@ -121,10 +121,10 @@ async def show_existing(message: Message, context: BotContext, update: Update, u
 
 
 async def got_title(update: Update, context: BotContext) -> int:
-    draft = context.session.get("draft")
+    draft = context.session.draft
     message = update.effective_message
     assert message is not None
-    if not isinstance(draft, Draft):
+    if draft is None:
         return ConversationHandler.END
     draft.title = (message.text or "").strip()
     t = context.texts(update)
@@ -133,10 +133,10 @@ async def got_title(update: Update, context: BotContext) -> int:
 
 
 async def got_summary(update: Update, context: BotContext) -> int:
-    draft = context.session.get("draft")
+    draft = context.session.draft
     message = update.effective_message
     assert message is not None
-    if not isinstance(draft, Draft):
+    if draft is None:
         return ConversationHandler.END
     draft.summary = (message.text or "").strip()
     return await review(message, context, update, draft)
@@ -148,12 +148,12 @@ async def review(message: Message, context: BotContext, update: Update, draft: D
     try:
         article = new_article(draft)
     except InvalidInput as exc:
-        context.session["draft"] = draft
+        context.session.draft = draft
         await message.reply_text(render.not_accepted(t, exc))
         field = ArticleField.TITLE if "title" in str(exc) else ArticleField.SUMMARY
         await ask_field(message, t, field, context)
         return FIELD
-    context.session["draft"] = draft
+    context.session.draft = draft
     await show(message, render.draft_preview(t, article, context.bot.username), context)
     return REVIEW
 
@@ -166,15 +166,15 @@ async def review_button(update: Update, context: BotContext) -> int:
     action = callbacks.parse(query.data)
     assert isinstance(action, callbacks.DraftAction)
     if action.step == callbacks.DraftAction.PUBLISH:
-        # pop before any await: a second tap finds no draft and publishes nothing
-        draft = context.session.pop("draft", None)
-        if not isinstance(draft, Draft) or message is None:
+        # A second tap waits for this one (bot.handlers.dialogue), then finds no draft.
+        draft, context.session.draft = context.session.draft, None
+        if draft is None or message is None:
             await already_published(update, context)
             return ConversationHandler.END
         try:
-            context.session["published"] = await publish(message, context, update, draft)
+            context.session.published = await publish(message, context, update, draft)
         except BaseException:
-            context.session["draft"] = draft  # kept: the admin can tap Publish again
+            context.session.draft = draft  # kept: the admin can tap Publish again
             raise
         await replies.answer(query)  # once it is done: a failure is answered instead
         await drop_buttons(query)  # after publishing: failing here loses nothing
@@ -183,7 +183,7 @@ async def review_button(update: Update, context: BotContext) -> int:
     if message is None:
         return ConversationHandler.END
     if action.field is None:  # ✖ Cancel
-        context.session.pop("draft", None)
+        context.session.draft = None
         await drop_buttons(query)
         await message.reply_text(t.gettext("Cancelled; nothing was published."))
         return ConversationHandler.END
@@ -194,9 +194,8 @@ async def review_button(update: Update, context: BotContext) -> int:
 async def got_field(update: Update, context: BotContext) -> int:
     message = update.effective_message
     assert message is not None
-    draft = context.session.get("draft")
-    field = context.session.get("field")
-    if not isinstance(draft, Draft) or not isinstance(field, ArticleField):
+    draft, field = context.session.draft, context.session.field
+    if draft is None or field is None:
         return ConversationHandler.END
     value = (message.text or "").strip()
     try:
@@ -219,9 +218,9 @@ async def back_to_preview(update: Update, context: BotContext) -> int:
     assert query is not None
     await replies.answer(query)
     await drop_buttons(query)
-    draft = context.session.get("draft")
+    draft = context.session.draft
     message = pressed_on(query)
-    if not isinstance(draft, Draft) or message is None:
+    if draft is None or message is None:
         return ConversationHandler.END
     return await review(message, context, update, draft)
 
@@ -231,10 +230,10 @@ async def already_published(update: Update, context: BotContext) -> None:
     first one."""
     assert update.callback_query is not None
     t = context.texts(update)
-    published = context.session.get("published") if context.user_data is not None else None
+    published = context.session.published
     text = (
         t.gettext("Already published as No. {id}.", id=published)
-        if isinstance(published, int)
+        if published is not None
         else t.gettext("Already done.")
     )
     await replies.answer(update.callback_query, text)
@@ -245,7 +244,7 @@ async def when_button(update: Update, context: BotContext) -> int:
     query = update.callback_query
     assert query is not None
     await replies.answer(query)
-    if not isinstance(query.message, Message) or "draft" not in context.session:
+    if not isinstance(query.message, Message) or context.session.draft is None:
         return ConversationHandler.END
     await drop_buttons(query)
     zone = await context.storage.chats.timezone(query.message.chat.id)
@@ -257,8 +256,8 @@ async def when_button(update: Update, context: BotContext) -> int:
 async def got_when(update: Update, context: BotContext) -> int:
     message = update.effective_message
     assert message is not None
-    draft = context.session.get("draft")
-    if not isinstance(draft, Draft):
+    draft = context.session.draft
+    if draft is None:
         return ConversationHandler.END
     t = context.texts(update)
     zone = await context.storage.chats.timezone(message.chat.id)
@@ -271,10 +270,10 @@ async def got_when(update: Update, context: BotContext) -> int:
         await message.reply_text(render.not_accepted(t, exc))
         return WHEN
     except DuplicateArticle as exc:
-        begin(context)
+        context.session.start_over()
         await message.reply_text(render.already_here(t, exc.existing_id))
         return ConversationHandler.END
-    begin(context)
+    context.session.start_over()
     await context.storage.chats.remember(chat_info(message.chat, update))  # progress language
     if context.bot_data.scheduler is not None:
         context.bot_data.scheduler.wake()
@@ -325,7 +324,7 @@ async def offer_link(update: Update, context: BotContext) -> None:
     assert message is not None
     assert message.text is not None
     offer = await send(message, render.offer_link(context.texts(update)))
-    offers = context.session.setdefault("offers", {})
+    offers = context.session.offers
     offers[offer.message_id] = message.text.strip()
     for old in list(offers)[:-OFFERS_KEPT]:
         del offers[old]
@@ -336,12 +335,12 @@ async def add_offered(update: Update, context: BotContext) -> int:
     query = update.callback_query
     assert query is not None
     message = pressed_on(query)
-    url = context.session.get("offers", {}).pop(message.message_id, None) if message else None
+    url = context.session.offers.pop(message.message_id, None) if message else None
     if message is None or url is None:
         await replies.answer(query, context.texts(update).gettext("Already done."))
         await drop_buttons(query)
         return ConversationHandler.END
     await replies.answer(query)
     await drop_buttons(query)
-    begin(context)
+    context.session.start_over()
     return await take_link(message, context, update, url)

@@ -200,31 +200,23 @@ async def drop_buttons(query: CallbackQuery) -> None:
 
 # -- dialogues ----------------------------------------------------------------------------
 # /add and /edit (bot.handlers.add, bot.handlers.edit): the states of their one
-# conversation, and what both do with the admin's session (context.session).
+# dialogue (bot.handlers.dialogue), and what both do with the admin's session (context.session).
 
 LINK, TITLE, SUMMARY, REVIEW, FIELD, WHEN, EDIT_CHOICE, EDIT_FIELD = range(8)
 NO_IMAGE = "-"  # the answer to "send the picture's address" that means none
 SHOWN_KEPT = 20  # the dialogue's own messages whose buttons still count
 
 
-def begin(context: BotContext) -> None:
-    """A dialogue starts afresh; what the admin left for later (a draft put aside,
-    links offered) stays."""
-    kept = {key: context.session[key] for key in ("aside", "offers") if key in context.session}
-    context.session.clear()
-    context.session.update(kept)
-
-
 async def show(message: Message, reply: render.Reply, context: BotContext) -> None:
     """A message of the dialogue: its buttons count until the dialogue ends."""
     sent = await send(message, reply)
-    shown = context.session.setdefault("shown", [])
+    shown = context.session.shown
     shown.append(sent.message_id)
     del shown[:-SHOWN_KEPT]
 
 
 async def ask_field(message: Message, t: Texts, field: ArticleField, context: BotContext) -> None:
-    context.session["field"] = field
+    context.session.field = field
     await show(message, render.ask_field(t, field), context)
 
 
@@ -239,7 +231,7 @@ def from_this_dialogue(
         query = update.callback_query
         assert query is not None
         message = pressed_on(query)
-        if message is None or message.message_id not in context.session.get("shown", ()):
+        if message is None or message.message_id not in context.session.shown:
             t = context.texts(update)
             await replies.answer(query, t.gettext("That button is from an earlier dialogue."))
             await drop_buttons(query)

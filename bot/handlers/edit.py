@@ -15,7 +15,6 @@ from bot.handlers.common import (
     NO_IMAGE,
     article_number,
     ask_field,
-    begin,
     send,
     show,
 )
@@ -33,13 +32,13 @@ async def edit_start(update: Update, context: BotContext) -> int:
     if article_id is None:
         await message.reply_text(t.gettext("Usage: /edit <i>number</i>"))
         return ConversationHandler.END
-    begin(context)  # a new /edit (or /add) replaces an open one
+    context.session.start_over()  # a new /edit (or /add) replaces an open one
     try:
         article = await context.storage.articles.get(article_id, with_body=False)
     except NotFound:
         await message.reply_text(render.not_found(t, article_id))
         return ConversationHandler.END
-    context.session["editing"] = article.id
+    context.session.editing = article.id
     await show(message, render.edit_menu(t, article, context.bot.username), context)
     return EDIT_CHOICE
 
@@ -52,7 +51,7 @@ async def edit_button(update: Update, context: BotContext) -> int:
         return ConversationHandler.END
     edit = callbacks.parse(query.data)
     assert isinstance(edit, callbacks.EditField)
-    context.session["editing"] = edit.article_id
+    context.session.editing = edit.article_id
     await ask_field(query.message, context.texts(update), edit.field, context)
     return EDIT_FIELD
 
@@ -61,9 +60,8 @@ async def got_edit(update: Update, context: BotContext) -> int:
     message = update.effective_message
     assert message is not None
     t = context.texts(update)
-    article_id = context.session.get("editing")
-    field = context.session.get("field")
-    if not isinstance(article_id, int):
+    article_id, field = context.session.editing, context.session.field
+    if article_id is None:
         return ConversationHandler.END
     value = (message.text or "").strip()
     try:
@@ -81,7 +79,7 @@ async def got_edit(update: Update, context: BotContext) -> int:
     except NotFound:
         await message.reply_text(render.not_found(t, article_id))
         return ConversationHandler.END
-    begin(context)
+    context.session.start_over()
     await message.reply_text(t.gettext("Updated:"))
     await send(message, render.article_card(edit.article, t, context.bot.username))
     if edit.correction is not None:

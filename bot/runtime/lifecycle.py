@@ -6,6 +6,7 @@ scheduler, the feed poller, heartbeats and, in polling mode, getUpdates; what
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 
@@ -30,6 +31,7 @@ from bot.delivery.corrections import CorrectionWorker
 from bot.delivery.scheduler import Scheduler
 from bot.delivery.sending import BroadcastBot
 from bot.delivery.worker import DeliveryWorker
+from bot.handlers import dialogue
 from bot.i18n import Texts
 from bot.runtime.health import Heartbeat
 from bot.runtime.hooks import HookEndpoint, serve_hooks
@@ -93,7 +95,9 @@ async def post_init(application: BotApplication) -> None:
     )
     updates = data.updates if settings.bot_mode == "polling" else None
     data.heartbeat = Heartbeat(data.storage, worker, updates)
-    data.scheduler = Scheduler(data.storage, wake=worker.wake)
+    data.scheduler = Scheduler(
+        data.storage, wake=worker.wake, end_idle=functools.partial(dialogue.end_idle, application)
+    )
 
     async def tell_admins(feed: Feed, error: Explained) -> None:
         await notify_admins(application, lambda t: render.feed_paused(t, feed, error))

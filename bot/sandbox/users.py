@@ -96,6 +96,19 @@ class Users(Messages):
         user: dict[str, Any] | None = None,
         **extra: Any,
     ) -> int:
+        return self.push("message", self.message(text, chat=chat, user=user, **extra))
+
+    push_command = push_message
+
+    def message(
+        self,
+        text: str,
+        *,
+        chat: dict[str, Any] | None = None,
+        user: dict[str, Any] | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        """A Message a user writes (by default in their private chat with the bot)."""
         user = user or self.user()
         chat = chat or self.private_chat(user["id"])
         message: dict[str, Any] = {
@@ -109,9 +122,7 @@ class Users(Messages):
         entities = command_entities(text)
         if entities:
             message["entities"] = entities
-        return self.push("message", message)
-
-    push_command = push_message
+        return message
 
     def push_callback(
         self,
@@ -120,7 +131,16 @@ class Users(Messages):
         message: Call | dict[str, Any] | None = None,
         user: dict[str, Any] | None = None,
     ) -> int:
-        """Press a button: `message` is the recorded call (or message) that carried it."""
+        return self.push("callback_query", self.callback_query(data, message=message, user=user))
+
+    def callback_query(
+        self,
+        data: str,
+        *,
+        message: Call | dict[str, Any] | None = None,
+        user: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """A press of a button: `message` is the recorded call (or message) that carried it."""
         user = user or self.user()
         if isinstance(message, Call):
             message = self.message_from_call(message)
@@ -132,7 +152,7 @@ class Users(Messages):
         }
         if message is not None:
             payload["message"] = message
-        return self.push("callback_query", payload)
+        return payload
 
     def push_inline_query(
         self, query: str, *, offset: str = "", user: dict[str, Any] | None = None

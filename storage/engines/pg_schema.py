@@ -283,6 +283,22 @@ SCHEMA_18 = (
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(18, "the schema of SQLite's migrations 1 to 18", SCHEMA_18),
+    Migration(
+        19,
+        "admins' sessions: the open dialogue, its state and draft, for any replica",
+        (
+            """CREATE TABLE sessions (
+                user_id BIGINT PRIMARY KEY,
+                state INTEGER,
+                data TEXT NOT NULL,
+                expires_at DOUBLE PRECISION,
+                updated_at DOUBLE PRECISION NOT NULL,
+                held_until DOUBLE PRECISION NOT NULL DEFAULT 0,
+                holder TEXT
+            )""",
+            "CREATE INDEX sessions_open ON sessions (expires_at) WHERE state IS NOT NULL",
+        ),
+    ),
 )
 
 
