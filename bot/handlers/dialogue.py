@@ -113,9 +113,10 @@ class Dialogue:
                     new_state, stop = stopped.state, True
                 if isinstance(new_state, int):  # None: the dialogue stays where it is
                     state = None if new_state == END else new_state
-            kept = await self._keep(context, held, state, session)
+            if chosen is not None or held.expired:
+                kept = await self._keep(context, held, state, session)
         finally:
-            if not kept:  # the step failed: its session goes back unchanged
+            if not kept:  # no step, or one that failed: the session goes back as it was
                 await context.storage.sessions.release(held)
         if stop:
             raise ApplicationHandlerStop()
