@@ -86,6 +86,19 @@ class PostgresDatabase(Reads):
         async with self._translated():
             return list(await self._pool.fetch(translated.sql, *arguments(translated, params)))
 
+    @asynccontextmanager
+    async def steered(self, **settings: str) -> AsyncIterator[Reads]:
+        """Reads planned with these settings (`enable_seqscan="off"`), in a read-only
+        transaction of their own: for a query whose best plan the planner cannot see."""
+        async with (
+            self._translated(),
+            self._pool.acquire() as conn,
+            conn.transaction(readonly=True),
+        ):
+            for name, value in settings.items():
+                await conn.execute("SELECT set_config($1, $2, true)", name, value)
+            yield _Steered(conn)
+
     async def stream(
         self, sql: str, params: Params = (), batch: int = 1000
     ) -> AsyncIterator[list[Any]]:
@@ -156,6 +169,15 @@ class PostgresDatabase(Reads):
             asyncpg.InterfaceError,
         ) as exc:
             raise DatabaseUnavailable(f"{self.label} is unreachable: {_reason(exc)}") from None
+
+
+class _Steered(Reads):
+    def __init__(self, raw: asyncpg.Connection | PoolConnectionProxy) -> None:
+        self._raw = raw
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[asyncpg.Record]:
+        translated = translate(sql)
+        return list(await self._raw.fetch(translated.sql, *arguments(translated, params)))
 
 
 class PostgresConnection:

@@ -48,10 +48,13 @@ class Found:
 
 
 class Index(Protocol):
+    # Whether each word is counted alone before their intersection (see _bounded_total).
+    counts_words_first: bool
+
     def query(self, tokens: list[str]) -> Query: ...
     async def count(self, match: str, cap: int) -> int: ...
     async def ranked(
-        self, query: Query, limit: int, offset: int, *, by_relevance: bool
+        self, query: Query, limit: int, offset: int, *, by_relevance: bool, counted: bool
     ) -> list[tuple[int, float | None]]: ...
     async def found(self, query: Query, ids: list[int]) -> dict[int, Found]: ...
     async def count_about(self, topics: tuple[str, ...], since: str) -> int: ...
@@ -90,7 +93,9 @@ class Search:
         counted = total if total is not None else RELEVANCE_MAX_TERM_ARTICLES[self.dialect] + 1
         exact = counted <= RELEVANCE_MAX_TERM_ARTICLES[self.dialect]
         by_relevance = exact and counted <= RELEVANCE_MAX_MATCHES[self.dialect]
-        ranked = await self.index.ranked(query, limit + 1, offset, by_relevance=by_relevance)
+        ranked = await self.index.ranked(
+            query, limit + 1, offset, by_relevance=by_relevance, counted=exact
+        )
         hits = await self._hits(query, ranked[:limit], offset)
         if total is None and not hits and offset == 0:
             return empty
@@ -106,12 +111,13 @@ class Search:
 
     async def _bounded_total(self, query: Query) -> int | None:
         """How many articles match, counting at most RELEVANCE_MAX_TERM_ARTICLES + 1; None
-        when a word is that common and other words narrow it: then counting the
-        intersection means walking the common word's whole index, so it is not done."""
+        when a word is that common and other words narrow it, where the index would walk
+        the common word's whole list to count the intersection (FTS5's): then that is
+        not counted."""
         cap = RELEVANCE_MAX_TERM_ARTICLES[self.dialect] + 1
+        if len(query.words) == 1 or not self.index.counts_words_first:
+            return await self.index.count(query.whole, cap)
         counts = [await self.index.count(word, cap) for word in query.words]
-        if len(query.words) == 1:
-            return counts[0]
         if max(counts) >= cap:
             return None
         return await self.index.count(query.whole, cap)

@@ -13,6 +13,10 @@ BM25_WEIGHTS = "10.0, 4.0, 1.0, 6.0"  # title, summary, body, tags
 
 
 class FTS5Index:
+    # Counting an intersection walks the doclist of each word whole: a word too common
+    # is counted alone first, and the intersection then not at all (storage.search).
+    counts_words_first = True
+
     def __init__(self, db: Database) -> None:
         self._db = db
 
@@ -33,8 +37,10 @@ class FTS5Index:
         )
 
     async def ranked(
-        self, query: Query, limit: int, offset: int, *, by_relevance: bool
+        self, query: Query, limit: int, offset: int, *, by_relevance: bool, counted: bool
     ) -> list[tuple[int, float | None]]:
+        """The page's ids and scores; FTS5 serves the newest off its index, however many
+        match (`counted` does not matter)."""
         if by_relevance:
             # Titles with the words whole first, then bm25; ties newest first.
             rows = await self._db.fetchall(
