@@ -29,6 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import TextGenerator, table, vocabulary
 from storage import Storage
 from storage.chats import RECIPIENTS_SQL
+from storage.db import Connection
+from storage.engines.postgres import PostgresConnection
 from storage.text import fold, now_iso
 
 CACHE = Path(__file__).resolve().parent / ".cache"
@@ -50,31 +52,42 @@ async def build(path: Path | str, size: int) -> None:
                 (chat_id, "private", 0 if rng.random() < 0.1 else 1, now, now)
                 for chat_id in range(1, size + 1)
             ]
-            await conn.executemany(
-                "INSERT INTO chats (chat_id, type, active, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                chats,
+            await insert(
+                conn, "chats", ("chat_id", "type", "active", "created_at", "updated_at"), chats
             )
             everything = [rng.random() < 0.5 for _ in range(size)]
             active = {chat_id: flag for chat_id, _, flag, _, _ in chats}
-            await conn.executemany(
-                "INSERT INTO subscriptions (chat_id, thread_id, everything, active, created_at,"
-                " updated_at) VALUES (?, 0, ?, ?, ?, ?)",
-                [(i + 1, int(e), active[i + 1], now, now) for i, e in enumerate(everything)],
+            await insert(
+                conn,
+                "subscriptions",
+                ("chat_id", "thread_id", "everything", "active", "created_at", "updated_at"),
+                [(i + 1, 0, int(e), active[i + 1], now, now) for i, e in enumerate(everything)],
             )
             topics = [
-                (i + 1, topic, active[i + 1])
+                (i + 1, 0, topic, active[i + 1])
                 for i, e in enumerate(everything)
                 if not e
                 for topic in set(gen.words(rng.randint(1, 5)))
             ]
-            await conn.executemany(
-                "INSERT INTO subscription_topics (chat_id, thread_id, topic, active) "
-                "VALUES (?, 0, ?, ?)",
-                topics,
+            await insert(
+                conn, "subscription_topics", ("chat_id", "thread_id", "topic", "active"), topics
             )
+        if isinstance(path, str):  # the planner's statistics, as autovacuum soon takes them
+            await store.db.fetchall("ANALYZE")
     finally:
         await store.close()
+
+
+async def insert(
+    conn: Connection, table: str, columns: tuple[str, ...], rows: list[tuple[object, ...]]
+) -> None:
+    """Rows in bulk: PostgreSQL's COPY (its triggers run as for INSERT), SQLite's
+    executemany."""
+    if isinstance(conn, PostgresConnection):
+        await conn.raw.copy_records_to_table(table, records=rows, columns=columns)
+        return
+    marks = ", ".join("?" * len(columns))
+    await conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
 
 def article_terms(seed: int) -> list[str]:

@@ -66,8 +66,9 @@ async def copy_store(source: Storage, target: Storage) -> list[Copied]:
             listed = ", ".join(columns)
             insert = f"INSERT INTO {table} ({listed}) VALUES ({', '.join('?' * len(columns))})"
             await conn.execute(f"DELETE FROM {table}")  # what migrating seeded (counters)
-            async for rows in source.db.stream(f"SELECT {listed} FROM {table}", batch=BATCH):
-                await conn.executemany(insert, rows)
+            async with target.db.loading(conn, table):
+                async for rows in source.db.stream(f"SELECT {listed} FROM {table}", batch=BATCH):
+                    await conn.executemany(insert, rows)
             await target.db.continue_ids(conn, table)
             wanted = int(await source.db.fetchval(f"SELECT count(*) FROM {table}"))
             async with conn.execute(f"SELECT count(*) FROM {table}") as cursor:

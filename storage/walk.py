@@ -18,32 +18,37 @@ from storage.text import now_iso
 
 FIRST = -(2**63)  # before every (chat_id, thread_id)
 
+# A subscription the broadcast reaches was instant when the article was published: instant
+# since before it, or taking digests only since after it. Spelled out, not as
+# `(instant = 1) = (mode_since < :seq)`: PostgreSQL's planner takes an equality of two
+# conditions for true of 0.5% of rows, and then read every subscriber of a topic to sort
+# them (4 ms a topic at 1M subscriptions) instead of the next ones in index order (0.05 ms).
+WAS_INSTANT = "((instant = 1 AND mode_since < :seq) OR (instant <> 1 AND mode_since >= :seq))"
 # The next recipients after a cursor, from each source in index order (the topic index
 # holds (topic, chat_id, thread_id)).
-WALK_EVERYTHING = """
+WALK_EVERYTHING = f"""
     SELECT chat_id, thread_id FROM subscriptions
     WHERE everything = 1 AND active = 1 AND since <= :horizon
-      AND (instant = 1) = (mode_since < :seq) AND (chat_id, thread_id) > (:chat, :thread)
+      AND {WAS_INSTANT} AND (chat_id, thread_id) > (:chat, :thread)
     ORDER BY chat_id, thread_id LIMIT :limit
 """
-WALK_TOPIC = """
+WALK_TOPIC = f"""
     SELECT chat_id, thread_id FROM subscription_topics
-    WHERE topic = :topic AND active = 1 AND since <= :horizon
-      AND (instant = 1) = (mode_since < :seq)
+    WHERE topic = :topic AND active = 1 AND since <= :horizon AND {WAS_INSTANT}
       AND (chat_id, thread_id) > (:chat, :thread)
     ORDER BY chat_id, thread_id LIMIT :limit
 """
 # How many recipients are left after a cursor (a subscription has topics or everything,
 # never both, so the two counts add up). A subscription that was taking digests when the
 # article was published is not a recipient: its digest gathers it (storage.digests).
-COUNT_LEFT = """
+COUNT_LEFT = f"""
     SELECT (SELECT count(*) FROM subscriptions
             WHERE everything = 1 AND active = 1 AND since <= :horizon
-              AND (instant = 1) = (mode_since < :seq) AND (chat_id, thread_id) > (:chat, :thread))
+              AND {WAS_INSTANT} AND (chat_id, thread_id) > (:chat, :thread))
          + (SELECT count(*) FROM (
                 SELECT 1 FROM subscription_topics
                 WHERE +topic IN (SELECT value FROM json_each(:topics))
-                  AND active = 1 AND (instant = 1) = (mode_since < :seq)
+                  AND active = 1 AND {WAS_INSTANT}
                   AND since <= :horizon AND (chat_id, thread_id) > (:chat, :thread)
                 GROUP BY chat_id, thread_id) AS topical)
 """

@@ -14,6 +14,7 @@ from click.testing import CliRunner, Result
 
 from bot.cli import cli
 from storage import ChatInfo, Storage, clock
+from storage.db import Dialect
 from storage.deliveries import Outcome
 from storage.digests import Cadence
 from storage.kinds import DeliveryStatus
@@ -72,6 +73,9 @@ async def test_a_store_copied_away_and_back_is_the_same_and_goes_on_working(
     async with await Storage.open(database) as moved:
         (hit,) = (await moved.articles.search("peru")).hits  # the index came along
         assert hit.article.title == "Perú elige"
+        if moved.db.dialect is Dialect.POSTGRESQL:  # built again after the load
+            indexes = await moved.db.fetchall("SELECT indexname FROM pg_indexes")
+            assert "articles_search" in {row[0] for row in indexes}
         assert (await moved.articles.add(article(4))).id == 3  # ids go on after the copy
         await moved.chats.subscribe(ChatInfo(13, "private"))  # the counter came along: 4 + 1
         assert await moved.db.fetchval("SELECT since FROM subscriptions WHERE chat_id = 13") == 5

@@ -149,6 +149,22 @@ class PostgresDatabase(Reads):
                 sequence,
             )
 
+    @asynccontextmanager
+    async def loading(self, conn: PostgresConnection, table: str) -> AsyncIterator[None]:
+        """GIN indexes (search's) are dropped, then built again from all the rows at once:
+        a copy of 100k articles took 3 minutes so, 10 by inserting into them row by row."""
+        indexes = await conn.raw.fetch(
+            """SELECT indexname, indexdef FROM pg_indexes
+               WHERE schemaname = current_schema() AND tablename = $1
+                 AND indexdef LIKE '% USING gin %'""",
+            table,
+        )
+        for index in indexes:
+            await conn.raw.execute(f'DROP INDEX "{index["indexname"]}"')
+        yield
+        for index in indexes:
+            await conn.raw.execute(index["indexdef"])
+
     async def size(self) -> int:
         return int(await self.fetchval("SELECT pg_database_size(current_database())"))
 

@@ -146,6 +146,11 @@ class SQLiteDatabase(Reads):
         """Nothing to do: SQLite gives max(id) + 1, and AUTOINCREMENT's record follows
         inserted ids."""
 
+    @asynccontextmanager
+    async def loading(self, conn: aiosqlite.Connection, table: str) -> AsyncIterator[None]:
+        """Nothing deferred: SQLite keeps its indexes as the rows arrive."""
+        yield
+
     async def size(self) -> int:
         """Bytes of the database file (without its write-ahead log)."""
         return (await asyncio.to_thread(self.path.stat)).st_size
