@@ -176,6 +176,31 @@ async def test_a_message_that_waited_too_long_is_answered_not_dropped(
     await api.wait_for("sendMessage", after=mark, where=lambda c: "couldn't read" in c["text"])
 
 
+async def test_an_admin_typing_ahead_of_a_slow_step_keeps_few_of_the_bots_slots(
+    api: BotApiStandIn,
+    admin_bot: BotApplication,
+    pages: FeedServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two messages wait for the step; more are told at once to wait, so that readers'
+    updates still find the bot's concurrent slots free."""
+    monkeypatch.setattr(extract, "PAGE_TIMEOUT", 1.0)
+    await say(api, "/add")
+    mark = api.mark()
+    api.push_message(pages.url("slow"), user=api.user(ADMIN))
+    for n in range(1, 5):
+        api.push_message(f"Word {n}", user=api.user(ADMIN))
+    fallback = await api.wait_for(
+        "sendMessage", after=mark, where=lambda c: "couldn't" in c["text"]
+    )
+    said = [c for c in api.calls[mark:] if c.method == "sendMessage"]
+    turned_away = [c for c in said if c["text"] == "One moment: I am still on your last step."]
+    assert len(turned_away) == 2
+    assert all(api.calls.index(c) < api.calls.index(fallback) for c in turned_away)
+    preview = await api.wait_for(MESSAGES, after=mark, where=lambda c: c.text.startswith("<b>"))
+    assert preview.text.startswith("<b>Word")  # the two that waited: the title, the summary
+
+
 @pytest.mark.parametrize("form", ["latin-1", "windows-1252", "utf-8-bom"])
 async def test_pages_in_any_encoding_read_right(
     api: BotApiStandIn, admin_bot: BotApplication, pages: FeedServer, form: str

@@ -21,6 +21,7 @@ the leader's scheduler finds it (`end_idle`), or its next update does, whichever
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import time
 from collections.abc import Sequence
@@ -43,6 +44,9 @@ from storage.sessions import Held
 log = logging.getLogger(__name__)
 END = ConversationHandler.END
 WAIT_FOR_HOLD = 20.0  # seconds an update waits for the admin's previous one to finish
+# Updates of one admin waiting at once in this process: each takes one of the handlers'
+# concurrent slots (`concurrent_updates`), which readers need too.
+MAX_WAITING = 2
 
 Steps = Sequence[BaseHandler[Update, BotContext, object]]
 
@@ -83,6 +87,7 @@ class Dialogue:
         self.fallbacks = fallbacks
         self.outside = outside
         self.timeout = timeout
+        self._waiting: collections.Counter[int] = collections.Counter()
 
     async def route(self, update: Update, context: BotContext) -> None:
         """The `TypeHandler` callback: the step this update is for, if any, with the
@@ -140,16 +145,26 @@ class Dialogue:
         return None
 
     async def _hold(self, user_id: int, context: BotContext) -> Held | None:
-        """The admin's session, once the step running for them (on any replica) is done."""
-        deadline = time.monotonic() + WAIT_FOR_HOLD
-        pause = 0.02
-        while (held := await context.storage.sessions.take(user_id)) is None:
-            if time.monotonic() > deadline:
-                log.warning("user_id=%s: gave up waiting for the step before", user_id)
-                return None
-            await asyncio.sleep(pause)
-            pause = min(pause * 2, 0.5)
-        return held
+        """The admin's session, once the step running for them (on any replica) is done;
+        None after WAIT_FOR_HOLD, or at once when MAX_WAITING of theirs wait already."""
+        held = await context.storage.sessions.take(user_id)
+        if held is not None or self._waiting[user_id] >= MAX_WAITING:
+            return held
+        self._waiting[user_id] += 1
+        try:
+            deadline = time.monotonic() + WAIT_FOR_HOLD
+            pause = 0.02
+            while (held := await context.storage.sessions.take(user_id)) is None:
+                if time.monotonic() > deadline:
+                    log.warning("user_id=%s: gave up waiting for the step before", user_id)
+                    return None
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 0.5)
+            return held
+        finally:
+            self._waiting[user_id] -= 1
+            if not self._waiting[user_id]:
+                del self._waiting[user_id]
 
     async def _keep(
         self, context: BotContext, held: Held, state: int | None, session: Session
