@@ -4,12 +4,13 @@ FROM python:3.11-slim AS build
 WORKDIR /src
 RUN python -m venv /opt/venv
 COPY requirements.txt ./
-RUN /opt/venv/bin/pip install --no-cache-dir --require-hashes -r requirements.txt
+# Exactly the locked packages (the lock lists every one), then a check that they fit.
+RUN /opt/venv/bin/pip install --no-cache-dir --no-deps --require-hashes -r requirements.txt
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY storage ./storage
 COPY config ./config
-RUN /opt/venv/bin/pip install --no-cache-dir --no-deps .
+RUN /opt/venv/bin/pip install --no-cache-dir --no-deps . && /opt/venv/bin/pip check
 
 # Run stage: the venv only, as an unprivileged user (by number, which any host resolves),
 # the database on a volume. Servers listen on every interface of the container (metrics only

@@ -10,16 +10,21 @@ EXPORT := $(BIN)/uv export --frozen --no-emit-project --no-header --format requi
 .PHONY: run sandbox announce test test-postgres lint lock lock-check install-check bench \
 	messages clean
 
-# What running needs: the locked dependencies and the bot.
+# What running needs: the locked dependencies and the bot. The lock lists every package, so
+# pip installs exactly those (--no-deps) and then checks that they fit together: resolving
+# again would let pip 23 fail on a new release it is not even asked for (an extra, such as
+# justext's lxml[html_clean], once lxml 6.2.0 came out).
 $(RUN_STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip check
 	touch $@
 
 # What developing needs besides: the test, lint and lock tools.
 $(DEV_STAMP): requirements-dev.txt $(RUN_STAMP)
-	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements-dev.txt
+	$(BIN)/python -m pip check
 	touch $@
 
 run: announce $(RUN_STAMP)
