@@ -141,18 +141,27 @@ async def test_unreadable_pages_fall_back_to_asking(
     assert preview.button_data()[0] == "Dp"
 
 
-async def test_an_admins_next_message_waits_for_the_step_before(
-    api: BotApiStandIn,
-    admin_bot: BotApplication,
-    pages: FeedServer,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Sent while the link is still being read, the title is taken as the title."""
+@pytest.fixture
+def slow_page(pages: FeedServer, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A link whose reading takes the step a second (then it gives up, asking the title)."""
     monkeypatch.setattr(extract, "PAGE_TIMEOUT", 1.0)
+    return pages.url("slow")
+
+
+async def type_ahead(api: BotApiStandIn, link: str, *texts: str) -> int:
+    """/add, the link, and at once more messages, while the link is being read."""
     await say(api, "/add")
     mark = api.mark()
-    api.push_message(pages.url("slow"), user=api.user(ADMIN))
-    api.push_message("A title by hand", user=api.user(ADMIN))
+    for text in (link, *texts):
+        api.push_message(text, user=api.user(ADMIN))
+    return mark
+
+
+async def test_an_admins_next_message_waits_for_the_step_before(
+    api: BotApiStandIn, admin_bot: BotApplication, slow_page: str
+) -> None:
+    """Sent while the link is still being read, the title is taken as the title."""
+    mark = await type_ahead(api, slow_page, "A title by hand")
     asked = await api.wait_for("sendMessage", after=mark, where=lambda c: "Now send" in c["text"])
     fallback = await api.wait_for("sendMessage", after=mark, chat_id=ADMIN)
     assert "I couldn't read that page" in fallback["text"]
@@ -160,36 +169,21 @@ async def test_an_admins_next_message_waits_for_the_step_before(
 
 
 async def test_a_message_that_waited_too_long_is_answered_not_dropped(
-    api: BotApiStandIn,
-    admin_bot: BotApplication,
-    pages: FeedServer,
-    monkeypatch: pytest.MonkeyPatch,
+    api: BotApiStandIn, admin_bot: BotApplication, slow_page: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(extract, "PAGE_TIMEOUT", 1.0)
     monkeypatch.setattr(dialogue, "WAIT_FOR_HOLD", 0.2)
-    await say(api, "/add")
-    mark = api.mark()
-    api.push_message(pages.url("slow"), user=api.user(ADMIN))
-    api.push_message("A title by hand", user=api.user(ADMIN))
+    mark = await type_ahead(api, slow_page, "A title by hand")
     wait = await api.wait_for("sendMessage", after=mark, chat_id=ADMIN)
     assert wait["text"] == "One moment: I am still on your last step."
     await api.wait_for("sendMessage", after=mark, where=lambda c: "couldn't read" in c["text"])
 
 
 async def test_an_admin_typing_ahead_of_a_slow_step_keeps_few_of_the_bots_slots(
-    api: BotApiStandIn,
-    admin_bot: BotApplication,
-    pages: FeedServer,
-    monkeypatch: pytest.MonkeyPatch,
+    api: BotApiStandIn, admin_bot: BotApplication, slow_page: str
 ) -> None:
     """Two messages wait for the step; more are told at once to wait, so that readers'
     updates still find the bot's concurrent slots free."""
-    monkeypatch.setattr(extract, "PAGE_TIMEOUT", 1.0)
-    await say(api, "/add")
-    mark = api.mark()
-    api.push_message(pages.url("slow"), user=api.user(ADMIN))
-    for n in range(1, 5):
-        api.push_message(f"Word {n}", user=api.user(ADMIN))
+    mark = await type_ahead(api, slow_page, *(f"Word {n}" for n in range(1, 5)))
     fallback = await api.wait_for(
         "sendMessage", after=mark, where=lambda c: "couldn't" in c["text"]
     )
