@@ -121,6 +121,7 @@ class FeedServer:
         return response
 
     async def slow(self, request: web.Request) -> web.Response:
+        self._count(request)
         await asyncio.sleep(3)
         return await self.static_named("rss2.xml")
 

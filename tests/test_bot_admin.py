@@ -142,23 +142,25 @@ async def test_unreadable_pages_fall_back_to_asking(
 
 
 @pytest.fixture
-def slow_page(pages: FeedServer, monkeypatch: pytest.MonkeyPatch) -> str:
+def slow_page(pages: FeedServer, monkeypatch: pytest.MonkeyPatch) -> FeedServer:
     """A link whose reading takes the step a second (then it gives up, asking the title)."""
     monkeypatch.setattr(extract, "PAGE_TIMEOUT", 1.0)
-    return pages.url("slow")
+    return pages
 
 
-async def type_ahead(api: BotApiStandIn, link: str, *texts: str) -> int:
-    """/add, the link, and at once more messages, while the link is being read."""
+async def type_ahead(api: BotApiStandIn, pages: FeedServer, *texts: str) -> int:
+    """/add, the slow link, and, once its page is being read, more messages."""
     await say(api, "/add")
     mark = api.mark()
-    for text in (link, *texts):
+    api.push_message(pages.url("slow"), user=api.user(ADMIN))
+    await wait_until(lambda: "/slow" in pages.requests)
+    for text in texts:
         api.push_message(text, user=api.user(ADMIN))
     return mark
 
 
 async def test_an_admins_next_message_waits_for_the_step_before(
-    api: BotApiStandIn, admin_bot: BotApplication, slow_page: str
+    api: BotApiStandIn, admin_bot: BotApplication, slow_page: FeedServer
 ) -> None:
     """Sent while the link is still being read, the title is taken as the title."""
     mark = await type_ahead(api, slow_page, "A title by hand")
@@ -169,7 +171,10 @@ async def test_an_admins_next_message_waits_for_the_step_before(
 
 
 async def test_a_message_that_waited_too_long_is_answered_not_dropped(
-    api: BotApiStandIn, admin_bot: BotApplication, slow_page: str, monkeypatch: pytest.MonkeyPatch
+    api: BotApiStandIn,
+    admin_bot: BotApplication,
+    slow_page: FeedServer,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(dialogue, "WAIT_FOR_HOLD", 0.2)
     mark = await type_ahead(api, slow_page, "A title by hand")
@@ -179,7 +184,7 @@ async def test_a_message_that_waited_too_long_is_answered_not_dropped(
 
 
 async def test_an_admin_typing_ahead_of_a_slow_step_keeps_few_of_the_bots_slots(
-    api: BotApiStandIn, admin_bot: BotApplication, slow_page: str
+    api: BotApiStandIn, admin_bot: BotApplication, slow_page: FeedServer
 ) -> None:
     """Two messages wait for the step; more are told at once to wait, so that readers'
     updates still find the bot's concurrent slots free."""
