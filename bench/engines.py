@@ -55,7 +55,7 @@ def ratio(postgres: float, sqlite: float) -> str:
 async def fill(targets: dict[str, Path | str], size: int, vocab: list[str]) -> dict[str, float]:
     """`size` articles as bench/search.py makes them, the same in every target (generated
     once); the seconds each target took to store them. PostgreSQL's search index is built
-    after the load, as a restore builds it (inserting into it row by row is five times slower):
+    after the load, as `db copy` builds it (inserting into it row by row is three times slower):
     that changes how long a store takes to build, not what a search costs."""
     gen = TextGenerator(vocab)
     spent = dict.fromkeys(targets, 0.0)

@@ -87,6 +87,9 @@ class Dialogue:
         self.fallbacks = fallbacks
         self.outside = outside
         self.timeout = timeout
+        # Every step of every state: what an update must match for the session to be read.
+        self._steps = [*entry_points, *fallbacks, *outside]
+        self._steps += [step for steps in states.values() for step in steps]
         self._waiting: collections.Counter[int] = collections.Counter()
 
     async def route(self, update: Update, context: BotContext) -> None:
@@ -129,9 +132,7 @@ class Dialogue:
     def _may_match(self, update: Update) -> bool:
         """Whether any step, in any state, could take this update (else the session is
         not even read)."""
-        candidates = [*self.entry_points, *self.fallbacks, *self.outside]
-        candidates += [step for steps in self.states.values() for step in steps]
-        return any(checked(step, update) is not None for step in candidates)
+        return any(checked(step, update) is not None for step in self._steps)
 
     def _match(
         self, update: Update, state: int | None

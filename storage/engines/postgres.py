@@ -82,9 +82,8 @@ class PostgresDatabase(Reads):
             yield PostgresConnection(conn)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[asyncpg.Record]:
-        translated = translate(sql)
         async with self._translated():
-            return list(await self._pool.fetch(translated.sql, *arguments(translated, params)))
+            return await _fetch(self._pool, sql, params)
 
     @asynccontextmanager
     async def steered(self, **settings: str) -> AsyncIterator[Reads]:
@@ -192,8 +191,15 @@ class _Steered(Reads):
         self._raw = raw
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[asyncpg.Record]:
-        translated = translate(sql)
-        return list(await self._raw.fetch(translated.sql, *arguments(translated, params)))
+        return await _fetch(self._raw, sql, params)
+
+
+async def _fetch(
+    source: asyncpg.Pool | asyncpg.Connection | PoolConnectionProxy, sql: str, params: Params
+) -> list[asyncpg.Record]:
+    """Every row of a read, in PostgreSQL's spelling of the statement."""
+    translated = translate(sql)
+    return list(await source.fetch(translated.sql, *arguments(translated, params)))
 
 
 class PostgresConnection:
